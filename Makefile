@@ -1,0 +1,77 @@
+# NUCLEO-MEM Tock firmware: the one entry point.
+#
+#   make run      boot the QEMU twin with every app installed
+#   make test     host tests, then system tests against the booted twin
+#   make bench    benchmarks, results in build/bench/results.md
+#   make memory-report   every region's size and use, for every board
+#
+# Everything missing on the machine is installed first (toolchains, QEMU,
+# elf2tab, tockloader, test clients). See README.md.
+
+SHELL := bash
+.SHELLFLAGS := -euo pipefail -c
+.DEFAULT_GOAL := help
+MAKEFLAGS += --no-print-directory
+
+# ---- pinned versions ------------------------------------------------------
+TOCK_URL        := https://github.com/tock/tock.git
+TOCK_COMMIT     := 65608d717a1da9945deffec37fb3afa6fda03d29
+LIBTOCK_URL     := https://github.com/tock/libtock-rs.git
+LIBTOCK_COMMIT  := 0ff277ba7f33c69a2bf845bc407b4c11cdc9fb14
+KERNEL_TOOLCHAIN := nightly-2026-07-21
+APPS_TOOLCHAIN  := 1.95.0
+ELF2TAB_VERSION := 0.13.0
+PY_REQUIREMENTS := tools/requirements.txt
+
+# Only what the kernel build reads is checked out.
+TOCK_SPARSE := kernel arch libraries capsules chips/virtio chips/qemu_rv32_virt_chip \
+               chips/qemu_virt_chip chips/sifive chips/segger boards/components \
+               boards/build_scripts boards/cargo
+LIBTOCK_SPARSE := apis build_scripts libraries panic_handlers platform runner runtime \
+                  syscalls_tests tools ufmt unittest
+
+BUILD   := build
+VENV    := $(BUILD)/venv
+PY      := $(VENV)/bin/python3
+STAMPS  := $(BUILD)/stamps
+PATCHES := $(sort $(wildcard kernel-patches/*.patch))
+
+# ---- host ports for `make run` (board port in comments) --------------------
+HTTP_PORT ?= 8000
+WS_PORT   ?= 8080
+FTP_PORT  ?= 2121
+
+.PHONY: help
+help:
+	@echo "make run | test | bench | memory-report | deps | tools | kernel | apps | image | clean"
+
+# ---- tools ---------------------------------------------------------------
+.PHONY: tools
+tools: $(STAMPS)/host-packages $(STAMPS)/toolchains $(STAMPS)/venv
+
+$(STAMPS)/host-packages: tools/install-host-deps.sh
+	@mkdir -p $(@D)
+	@tools/install-host-deps.sh
+	@touch $@
+
+$(STAMPS)/toolchains: tools/install-toolchains.sh Makefile
+	@mkdir -p $(@D)
+	@tools/install-toolchains.sh $(KERNEL_TOOLCHAIN) $(APPS_TOOLCHAIN) $(ELF2TAB_VERSION)
+	@touch $@
+
+$(STAMPS)/venv: $(PY_REQUIREMENTS)
+	@mkdir -p $(@D)
+	@[ -x $(PY) ] || python3 -m venv $(VENV)
+	@$(PY) -m pip install --quiet --disable-pip-version-check -r $(PY_REQUIREMENTS)
+	@touch $@
+
+# ---- upstream sources ------------------------------------------------------
+.PHONY: deps
+deps:
+	@tools/fetch-upstream.sh tock $(TOCK_URL) $(TOCK_COMMIT) $(TOCK_SPARSE)
+	@tools/fetch-upstream.sh libtock-rs $(LIBTOCK_URL) $(LIBTOCK_COMMIT) $(LIBTOCK_SPARSE)
+	@tools/apply-patches.sh third_party/tock $(PATCHES)
+
+.PHONY: clean
+clean:
+	rm -rf $(BUILD) target apps/target

@@ -1,0 +1,63 @@
+//! Sans-I/O FTP server protocol logic (RFC 959, 2389, 2428, 3659) for `no_std` apps.
+//!
+//! The crate never touches a socket or a file. The app feeds control-connection
+//! bytes into a [`LineBuffer`], hands each line to a [`Session`] and acts on the
+//! returned [`Outcome`]: send a reply, check credentials, open a passive data
+//! socket, run a transfer or a file-system operation, then report the result
+//! back so the session can produce the final reply.
+//!
+//! Everything is fixed-size: no `alloc`, no `unsafe`, no panics on any input.
+
+#![cfg_attr(not(test), no_std)]
+#![forbid(unsafe_code)]
+#![warn(missing_docs)]
+
+pub mod command;
+mod cursor;
+pub mod line;
+pub mod list;
+pub mod path;
+pub mod reply;
+pub mod session;
+pub mod time;
+
+pub use command::{parse, Command, DataType, EpsvArg, OptsArg, ParseError};
+pub use cursor::FormatError;
+pub use line::{Feed, LineBuffer};
+pub use list::{Entry, Facts, Kind, ListFormat, Metadata};
+pub use path::{resolve, AbsPath, PathError};
+pub use reply::{Code, ReplyBuf};
+pub use session::{Failure, FsOp, Outcome, Session, StoreMode, Transfer};
+pub use time::DateTime;
+
+/// Longest control line accepted, CRLF included.
+///
+/// RFC 959 sets no limit; 512 is the SMTP command-line limit (RFC 5321) and
+/// holds a verb plus two worst-case [`MAX_PATH`] arguments, so un-normalised
+/// relative paths (`./a/../b`) still fit.
+pub const MAX_LINE: usize = 512;
+
+/// Longest normalised absolute path in bytes, leading `/` included.
+///
+/// FAT long-name paths are limited to 260 UTF-16 units including `C:\` and the
+/// terminating NUL, i.e. 256 for the path itself; we count bytes, which is
+/// stricter for non-ASCII names but keeps buffers fixed.
+pub const MAX_PATH: usize = 256;
+
+/// Longest single path component in bytes.
+///
+/// FAT long names hold up to 255 UTF-16 units; 255 bytes is equal for ASCII and
+/// stricter for anything else, so the storage service never sees a name it
+/// cannot store for length reasons.
+pub const MAX_NAME: usize = 255;
+
+/// Longest user name accepted by `USER`; longer ones get 501.
+pub const MAX_USER: usize = 64;
+
+/// Size of a [`ReplyBuf`]; the largest session reply (MLST with a
+/// [`MAX_PATH`] path twice, or 257 with every byte a doubled `"`) stays well below.
+pub const REPLY_CAPACITY: usize = 1024;
+
+// The worst-case session replies are bounded by two paths plus fixed text.
+const _: () = assert!(REPLY_CAPACITY >= 2 * MAX_PATH + 256);
+const _: () = assert!(MAX_NAME < MAX_PATH);

@@ -1,0 +1,313 @@
+//! Board file for the QEMU twin of the NUCLEO-H723ZG + NUCLEO-MEM.
+//!
+//! A QEMU RISC-V `virt` machine laid out like the real board (see
+//! `layout.ld`): all process memory in the PSRAM window, device DMA only
+//! from the DMA-safe window, emulated LEDs and temperature, a VirtIO block
+//! device in place of the eMMC and VirtIO-net in place of the ETH MAC. A
+//! faulting process is restarted; the kernel never panics because of one.
+
+#![no_std]
+#![no_main]
+
+use capsules_core::virtualizers::virtual_alarm::{MuxAlarm, VirtualMuxAlarm};
+use dma_buffer::{Coherent, DmaPool, DmaRegion};
+use kernel::capabilities;
+use kernel::component::Component;
+use kernel::debug::PanicResources;
+use kernel::hil;
+use kernel::platform::{KernelResources, SyscallDriverLookup};
+use kernel::utilities::registers::interfaces::ReadWriteable;
+use kernel::utilities::single_thread_value::SingleThreadValue;
+use kernel::{create_capability, debug, static_init};
+use qemu_rv32_virt_chip::chip::{QemuRv32VirtChip, QemuRv32VirtDefaultPeripherals};
+use qemu_rv32_virt_chip::virtio;
+use rv32i::csr;
+use rv32i::dma_fence::RiscvCoherentDmaFence;
+use twin_chip::led::EmulatedLed;
+use twin_chip::temperature::EmulatedTemperature;
+use twin_chip::virtio_blk::VirtIOBlk;
+
+mod blk_probe;
+mod fault_policy;
+mod io;
+mod memory_map;
+mod virtio_devices;
+
+/// Process slots: the five services, sysinfo and two test apps.
+pub const NUM_PROCS: usize = 8;
+
+pub type ChipHw = QemuRv32VirtChip<'static, QemuRv32VirtDefaultPeripherals<'static>>;
+type AlarmHw = qemu_rv32_virt_chip::chip::QemuRv32VirtClint<'static>;
+type ProcessPrinter = capsules_system::process_printer::ProcessPrinterText;
+type SchedulerTimerHw = components::virtual_scheduler_timer::VirtualSchedulerTimerComponentType<AlarmHw>;
+type Fence = RiscvCoherentDmaFence;
+type BlkHw = VirtIOBlk<'static, Fence, Coherent>;
+type LedDriver = capsules_core::led::LedDriver<'static, EmulatedLed, 3>;
+type TemperatureDriver =
+    capsules_extra::temperature::TemperatureSensor<'static, EmulatedTemperature<'static, AlarmHw>>;
+type RngDriver = components::rng::RngRandomComponentType<
+    virtio::devices::virtio_rng::VirtIORng<'static, 'static, Fence>,
+>;
+
+/// Resources the panic handler in `io.rs` prints.
+static PANIC_RESOURCES: SingleThreadValue<PanicResources<ChipHw, ProcessPrinter>> =
+    SingleThreadValue::new();
+
+// Kernel stack; the rest of the 128 KiB kernel RAM holds static state.
+kernel::stack_size! {0x3000}
+
+kernel::define_capability_type!(ProcessConsoleCap:
+    kernel::capabilities::ProcessManagementCapability,
+    kernel::capabilities::ProcessStartCapability
+);
+
+/// Syscall drivers and kernel resources of the twin.
+struct QemuTwin {
+    console: &'static capsules_core::console::Console<'static>,
+    alarm: &'static capsules_core::alarm::AlarmDriver<'static, VirtualMuxAlarm<'static, AlarmHw>>,
+    lldb: &'static capsules_core::low_level_debug::LowLevelDebug<
+        'static,
+        capsules_core::virtualizers::virtual_uart::UartDevice<'static>,
+    >,
+    led: &'static LedDriver,
+    temperature: &'static TemperatureDriver,
+    rng: Option<&'static RngDriver>,
+    scheduler: &'static capsules_system::scheduler::round_robin::RoundRobinSched<'static>,
+    scheduler_timer: &'static SchedulerTimerHw,
+}
+
+impl SyscallDriverLookup for QemuTwin {
+    fn with_driver<F, R>(&self, driver_num: usize, f: F) -> R
+    where
+        F: FnOnce(Option<&dyn kernel::syscall::SyscallDriver>) -> R,
+    {
+        match driver_num {
+            capsules_core::console::DRIVER_NUM => f(Some(self.console)),
+            capsules_core::alarm::DRIVER_NUM => f(Some(self.alarm)),
+            capsules_core::low_level_debug::DRIVER_NUM => f(Some(self.lldb)),
+            capsules_core::led::DRIVER_NUM => f(Some(self.led)),
+            capsules_extra::temperature::DRIVER_NUM => f(Some(self.temperature)),
+            capsules_core::rng::DRIVER_NUM => match self.rng {
+                Some(rng) => f(Some(rng)),
+                None => f(None),
+            },
+            _ => f(None),
+        }
+    }
+}
+
+impl KernelResources<ChipHw> for QemuTwin {
+    type SyscallDriverLookup = Self;
+    type SyscallFilter = ();
+    type ProcessFault = ();
+    type Scheduler = capsules_system::scheduler::round_robin::RoundRobinSched<'static>;
+    type SchedulerTimer = SchedulerTimerHw;
+    type WatchDog = ();
+    type ContextSwitchCallback = ();
+
+    fn syscall_driver_lookup(&self) -> &Self::SyscallDriverLookup {
+        self
+    }
+    fn syscall_filter(&self) -> &Self::SyscallFilter {
+        &()
+    }
+    fn process_fault(&self) -> &Self::ProcessFault {
+        &()
+    }
+    fn scheduler(&self) -> &Self::Scheduler {
+        self.scheduler
+    }
+    fn scheduler_timer(&self) -> &Self::SchedulerTimer {
+        self.scheduler_timer
+    }
+    fn watchdog(&self) -> &Self::WatchDog {
+        &()
+    }
+    fn context_switch_callback(&self) -> &Self::ContextSwitchCallback {
+        &()
+    }
+}
+
+/// Boot: bring up the machine, wire the capsules, load the apps, run.
+#[no_mangle]
+pub unsafe fn main() {
+    let (board_kernel, board, chip) = start();
+
+    let process_mgmt_cap = create_capability!(capabilities::ProcessManagementCapability);
+    let main_loop_cap = create_capability!(capabilities::MainLoopCapability);
+
+    let map = memory_map::MemoryMap::from_linker();
+    kernel::process::load_processes(
+        board_kernel,
+        chip,
+        map.app_flash(),
+        map.process_memory(),
+        &fault_policy::RESTART_ON_FAULT,
+        &process_mgmt_cap,
+    )
+    .unwrap_or_else(|err| {
+        debug!("Error loading processes: {:?}", err);
+    });
+    memory_map::print_processes(board_kernel, &process_mgmt_cap);
+
+    board_kernel.kernel_loop(&board, chip, None::<&kernel::ipc::IPC<0>>, &main_loop_cap);
+}
+
+/// Everything before process loading. In its own, never-inlined function so
+/// the stack used by `static_init!` is given back before the main loop.
+#[inline(never)]
+unsafe fn start() -> (&'static kernel::Kernel, QemuTwin, &'static ChipHw) {
+    let _ = PANIC_RESOURCES.bind_to_thread::<<ChipHw as kernel::platform::chip::Chip>::ThreadIdProvider>(
+        PanicResources::new(),
+    );
+    rv32i::configure_trap_handler();
+    kernel::deferred_call::initialize_deferred_call_state::<
+        <ChipHw as kernel::platform::chip::Chip>::ThreadIdProvider,
+    >();
+
+    let map = memory_map::MemoryMap::from_linker();
+    // Kernel memory protection first, so the rest of boot runs under it.
+    let epmp = map.kernel_protection();
+
+    let memory_allocation_cap = create_capability!(capabilities::MemoryAllocationCapability);
+    let processes = components::process_array::ProcessArrayComponent::new()
+        .finalize(components::process_array_component_static!(NUM_PROCS));
+    PANIC_RESOURCES.get().map(|r| r.processes.put(processes.as_slice()));
+    let board_kernel = static_init!(kernel::Kernel, kernel::Kernel::new(processes.as_slice()));
+
+    let peripherals = static_init!(QemuRv32VirtDefaultPeripherals, QemuRv32VirtDefaultPeripherals::new());
+
+    // Console UART shared by the process console, app console and debug!.
+    let uart_mux = components::console::UartMuxComponent::new(&peripherals.uart0, 115200)
+        .finalize(components::uart_mux_component_static!());
+
+    // Time: the machine timer, virtualised.
+    let hardware_timer = static_init!(
+        qemu_rv32_virt_chip::chip::QemuRv32VirtClint,
+        qemu_rv32_virt_chip::chip::QemuRv32VirtClint::new(&qemu_rv32_virt_chip::clint::CLINT_BASE)
+    );
+    let mux_alarm = static_init!(MuxAlarm<'static, AlarmHw>, MuxAlarm::new(hardware_timer));
+    hil::time::Alarm::set_alarm_client(hardware_timer, mux_alarm);
+    let alarm = components::alarm::AlarmDriverComponent::new(
+        board_kernel,
+        capsules_core::alarm::DRIVER_NUM,
+        mux_alarm,
+        memory_allocation_cap,
+    )
+    .finalize(components::alarm_component_static!(AlarmHw));
+
+    // DMA-safe SRAM: statics placed by the linker, the rest carved at boot.
+    let mut dma = DmaPool::new(DmaRegion::<Coherent>::new(map.dma.start, map.dma.len), map.dma_free())
+        .unwrap_or_else(|e| panic!("DMA window: {}", e));
+    let devices = virtio_devices::probe(peripherals);
+    let blk: Option<&'static BlkHw> =
+        devices.blk.map(|idx| virtio_devices::block_device(peripherals, idx, &mut dma));
+    let rng = devices.rng.map(|idx| virtio_devices::rng(peripherals, idx, &mut dma));
+    let net = devices.net.map(|idx| virtio_devices::network_card(peripherals, idx, &mut dma));
+
+    let chip = static_init!(ChipHw, QemuRv32VirtChip::new(peripherals, hardware_timer, epmp));
+    PANIC_RESOURCES.get().map(|r| r.chip.put(chip));
+    chip.enable_plic_interrupts();
+    csr::CSR
+        .mie
+        .modify(csr::mie::mie::mext::SET + csr::mie::mie::msoft::SET + csr::mie::mie::mtimer::SET);
+    csr::CSR.mstatus.modify(csr::mstatus::mstatus::mie::SET);
+
+    let process_printer = components::process_printer::ProcessPrinterTextComponent::new()
+        .finalize(components::process_printer_text_component_static!());
+    PANIC_RESOURCES.get().map(|r| r.printer.put(process_printer));
+
+    let pconsole = components::process_console::ProcessConsoleComponent::new(
+        board_kernel,
+        uart_mux,
+        mux_alarm,
+        process_printer,
+        None,
+        kernel::mint_defined_capability!(ProcessConsoleCap),
+    )
+    .finalize(components::process_console_component_static!(AlarmHw, ProcessConsoleCap));
+    let console = components::console::ConsoleComponent::new(
+        board_kernel,
+        capsules_core::console::DRIVER_NUM,
+        uart_mux,
+        create_capability!(capabilities::MemoryAllocationCapability),
+    )
+    .finalize(components::console_component_static!());
+    components::debug_writer::DebugWriterComponent::new::<
+        <ChipHw as kernel::platform::chip::Chip>::ThreadIdProvider,
+    >(uart_mux, create_capability!(capabilities::SetDebugWriterCapability))
+    .finalize(components::debug_writer_component_static!());
+    let lldb = components::lldb::LowLevelDebugComponent::new(
+        board_kernel,
+        capsules_core::low_level_debug::DRIVER_NUM,
+        uart_mux,
+        create_capability!(capabilities::MemoryAllocationCapability),
+    )
+    .finalize(components::low_level_debug_component_static!());
+
+    // LD1 green, LD2 yellow, LD3 red, as on the NUCLEO board.
+    let led = components::led::LedsComponent::new().finalize(components::led_component_static!(
+        EmulatedLed,
+        EmulatedLed::new("green"),
+        EmulatedLed::new("yellow"),
+        EmulatedLed::new("red"),
+    ));
+
+    let temperature_sensor = static_init!(
+        EmulatedTemperature<'static, AlarmHw>,
+        EmulatedTemperature::new(hardware_timer)
+    );
+    kernel::deferred_call::DeferredCallClient::register(temperature_sensor);
+    let temperature = components::temperature::TemperatureComponent::new(
+        board_kernel,
+        capsules_extra::temperature::DRIVER_NUM,
+        temperature_sensor,
+        create_capability!(capabilities::MemoryAllocationCapability),
+    )
+    .finalize(components::temperature_component_static!(EmulatedTemperature<'static, AlarmHw>));
+
+    let rng = rng.map(|rng| {
+        components::rng::RngRandomComponent::new(
+            board_kernel,
+            capsules_core::rng::DRIVER_NUM,
+            rng,
+            create_capability!(capabilities::MemoryAllocationCapability),
+        )
+        .finalize(components::rng_random_component_static!(
+            virtio::devices::virtio_rng::VirtIORng<'static, 'static, Fence>
+        ))
+    });
+
+    let scheduler = components::sched::round_robin::RoundRobinComponent::new(processes)
+        .finalize(components::round_robin_component_static!(NUM_PROCS));
+    let scheduler_timer = components::virtual_scheduler_timer::VirtualSchedulerTimerComponent::new(mux_alarm)
+        .finalize(components::virtual_scheduler_timer_component_static!(AlarmHw));
+
+    debug!("NUCLEO-MEM twin: Tock {}.{} on QEMU RISC-V virt", kernel::KERNEL_MAJOR_VERSION, kernel::KERNEL_MINOR_VERSION);
+    map.print(dma.used());
+    match net {
+        Some(mac) => debug!("net: VirtIO network card, MAC {}", virtio_devices::MacAddress(mac)),
+        None => debug!("net: no VirtIO network card"),
+    }
+    match blk {
+        Some(blk) => blk_probe::start(blk, &mut dma),
+        None => debug!("blk: no VirtIO block device (the eMMC image); storage disabled"),
+    }
+    if rng.is_none() {
+        debug!("rng: no VirtIO entropy source");
+    }
+
+    let _ = pconsole.start();
+
+    let board = QemuTwin {
+        console,
+        alarm,
+        lldb,
+        led,
+        temperature,
+        rng,
+        scheduler,
+        scheduler_timer,
+    };
+    (board_kernel, board, chip)
+}

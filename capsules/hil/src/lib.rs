@@ -1,0 +1,10 @@
+//! Hardware interfaces shared by our chip drivers and capsules that upstream
+//! Tock does not define.
+//!
+//! - [`block`]: a block device of 512-byte sectors (VirtIO-block on the QEMU
+//!   twin, the SDMMC eMMC on the NUCLEO-H723ZG).
+
+#![no_std]
+#![forbid(unsafe_code)]
+
+pub mod block;
