@@ -27,7 +27,7 @@ PY_REQUIREMENTS := tools/requirements.txt
 TOCK_SPARSE := kernel arch libraries capsules chips/virtio chips/qemu_rv32_virt_chip \
                chips/qemu_virt_chip chips/sifive chips/segger boards/components \
                boards/build_scripts boards/cargo
-LIBTOCK_SPARSE := apis build_scripts libraries panic_handlers platform runner runtime \
+LIBTOCK_SPARSE := src apis build_scripts libraries panic_handlers platform runner runtime \
                   syscalls_tests tools ufmt unittest
 
 BUILD   := build
@@ -71,6 +71,49 @@ deps:
 	@tools/fetch-upstream.sh tock $(TOCK_URL) $(TOCK_COMMIT) $(TOCK_SPARSE)
 	@tools/fetch-upstream.sh libtock-rs $(LIBTOCK_URL) $(LIBTOCK_COMMIT) $(LIBTOCK_SPARSE)
 	@tools/apply-patches.sh third_party/tock $(PATCHES)
+
+# ---- builds ----------------------------------------------------------------
+TWIN        := $(BUILD)/qemu_twin
+TWIN_KERNEL := target/riscv32imac-unknown-none-elf/release/qemu_twin
+DISK_MIB    ?= 64
+
+.PHONY: kernel apps image
+kernel: deps tools
+	@cd boards/qemu_twin && cargo build --quiet --release
+	@mkdir -p $(TWIN) && cp $(TWIN_KERNEL) $(TWIN)/kernel.elf
+
+apps: deps tools
+	@mkdir -p $(TWIN)
+	@$(PY) tools/apps.py --board qemu_twin --out $(TWIN)
+
+image: $(TWIN)/disk.img
+$(TWIN)/disk.img: tools/mkimage.sh $(shell find web -type f) | tools
+	@mkdir -p $(TWIN)
+	@tools/mkimage.sh web $@ $(DISK_MIB)
+
+# ---- run -------------------------------------------------------------------
+.PHONY: run
+run: kernel apps image
+	@cp --sparse=always $(TWIN)/disk.img $(TWIN)/run-disk.img
+	@$(PY) tools/qemu_twin.py run --kernel $(TWIN)/kernel.elf --apps $(TWIN)/apps.bin \
+	    --disk $(TWIN)/run-disk.img --layout $(TWIN)/layout.json --http-port $(HTTP_PORT) --ws-port $(WS_PORT) --ftp-port $(FTP_PORT)
+
+# ---- tests -----------------------------------------------------------------
+# Host unit tests of every host-testable crate, then system tests against
+# the booted twin. The whole run is bounded; each test has its own bound.
+TEST_TIMEOUT ?= 2400
+.PHONY: test host-test system-test
+test: host-test system-test
+
+host-test: deps tools
+	@echo "== host tests: kernel crates"
+	@cargo test --quiet
+	@echo "== host tests: app libraries"
+	@cd apps && cargo test --quiet
+
+system-test: kernel apps image
+	@echo "== system tests against the QEMU twin"
+	@timeout --kill-after=10 $(TEST_TIMEOUT) $(PY) -m pytest tests/system -p no:cacheprovider
 
 .PHONY: clean
 clean:

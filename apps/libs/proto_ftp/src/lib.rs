@@ -7,6 +7,44 @@
 //! back so the session can produce the final reply.
 //!
 //! Everything is fixed-size: no `alloc`, no `unsafe`, no panics on any input.
+//!
+//! ```
+//! use core::net::{Ipv4Addr, SocketAddrV4};
+//! use proto_ftp::{Feed, LineBuffer, Outcome, ReplyBuf, Session};
+//!
+//! let mut session = Session::new();
+//! let mut lines = LineBuffer::new();
+//! let mut out = ReplyBuf::new();
+//! let mut sent = String::new();
+//! let mut input: &[u8] = b"USER ann\r\nPASS pw\r\nPASV\r\n";
+//! while !input.is_empty() {
+//!     let (used, feed) = lines.feed(input);
+//!     input = &input[used..];
+//!     let reply = match feed {
+//!         Feed::NeedMore => continue,
+//!         Feed::TooLong => session.reject(proto_ftp::ParseError::TooLong, &mut out),
+//!         Feed::Line(line) => match session.handle_line(line, &mut out) {
+//!             Outcome::Reply(r) => r,
+//!             Outcome::Authenticate { user, pass } => {
+//!                 let ok = user == "ann" && pass == b"pw"; // the app's own check
+//!                 session.login_result(ok, &mut out)
+//!             }
+//!             Outcome::OpenPassive { .. } => {
+//!                 // The app opens a listening socket here.
+//!                 let addr = SocketAddrV4::new(Ipv4Addr::new(192, 168, 0, 2), 50_000);
+//!                 session.passive_ready(addr, &mut out)
+//!             }
+//!             other => unimplemented!("{other:?}"),
+//!         },
+//!     };
+//!     sent += reply;
+//! }
+//! assert_eq!(
+//!     sent,
+//!     "331 Password required.\r\n230 User logged in.\r\n\
+//!      227 Entering Passive Mode (192,168,0,2,195,80).\r\n"
+//! );
+//! ```
 
 #![cfg_attr(not(test), no_std)]
 #![forbid(unsafe_code)]

@@ -169,7 +169,7 @@ mod tests {
         assert_eq!(lb.feed(b"TR a b\r"), (7, Feed::NeedMore));
         assert_eq!(lb.feed(b"\nNO"), (1, Feed::Line(b"RETR a b")));
         assert_eq!(lb.feed(b"NO"), (2, Feed::NeedMore));
-        assert_eq!(lb.feed(b"OP\n"), (3, Feed::Line(b"NONOOP")));
+        assert_eq!(lb.feed(b"OP\n"), (3, Feed::Line(b"NOOP")));
     }
 
     #[test]
@@ -183,7 +183,10 @@ mod tests {
         assert_eq!(lb.feed(b"\xfd"), (1, Feed::NeedMore));
         assert_eq!(lb.feed(b"\x01OP\r\n"), (5, Feed::Line(b"NOOP")));
         // IAC IAC is a literal 0xFF data byte.
-        assert_eq!(lines(&mut lb, b"RETR \xff\xffx\n"), vec![Some(b"RETR \xffx".to_vec())]);
+        assert_eq!(
+            lines(&mut lb, b"RETR \xff\xffx\n"),
+            vec![Some(b"RETR \xffx".to_vec())]
+        );
         // An option byte equal to LF is swallowed, not taken as a line end.
         assert_eq!(lb.feed(b"\xff\xfb\nQUIT\n"), (8, Feed::Line(b"QUIT")));
     }

@@ -85,7 +85,11 @@ impl AbsPath {
         if self.is_root() {
             return false;
         }
-        let cut = self.as_bytes().iter().rposition(|&b| b == b'/').unwrap_or(0);
+        let cut = self
+            .as_bytes()
+            .iter()
+            .rposition(|&b| b == b'/')
+            .unwrap_or(0);
         // Keep the leading '/' when the parent is the root.
         self.len = cut.max(1);
         true
@@ -213,7 +217,11 @@ mod tests {
         ];
         for (cwd, arg, want) in cases {
             let got = res(cwd, arg);
-            assert_eq!(got.as_deref(), want.as_deref().map_err(|e| *e), "cwd={cwd:?} arg={arg:?}");
+            assert_eq!(
+                got.as_deref().map_err(|e| *e),
+                *want,
+                "cwd={cwd:?} arg={arg:?}"
+            );
         }
     }
 

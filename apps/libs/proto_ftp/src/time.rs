@@ -41,7 +41,14 @@ impl DateTime {
 
     /// Builds a date-time, or `None` if any field is out of range
     /// (month 1-12, day valid for that month, hour < 24, minute/second < 60).
-    pub const fn new(year: u16, month: u8, day: u8, hour: u8, minute: u8, second: u8) -> Option<Self> {
+    pub const fn new(
+        year: u16,
+        month: u8,
+        day: u8,
+        hour: u8,
+        minute: u8,
+        second: u8,
+    ) -> Option<Self> {
         if year < MIN_YEAR || year > MAX_YEAR || month < 1 || month > 12 {
             return None;
         }
@@ -110,7 +117,7 @@ impl DateTime {
 
 /// Gregorian leap year rule.
 pub const fn is_leap_year(year: u16) -> bool {
-    (year % 4 == 0 && year % 100 != 0) || year % 400 == 0
+    (year.is_multiple_of(4) && !year.is_multiple_of(100)) || year.is_multiple_of(400)
 }
 
 /// Length of `month` (1-12) in `year`; 0 for an invalid month.
@@ -130,7 +137,7 @@ pub const fn days_in_month(year: u16, month: u8) -> u8 {
 /// peels off 400-, 100-, 4- and 1-year cycles (the last cycle of each kind is
 /// one day longer, hence the clamping to 3).
 pub const fn civil_from_days(days: u64) -> (u64, u8, u8) {
-    let z = days + EPOCH_FROM_MARCH_0;
+    let z = days.saturating_add(EPOCH_FROM_MARCH_0);
     let era = z / DAYS_PER_400Y;
     let mut rem = z % DAYS_PER_400Y;
     let centuries = min3(rem / DAYS_PER_100Y);
@@ -165,8 +172,9 @@ pub const fn days_from_civil(year: u16, month: u8, day: u8) -> u64 {
         (year as u64, month as usize - 3)
     };
     let m = if m > 11 { 11 } else { m };
-    let days = (y * 365 + y / 4 - y / 100 + y / 400 + MONTH_START_FROM_MARCH[m] as u64 + day as u64)
-        .saturating_sub(1);
+    let days =
+        (y * 365 + y / 4 - y / 100 + y / 400 + MONTH_START_FROM_MARCH[m] as u64 + day as u64)
+            .saturating_sub(1);
     days.saturating_sub(EPOCH_FROM_MARCH_0)
 }
 
@@ -190,15 +198,27 @@ mod tests {
     fn epoch_edges() {
         assert_eq!(DateTime::from_unix(0), Some(DateTime::EPOCH));
         assert_eq!(DateTime::EPOCH.to_unix(), 0);
-        assert_eq!(DateTime::from_unix(86_399), Some(dt(1970, 1, 1, 23, 59, 59)));
+        assert_eq!(
+            DateTime::from_unix(86_399),
+            Some(dt(1970, 1, 1, 23, 59, 59))
+        );
         assert_eq!(DateTime::from_unix(86_400), Some(dt(1970, 1, 2, 0, 0, 0)));
         // Last second of the representable range, and one past it.
-        assert_eq!(DateTime::from_unix(253_402_300_799), Some(dt(9999, 12, 31, 23, 59, 59)));
+        assert_eq!(
+            DateTime::from_unix(253_402_300_799),
+            Some(dt(9999, 12, 31, 23, 59, 59))
+        );
         assert_eq!(DateTime::from_unix(253_402_300_800), None);
         assert_eq!(DateTime::from_unix(u64::MAX), None);
         // 32-bit rollover and a FAT epoch.
-        assert_eq!(DateTime::from_unix(2_147_483_647), Some(dt(2038, 1, 19, 3, 14, 7)));
-        assert_eq!(DateTime::from_unix(315_532_800), Some(dt(1980, 1, 1, 0, 0, 0)));
+        assert_eq!(
+            DateTime::from_unix(2_147_483_647),
+            Some(dt(2038, 1, 19, 3, 14, 7))
+        );
+        assert_eq!(
+            DateTime::from_unix(315_532_800),
+            Some(dt(1980, 1, 1, 0, 0, 0))
+        );
     }
 
     #[test]
@@ -213,21 +233,36 @@ mod tests {
         assert_eq!(DateTime::new(2023, 2, 29, 0, 0, 0), None);
         assert_eq!(DateTime::new(1900 + 200, 2, 29, 0, 0, 0), None);
         // 2000-02-29 and the day after.
-        assert_eq!(DateTime::from_unix(951_782_400), Some(dt(2000, 2, 29, 0, 0, 0)));
-        assert_eq!(DateTime::from_unix(951_868_800), Some(dt(2000, 3, 1, 0, 0, 0)));
+        assert_eq!(
+            DateTime::from_unix(951_782_400),
+            Some(dt(2000, 2, 29, 0, 0, 0))
+        );
+        assert_eq!(
+            DateTime::from_unix(951_868_800),
+            Some(dt(2000, 3, 1, 0, 0, 0))
+        );
         // 2024-02-29 12:00:00 and 2024-12-31 (day 366 of a leap year).
-        assert_eq!(DateTime::from_unix(1_709_208_000), Some(dt(2024, 2, 29, 12, 0, 0)));
-        assert_eq!(DateTime::from_unix(1_735_603_200), Some(dt(2024, 12, 31, 0, 0, 0)));
+        assert_eq!(
+            DateTime::from_unix(1_709_208_000),
+            Some(dt(2024, 2, 29, 12, 0, 0))
+        );
+        assert_eq!(
+            DateTime::from_unix(1_735_603_200),
+            Some(dt(2024, 12, 31, 0, 0, 0))
+        );
         // 2100 is not leap: Feb 28 is followed by Mar 1.
         let feb28 = dt(2100, 2, 28, 0, 0, 0).to_unix();
-        assert_eq!(DateTime::from_unix(feb28 + 86_400), Some(dt(2100, 3, 1, 0, 0, 0)));
+        assert_eq!(
+            DateTime::from_unix(feb28 + 86_400),
+            Some(dt(2100, 3, 1, 0, 0, 0))
+        );
     }
 
     #[test]
     fn round_trip_every_day_for_centuries() {
         // Every day from 1970 to beyond 2400 round-trips and is consecutive.
         let mut prev: Option<DateTime> = None;
-        for days in 0..(160_000u64) {
+        for days in 0..160_000u64 {
             let t = DateTime::from_unix(days * 86_400 + 45_296).unwrap();
             assert_eq!(t.to_unix(), days * 86_400 + 45_296);
             assert_eq!((t.hour(), t.minute(), t.second()), (12, 34, 56));

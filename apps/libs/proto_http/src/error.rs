@@ -110,6 +110,9 @@ mod tests {
         assert_eq!(Error::HeaderSectionTooLarge.status().code(), 431);
         assert_eq!(Error::TooManyHeaders.status().code(), 431);
         assert_eq!(Error::VersionNotSupported.status().code(), 505);
-        assert_eq!(Error::from(BadRequest::Traversal), Error::BadRequest(BadRequest::Traversal));
+        assert_eq!(
+            Error::from(BadRequest::Traversal),
+            Error::BadRequest(BadRequest::Traversal)
+        );
     }
 }

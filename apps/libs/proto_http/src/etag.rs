@@ -147,7 +147,10 @@ fn split_entity_tag(s: &[u8]) -> Option<(&[u8], &[u8])> {
     let body = &s[start + 1..];
     let close = body.iter().position(|&b| b == b'"')?;
     // etagc = %x21 / %x23-7E / obs-text: no whitespace or controls inside the quotes.
-    if !body[..close].iter().all(|&b| b == 0x21 || (0x23..0x7f).contains(&b) || b >= 0x80) {
+    if !body[..close]
+        .iter()
+        .all(|&b| b == 0x21 || (0x23..0x7f).contains(&b) || b >= 0x80)
+    {
         return None;
     }
     let end = start + 1 + close + 1;
@@ -175,7 +178,10 @@ mod tests {
     #[test]
     fn formatting() {
         assert_eq!(ETag::new(0, 0, None).as_str(), "\"0-0\"");
-        assert_eq!(ETag::new(500, 0x65a0_b1c2, None).as_str(), "\"1f4-65a0b1c2\"");
+        assert_eq!(
+            ETag::new(500, 0x65a0_b1c2, None).as_str(),
+            "\"1f4-65a0b1c2\""
+        );
         assert_eq!(ETag::new(16, 15, Some(0xabc)).as_str(), "\"10-f-abc\"");
         let max = ETag::new(u64::MAX, u64::MAX, Some(u32::MAX));
         assert_eq!(

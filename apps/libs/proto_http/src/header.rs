@@ -161,10 +161,34 @@ mod tests {
             let mut it = h.iter();
             core::array::from_fn(|_| it.next().unwrap())
         };
-        assert_eq!(all[0], Header { name: b"Host", value: b"a" });
-        assert_eq!(all[1], Header { name: b"Accept", value: b"text/html" });
-        assert_eq!(all[2], Header { name: b"X-Empty", value: b"" });
-        assert_eq!(all[3], Header { name: b"ACCEPT", value: b"*/*" });
+        assert_eq!(
+            all[0],
+            Header {
+                name: b"Host",
+                value: b"a"
+            }
+        );
+        assert_eq!(
+            all[1],
+            Header {
+                name: b"Accept",
+                value: b"text/html"
+            }
+        );
+        assert_eq!(
+            all[2],
+            Header {
+                name: b"X-Empty",
+                value: b""
+            }
+        );
+        assert_eq!(
+            all[3],
+            Header {
+                name: b"ACCEPT",
+                value: b"*/*"
+            }
+        );
         assert_eq!(h.len(), 4);
         assert!(!h.is_empty());
         assert!(Headers::new(b"").is_empty());
@@ -190,9 +214,21 @@ mod tests {
     fn connection_options() {
         let mut c = Connection::default();
         c.add(b"Upgrade, KEEP-ALIVE");
-        assert_eq!(c, Connection { close: false, keep_alive: true });
+        assert_eq!(
+            c,
+            Connection {
+                close: false,
+                keep_alive: true
+            }
+        );
         c.add(b" ,Close ,");
-        assert_eq!(c, Connection { close: true, keep_alive: true });
+        assert_eq!(
+            c,
+            Connection {
+                close: true,
+                keep_alive: true
+            }
+        );
         let mut d = Connection::default();
         d.add(b"closed, keep-alive-ish");
         assert_eq!(d, Connection::default());

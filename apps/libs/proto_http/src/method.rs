@@ -83,14 +83,26 @@ mod tests {
     fn methods() {
         assert_eq!(Method::parse(b"GET"), Ok(Method::Get));
         assert_eq!(Method::parse(b"HEAD"), Ok(Method::Head));
-        for m in ["POST", "PUT", "DELETE", "OPTIONS", "PATCH", "CONNECT", "TRACE"] {
-            assert_eq!(Method::parse(m.as_bytes()), Err(Error::MethodNotAllowed), "{m}");
+        for m in [
+            "POST", "PUT", "DELETE", "OPTIONS", "PATCH", "CONNECT", "TRACE",
+        ] {
+            assert_eq!(
+                Method::parse(m.as_bytes()),
+                Err(Error::MethodNotAllowed),
+                "{m}"
+            );
         }
         assert_eq!(Method::parse(b"get"), Err(Error::MethodNotImplemented));
         assert_eq!(Method::parse(b"PROPFIND"), Err(Error::MethodNotImplemented));
         assert_eq!(Method::parse(b"PRI"), Err(Error::MethodNotImplemented));
-        assert_eq!(Method::parse(b"G(T"), Err(Error::BadRequest(BadRequest::Method)));
-        assert_eq!(Method::parse(b""), Err(Error::BadRequest(BadRequest::Method)));
+        assert_eq!(
+            Method::parse(b"G(T"),
+            Err(Error::BadRequest(BadRequest::Method))
+        );
+        assert_eq!(
+            Method::parse(b""),
+            Err(Error::BadRequest(BadRequest::Method))
+        );
         assert_eq!(Method::Head.as_str(), "HEAD");
     }
 
@@ -99,9 +111,22 @@ mod tests {
         assert_eq!(Version::parse(b"HTTP/1.1"), Ok(Version::Http11));
         assert_eq!(Version::parse(b"HTTP/1.0"), Ok(Version::Http10));
         for v in ["HTTP/2.0", "HTTP/0.9", "HTTP/3.0", "HTTP/1.2", "HTTP/9.9"] {
-            assert_eq!(Version::parse(v.as_bytes()), Err(Error::VersionNotSupported), "{v}");
+            assert_eq!(
+                Version::parse(v.as_bytes()),
+                Err(Error::VersionNotSupported),
+                "{v}"
+            );
         }
-        for v in ["http/1.1", "HTTP/1", "HTTP/1.10", "HTTP/11", "HTTP/a.b", "HTTP 1.1", "", "HTTP/2"] {
+        for v in [
+            "http/1.1",
+            "HTTP/1",
+            "HTTP/1.10",
+            "HTTP/11",
+            "HTTP/a.b",
+            "HTTP 1.1",
+            "",
+            "HTTP/2",
+        ] {
             assert_eq!(
                 Version::parse(v.as_bytes()),
                 Err(Error::BadRequest(BadRequest::Version)),

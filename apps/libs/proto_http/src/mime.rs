@@ -174,8 +174,15 @@ mod tests {
 
     #[test]
     fn every_text_type_declares_utf8() {
-        for ext in ["html", "css", "js", "json", "svg", "txt", "md", "csv", "map", "mjs", "htm"] {
-            assert!(Mime::from_extension(ext).as_str().ends_with("; charset=utf-8"), "{ext}");
+        for ext in [
+            "html", "css", "js", "json", "svg", "txt", "md", "csv", "map", "mjs", "htm",
+        ] {
+            assert!(
+                Mime::from_extension(ext)
+                    .as_str()
+                    .ends_with("; charset=utf-8"),
+                "{ext}"
+            );
         }
     }
 

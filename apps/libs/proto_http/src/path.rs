@@ -43,7 +43,8 @@ impl<'a> NormalizedPath<'a> {
 
     /// The content type implied by the extension.
     pub fn mime(&self) -> Mime {
-        self.extension().map_or(Mime::OctetStream, Mime::from_extension)
+        self.extension()
+            .map_or(Mime::OctetStream, Mime::from_extension)
     }
 
     /// The non-empty segments, in order.

@@ -5,9 +5,11 @@ use crate::error::{BadRequest, Error};
 use crate::etag::{self, ETag};
 use crate::header::{Connection, Headers, ValuesIter};
 use crate::limits::Limits;
+use crate::line::{is_field_byte, is_request_line_byte, scan_line, LineError};
 use crate::method::{Method, Version};
 use crate::path::{self, NormalizedPath};
-use crate::syntax::{is_ows, is_token, list_elements, parse_u64, trim_ows};
+use crate::syntax::{is_host, is_ows, is_token, list_elements, parse_u64, trim_ows};
+use crate::target::Target;
 
 /// Outcome of feeding the bytes received so far to [`Request::parse`].
 #[derive(Debug, Clone, Copy, PartialEq, Eq)]
@@ -21,77 +23,6 @@ pub enum Parsed<'a> {
         /// Bytes the head occupied; a body or pipelined request starts here.
         head_len: usize,
     },
-}
-
-/// A request target (RFC 9112 §3.2): origin-form or absolute-form `http://`.
-#[derive(Debug, Clone, Copy, PartialEq, Eq)]
-pub struct Target<'a> {
-    raw: &'a [u8],
-    authority: Option<&'a [u8]>,
-    path: &'a [u8],
-    query: Option<&'a [u8]>,
-}
-
-impl<'a> Target<'a> {
-    /// Parses a target whose bytes are already known to be visible ASCII.
-    fn parse(raw: &'a [u8]) -> Result<Target<'a>, Error> {
-        const BAD: Error = Error::BadRequest(BadRequest::Target);
-        // A fragment is never sent by a conforming client (RFC 9112 §3.2).
-        if raw.contains(&b'#') {
-            return Err(BAD);
-        }
-        let (authority, rest) = if raw.first() == Some(&b'/') {
-            (None, raw)
-        } else {
-            // Absolute-form must be accepted (RFC 9112 §3.2.2); only our own scheme makes sense.
-            let after_scheme = match raw.split_at_checked(7) {
-                Some((scheme, rest)) if scheme.eq_ignore_ascii_case(b"http://") => rest,
-                _ => return Err(BAD),
-            };
-            let end = after_scheme
-                .iter()
-                .position(|&b| b == b'/' || b == b'?')
-                .unwrap_or(after_scheme.len());
-            let authority = &after_scheme[..end];
-            // Userinfo is deprecated in http URIs and must be treated as an error (RFC 9110 §4.2.4).
-            if authority.is_empty() || !is_host(authority) {
-                return Err(BAD);
-            }
-            (Some(authority), &after_scheme[end..])
-        };
-        let (path, query) = match rest.iter().position(|&b| b == b'?') {
-            Some(q) => (&rest[..q], Some(&rest[q + 1..])),
-            None => (rest, None),
-        };
-        // An absolute-form target with an empty path means "/" (RFC 9112 §3.2.2).
-        let path: &'a [u8] = if path.is_empty() { b"/" } else { path };
-        Ok(Target {
-            raw,
-            authority,
-            path,
-            query,
-        })
-    }
-
-    /// The target exactly as received.
-    pub fn raw(&self) -> &'a [u8] {
-        self.raw
-    }
-
-    /// The authority of an absolute-form target (`host[:port]`), `None` for origin-form.
-    pub fn authority(&self) -> Option<&'a [u8]> {
-        self.authority
-    }
-
-    /// The path, still percent-encoded; always starts with `/`.
-    pub fn path(&self) -> &'a [u8] {
-        self.path
-    }
-
-    /// The query after `?` (possibly empty), still percent-encoded; `None` without `?`.
-    pub fn query(&self) -> Option<&'a [u8]> {
-        self.query
-    }
 }
 
 /// A complete, validated request head borrowing from the receive buffer.
@@ -149,7 +80,7 @@ impl<'a> Request<'a> {
                 let request = Request {
                     method,
                     version,
-                    host: target.authority.or(fields.host),
+                    host: target.authority().or(fields.host),
                     target,
                     headers: Headers::new(&buf[headers_start..pos]),
                     connection: fields.connection,
@@ -189,12 +120,12 @@ impl<'a> Request<'a> {
 
     /// The raw (percent-encoded) path; use [`Request::normalized_path`] before touching files.
     pub fn path(&self) -> &'a [u8] {
-        self.target.path
+        self.target.path()
     }
 
     /// The raw query, without the `?`.
     pub fn query(&self) -> Option<&'a [u8]> {
-        self.target.query
+        self.target.query()
     }
 
     /// The host the request is for: the absolute-form authority, else the `Host` value
@@ -290,7 +221,7 @@ impl<'a> Request<'a> {
 
     /// Percent-decodes and normalizes the path into `out`; see [`normalize`](crate::normalize).
     pub fn normalized_path<'o>(&self, out: &'o mut [u8]) -> Result<NormalizedPath<'o>, Error> {
-        path::normalize(self.target.path, out)
+        path::normalize(self.target.path(), out)
     }
 }
 
@@ -375,76 +306,6 @@ impl<'a> Fields<'a> {
     }
 }
 
-/// Characters of `uri-host [ ":" port ]`: reg-name, IP literals, pct-encoding.
-fn is_host(value: &[u8]) -> bool {
-    value.iter().all(|&b| {
-        b.is_ascii_alphanumeric()
-            || matches!(
-                b,
-                b'-' | b'.' | b'_' | b'~' | b'!' | b'$' | b'&' | b'\'' | b'(' | b')' | b'*'
-                    | b'+' | b',' | b';' | b'=' | b'%' | b':' | b'[' | b']'
-            )
-    })
-}
-
-/// Request lines are ASCII without controls; HTAB is not a separator here.
-fn is_request_line_byte(b: u8) -> bool {
-    (0x20..0x7f).contains(&b)
-}
-
-/// Field lines allow HTAB and obs-text, but no other controls and no DEL.
-fn is_field_byte(b: u8) -> bool {
-    b == b'\t' || (0x20..0x7f).contains(&b) || b >= 0x80
-}
-
-/// A complete line: content is `start..end`, the next line starts at `next`.
-struct Line {
-    end: usize,
-    next: usize,
-}
-
-enum LineError {
-    TooLong,
-    Invalid,
-}
-
-/// Finds the line starting at `start`, ended by CRLF or bare LF (RFC 9112 §2.2).
-///
-/// Content may be at most `budget - reserve` bytes. Both conditions are checked
-/// byte by byte, in order, so a prefix fails exactly as the whole line would.
-fn scan_line(
-    buf: &[u8],
-    start: usize,
-    budget: usize,
-    reserve: usize,
-    allowed: fn(u8) -> bool,
-) -> Result<Option<Line>, LineError> {
-    let mut i = start;
-    while let Some(&b) = buf.get(i) {
-        match b {
-            b'\n' => return Ok(Some(Line { end: i, next: i + 1 })),
-            b'\r' => {
-                return match buf.get(i + 1) {
-                    None => Ok(None),
-                    Some(b'\n') => Ok(Some(Line { end: i, next: i + 2 })),
-                    // A bare CR could smuggle a line break past a lenient intermediary.
-                    Some(_) => Err(LineError::Invalid),
-                };
-            }
-            _ => {
-                if i - start + 1 + reserve > budget {
-                    return Err(LineError::TooLong);
-                }
-                if !allowed(b) {
-                    return Err(LineError::Invalid);
-                }
-            }
-        }
-        i += 1;
-    }
-    Ok(None)
-}
-
 #[cfg(test)]
 mod tests {
     use super::*;
@@ -488,9 +349,15 @@ mod tests {
 
     #[test]
     fn empty_and_missing_query() {
-        assert_eq!(complete(b"GET /? HTTP/1.0\r\n\r\n").0.query(), Some(&b""[..]));
+        assert_eq!(
+            complete(b"GET /? HTTP/1.0\r\n\r\n").0.query(),
+            Some(&b""[..])
+        );
         assert_eq!(complete(b"GET / HTTP/1.0\r\n\r\n").0.query(), None);
-        assert_eq!(complete(b"GET /?a?b HTTP/1.0\r\n\r\n").0.query(), Some(&b"a?b"[..]));
+        assert_eq!(
+            complete(b"GET /?a?b HTTP/1.0\r\n\r\n").0.query(),
+            Some(&b"a?b"[..])
+        );
     }
 
     #[test]
@@ -505,10 +372,13 @@ mod tests {
     #[test]
     fn leading_empty_line_is_tolerated_once() {
         let (r, len) = complete(b"\r\nGET / HTTP/1.0\r\n\r\n");
-        assert_eq!(len, 19);
+        assert_eq!(len, 20);
         assert_eq!(r.path(), b"/");
         assert_eq!(complete(b"\nGET / HTTP/1.0\n\n").1, 17);
-        assert_eq!(err(b"\r\n\r\nGET / HTTP/1.0\r\n\r\n"), BadRequest::RequestLine.into());
+        assert_eq!(
+            err(b"\r\n\r\nGET / HTTP/1.0\r\n\r\n"),
+            BadRequest::RequestLine.into()
+        );
         assert_eq!(parse(b"\r"), Ok(Parsed::Incomplete));
         assert_eq!(parse(b""), Ok(Parsed::Incomplete));
     }
@@ -582,14 +452,22 @@ mod tests {
 
     #[test]
     fn methods_map_to_statuses() {
-        for m in ["POST", "PUT", "DELETE", "OPTIONS", "PATCH", "CONNECT", "TRACE"] {
+        for m in [
+            "POST", "PUT", "DELETE", "OPTIONS", "PATCH", "CONNECT", "TRACE",
+        ] {
             let mut s = FixedString::new();
             s.push(m);
             s.push(" / HTTP/1.1\r\nHost: h\r\n\r\n");
             assert_eq!(err(s.as_bytes()), Error::MethodNotAllowed, "{m}");
         }
-        assert_eq!(err(b"OPTIONS * HTTP/1.1\r\nHost: h\r\n\r\n"), Error::MethodNotAllowed);
-        assert_eq!(err(b"CONNECT board:443 HTTP/1.1\r\n\r\n"), Error::MethodNotAllowed);
+        assert_eq!(
+            err(b"OPTIONS * HTTP/1.1\r\nHost: h\r\n\r\n"),
+            Error::MethodNotAllowed
+        );
+        assert_eq!(
+            err(b"CONNECT board:443 HTTP/1.1\r\n\r\n"),
+            Error::MethodNotAllowed
+        );
         assert_eq!(err(b"BREW / HTTP/1.1\r\n\r\n"), Error::MethodNotImplemented);
         assert_eq!(err(b"get / HTTP/1.1\r\n\r\n"), Error::MethodNotImplemented);
         assert_eq!(err(b"G{T / HTTP/1.1\r\n\r\n"), BadRequest::Method.into());
@@ -597,7 +475,10 @@ mod tests {
 
     #[test]
     fn versions_map_to_statuses() {
-        assert_eq!(err(b"PRI * HTTP/2.0\r\n\r\nSM\r\n\r\n"), Error::VersionNotSupported);
+        assert_eq!(
+            err(b"PRI * HTTP/2.0\r\n\r\nSM\r\n\r\n"),
+            Error::VersionNotSupported
+        );
         assert_eq!(err(b"GET / HTTP/2.0\r\n\r\n"), Error::VersionNotSupported);
         assert_eq!(err(b"GET / HTTP/0.9\r\n\r\n"), Error::VersionNotSupported);
         assert_eq!(err(b"GET / HTTP/1.2\r\n\r\n"), Error::VersionNotSupported);
@@ -648,7 +529,10 @@ mod tests {
         assert_eq!(err(b"GET http://a/ HTTP/1.1\r\n\r\n"), bad);
         // HTTP/1.0 may omit it; an empty Host is allowed (RFC 9112 §3.2).
         assert_eq!(complete(b"GET / HTTP/1.0\r\n\r\n").0.host(), None);
-        assert_eq!(complete(b"GET / HTTP/1.1\r\nHost:\r\n\r\n").0.host(), Some(&b""[..]));
+        assert_eq!(
+            complete(b"GET / HTTP/1.1\r\nHost:\r\n\r\n").0.host(),
+            Some(&b""[..])
+        );
         let (r, _) = complete(b"GET / HTTP/1.1\r\nhOsT: [::1]:80\r\n\r\n");
         assert_eq!(r.host(), Some(&b"[::1]:80"[..]));
     }
@@ -671,14 +555,18 @@ mod tests {
             assert_eq!(err(head), field, "{:?}", head);
         }
         let fold = Error::BadRequest(BadRequest::ObsFold);
-        assert_eq!(err(b"GET / HTTP/1.1\r\nHost: h\r\nX: a\r\n b\r\n\r\n"), fold);
+        assert_eq!(
+            err(b"GET / HTTP/1.1\r\nHost: h\r\nX: a\r\n b\r\n\r\n"),
+            fold
+        );
         assert_eq!(err(b"GET / HTTP/1.1\r\n\tHost: h\r\n\r\n"), fold);
         assert_eq!(err(b"GET / HTTP/1.1\r\n Host: h\r\n\r\n"), fold);
     }
 
     #[test]
     fn field_values_allow_tabs_and_obs_text() {
-        let (r, _) = complete(b"GET / HTTP/1.1\r\nHost: h\r\nX-A:\ta\tb \t\r\nX-B: caf\xe9\r\n\r\n");
+        let (r, _) =
+            complete(b"GET / HTTP/1.1\r\nHost: h\r\nX-A:\ta\tb \t\r\nX-B: caf\xe9\r\n\r\n");
         assert_eq!(r.headers().get("x-a"), Some(&b"a\tb"[..]));
         assert_eq!(r.headers().get("x-b"), Some(&b"caf\xe9"[..]));
     }
@@ -688,11 +576,22 @@ mod tests {
         let (r, _) = complete(b"GET / HTTP/1.1\r\nHost: h\r\nContent-Length: 42\r\n\r\n");
         assert_eq!(r.content_length(), Some(42));
         assert_eq!(r.body_len(), Ok(42));
-        let (r, _) =
-            complete(b"GET / HTTP/1.1\r\nHost: h\r\ncontent-length: 7, 7\r\nContent-Length: 7\r\n\r\n");
+        let (r, _) = complete(
+            b"GET / HTTP/1.1\r\nHost: h\r\ncontent-length: 7, 7\r\nContent-Length: 7\r\n\r\n",
+        );
         assert_eq!(r.content_length(), Some(7));
         let bad = Error::BadRequest(BadRequest::ContentLength);
-        for v in ["", "-1", "+1", "1.0", "0x10", "1 2", "18446744073709551616", "5, 6", ","] {
+        for v in [
+            "",
+            "-1",
+            "+1",
+            "1.0",
+            "0x10",
+            "1 2",
+            "18446744073709551616",
+            "5, 6",
+            ",",
+        ] {
             let mut s = FixedString::new();
             s.push("GET / HTTP/1.1\r\nHost: h\r\nContent-Length: ");
             s.push(v);
@@ -715,24 +614,46 @@ mod tests {
             b"GET / HTTP/1.1\r\nHost: h\r\nContent-Length: 3\r\ntransfer-encoding: gzip\r\n\r\n",
         );
         assert_eq!(r.body_len(), Err(Error::TransferEncodingNotImplemented));
-        assert!(!complete(b"GET / HTTP/1.0\r\n\r\n").0.has_transfer_encoding());
+        assert!(!complete(b"GET / HTTP/1.0\r\n\r\n")
+            .0
+            .has_transfer_encoding());
     }
 
     #[test]
     fn keep_alive_decision() {
         let cases: [(&[u8], bool); 9] = [
             (b"GET / HTTP/1.1\r\nHost: h\r\n\r\n", true),
-            (b"GET / HTTP/1.1\r\nHost: h\r\nConnection: close\r\n\r\n", false),
-            (b"GET / HTTP/1.1\r\nHost: h\r\nConnection: Upgrade, CLOSE\r\n\r\n", false),
-            (b"GET / HTTP/1.1\r\nHost: h\r\nConnection: keep-alive\r\n\r\n", true),
+            (
+                b"GET / HTTP/1.1\r\nHost: h\r\nConnection: close\r\n\r\n",
+                false,
+            ),
+            (
+                b"GET / HTTP/1.1\r\nHost: h\r\nConnection: Upgrade, CLOSE\r\n\r\n",
+                false,
+            ),
+            (
+                b"GET / HTTP/1.1\r\nHost: h\r\nConnection: keep-alive\r\n\r\n",
+                true,
+            ),
             (b"GET / HTTP/1.0\r\n\r\n", false),
             (b"GET / HTTP/1.0\r\nConnection: Keep-Alive\r\n\r\n", true),
-            (b"GET / HTTP/1.0\r\nConnection: keep-alive, close\r\n\r\n", false),
-            (b"GET / HTTP/1.0\r\nConnection: keep-alive\r\nConnection: close\r\n\r\n", false),
+            (
+                b"GET / HTTP/1.0\r\nConnection: keep-alive, close\r\n\r\n",
+                false,
+            ),
+            (
+                b"GET / HTTP/1.0\r\nConnection: keep-alive\r\nConnection: close\r\n\r\n",
+                false,
+            ),
             (b"GET / HTTP/1.0\r\nConnection: te\r\n\r\n", false),
         ];
         for (buf, keep) in cases {
-            assert_eq!(complete(buf).0.keep_alive(), keep, "{:?}", core::str::from_utf8(buf));
+            assert_eq!(
+                complete(buf).0.keep_alive(),
+                keep,
+                "{:?}",
+                core::str::from_utf8(buf)
+            );
         }
     }
 
@@ -748,21 +669,5 @@ mod tests {
         ] {
             assert_eq!(parse(buf), Ok(Parsed::Incomplete), "{buf:?}");
         }
-    }
-
-    #[test]
-    fn scan_line_reports_in_order() {
-        assert!(matches!(scan_line(b"abc", 0, 3, 0, is_request_line_byte), Ok(None)));
-        assert!(matches!(scan_line(b"abcd", 0, 3, 0, is_request_line_byte), Err(LineError::TooLong)));
-        assert!(matches!(
-            scan_line(b"abc\r\n", 0, 3, 0, is_request_line_byte),
-            Ok(Some(Line { end: 3, next: 5 }))
-        ));
-        assert!(matches!(scan_line(b"a\0", 0, 1, 0, is_request_line_byte), Err(LineError::TooLong)));
-        assert!(matches!(scan_line(b"a\0", 0, 2, 0, is_request_line_byte), Err(LineError::Invalid)));
-        assert!(matches!(
-            scan_line(b"xx\n", 2, 0, 2, is_field_byte),
-            Ok(Some(Line { end: 2, next: 3 }))
-        ));
     }
 }

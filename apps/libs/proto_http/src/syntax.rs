@@ -57,6 +57,34 @@ pub(crate) fn parse_u64(s: &[u8]) -> Option<u64> {
     })
 }
 
+/// Characters of `uri-host [ ":" port ]`: reg-name, IP literals, pct-encoding.
+pub(crate) fn is_host(value: &[u8]) -> bool {
+    value.iter().all(|&b| {
+        b.is_ascii_alphanumeric()
+            || matches!(
+                b,
+                b'-' | b'.'
+                    | b'_'
+                    | b'~'
+                    | b'!'
+                    | b'$'
+                    | b'&'
+                    | b'\''
+                    | b'('
+                    | b')'
+                    | b'*'
+                    | b'+'
+                    | b','
+                    | b';'
+                    | b'='
+                    | b'%'
+                    | b':'
+                    | b'['
+                    | b']'
+            )
+    })
+}
+
 #[cfg(test)]
 mod tests {
     use super::*;
@@ -88,6 +116,17 @@ mod tests {
         assert_eq!(it.next(), Some(&b"c"[..]));
         assert_eq!(it.next(), None);
         assert_eq!(list_elements(b" , ,").count(), 0);
+    }
+
+    #[test]
+    fn hosts() {
+        assert!(is_host(b""));
+        assert!(is_host(b"board.local:80"));
+        assert!(is_host(b"[fe80::1%25eth0]:8080"));
+        assert!(!is_host(b"a b"));
+        assert!(!is_host(b"user@host"));
+        assert!(!is_host(b"a/b"));
+        assert!(!is_host(b"caf\xc3\xa9"));
     }
 
     #[test]

@@ -1,0 +1,19 @@
+#!/usr/bin/env bash
+# mkimage.sh WEB_DIR OUT_IMAGE SIZE_MIB
+#
+# Builds the eMMC image: a FAT32 volume (label NUCLEOMEM) holding WEB_DIR
+# under /www, made with mkfs.fat and mtools and checked with fsck.fat.
+set -euo pipefail
+web=$1 out=$2 mib=${3:-64}
+tmp=$out.tmp
+rm -f "$tmp"
+truncate -s "${mib}M" "$tmp"
+mkfs.fat -F 32 -n NUCLEOMEM -i 4e55434c "$tmp" >/dev/null
+export MTOOLS_SKIP_CHECK=1
+mmd -i "$tmp" ::/www
+if [[ -n $(ls -A "$web") ]]; then
+  mcopy -i "$tmp" -s -Q "$web"/* ::/www/
+fi
+fsck.fat -n "$tmp" >/dev/null || { echo "mkimage: fsck.fat found errors in $tmp" >&2; exit 1; }
+mv "$tmp" "$out"
+echo "image: $out (${mib} MiB FAT32, $(find "$web" -type f | wc -l) files under /www)"

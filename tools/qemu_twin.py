@@ -1,0 +1,77 @@
+#!/usr/bin/env python3
+"""The QEMU twin of the NUCLEO-H723ZG: its command line, for `make run` and
+for the system tests (which import `qemu_command`).
+
+  qemu_twin.py run --kernel ELF --apps BIN --disk IMG [--http-port N ...]
+
+`run` boots the twin on this terminal (Ctrl-A X leaves), after printing the
+URLs of the services forwarded to 127.0.0.1.
+"""
+import argparse
+import os
+import shutil
+import sys
+
+APP_FLASH = 0x80040000      # boards/qemu_twin/layout.ld: prog
+GUEST_IP = "10.0.2.15"      # the board's address on QEMU's user network
+MAC = "de:ad:be:ef:17:64"   # the original firmware's MAC address
+
+
+def qemu_command(kernel, apps, disk, forwards=(), console="stdio", net=True, extra=()):
+    """QEMU arguments. `forwards` is a list of (host_port, guest_port) TCP
+    forwards on 127.0.0.1; `console` is "stdio" (tests: plain pipe) or
+    "terminal" (make run: -nographic with the Ctrl-A monitor keys)."""
+    cmd = [shutil.which("qemu-system-riscv32") or "qemu-system-riscv32",
+           "-machine", "virt", "-m", "64M", "-bios", kernel,
+           "-global", "driver=riscv-cpu,property=smepmp,value=true",
+           "-global", "virtio-mmio.force-legacy=false",
+           "-device", "virtio-rng-device",
+           "-device", f"loader,file={apps},addr={APP_FLASH:#x}",
+           "-semihosting"]
+    if disk:
+        cmd += ["-drive", f"if=none,file={disk},format=raw,id=emmc",
+                "-device", "virtio-blk-device,drive=emmc"]
+    if net:
+        fwd = "".join(f",hostfwd=tcp:127.0.0.1:{h}-{GUEST_IP}:{g}" for h, g in forwards)
+        cmd += ["-netdev", f"user,id=eth0,net=10.0.2.0/24{fwd}",
+                "-device", f"virtio-net-device,netdev=eth0,mac={MAC}"]
+    if console == "terminal":
+        cmd += ["-nographic"]
+    else:
+        cmd += ["-display", "none", "-serial", "stdio", "-monitor", "none"]
+    return cmd + list(extra)
+
+
+def main():
+    ap = argparse.ArgumentParser()
+    sub = ap.add_subparsers(dest="cmd", required=True)
+    run = sub.add_parser("run")
+    run.add_argument("--kernel", required=True)
+    run.add_argument("--apps", required=True)
+    run.add_argument("--disk", required=True)
+    run.add_argument("--http-port", type=int, default=8000)
+    run.add_argument("--ws-port", type=int, default=8080)
+    run.add_argument("--ftp-port", type=int, default=2121)
+    run.add_argument("--layout", help="layout.json of the built apps: only their services are listed")
+    args = ap.parse_args()
+    apps = set()
+    if args.layout:
+        import json
+        with open(args.layout) as fh:
+            apps = {a["name"] for a in json.load(fh)["apps"] if not a["test"]}
+    forwards = [(args.http_port, 80), (args.ws_port, 8080), (args.ftp_port, 21)]
+    print("NUCLEO-MEM twin: booting QEMU RISC-V virt (Ctrl-A X to quit)")
+    if "http" in apps:
+        print(f"  dashboard  http://127.0.0.1:{args.http_port}/")
+    if "websocket" in apps:
+        print(f"  websocket  ws://127.0.0.1:{args.ws_port}/")
+    if "ftp" in apps:
+        print(f"  ftp        ftp://user:pass@127.0.0.1:{args.ftp_port}")
+    print(f"  eMMC image {args.disk} (a copy; the built image stays pristine)")
+    print(flush=True)
+    cmd = qemu_command(args.kernel, args.apps, args.disk, forwards, console="terminal")
+    os.execvp(cmd[0], cmd)
+
+
+if __name__ == "__main__":
+    sys.exit(main())
