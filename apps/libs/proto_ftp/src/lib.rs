@@ -54,7 +54,9 @@ pub mod command;
 mod cursor;
 pub mod line;
 pub mod list;
+mod outcome;
 pub mod path;
+mod replies;
 pub mod reply;
 pub mod session;
 pub mod time;
@@ -63,9 +65,10 @@ pub use command::{parse, Command, DataType, EpsvArg, OptsArg, ParseError};
 pub use cursor::FormatError;
 pub use line::{Feed, LineBuffer};
 pub use list::{Entry, Facts, Kind, ListFormat, Metadata};
+pub use outcome::{Failure, FsOp, Outcome, StoreMode, Transfer};
 pub use path::{resolve, AbsPath, PathError};
 pub use reply::{Code, ReplyBuf};
-pub use session::{Failure, FsOp, Outcome, Session, StoreMode, Transfer};
+pub use session::Session;
 pub use time::DateTime;
 
 /// Longest control line accepted, CRLF included.

@@ -4,150 +4,16 @@ use core::mem;
 use core::net::SocketAddrV4;
 
 use crate::command::{parse, Command, DataType, EpsvArg, OptsArg, ParseError};
-use crate::cursor::{is_control, Cursor, FormatError};
-use crate::list::{put_fact_names, put_facts, Facts, Kind, ListFormat, Metadata};
-use crate::path::{resolve, AbsPath, PathError};
+use crate::cursor::{is_control, Cursor};
+use crate::list::{Facts, Kind, ListFormat, Metadata};
+use crate::outcome::{Failure, FsOp, Outcome, StoreMode, Transfer};
+use crate::path::{resolve, AbsPath};
+use crate::replies::{
+    failure_reply, path_error, reply, unexpected, write_feat, write_help, write_mlst,
+    write_opts_mlst, write_rest, write_status,
+};
 use crate::reply::{self, put_line, Code, ReplyBuf};
 use crate::MAX_USER;
-
-/// What the app must do after [`Session::handle`].
-///
-/// Variants other than `Reply`/`Close` leave the session waiting for exactly
-/// one completion call; until then every command except `QUIT` gets 503.
-#[derive(Clone, Copy, Debug, PartialEq, Eq)]
-pub enum Outcome<'a> {
-    /// Send this reply; nothing else to do.
-    Reply(&'a str),
-    /// Send this reply (221), then close the control connection and any data socket.
-    Close(&'a str),
-    /// Check the credentials, then call [`Session::login_result`].
-    Authenticate {
-        /// User name from `USER`.
-        user: &'a str,
-        /// Password bytes from `PASS` (may be empty).
-        pass: &'a [u8],
-    },
-    /// Close any previous data listener, listen on a fresh port, then call
-    /// [`Session::passive_ready`] or [`Session::passive_failed`].
-    OpenPassive {
-        /// EPSV (229 reply) rather than PASV (227 reply).
-        extended: bool,
-    },
-    /// Open the file or directory; on failure call [`Session::transfer_done`]
-    /// with the error right away (e.g. 550). Otherwise send the text from
-    /// [`Session::transfer_started`] (150), accept the data connection, move
-    /// the data, close the data connection and call [`Session::transfer_done`].
-    Transfer(Transfer<'a>),
-    /// Perform a file-system operation, then call [`Session::stat_done`] for
-    /// [`FsOp::Stat`] or [`Session::fs_done`] for the others.
-    Fs(FsOp<'a>),
-    /// `ABOR` during a transfer: stop it, close the data connection, then call
-    /// [`Session::transfer_done`] (its result only picks 226 vs 426 for the transfer).
-    AbortTransfer,
-}
-
-/// A data-connection transfer; paths are normalised and absolute.
-#[derive(Clone, Copy, Debug, PartialEq, Eq)]
-pub enum Transfer<'a> {
-    /// Send the file from byte `offset` (set by `REST`, else 0).
-    Retr {
-        /// File to read.
-        path: &'a str,
-        /// Start offset.
-        offset: u64,
-    },
-    /// Receive a file.
-    Stor {
-        /// File to write.
-        path: &'a str,
-        /// Replace, append or resume.
-        mode: StoreMode,
-    },
-    /// Send a listing of `path` (a directory, or a single file).
-    List {
-        /// What to list.
-        path: &'a str,
-        /// Line format to use for each entry.
-        format: ListFormat,
-    },
-}
-
-/// How `STOR`/`APPE` write the file.
-#[derive(Clone, Copy, Debug, PartialEq, Eq)]
-pub enum StoreMode {
-    /// `STOR`: create or truncate.
-    Replace,
-    /// `APPE`: create or append at the end.
-    Append,
-    /// `REST n` + `STOR`: keep the first `n` bytes, write from there.
-    Resume(u64),
-}
-
-/// A file-system operation; paths are normalised and absolute.
-#[derive(Clone, Copy, Debug, PartialEq, Eq)]
-pub enum FsOp<'a> {
-    /// Report metadata (SIZE, MDTM, MLST, RNFR) via [`Session::stat_done`].
-    Stat {
-        /// Path to inspect.
-        path: &'a str,
-    },
-    /// Check `path` is a directory the user may enter (CWD, CDUP).
-    ChangeDir {
-        /// Directory to enter.
-        path: &'a str,
-    },
-    /// Delete a file (DELE).
-    Delete {
-        /// File to delete.
-        path: &'a str,
-    },
-    /// Create a directory (MKD).
-    MakeDir {
-        /// Directory to create.
-        path: &'a str,
-    },
-    /// Remove an empty directory (RMD).
-    RemoveDir {
-        /// Directory to remove.
-        path: &'a str,
-    },
-    /// Rename or move (RNFR + RNTO).
-    Rename {
-        /// Existing path.
-        from: &'a str,
-        /// New path.
-        to: &'a str,
-    },
-}
-
-/// Why an operation failed, as reported by the app; each maps to a reply.
-#[derive(Clone, Copy, Debug, PartialEq, Eq)]
-pub enum Failure {
-    /// 550 No such file or directory.
-    NotFound,
-    /// 550 Permission denied (e.g. FAT read-only attribute).
-    PermissionDenied,
-    /// 550 Target already exists (MKD, RNTO).
-    AlreadyExists,
-    /// 550 Directory not empty (RMD).
-    NotEmpty,
-    /// 550 Not a directory (CWD, MLSD on a file).
-    NotADirectory,
-    /// 550 Is a directory (RETR, DELE, STOR on a directory).
-    IsADirectory,
-    /// 452 before any data moved, 552 once the transfer had started.
-    NoSpace,
-    /// 553 The storage service refused the name (e.g. `:*?"<>|` on FAT).
-    BadName,
-    /// 450 Temporarily unavailable (file open elsewhere, storage busy).
-    Busy,
-    /// 425 The client never connected to the data port.
-    NoDataConnection,
-    /// 426 The data connection broke mid-transfer.
-    ConnectionClosed,
-    /// 451 Anything else (I/O error, IPC failure).
-    Local,
-}
 
 /// A user name checked to fit [`MAX_USER`] and contain no control bytes.
 #[derive(Clone)]
@@ -255,15 +121,6 @@ pub struct Session {
     target: AbsPath,
     /// Source accepted by RNFR; cleared by whatever command comes next.
     rename_from: Option<AbsPath>,
-}
-
-fn reply<'a>(out: &'a mut ReplyBuf, code: Code, text: &str) -> Outcome<'a> {
-    Outcome::Reply(out.set(code, text))
-}
-
-/// Reply for a completion call that matches no pending operation (an app bug).
-fn unexpected(out: &mut ReplyBuf) -> &str {
-    out.set(Code::BAD_SEQUENCE, "Bad sequence of commands.")
 }
 
 impl Session {
@@ -472,7 +329,9 @@ impl Session {
             Command::Help => Outcome::Reply(out.fill(write_help)),
             Command::Stat => {
                 let this = &*self;
-                Outcome::Reply(out.fill(|b| this.write_status(b)))
+                Outcome::Reply(
+                    out.fill(|b| write_status(b, this.user(), this.data_type, this.passive_open)),
+                )
             }
             Command::Allo => reply(out, Code::SUPERFLUOUS, "ALLO not needed."),
         }
@@ -781,148 +640,10 @@ impl Session {
             FsFor::Rnto => out.set(Code::FILE_ACTION_OK, "Rename successful."),
         }
     }
-
-    /// `211` multi-line STAT reply.
-    fn write_status(&self, b: &mut [u8]) -> Result<usize, FormatError> {
-        let mut c = Cursor::new(b);
-        put_line(&mut c, Code::SYSTEM_STATUS, b'-', "FTP server status:")?;
-        match self.user() {
-            Some(user) => {
-                c.str(" Logged in as ")?;
-                c.text(user)?;
-                c.bytes(b"\r\n")?;
-            }
-            None => c.str(" Not logged in\r\n")?,
-        }
-        c.str(match self.data_type {
-            DataType::Ascii => " TYPE: ASCII; STRU: File; MODE: Stream\r\n",
-            DataType::Image => " TYPE: BINARY; STRU: File; MODE: Stream\r\n",
-        })?;
-        c.str(if self.passive_open {
-            " Passive listener open\r\n"
-        } else {
-            " No data connection\r\n"
-        })?;
-        put_line(&mut c, Code::SYSTEM_STATUS, b' ', "End of status.")?;
-        Ok(c.len())
-    }
 }
 
 impl Default for Session {
     fn default() -> Self {
         Session::new()
     }
-}
-
-/// Reply for a refused path argument; climbing above `/` is called out as such.
-fn path_error(e: PathError, out: &mut ReplyBuf) -> Outcome<'_> {
-    let (code, text) = match e {
-        PathError::AboveRoot => (
-            Code::FILE_UNAVAILABLE,
-            "Path leads above the root directory.",
-        ),
-        PathError::InvalidChar => (
-            Code::BAD_FILE_NAME,
-            "File name not allowed (control character or backslash).",
-        ),
-        PathError::NameTooLong => (
-            Code::BAD_FILE_NAME,
-            "File name not allowed (name too long).",
-        ),
-        PathError::PathTooLong => (
-            Code::BAD_FILE_NAME,
-            "File name not allowed (path too long).",
-        ),
-    };
-    reply(out, code, text)
-}
-
-/// Maps a failure to its reply; `streaming` turns "no space" into 552.
-fn failure_reply(f: Failure, streaming: bool, out: &mut ReplyBuf) -> &str {
-    let (code, text) = match f {
-        Failure::NotFound => (Code::FILE_UNAVAILABLE, "No such file or directory."),
-        Failure::PermissionDenied => (Code::FILE_UNAVAILABLE, "Permission denied."),
-        Failure::AlreadyExists => (Code::FILE_UNAVAILABLE, "File exists."),
-        Failure::NotEmpty => (Code::FILE_UNAVAILABLE, "Directory not empty."),
-        Failure::NotADirectory => (Code::FILE_UNAVAILABLE, "Not a directory."),
-        Failure::IsADirectory => (Code::FILE_UNAVAILABLE, "Is a directory."),
-        Failure::NoSpace if streaming => (Code::STORAGE_EXCEEDED, "Disk full; transfer aborted."),
-        Failure::NoSpace => (Code::INSUFFICIENT_STORAGE, "Insufficient storage space."),
-        Failure::BadName => (Code::BAD_FILE_NAME, "File name not allowed."),
-        Failure::Busy => (Code::FILE_BUSY, "File busy; try again later."),
-        Failure::NoDataConnection => (Code::CANT_OPEN_DATA, "Can't open data connection."),
-        Failure::ConnectionClosed => (
-            Code::TRANSFER_ABORTED,
-            "Connection closed; transfer aborted.",
-        ),
-        Failure::Local => (Code::LOCAL_ERROR, "Local error in processing."),
-    };
-    out.set(code, text)
-}
-
-/// FEAT (RFC 2389): one indented line per feature, facts starred when selected.
-fn write_feat(b: &mut [u8], facts: Facts) -> Result<usize, FormatError> {
-    let mut c = Cursor::new(b);
-    put_line(&mut c, Code::SYSTEM_STATUS, b'-', "Features:")?;
-    c.str(" EPSV\r\n MDTM\r\n MLST ")?;
-    put_fact_names(&mut c, facts, true)?;
-    c.str("\r\n PASV\r\n REST STREAM\r\n SIZE\r\n UTF8\r\n")?;
-    put_line(&mut c, Code::SYSTEM_STATUS, b' ', "End")?;
-    Ok(c.len())
-}
-
-/// `200 MLST OPTS type;size;` listing the facts now selected (RFC 3659 §7.9).
-fn write_opts_mlst(b: &mut [u8], facts: Facts) -> Result<usize, FormatError> {
-    let mut c = Cursor::new(b);
-    c.str("200 MLST OPTS")?;
-    if facts != Facts::NONE {
-        c.byte(b' ')?;
-        put_fact_names(&mut c, facts, false)?;
-    }
-    c.bytes(b"\r\n")?;
-    Ok(c.len())
-}
-
-/// `350 Restarting at N. Send RETR or STOR.`
-fn write_rest(b: &mut [u8], offset: u64) -> Result<usize, FormatError> {
-    let mut c = Cursor::new(b);
-    c.str("350 Restarting at ")?;
-    c.dec(offset)?;
-    c.str(". Send RETR or STOR.\r\n")?;
-    Ok(c.len())
-}
-
-/// MLST reply (RFC 3659 §7.2): the fact line sits between 250 lines.
-fn write_mlst(
-    b: &mut [u8],
-    path: &str,
-    meta: &Metadata,
-    facts: Facts,
-) -> Result<usize, FormatError> {
-    let mut c = Cursor::new(b);
-    c.str("250-Listing ")?;
-    c.text(path)?;
-    c.str("\r\n ")?;
-    put_facts(&mut c, meta, facts)?;
-    c.byte(b' ')?;
-    c.text(path)?;
-    c.bytes(b"\r\n")?;
-    put_line(&mut c, Code::FILE_ACTION_OK, b' ', "End.")?;
-    Ok(c.len())
-}
-
-/// HELP: the commands we accept.
-fn write_help(b: &mut [u8]) -> Result<usize, FormatError> {
-    let mut c = Cursor::new(b);
-    put_line(
-        &mut c,
-        Code::HELP,
-        b'-',
-        "The following commands are recognized:",
-    )?;
-    c.str(" ABOR ALLO APPE CDUP CWD  DELE EPRT EPSV FEAT HELP LIST MDTM MKD  MLSD\r\n")?;
-    c.str(" MLST MODE NLST NOOP OPTS PASS PASV PORT PWD  QUIT REST RETR RMD  RNFR\r\n")?;
-    c.str(" RNTO SIZE STAT STOR STRU SYST TYPE USER XCUP XCWD XMKD XPWD XRMD\r\n")?;
-    put_line(&mut c, Code::HELP, b' ', "Help OK.")?;
-    Ok(c.len())
 }

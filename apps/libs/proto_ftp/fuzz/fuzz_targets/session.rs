@@ -8,8 +8,8 @@ use libfuzzer_sys::fuzz_target;
 use proto_ftp::list::{format_entry, MAX_LIST_LINE};
 use proto_ftp::reply::is_well_formed;
 use proto_ftp::{
-    DateTime, Entry, Facts, Feed, FsOp, Kind, LineBuffer, ListFormat, Metadata, Outcome, ParseError, ReplyBuf,
-    Session, Transfer, MAX_LINE, MAX_PATH, REPLY_CAPACITY,
+    DateTime, Entry, Facts, Feed, FsOp, Kind, LineBuffer, ListFormat, Metadata, Outcome,
+    ParseError, ReplyBuf, Session, Transfer, MAX_LINE, MAX_PATH, REPLY_CAPACITY,
 };
 
 /// Knob bits taken from the first input byte.
@@ -25,7 +25,10 @@ const ADDR: SocketAddrV4 = SocketAddrV4::new(Ipv4Addr::new(192, 168, 7, 9), 40_1
 
 fn check(reply: &str) {
     assert!(reply.len() <= REPLY_CAPACITY);
-    assert!(is_well_formed(reply.as_bytes()), "malformed reply {reply:?}");
+    assert!(
+        is_well_formed(reply.as_bytes()),
+        "malformed reply {reply:?}"
+    );
     // The fallback only appears if a reply overflowed, which must be impossible.
     assert!(!reply.starts_with("451 Reply too long"), "reply overflow");
 }
@@ -36,13 +39,20 @@ fn check_path(path: &str) {
     for name in path.split('/').skip(1) {
         assert!(path == "/" || !name.is_empty(), "{path:?}");
         assert!(name != "." && name != "..", "{path:?}");
-        assert!(!name.bytes().any(|b| b < 0x20 || b == 0x7f || b == b'\\'), "{path:?}");
+        assert!(
+            !name.bytes().any(|b| b < 0x20 || b == 0x7f || b == b'\\'),
+            "{path:?}"
+        );
     }
 }
 
 fn meta(knobs: u8) -> Metadata {
     Metadata {
-        kind: if knobs & STAT_DIR != 0 { Kind::Dir } else { Kind::File },
+        kind: if knobs & STAT_DIR != 0 {
+            Kind::Dir
+        } else {
+            Kind::File
+        },
         size: 1234,
         modified: DateTime::new(2024, 2, 29, 23, 59, 58).unwrap(),
     }
@@ -51,13 +61,26 @@ fn meta(knobs: u8) -> Metadata {
 /// Formats the last component as a listing line in every format.
 fn check_listing(path: &str, knobs: u8) {
     let name = path.rsplit('/').next().unwrap_or("");
-    let entry = Entry { name, meta: meta(knobs) };
+    let entry = Entry {
+        name,
+        meta: meta(knobs),
+    };
     let now = DateTime::new(2024, 6, 1, 0, 0, 0).unwrap();
     let mut buf = [0u8; MAX_LIST_LINE];
-    for format in [ListFormat::Long, ListFormat::Names, ListFormat::Facts(Facts::ALL)] {
+    for format in [
+        ListFormat::Long,
+        ListFormat::Names,
+        ListFormat::Facts(Facts::ALL),
+    ] {
         if let Ok(n) = format_entry(&entry, format, &now, &mut buf) {
             assert!(buf[..n].ends_with(b"\r\n"));
-            assert_eq!(buf[..n - 2].iter().filter(|&&b| b == b'\r' || b == b'\n').count(), 0);
+            assert_eq!(
+                buf[..n - 2]
+                    .iter()
+                    .filter(|&&b| b == b'\r' || b == b'\n')
+                    .count(),
+                0
+            );
         }
     }
 }
@@ -79,7 +102,9 @@ fn drive(s: &mut Session, line: &[u8], out: &mut ReplyBuf, knobs: u8) {
         }
         Outcome::Transfer(t) => {
             let path = match t {
-                Transfer::Retr { path, .. } | Transfer::Stor { path, .. } | Transfer::List { path, .. } => path,
+                Transfer::Retr { path, .. }
+                | Transfer::Stor { path, .. }
+                | Transfer::List { path, .. } => path,
             };
             check_path(path);
             check_listing(path, knobs);
@@ -97,7 +122,10 @@ fn drive(s: &mut Session, line: &[u8], out: &mut ReplyBuf, knobs: u8) {
                     check_path(to);
                     check(s.fs_done(Ok(()), out));
                 }
-                FsOp::ChangeDir { path } | FsOp::Delete { path } | FsOp::MakeDir { path } | FsOp::RemoveDir { path } => {
+                FsOp::ChangeDir { path }
+                | FsOp::Delete { path }
+                | FsOp::MakeDir { path }
+                | FsOp::RemoveDir { path } => {
                     check_path(path);
                     check(s.fs_done(Ok(()), out));
                 }
