@@ -26,6 +26,9 @@ use rv32i::dma_fence::RiscvCoherentDmaFence;
 use twin_chip::led::EmulatedLed;
 use twin_chip::temperature::EmulatedTemperature;
 use twin_chip::virtio_blk::VirtIOBlk;
+use twin_chip::virtio_net::VirtIONet;
+use capsules_net::{EthernetSwitch, NetConfig};
+use capsules_sysinfo::{Region, SystemInfo, Uptime, Use};
 
 mod blk_probe;
 mod fault_policy;
@@ -42,6 +45,25 @@ type ProcessPrinter = capsules_system::process_printer::ProcessPrinterText;
 type SchedulerTimerHw = components::virtual_scheduler_timer::VirtualSchedulerTimerComponentType<AlarmHw>;
 type Fence = RiscvCoherentDmaFence;
 type BlkHw = VirtIOBlk<'static, Fence, Coherent>;
+
+/// Receive buffers posted to the NIC: absorbs a burst of full frames from
+/// several clients while processes run (the STM32 ETH has 8 RX descriptors
+/// too). 8 x 1536 B = 12 KiB of DMA SRAM.
+const NET_RX_BUFFERS: usize = 8;
+/// Frames in flight to the NIC at once; 4 x 1536 B = 6 KiB of DMA SRAM.
+const NET_TX_BUFFERS: usize = 4;
+const NET_RX_QUEUE: usize = NET_RX_BUFFERS;
+/// Two descriptors (header, frame) per frame in flight.
+const NET_TX_QUEUE: usize = 2 * NET_TX_BUFFERS;
+/// Each network process's receive queue, in its grant region (PSRAM):
+/// ten full frames, or hundreds of ACKs.
+const NET_PROCESS_RX_QUEUE: usize = 16 * 1024;
+/// Each network process's transmit queue, used only while all NIC transmit
+/// buffers are busy.
+const NET_PROCESS_TX_QUEUE: usize = 8 * 1024;
+type NetHw = VirtIONet<'static, Fence, Coherent, NET_RX_QUEUE, NET_TX_QUEUE, NET_RX_BUFFERS, NET_TX_BUFFERS>;
+type NetSwitch = EthernetSwitch<'static, NetHw, NET_PROCESS_RX_QUEUE, NET_PROCESS_TX_QUEUE, NET_TX_BUFFERS>;
+type SysInfo = SystemInfo<ProcessInfoCap>;
 type LedDriver = capsules_core::led::LedDriver<'static, EmulatedLed, 3>;
 type TemperatureDriver =
     capsules_extra::temperature::TemperatureSensor<'static, EmulatedTemperature<'static, AlarmHw>>;
@@ -60,6 +82,36 @@ kernel::define_capability_type!(ProcessConsoleCap:
     kernel::capabilities::ProcessManagementCapability,
     kernel::capabilities::ProcessStartCapability
 );
+kernel::define_capability_type!(ProcessInfoCap: kernel::capabilities::ProcessManagementCapability);
+
+/// The board's address on QEMU's user-mode network (its DHCP range would
+/// hand out the same); the real board uses 192.168.0.50/24.
+const NET_CONFIG_IPV4: [u8; 4] = [10, 0, 2, 15];
+const NET_CONFIG_PREFIX: u8 = 24;
+const NET_CONFIG_GATEWAY: [u8; 4] = [10, 0, 2, 2];
+
+/// Uptime from the machine timer (64-bit, never wraps in practice).
+struct MachineTimerUptime(&'static AlarmHw);
+
+impl Uptime for MachineTimerUptime {
+    fn uptime_ms(&self) -> u64 {
+        use kernel::hil::time::{Frequency, Time};
+        let ticks = self.0.now().into_u64();
+        ticks * 1000 / <AlarmHw as Time>::Frequency::frequency() as u64
+    }
+}
+
+/// Lets the system-information capsule read the switch's counters.
+struct SwitchStats(&'static NetSwitch);
+
+impl capsules_sysinfo::NetStats for SwitchStats {
+    fn switch_counters(&self) -> syscall_abi::net::SwitchCounters {
+        self.0.switch_counters()
+    }
+    fn process_counters(&self, pid: kernel::ProcessId) -> Option<(syscall_abi::net::Counters, u32)> {
+        self.0.process_counters(pid)
+    }
+}
 
 /// Syscall drivers and kernel resources of the twin.
 struct QemuTwin {
@@ -72,6 +124,8 @@ struct QemuTwin {
     led: &'static LedDriver,
     temperature: &'static TemperatureDriver,
     rng: Option<&'static RngDriver>,
+    net: Option<&'static NetSwitch>,
+    sysinfo: &'static SysInfo,
     scheduler: &'static capsules_system::scheduler::round_robin::RoundRobinSched<'static>,
     scheduler_timer: &'static SchedulerTimerHw,
 }
@@ -91,6 +145,11 @@ impl SyscallDriverLookup for QemuTwin {
                 Some(rng) => f(Some(rng)),
                 None => f(None),
             },
+            capsules_net::DRIVER_NUM => match self.net {
+                Some(net) => f(Some(net)),
+                None => f(None),
+            },
+            capsules_sysinfo::DRIVER_NUM => f(Some(self.sysinfo)),
             _ => f(None),
         }
     }
@@ -192,7 +251,7 @@ unsafe fn start() -> (&'static kernel::Kernel, QemuTwin, &'static ChipHw) {
         board_kernel,
         capsules_core::alarm::DRIVER_NUM,
         mux_alarm,
-        memory_allocation_cap,
+        create_capability!(capabilities::MemoryAllocationCapability),
     )
     .finalize(components::alarm_component_static!(AlarmHw));
 
@@ -203,7 +262,32 @@ unsafe fn start() -> (&'static kernel::Kernel, QemuTwin, &'static ChipHw) {
     let blk: Option<&'static BlkHw> =
         devices.blk.map(|idx| virtio_devices::block_device(peripherals, idx, &mut dma));
     let rng = devices.rng.map(|idx| virtio_devices::rng(peripherals, idx, &mut dma));
-    let net = devices.net.map(|idx| virtio_devices::network_card(peripherals, idx, &mut dma));
+    let nic = devices.net.map(|idx| virtio_devices::network_card(peripherals, idx, &mut dma));
+    let net = nic.map(|nic| {
+        let config = NetConfig {
+            mac: nic.mac_address(),
+            ipv4: NET_CONFIG_IPV4,
+            prefix_len: NET_CONFIG_PREFIX,
+            gateway: NET_CONFIG_GATEWAY,
+        };
+        let tx = core::array::from_fn(|_| {
+            dma.alloc(syscall_abi::net::MAX_FRAME)
+                .unwrap_or_else(|e| panic!("network transmit buffer: {}", e))
+                .into_device()
+        });
+        let switch = static_init!(
+            NetSwitch,
+            EthernetSwitch::new(
+                nic,
+                config,
+                board_kernel.create_grant(capsules_net::DRIVER_NUM, &memory_allocation_cap),
+                tx
+            )
+        );
+        kernel::hil::ethernet::EthernetAdapterDatapath::set_client(nic, switch);
+        switch.start();
+        &*switch
+    });
 
     let chip = static_init!(ChipHw, QemuRv32VirtChip::new(peripherals, hardware_timer, epmp));
     PANIC_RESOURCES.get().map(|r| r.chip.put(chip));
@@ -278,6 +362,32 @@ unsafe fn start() -> (&'static kernel::Kernel, QemuTwin, &'static ChipHw) {
         ))
     });
 
+    let regions = static_init!(
+        [Region; 6],
+        [
+            Region { name: "kernel flash", start: map.kernel_flash.start as u32, size: map.kernel_flash.len as u32, used: Use::Fixed(map.kernel_flash_used() as u32) },
+            Region { name: "app flash", start: map.app_flash.start as u32, size: map.app_flash.len as u32, used: Use::ProcessFlash },
+            Region { name: "settings", start: map.settings.start as u32, size: map.settings.len as u32, used: Use::Fixed(0) },
+            Region { name: "kernel RAM", start: map.kernel_ram.start as u32, size: map.kernel_ram.len as u32, used: Use::Fixed(map.kernel_ram_used() as u32) },
+            Region { name: "DMA SRAM", start: map.dma.start as u32, size: map.dma.len as u32, used: Use::Fixed(map.dma_used(dma.used()) as u32) },
+            Region { name: "PSRAM", start: map.psram.start as u32, size: map.psram.len as u32, used: Use::ProcessMemory },
+        ]
+    );
+    let uptime = static_init!(MachineTimerUptime, MachineTimerUptime(hardware_timer));
+    let sysinfo = static_init!(
+        SysInfo,
+        SystemInfo::new(
+            board_kernel,
+            kernel::mint_defined_capability!(ProcessInfoCap),
+            uptime,
+            regions,
+            board_kernel.create_grant(capsules_sysinfo::DRIVER_NUM, &memory_allocation_cap),
+        )
+    );
+    if let Some(switch) = net {
+        sysinfo.set_net(static_init!(SwitchStats, SwitchStats(switch)));
+    }
+
     let scheduler = components::sched::round_robin::RoundRobinComponent::new(processes)
         .finalize(components::round_robin_component_static!(NUM_PROCS));
     let scheduler_timer = components::virtual_scheduler_timer::VirtualSchedulerTimerComponent::new(mux_alarm)
@@ -286,7 +396,15 @@ unsafe fn start() -> (&'static kernel::Kernel, QemuTwin, &'static ChipHw) {
     debug!("NUCLEO-MEM twin: Tock {}.{} on QEMU RISC-V virt", kernel::KERNEL_MAJOR_VERSION, kernel::KERNEL_MINOR_VERSION);
     map.print(dma.used());
     match net {
-        Some(mac) => debug!("net: VirtIO network card, MAC {}", virtio_devices::MacAddress(mac)),
+        Some(switch) => {
+            let c = switch.config();
+            debug!(
+                "net: VirtIO network card, MAC {}, IPv4 {}.{}.{}.{}/{} via {}.{}.{}.{}",
+                virtio_devices::MacAddress(c.mac),
+                c.ipv4[0], c.ipv4[1], c.ipv4[2], c.ipv4[3], c.prefix_len,
+                c.gateway[0], c.gateway[1], c.gateway[2], c.gateway[3]
+            );
+        }
         None => debug!("net: no VirtIO network card"),
     }
     match blk {
@@ -306,6 +424,8 @@ unsafe fn start() -> (&'static kernel::Kernel, QemuTwin, &'static ChipHw) {
         led,
         temperature,
         rng,
+        net,
+        sysinfo,
         scheduler,
         scheduler_timer,
     };

@@ -178,12 +178,27 @@ impl MemoryMap {
         unsafe { core::slice::from_raw_parts_mut(self.dma_free as *mut u8, end - self.dma_free) }
     }
 
+    /// Kernel flash in use: code, constants, the `.data` image, attributes.
+    pub fn kernel_flash_used(&self) -> usize {
+        self.text + self.relocate + self.attributes
+    }
+
+    /// Kernel RAM in use: stack, data, bss.
+    pub fn kernel_ram_used(&self) -> usize {
+        self.stack + self.relocate + self.bss
+    }
+
+    /// DMA SRAM in use: linker-placed rings plus what the pool carved.
+    pub fn dma_used(&self, dma_carved: usize) -> usize {
+        (self.dma_free - self.dma.start) + dma_carved
+    }
+
     /// Prints every region with its size and use. `dma_carved` is what the
     /// DMA pool handed out to drivers.
     pub fn print(&self, dma_carved: usize) {
-        let flash_used = self.text + self.relocate + self.attributes;
-        let ram_used = self.stack + self.relocate + self.bss;
-        let dma_used = (self.dma_free - self.dma.start) + dma_carved;
+        let flash_used = self.kernel_flash_used();
+        let ram_used = self.kernel_ram_used();
+        let dma_used = self.dma_used(dma_carved);
         debug!("memory map (NUCLEO-H723ZG budgets):");
         debug!("  region        start       size      used      holds");
         row("kernel flash", self.kernel_flash, Some(flash_used), "kernel code and constants (flash)");

@@ -9,7 +9,6 @@ use core::mem::MaybeUninit;
 use dma_buffer::{Coherent, DmaPool};
 use kernel::static_init;
 use qemu_rv32_virt_chip::chip::QemuRv32VirtDefaultPeripherals;
-use qemu_rv32_virt_chip::virtio::devices::virtio_net::VirtIONet;
 use qemu_rv32_virt_chip::virtio::devices::virtio_rng::VirtIORng;
 use qemu_rv32_virt_chip::virtio::devices::VirtIODeviceType;
 use qemu_rv32_virt_chip::virtio::queues::split_queue::{
@@ -19,8 +18,9 @@ use qemu_rv32_virt_chip::virtio::queues::Virtqueue;
 use qemu_rv32_virt_chip::virtio::transports::VirtIOTransport;
 use rv32i::dma_fence::RiscvCoherentDmaFence;
 use twin_chip::virtio_blk::{self, VirtIOBlk};
+use twin_chip::virtio_net::{self, VirtIONet};
 
-use crate::{BlkHw, Fence};
+use crate::{BlkHw, Fence, NetHw, NET_RX_QUEUE, NET_TX_QUEUE};
 
 /// Places a value in the DMA-safe window (for device-visible rings) and
 /// yields `&'static mut` to it. Each call site runs once, at boot.
@@ -112,34 +112,27 @@ pub unsafe fn rng(
     rng
 }
 
-/// The ETH MAC's stand-in. Returns the card's MAC address.
+/// The ETH MAC's stand-in: our multi-buffer VirtIO-net driver.
 pub unsafe fn network_card(
     peripherals: &'static QemuRv32VirtDefaultPeripherals,
     idx: usize,
     dma: &mut DmaPool<Coherent>,
-) -> [u8; 6] {
+) -> &'static NetHw {
     let transport = &peripherals.virtio_mmio[idx];
-    let tx_queue = dma_queue!(2);
-    tx_queue.set_transport(transport);
-    let rx_queue = dma_queue!(2);
+    let rx_queue = dma_queue!(NET_RX_QUEUE);
     rx_queue.set_transport(transport);
-    let tx_header = &mut dma_or_panic(dma.alloc(32), "virtio-net header").into_device()[..12];
-    let rx_header = &mut dma_or_panic(dma.alloc(32), "virtio-net header").into_device()[..12];
-    let rx_buffer = &mut dma_or_panic(dma.alloc(1526), "virtio-net frame").into_device()[..1526];
-    let net = static_init!(
-        VirtIONet<'static, Fence>,
-        VirtIONet::new(tx_queue, tx_header.try_into().unwrap(), rx_queue, rx_header, rx_buffer)
-    );
-    tx_queue.set_client(net);
+    let tx_queue = dma_queue!(NET_TX_QUEUE);
+    tx_queue.set_transport(transport);
+    let rx = core::array::from_fn(|_| dma_or_panic(dma.alloc(virtio_net::RX_BUFFER_LEN), "virtio-net receive buffer"));
+    let headers = core::array::from_fn(|_| dma_or_panic(dma.alloc(virtio_net::HEADER_LEN), "virtio-net header"));
+    let net = static_init!(NetHw, VirtIONet::new(rx_queue, tx_queue, transport, dma.region(), rx, headers));
     rx_queue.set_client(net);
+    tx_queue.set_client(net);
     let queues = static_init!([&'static dyn Virtqueue; 2], [rx_queue, tx_queue]);
     transport
         .initialize(net, queues)
         .unwrap_or_else(|e| panic!("virtio-net initialisation failed: {:?}", e));
-    let mut words = [0u32; 2];
-    transport.read_config(0, &mut words);
-    let (lo, hi) = (words[0].to_le_bytes(), words[1].to_le_bytes());
-    [lo[0], lo[1], lo[2], lo[3], hi[0], hi[1]]
+    net
 }
 
 /// A MAC address as `aa:bb:cc:dd:ee:ff`.

@@ -34,7 +34,7 @@ impl<C: CacheMaintenance> DmaPool<C> {
         let rest = core::mem::take(&mut self.rest);
         let (mem, rest) = rest.split_at_mut(rounded);
         self.rest = rest;
-        self.region.buffer(mem)
+        self.region.buffer(mem).map_err(|(e, _)| e)
     }
 
     /// The window this pool carves from.

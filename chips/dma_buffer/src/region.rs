@@ -89,16 +89,19 @@ impl<C: CacheMaintenance> DmaRegion<C> {
         Ok(())
     }
 
-    /// Makes a DMA buffer of `mem`, if it is DMA-safe.
-    pub fn buffer(&self, mem: &'static mut [u8]) -> Result<DmaBuffer<C>, DmaError> {
-        self.check(mem.as_ptr() as usize, mem.len())?;
-        Ok(DmaBuffer { mem, _cache: PhantomData })
+    /// Makes a DMA buffer of `mem`, if it is DMA-safe; otherwise gives
+    /// `mem` back with the reason.
+    pub fn buffer(&self, mem: &'static mut [u8]) -> Result<DmaBuffer<C>, (DmaError, &'static mut [u8])> {
+        match self.check(mem.as_ptr() as usize, mem.len()) {
+            Ok(()) => Ok(DmaBuffer { mem, _cache: PhantomData }),
+            Err(e) => Err((e, mem)),
+        }
     }
 
     /// Takes back a slice a device has finished with (see
     /// [`DmaBuffer::into_device`]): invalidates the cache over it, because
     /// the device may have written it, and re-checks it.
-    pub fn reclaim(&self, mem: &'static mut [u8]) -> Result<DmaBuffer<C>, DmaError> {
+    pub fn reclaim(&self, mem: &'static mut [u8]) -> Result<DmaBuffer<C>, (DmaError, &'static mut [u8])> {
         let buffer = self.buffer(mem)?;
         C::invalidate(buffer.addr(), buffer.mem.len());
         Ok(buffer)

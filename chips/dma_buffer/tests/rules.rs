@@ -20,7 +20,7 @@ fn buffer_inside_and_aligned_is_accepted() {
     let mem = leak();
     let region = region_of(mem);
     let (a, _) = mem.split_at_mut(512);
-    let buf = region.buffer(a).unwrap();
+    let buf = region.buffer(a).ok().unwrap();
     assert_eq!(buf.len(), 512);
 }
 
@@ -31,8 +31,12 @@ fn buffer_outside_window_is_refused() {
     let (_, beyond) = window.split_at_mut(2048);
     let addr = beyond.as_ptr() as usize;
     match region.buffer(&mut beyond[..64]) {
-        Err(DmaError::OutsideRegion { addr: a, len: 64, .. }) => assert_eq!(a, addr),
-        other => panic!("expected OutsideRegion, got {:?}", other.err()),
+        Err((DmaError::OutsideRegion { addr: a, len: 64, .. }, back)) => {
+            assert_eq!(a, addr);
+            assert_eq!(back.len(), 64, "the refused slice comes back whole");
+        }
+        Err((e, _)) => panic!("expected OutsideRegion, got {:?}", e),
+        Ok(_) => panic!("memory outside the window was accepted"),
     }
 }
 
@@ -41,7 +45,7 @@ fn buffer_straddling_the_end_is_refused() {
     let window = leak();
     let region = region_of(&window[..2048]);
     let straddle = &mut window[2016..2080];
-    assert!(matches!(region.buffer(straddle), Err(DmaError::OutsideRegion { .. })));
+    assert!(matches!(region.buffer(straddle), Err((DmaError::OutsideRegion { .. }, _))));
 }
 
 #[test]
@@ -50,17 +54,17 @@ fn misaligned_start_or_length_is_refused() {
     let region = region_of(mem);
     let (_, rest) = mem.split_at_mut(16);
     let (odd_start, rest) = rest.split_at_mut(64);
-    assert!(matches!(region.buffer(odd_start), Err(DmaError::Misaligned { line: 32, .. })));
+    assert!(matches!(region.buffer(odd_start), Err((DmaError::Misaligned { line: 32, .. }, _))));
     let (_, rest) = rest.split_at_mut(16); // back on a 32-byte line
     let (odd_len, _) = rest.split_at_mut(40);
-    assert!(matches!(region.buffer(odd_len), Err(DmaError::Misaligned { len: 40, .. })));
+    assert!(matches!(region.buffer(odd_len), Err((DmaError::Misaligned { len: 40, .. }, _))));
 }
 
 #[test]
 fn empty_buffer_is_refused() {
     let mem = leak();
     let region = region_of(mem);
-    assert_eq!(region.buffer(&mut mem[..0]).err(), Some(DmaError::Empty));
+    assert!(matches!(region.buffer(&mut mem[..0]), Err((DmaError::Empty, _))));
 }
 
 #[test]
@@ -106,7 +110,7 @@ fn pool_over_memory_outside_region_is_refused() {
 fn split_keeps_both_halves_on_cache_lines() {
     let mem = leak();
     let region = region_of(mem);
-    let buf = region.buffer(&mut mem[..96]).unwrap();
+    let buf = region.buffer(&mut mem[..96]).ok().unwrap();
     let buf = buf.split_at(40).err().expect("40 is not a line boundary");
     let (a, b) = buf.split_at(32).ok().unwrap();
     assert_eq!((a.len(), b.len()), (32, 64));
@@ -129,10 +133,10 @@ impl CacheMaintenance for Recording {
 fn handing_to_device_cleans_and_reclaiming_invalidates() {
     let mem = leak();
     let region: DmaRegion<Recording> = DmaRegion::new(mem.as_ptr() as usize, mem.len());
-    let buf = region.buffer(&mut mem[..512]).unwrap();
+    let buf = region.buffer(&mut mem[..512]).ok().unwrap();
     let addr = buf.as_slice().as_ptr() as usize;
     let raw = buf.into_device();
-    let back = region.reclaim(raw).unwrap();
+    let back = region.reclaim(raw).ok().unwrap();
     assert_eq!(back.len(), 512);
     let log: Vec<_> = LOG.lock().unwrap().iter().filter(|e| e.1 == addr).cloned().collect();
     assert_eq!(log, vec![("clean", addr, 512), ("invalidate", addr, 512)]);

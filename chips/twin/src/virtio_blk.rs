@@ -166,15 +166,8 @@ impl<'a, F: DmaFence, C: CacheMaintenance> VirtIOBlk<'a, F, C> {
         }
     }
 
-    /// Turns a buffer the queue returned back into a DMA buffer.
     fn reclaim(&self, buffer: VirtqueueBuffer<'static>) -> Option<DmaBuffer<C>> {
-        let raw = match buffer {
-            VirtqueueBuffer::DeviceWriteable(s) => s.take(),
-            VirtqueueBuffer::DeviceReadable(SubSliceMutImmut::Mutable(s)) => s.take(),
-            // We never queue immutable slices.
-            VirtqueueBuffer::DeviceReadable(SubSliceMutImmut::Immutable(_)) => return None,
-        };
-        self.region.reclaim(raw).ok()
+        crate::reclaim(&self.region, buffer)
     }
 }
 

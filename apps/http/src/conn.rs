@@ -1,0 +1,253 @@
+//! One connection: read a request head, send the response, repeat while
+//! the client keeps the connection alive.
+
+use alloc::boxed::Box;
+
+use proto_http::{Limits, Parsed, Request, Status};
+use smoltcp::iface::SocketHandle;
+use smoltcp::socket::tcp;
+
+use crate::routes::{self, Body, Response};
+
+/// Request head buffer: the parser's largest head ([`Limits::max_head_len`])
+/// rounded up, so a head that passes the limits always fits.
+const HEAD_BUFFER: usize = 3072;
+const _: () = assert!(Limits::DEFAULT.max_head_len() <= HEAD_BUFFER);
+/// A request head must arrive within this long (slow-header attacks).
+const HEAD_TIMEOUT_MS: u64 = 10_000;
+/// An idle keep-alive connection is closed after this long.
+const IDLE_TIMEOUT_MS: u64 = 15_000;
+/// A client that reads nothing of a response for this long is dropped.
+const SEND_STALL_MS: u64 = 30_000;
+/// A closing connection gets this long to finish its FIN handshake.
+const CLOSE_TIMEOUT_MS: u64 = 5_000;
+
+enum Phase {
+    Listening,
+    /// Waiting for (the rest of) a request head.
+    Reading,
+    /// Sending `response`; `consumed` request bytes go once it is sent.
+    Sending { response: Response, head_sent: usize, body_sent: u64, consumed: usize },
+    Closing,
+}
+
+pub struct Conn {
+    handle: SocketHandle,
+    phase: Phase,
+    head: Box<[u8; HEAD_BUFFER]>,
+    head_len: usize,
+    /// When the current phase started (or last made progress, when sending).
+    since: u64,
+}
+
+impl Conn {
+    pub fn new(handle: SocketHandle) -> Conn {
+        Conn { handle, phase: Phase::Listening, head: Box::new([0; HEAD_BUFFER]), head_len: 0, since: 0 }
+    }
+
+    pub fn handle(&self) -> SocketHandle {
+        self.handle
+    }
+
+    /// Whether this slot holds a client (counts against the limit).
+    pub fn is_active(&self) -> bool {
+        matches!(self.phase, Phase::Reading | Phase::Sending { .. })
+    }
+
+    /// When this connection must be looked at again without traffic.
+    pub fn deadline(&self) -> Option<u64> {
+        match self.phase {
+            Phase::Listening => None,
+            Phase::Reading if self.head_len > 0 => Some(self.since + HEAD_TIMEOUT_MS),
+            Phase::Reading => Some(self.since + IDLE_TIMEOUT_MS),
+            Phase::Sending { .. } => Some(self.since + SEND_STALL_MS),
+            Phase::Closing => Some(self.since + CLOSE_TIMEOUT_MS),
+        }
+    }
+
+    fn enter(&mut self, phase: Phase, now: u64) {
+        self.phase = phase;
+        self.since = now;
+    }
+
+    fn close(&mut self, socket: &mut tcp::Socket, now: u64) {
+        socket.close();
+        self.head_len = 0;
+        self.enter(Phase::Closing, now);
+    }
+
+    fn abort(&mut self, socket: &mut tcp::Socket) {
+        socket.abort();
+        self.head_len = 0;
+        self.phase = Phase::Listening;
+    }
+
+    /// Advances this connection; `true` if anything happened.
+    pub fn service(&mut self, socket: &mut tcp::Socket, now: u64, full: bool) -> bool {
+        match &mut self.phase {
+            Phase::Listening => {
+                if !socket.is_open() {
+                    let _ = socket.listen(crate::PORT);
+                    return false;
+                }
+                if socket.state() == tcp::State::Listen || socket.state() == tcp::State::SynReceived {
+                    return false;
+                }
+                if full {
+                    let response = routes::error(Status::ServiceUnavailable, false, false);
+                    self.enter(Phase::Sending { response, head_sent: 0, body_sent: 0, consumed: 0 }, now);
+                } else {
+                    self.head_len = 0;
+                    self.enter(Phase::Reading, now);
+                }
+                true
+            }
+            Phase::Reading => self.read(socket, now),
+            Phase::Sending { .. } => self.send(socket, now),
+            Phase::Closing => {
+                let done = matches!(socket.state(), tcp::State::Closed | tcp::State::TimeWait);
+                if done || now >= self.since + CLOSE_TIMEOUT_MS {
+                    self.abort(socket);
+                    return true;
+                }
+                false
+            }
+        }
+    }
+
+    fn read(&mut self, socket: &mut tcp::Socket, now: u64) -> bool {
+        let mut progressed = false;
+        if socket.can_recv() && self.head_len < HEAD_BUFFER {
+            if let Ok(n) = socket.recv_slice(&mut self.head[self.head_len..]) {
+                self.head_len += n;
+                progressed = n > 0;
+            }
+        }
+        match Request::parse(&self.head[..self.head_len], &Limits::DEFAULT) {
+            Ok(Parsed::Complete { request, head_len }) => {
+                let (response, consumed) = match request.body_len() {
+                    Ok(0) => (routes::respond(&request), head_len),
+                    // No resource here takes a body: refuse it rather than
+                    // guess where the next request starts.
+                    Ok(_) => (routes::error(Status::BadRequest, false, false), head_len),
+                    Err(e) => (routes::parse_error(e), head_len),
+                };
+                self.enter(Phase::Sending { response, head_sent: 0, body_sent: 0, consumed }, now);
+                self.send(socket, now);
+                true
+            }
+            Ok(Parsed::Incomplete) => {
+                if !socket.may_recv() {
+                    // The client closed (or reset) before finishing a request.
+                    if self.head_len == 0 && socket.state() == tcp::State::CloseWait {
+                        self.close(socket, now);
+                    } else {
+                        self.abort(socket);
+                    }
+                    return true;
+                }
+                if self.head_len > 0 && now >= self.since + HEAD_TIMEOUT_MS {
+                    let response = routes::error(Status::RequestTimeout, false, false);
+                    self.enter(Phase::Sending { response, head_sent: 0, body_sent: 0, consumed: 0 }, now);
+                    return true;
+                }
+                if self.head_len == 0 && now >= self.since + IDLE_TIMEOUT_MS {
+                    self.close(socket, now);
+                    return true;
+                }
+                progressed
+            }
+            Err(e) => {
+                let response = routes::parse_error(e);
+                self.enter(Phase::Sending { response, head_sent: 0, body_sent: 0, consumed: 0 }, now);
+                true
+            }
+        }
+    }
+
+    fn send(&mut self, socket: &mut tcp::Socket, now: u64) -> bool {
+        let Phase::Sending { response, head_sent, body_sent, consumed } = &mut self.phase else { return false };
+        if !socket.may_send() {
+            // Client went away mid-response.
+            self.abort(socket);
+            return true;
+        }
+        let mut progressed = false;
+        while socket.can_send() {
+            let wrote = if *head_sent < response.head.len() {
+                let n = socket.send_slice(&response.head[*head_sent..]).unwrap_or(0);
+                *head_sent += n;
+                n
+            } else if *body_sent < response.body.len() {
+                let offset = *body_sent;
+                let n = socket.send(|buf| {
+                    let n = response.body.fill(offset, buf);
+                    (n, n)
+                });
+                let n = n.unwrap_or(0);
+                *body_sent += n as u64;
+                n
+            } else {
+                break;
+            };
+            if wrote == 0 {
+                break;
+            }
+            progressed = true;
+        }
+        if progressed {
+            self.since = now;
+        }
+        let done = *head_sent == response.head.len() && *body_sent >= response.body.len();
+        if done {
+            let keep_alive = response.keep_alive;
+            let consumed = (*consumed).min(self.head_len);
+            if keep_alive {
+                // Pipelined requests already received move to the front.
+                self.head.copy_within(consumed..self.head_len, 0);
+                self.head_len -= consumed;
+                self.enter(Phase::Reading, now);
+            } else {
+                self.close(socket, now);
+            }
+            return true;
+        }
+        if !progressed && now >= self.since + SEND_STALL_MS {
+            self.abort(socket);
+            return true;
+        }
+        progressed
+    }
+}
+
+/// Bodies are streamed from a source in pieces as the socket takes them.
+impl Body {
+    pub fn len(&self) -> u64 {
+        match self {
+            Body::Empty => 0,
+            Body::Static(b) => b.len() as u64,
+            Body::Owned(v) => v.len() as u64,
+            Body::Pattern(n) => *n,
+        }
+    }
+
+    /// Copies body bytes from `offset` into `out`; returns how many.
+    pub fn fill(&self, offset: u64, out: &mut [u8]) -> usize {
+        let src: &[u8] = match self {
+            Body::Empty => &[],
+            Body::Static(b) => b,
+            Body::Owned(v) => v,
+            Body::Pattern(n) => {
+                let n = (*n - offset).min(out.len() as u64) as usize;
+                for (i, b) in out[..n].iter_mut().enumerate() {
+                    *b = routes::pattern_byte(offset + i as u64);
+                }
+                return n;
+            }
+        };
+        let start = offset as usize;
+        let n = (src.len() - start).min(out.len());
+        out[..n].copy_from_slice(&src[start..start + n]);
+        n
+    }
+}

@@ -1,0 +1,98 @@
+//! http: HTTP/1.1 on port 80, on the app's own smoltcp stack.
+//!
+//! Serves a built-in status page, the JSON status API and a benchmark
+//! resource, to up to [`server::MAX_ACTIVE`] clients at once with
+//! keep-alive and pipelining; one more connection than that gets a 503.
+//! Request parsing and response heads come from `proto-http`; this crate is
+//! the sockets and the routes.
+
+#![no_main]
+#![no_std]
+
+extern crate alloc;
+
+mod conn;
+mod routes;
+mod server;
+mod status;
+
+use core::cell::Cell;
+use core::fmt::Write;
+
+use libtock::console::Console;
+use libtock::rng::Rng;
+use libtock::runtime::{set_main, stack_size, TockSyscalls};
+use net::{EventLoop, Net, NetDevice, Protocol, MAX_FRAME};
+use smoltcp::iface::{Config, Interface, SocketSet, SocketStorage};
+use smoltcp::time::Instant;
+use smoltcp::wire::{EthernetAddress, HardwareAddress, IpCidr, Ipv4Address};
+
+set_main! {main}
+stack_size! {0x2000}
+
+#[global_allocator]
+static HEAP: heap::ProcessHeap = heap::ProcessHeap::new();
+
+pub const PORT: u16 = 80;
+
+fn main() {
+    let mut out = Console::writer();
+    let config = match Net::<TockSyscalls>::config() {
+        Ok(c) => c,
+        Err(e) => {
+            let _ = writeln!(out, "http: no network ({:?}); exiting", e);
+            return;
+        }
+    };
+    if let Err(e) = Net::<TockSyscalls>::bind(Protocol::Tcp, PORT) {
+        let _ = writeln!(out, "http: cannot bind TCP port {}: {:?}", PORT, e);
+        return;
+    }
+    let clock = timing::Clock::<TockSyscalls>::new().expect("alarm driver");
+
+    let frames = Cell::new(true);
+    let rx = alloc::boxed::Box::leak(alloc::boxed::Box::new([0u8; MAX_FRAME]));
+    let tx = alloc::boxed::Box::leak(alloc::boxed::Box::new([0u8; MAX_FRAME]));
+    let mut device = NetDevice::<TockSyscalls>::new(rx, tx, &frames);
+
+    let mut seed = [0u8; 8];
+    let _ = Rng::get_bytes_sync(&mut seed, 8);
+    let mut iface_config = Config::new(HardwareAddress::Ethernet(EthernetAddress(config.mac)));
+    iface_config.random_seed = u64::from_le_bytes(seed);
+    let mut iface = Interface::new(iface_config, &mut device, Instant::from_millis(clock.now_ms() as i64));
+    let ip = Ipv4Address::from(config.ipv4);
+    iface.update_ip_addrs(|addrs| {
+        let _ = addrs.push(IpCidr::new(ip.into(), config.prefix_len));
+    });
+    let _ = iface.routes_mut().add_default_ipv4_route(Ipv4Address::from(config.gateway));
+
+    let storage: &'static mut [SocketStorage<'static>] =
+        (0..server::SOCKETS).map(|_| SocketStorage::EMPTY).collect::<alloc::vec::Vec<_>>().leak();
+    let mut sockets = SocketSet::new(&mut storage[..]);
+    let mut server = server::Server::new(&mut sockets);
+
+    let _ = writeln!(
+        out,
+        "http: serving on {}.{}.{}.{}:{} ({} connections, {} more get 503)",
+        config.ipv4[0],
+        config.ipv4[1],
+        config.ipv4[2],
+        config.ipv4[3],
+        PORT,
+        server::MAX_ACTIVE,
+        server::SOCKETS - server::MAX_ACTIVE
+    );
+
+    EventLoop::<TockSyscalls>::run(&frames, |events| loop {
+        let now = clock.now_ms();
+        let stamp = Instant::from_millis(now as i64);
+        iface.poll(stamp, &mut device, &mut sockets);
+        let progressed = server.service(&mut sockets, now);
+        if progressed || device.maybe_pending() {
+            continue;
+        }
+        let delay = iface.poll_delay(stamp, &sockets).map_or(u64::MAX, |d| d.total_millis());
+        let wake = delay.min(server.next_deadline(now)).min(u32::MAX as u64) as u32;
+        events.wait(Some(wake));
+    });
+}

@@ -1,0 +1,59 @@
+//! The connection table: one smoltcp socket per connection slot.
+
+use alloc::vec::Vec;
+
+use smoltcp::iface::SocketSet;
+use smoltcp::socket::tcp;
+
+use crate::conn::Conn;
+
+/// Connections served at once.
+pub const MAX_ACTIVE: usize = 16;
+/// Sockets: the served connections plus two that answer 503 when full.
+pub const SOCKETS: usize = MAX_ACTIVE + 2;
+/// TCP receive buffer: requests are small; this is also the window.
+const RX_BUFFER: usize = 4096;
+/// TCP transmit buffer: a few full segments in flight per connection.
+const TX_BUFFER: usize = 8192;
+
+pub struct Server {
+    conns: Vec<Conn>,
+}
+
+impl Server {
+    pub fn new(sockets: &mut SocketSet<'static>) -> Server {
+        let conns = (0..SOCKETS)
+            .map(|_| {
+                let rx = tcp::SocketBuffer::new(alloc::vec![0u8; RX_BUFFER].leak());
+                let tx = tcp::SocketBuffer::new(alloc::vec![0u8; TX_BUFFER].leak());
+                let mut socket = tcp::Socket::new(rx, tx);
+                // Responses go out as soon as they are written.
+                socket.set_nagle_enabled(false);
+                Conn::new(sockets.add(socket))
+            })
+            .collect();
+        Server { conns }
+    }
+
+    /// Advances every connection; `true` if any made progress.
+    pub fn service(&mut self, sockets: &mut SocketSet<'static>, now: u64) -> bool {
+        let mut active = self.conns.iter().filter(|c| c.is_active()).count();
+        let mut progressed = false;
+        for conn in self.conns.iter_mut() {
+            let socket = sockets.get_mut::<tcp::Socket>(conn.handle());
+            let was_active = conn.is_active();
+            progressed |= conn.service(socket, now, active >= MAX_ACTIVE);
+            match (was_active, conn.is_active()) {
+                (false, true) => active += 1,
+                (true, false) => active -= 1,
+                _ => {}
+            }
+        }
+        progressed
+    }
+
+    /// The earliest time a connection times out.
+    pub fn next_deadline(&self, now: u64) -> u64 {
+        self.conns.iter().filter_map(|c| c.deadline()).min().map_or(u64::MAX, |d| d.saturating_sub(now))
+    }
+}

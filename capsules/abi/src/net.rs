@@ -1,0 +1,219 @@
+//! `net`: the Ethernet switch (driver `0x8000_0001`).
+//!
+//! The kernel owns the NIC, answers ARP and ICMP echo for the board's IPv4
+//! address itself, and gives each process only the frames for the TCP and
+//! UDP ports it bound. A process may only send from ports it bound.
+//!
+//! ### Commands
+//! - `0`: driver present. Success.
+//! - `1`: bind `(protocol, port)`; `protocol` is 6 (TCP) or 17 (UDP).
+//!   Success; `RESERVE` if another process holds it; `ALREADY` if this
+//!   process does; `NOMEM` if this process holds [`MAX_BINDINGS`] already;
+//!   `INVAL` for protocol or port 0; `NOMEM` also if the process's memory
+//!   cannot hold its queues.
+//! - `2`: unbind `(protocol, port)`. Success, or `INVAL` if not bound.
+//! - `3`: transmit the frame of `len` bytes at the start of read-only allow
+//!   0 (Ethernet header first, no FCS). Success when sent or queued;
+//!   `INVAL` if the frame is not one this process may send (counted as
+//!   refused); `SIZE` if `len` is 0, over [`MAX_FRAME`] or over the allow;
+//!   `NOMEM` if this process's transmit queue is full (counted as dropped).
+//! - `4`: receive: copies the oldest queued frame into read-write allow 0
+//!   and removes it. Success with its length, or with 0 when the queue is
+//!   empty; `SIZE` if the allow is shorter than the frame (it stays queued).
+//! - `5`: MAC address: success with `(bytes 0-3, bytes 4-5)` as
+//!   little-endian `u32`s.
+//! - `6`: IPv4 address and prefix length: success with `(address, prefix)`,
+//!   the address as a big-endian `u32` (network order).
+//! - `7`: IPv4 gateway: success with the address as a big-endian `u32`.
+//! - `8`: counters: writes this process's [`Counters`] record into
+//!   read-write allow 1. Success, or `SIZE` if the allow is too short.
+//!
+//! ### Upcalls
+//! - `0`: frames are queued for this process; argument 0 is how many.
+//!
+//! ### Allows
+//! - read-only `0`: frame to transmit.
+//! - read-write `0`: buffer receiving a frame.
+//! - read-write `1`: buffer receiving the [`Counters`] record.
+
+use crate::record::{get_u32, put_u32};
+
+pub const DRIVER_NUM: usize = 0x8000_0001;
+
+pub mod command {
+    pub const EXISTS: u32 = 0;
+    pub const BIND: u32 = 1;
+    pub const UNBIND: u32 = 2;
+    pub const TRANSMIT: u32 = 3;
+    pub const RECEIVE: u32 = 4;
+    pub const MAC: u32 = 5;
+    pub const IPV4: u32 = 6;
+    pub const GATEWAY: u32 = 7;
+    pub const COUNTERS: u32 = 8;
+}
+
+pub mod upcall {
+    pub const FRAMES_QUEUED: u32 = 0;
+    pub const COUNT: u8 = 1;
+}
+
+pub mod allow_ro {
+    pub const FRAME: u32 = 0;
+    pub const COUNT: u8 = 1;
+}
+
+pub mod allow_rw {
+    pub const FRAME: u32 = 0;
+    pub const COUNTERS: u32 = 1;
+    pub const COUNT: u8 = 2;
+}
+
+pub const PROTO_TCP: u32 = 6;
+pub const PROTO_UDP: u32 = 17;
+
+/// Largest frame: Ethernet header and a 1500-byte IPv4 payload, no FCS.
+pub const MAX_FRAME: usize = 1514;
+
+/// Ports a process may hold at once.
+pub const MAX_BINDINGS: usize = 8;
+
+/// Per-process traffic counters.
+#[derive(Clone, Copy, Debug, Default, PartialEq, Eq)]
+pub struct Counters {
+    /// Frames queued for the process, and their bytes.
+    pub rx_frames: u32,
+    pub rx_bytes: u32,
+    /// Frames for the process dropped because its receive queue was full.
+    pub rx_dropped: u32,
+    /// Frames the process sent (handed to the NIC), and their bytes.
+    pub tx_frames: u32,
+    pub tx_bytes: u32,
+    /// Frames dropped because the process's transmit queue was full.
+    pub tx_dropped: u32,
+    /// Frames refused: not from a port the process bound, or not IPv4/ARP
+    /// from the board's addresses.
+    pub tx_refused: u32,
+}
+
+impl Counters {
+    pub const LEN: usize = 28;
+
+    pub fn encode(&self, out: &mut [u8]) {
+        let fields = [
+            self.rx_frames,
+            self.rx_bytes,
+            self.rx_dropped,
+            self.tx_frames,
+            self.tx_bytes,
+            self.tx_dropped,
+            self.tx_refused,
+        ];
+        for (i, v) in fields.iter().enumerate() {
+            put_u32(out, 4 * i, *v);
+        }
+    }
+
+    pub fn decode(buf: &[u8]) -> Option<Counters> {
+        if buf.len() < Self::LEN {
+            return None;
+        }
+        let f = |i: usize| get_u32(buf, 4 * i);
+        Some(Counters {
+            rx_frames: f(0),
+            rx_bytes: f(1),
+            rx_dropped: f(2),
+            tx_frames: f(3),
+            tx_bytes: f(4),
+            tx_dropped: f(5),
+            tx_refused: f(6),
+        })
+    }
+}
+
+/// Switch-wide counters: traffic the kernel handled itself or dropped.
+#[derive(Clone, Copy, Debug, Default, PartialEq, Eq)]
+pub struct SwitchCounters {
+    /// Frames received from the NIC, and their bytes.
+    pub rx_frames: u32,
+    pub rx_bytes: u32,
+    /// Frames sent to the NIC (processes' and the kernel's own).
+    pub tx_frames: u32,
+    /// Frames for a TCP/UDP port no process bound (TCP ones get a reset).
+    pub rx_unbound: u32,
+    /// Frames not for us or that could not be parsed (other MAC, other
+    /// IPv4 address, other EtherType, IP fragments, bad headers).
+    pub rx_ignored: u32,
+    /// ARP requests for the board's address that the kernel answered.
+    pub arp_replies: u32,
+    /// ICMP echo requests the kernel answered.
+    pub icmp_echo_replies: u32,
+    /// Replies the kernel could not send (all transmit buffers busy).
+    pub tx_dropped: u32,
+}
+
+impl SwitchCounters {
+    pub const LEN: usize = 32;
+
+    pub fn encode(&self, out: &mut [u8]) {
+        let fields = [
+            self.rx_frames,
+            self.rx_bytes,
+            self.tx_frames,
+            self.rx_unbound,
+            self.rx_ignored,
+            self.arp_replies,
+            self.icmp_echo_replies,
+            self.tx_dropped,
+        ];
+        for (i, v) in fields.iter().enumerate() {
+            put_u32(out, 4 * i, *v);
+        }
+    }
+
+    pub fn decode(buf: &[u8]) -> Option<SwitchCounters> {
+        if buf.len() < Self::LEN {
+            return None;
+        }
+        let f = |i: usize| get_u32(buf, 4 * i);
+        Some(SwitchCounters {
+            rx_frames: f(0),
+            rx_bytes: f(1),
+            tx_frames: f(2),
+            rx_unbound: f(3),
+            rx_ignored: f(4),
+            arp_replies: f(5),
+            icmp_echo_replies: f(6),
+            tx_dropped: f(7),
+        })
+    }
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    #[test]
+    fn counters_round_trip() {
+        let c = Counters {
+            rx_frames: 1,
+            rx_bytes: 2,
+            rx_dropped: 3,
+            tx_frames: 4,
+            tx_bytes: 0xdead_beef,
+            tx_dropped: 6,
+            tx_refused: 7,
+        };
+        let mut buf = [0u8; Counters::LEN];
+        c.encode(&mut buf);
+        assert_eq!(Counters::decode(&buf), Some(c));
+        assert_eq!(Counters::decode(&buf[..27]), None);
+    }
+
+    #[test]
+    fn switch_counters_round_trip() {
+        let c = SwitchCounters { rx_frames: 9, rx_unbound: 3, icmp_echo_replies: 2, ..Default::default() };
+        let mut buf = [0u8; SwitchCounters::LEN];
+        c.encode(&mut buf);
+        assert_eq!(SwitchCounters::decode(&buf), Some(c));
+    }
+}

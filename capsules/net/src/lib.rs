@@ -1,0 +1,64 @@
+//! The Ethernet switch: the NIC's only user, between the network and the
+//! processes, each of which runs its own TCP/IP stack.
+//!
+//! It answers ARP requests and ICMP echo requests for the board's IPv4
+//! address itself (so they keep working while apps restart), sends a TCP
+//! reset for segments to ports nobody bound, and delivers every other
+//! frame only to the process that bound its destination port, by copying
+//! it into that process's receive queue, which lives in the process's grant
+//! region. ARP replies go to every process holding a port (their stacks
+//! resolve neighbours themselves). A process can only transmit ARP, or TCP
+//! and UDP from ports it bound, from the board's MAC and IPv4 addresses;
+//! its frames go straight to a free DMA-safe transmit buffer, or wait in
+//! its own transmit queue (in its grant region too), which the switch
+//! drains round-robin across processes. Bindings and queues vanish with
+//! the grant when a process exits or restarts.
+//!
+//! Syscall interface
+//! -----------------
+//!
+//! Driver number `0x8000_0001`.
+//!
+//! ### Commands
+//! - `0`: driver present. Success.
+//! - `1`: bind `(protocol, port)`; `protocol` is 6 (TCP) or 17 (UDP).
+//!   Success; `RESERVE` if another process holds it; `ALREADY` if this
+//!   process does; `NOMEM` if this process holds 8 already or its memory
+//!   cannot hold its queues; `INVAL` for another protocol or port 0.
+//! - `2`: unbind `(protocol, port)`. Success, or `INVAL` if not bound.
+//! - `3`: transmit the frame of `len` bytes at the start of read-only allow
+//!   0 (Ethernet header first, no FCS). Success when sent or queued;
+//!   `INVAL` if the frame is not one this process may send (counted as
+//!   refused); `SIZE` if `len` is 0, over 1514 or over the allow; `NOMEM`
+//!   if this process's transmit queue is full (counted as dropped).
+//! - `4`: receive: copies the oldest queued frame into read-write allow 0
+//!   and removes it. Success with its length, or with 0 when the queue is
+//!   empty; `SIZE` if the allow is shorter than the frame (it stays queued).
+//! - `5`: MAC address: success with `(bytes 0-3, bytes 4-5)` as
+//!   little-endian `u32`s.
+//! - `6`: IPv4 address and prefix length: success with `(address, prefix)`,
+//!   the address as a big-endian `u32`.
+//! - `7`: IPv4 gateway: success with the address as a big-endian `u32`.
+//! - `8`: counters: writes this process's counters record (7 LE `u32`s:
+//!   rx frames, rx bytes, rx dropped, tx frames, tx bytes, tx dropped, tx
+//!   refused) into read-write allow 1. Success, or `SIZE` if it is shorter
+//!   than 28 bytes.
+//!
+//! ### Upcalls
+//! - `0`: frames are queued for this process; argument 0 is how many.
+//!
+//! ### Allows
+//! - read-only `0`: frame to transmit.
+//! - read-write `0`: buffer receiving a frame.
+//! - read-write `1`: buffer receiving the counters.
+
+#![no_std]
+#![forbid(unsafe_code)]
+
+pub mod frame;
+pub mod queue;
+mod switch;
+
+pub use frame::NetConfig;
+pub use switch::{App, EthernetSwitch};
+pub use syscall_abi::net::DRIVER_NUM;

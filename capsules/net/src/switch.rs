@@ -1,0 +1,446 @@
+//! The Ethernet switch capsule: the NIC's only client, and the process
+//! side of the `net` driver (see the crate documentation for the syscall
+//! interface).
+
+use core::cell::Cell;
+
+use kernel::grant::{AllowRoCount, AllowRwCount, CustomGrant, Grant, GrantKernelData, UpcallCount};
+use kernel::hil::ethernet::{EthernetAdapterDatapath, EthernetAdapterDatapathClient};
+use kernel::processbuffer::{ReadableProcessBuffer, WriteableProcessBuffer};
+use kernel::syscall::{CommandReturn, SyscallDriver};
+use kernel::utilities::cells::TakeCell;
+use kernel::{ErrorCode, ProcessId};
+use syscall_abi::net::{allow_ro, allow_rw, command, upcall, Counters, SwitchCounters, MAX_BINDINGS, MAX_FRAME};
+
+use crate::frame::{self, check_outbound, classify, Inbound, NetConfig, Proto};
+use crate::queue::FrameRing;
+
+/// Per-process state, in the process's grant region (so in its PSRAM).
+#[derive(Default)]
+pub struct App<const RXQ: usize, const TXQ: usize> {
+    bindings: [Option<(Proto, u16)>; MAX_BINDINGS],
+    /// Receive and transmit queue memory, allocated at the first bind.
+    rx_mem: Option<CustomGrant<[u8; RXQ]>>,
+    tx_mem: Option<CustomGrant<[u8; TXQ]>>,
+    rx: FrameRing,
+    tx: FrameRing,
+    counters: Counters,
+}
+
+impl<const RXQ: usize, const TXQ: usize> App<RXQ, TXQ> {
+    fn holds(&self, proto: Proto, port: u16) -> bool {
+        self.bindings.contains(&Some((proto, port)))
+    }
+
+    fn has_bindings(&self) -> bool {
+        self.bindings.iter().any(Option::is_some)
+    }
+
+    /// Queues a received frame; tells the process when its queue was empty.
+    fn deliver(&mut self, frame: &[u8], kernel_data: &GrantKernelData) {
+        let App { rx_mem, rx, counters, .. } = self;
+        let was_empty = rx.is_empty();
+        let queued = rx_mem.as_ref().and_then(|m| m.enter(|mut mem| rx.push(&mut mem[..], frame)).ok());
+        if queued == Some(true) {
+            counters.rx_frames = counters.rx_frames.wrapping_add(1);
+            counters.rx_bytes = counters.rx_bytes.wrapping_add(frame.len() as u32);
+            if was_empty {
+                let _ = kernel_data.schedule_upcall(upcall::FRAMES_QUEUED as usize, (rx.frames(), 0, 0));
+            }
+        } else {
+            counters.rx_dropped = counters.rx_dropped.wrapping_add(1);
+        }
+    }
+}
+
+type AppGrant<const RXQ: usize, const TXQ: usize> = Grant<
+    App<RXQ, TXQ>,
+    UpcallCount<{ upcall::COUNT }>,
+    AllowRoCount<{ allow_ro::COUNT }>,
+    AllowRwCount<{ allow_rw::COUNT }>,
+>;
+
+/// The switch. `RXQ`/`TXQ` are the bytes of each process's receive and
+/// transmit queues; `NTX` the number of DMA-safe transmit buffers (frames
+/// in flight at once).
+pub struct EthernetSwitch<'a, E: EthernetAdapterDatapath<'a>, const RXQ: usize, const TXQ: usize, const NTX: usize> {
+    nic: &'a E,
+    config: NetConfig,
+    apps: AppGrant<RXQ, TXQ>,
+    /// Free transmit buffers (DMA-safe, from the board's DMA pool).
+    tx_free: [TakeCell<'static, [u8]>; NTX],
+    /// Where the next round of draining process transmit queues starts.
+    tx_turn: Cell<usize>,
+    stats: Cell<SwitchCounters>,
+}
+
+impl<'a, E: EthernetAdapterDatapath<'a>, const RXQ: usize, const TXQ: usize, const NTX: usize>
+    EthernetSwitch<'a, E, RXQ, TXQ, NTX>
+{
+    /// `tx_buffers` must be DMA-safe and at least [`MAX_FRAME`] long: the
+    /// NIC driver refuses anything else.
+    pub fn new(
+        nic: &'a E,
+        config: NetConfig,
+        apps: AppGrant<RXQ, TXQ>,
+        tx_buffers: [&'static mut [u8]; NTX],
+    ) -> Self {
+        EthernetSwitch {
+            nic,
+            config,
+            apps,
+            tx_free: tx_buffers.map(TakeCell::new),
+            tx_turn: Cell::new(0),
+            stats: Cell::new(SwitchCounters::default()),
+        }
+    }
+
+    pub fn config(&self) -> &NetConfig {
+        &self.config
+    }
+
+    /// Starts receiving.
+    pub fn start(&self) {
+        self.nic.enable_receive();
+    }
+
+    /// The switch's own counters.
+    pub fn switch_counters(&self) -> SwitchCounters {
+        self.stats.get()
+    }
+
+    /// A process's counters and the number of ports it holds.
+    pub fn process_counters(&self, pid: ProcessId) -> Option<(Counters, u32)> {
+        self.apps
+            .enter(pid, |app, _| (app.counters, app.bindings.iter().filter(|b| b.is_some()).count() as u32))
+            .ok()
+    }
+
+    fn count(&self, f: impl FnOnce(&mut SwitchCounters)) {
+        let mut s = self.stats.get();
+        f(&mut s);
+        self.stats.set(s);
+    }
+
+    fn take_tx_buffer(&self) -> Option<&'static mut [u8]> {
+        self.tx_free.iter().find_map(|c| c.take())
+    }
+
+    fn put_tx_buffer(&self, buffer: &'static mut [u8]) {
+        if let Some(slot) = self.tx_free.iter().find(|c| c.is_none()) {
+            slot.replace(buffer);
+        }
+    }
+
+    /// Hands a frame in a transmit buffer to the NIC.
+    fn send(&self, buffer: &'static mut [u8], len: usize) -> bool {
+        match self.nic.transmit_frame(buffer, len as u16, 0) {
+            Ok(()) => {
+                self.count(|s| s.tx_frames = s.tx_frames.wrapping_add(1));
+                true
+            }
+            Err((_, buffer)) => {
+                self.put_tx_buffer(buffer);
+                false
+            }
+        }
+    }
+
+    /// Sends a reply the kernel builds itself (ARP, ICMP, TCP reset).
+    fn reply(&self, build: impl FnOnce(&mut [u8]) -> Option<usize>) {
+        let Some(buffer) = self.take_tx_buffer() else {
+            self.count(|s| s.tx_dropped = s.tx_dropped.wrapping_add(1));
+            return;
+        };
+        match build(buffer) {
+            Some(len) => {
+                if !self.send(buffer, len) {
+                    self.count(|s| s.tx_dropped = s.tx_dropped.wrapping_add(1));
+                }
+            }
+            None => self.put_tx_buffer(buffer),
+        }
+    }
+
+    fn bind(&self, pid: ProcessId, proto: u32, port: usize) -> Result<(), ErrorCode> {
+        let proto = Proto::from_number(proto).ok_or(ErrorCode::INVAL)?;
+        let port = u16::try_from(port).ok().filter(|p| *p != 0).ok_or(ErrorCode::INVAL)?;
+        // Exclusive: refuse a port another process holds.
+        for other in self.apps.iter() {
+            if other.processid() != pid && other.enter(|app, _| app.holds(proto, port)) {
+                return Err(ErrorCode::RESERVE);
+            }
+        }
+        self.apps
+            .enter_with_allocator(pid, |app, _, allocator| {
+                if app.holds(proto, port) {
+                    return Err(ErrorCode::ALREADY);
+                }
+                let slot = app.bindings.iter().position(Option::is_none).ok_or(ErrorCode::NOMEM)?;
+                if app.rx_mem.is_none() {
+                    app.rx_mem = Some(allocator.alloc_n_with(|_| 0u8).map_err(|_| ErrorCode::NOMEM)?);
+                }
+                if app.tx_mem.is_none() {
+                    app.tx_mem = Some(allocator.alloc_n_with(|_| 0u8).map_err(|_| ErrorCode::NOMEM)?);
+                }
+                app.bindings[slot] = Some((proto, port));
+                Ok(())
+            })
+            .unwrap_or_else(|e| Err(e.into()))
+    }
+
+    fn unbind(&self, pid: ProcessId, proto: u32, port: usize) -> Result<(), ErrorCode> {
+        let proto = Proto::from_number(proto).ok_or(ErrorCode::INVAL)?;
+        let port = u16::try_from(port).map_err(|_| ErrorCode::INVAL)?;
+        self.apps
+            .enter(pid, |app, _| {
+                let slot = app.bindings.iter().position(|b| *b == Some((proto, port))).ok_or(ErrorCode::INVAL)?;
+                app.bindings[slot] = None;
+                Ok(())
+            })
+            .unwrap_or_else(|e| Err(e.into()))
+    }
+
+    /// A frame from a process: checked, then sent at once when a buffer is
+    /// free and nothing of this process is waiting, else queued.
+    fn transmit(&self, pid: ProcessId, len: usize) -> Result<(), ErrorCode> {
+        let config = self.config;
+        let mut direct = None;
+        let result = self
+            .apps
+            .enter(pid, |app, kernel_data| {
+                let frame = kernel_data.get_readonly_processbuffer(allow_ro::FRAME as usize)?;
+                frame.enter(|data| {
+                    if len == 0 || len > MAX_FRAME || len > data.len() {
+                        return Err(ErrorCode::SIZE);
+                    }
+                    let data = &data[..len];
+                    if app.tx.is_empty() {
+                        if let Some(buffer) = self.take_tx_buffer() {
+                            data.copy_to_slice(&mut buffer[..len]);
+                            if let Err(_) = check_outbound(&buffer[..len], &config, |p, port| app.holds(p, port)) {
+                                self.put_tx_buffer(buffer);
+                                app.counters.tx_refused = app.counters.tx_refused.wrapping_add(1);
+                                return Err(ErrorCode::INVAL);
+                            }
+                            app.counters.tx_frames = app.counters.tx_frames.wrapping_add(1);
+                            app.counters.tx_bytes = app.counters.tx_bytes.wrapping_add(len as u32);
+                            direct = Some(buffer);
+                            return Ok(());
+                        }
+                    }
+                    // Queue it: check it first, in a stack copy of the frame.
+                    let mut scratch = [0u8; MAX_FRAME];
+                    data.copy_to_slice(&mut scratch[..len]);
+                    if check_outbound(&scratch[..len], &config, |p, port| app.holds(p, port)).is_err() {
+                        app.counters.tx_refused = app.counters.tx_refused.wrapping_add(1);
+                        return Err(ErrorCode::INVAL);
+                    }
+                    let App { tx_mem, tx, counters, .. } = &mut **app;
+                    let queued = tx_mem.as_ref().and_then(|m| m.enter(|mut mem| tx.push(&mut mem[..], &scratch[..len])).ok());
+                    if queued == Some(true) {
+                        Ok(())
+                    } else {
+                        counters.tx_dropped = counters.tx_dropped.wrapping_add(1);
+                        Err(ErrorCode::NOMEM)
+                    }
+                })?
+            })
+            .unwrap_or_else(|e| Err(e.into()));
+        if let Some(buffer) = direct {
+            if !self.send(buffer, len) {
+                // The NIC refused a frame we had a buffer for: count it as
+                // the process's drop (the buffer is back in the pool).
+                let _ = self.apps.enter(pid, |app, _| app.counters.tx_dropped = app.counters.tx_dropped.wrapping_add(1));
+            }
+        }
+        result
+    }
+
+    /// Moves queued process frames into free transmit buffers, one process
+    /// at a time in turn, so no process can starve the others.
+    fn drain(&self) {
+        loop {
+            let Some(buffer) = self.take_tx_buffer() else { return };
+            let turn = self.tx_turn.get();
+            let mut sent = None;
+            let mut buffer = Some(buffer);
+            for (pass_start, pass_end) in [(turn, usize::MAX), (0, turn)] {
+                for (i, pg) in self.apps.iter().enumerate() {
+                    if i < pass_start || i >= pass_end || sent.is_some() {
+                        continue;
+                    }
+                    sent = pg.enter(|app, _| {
+                        let App { tx_mem, tx, counters, .. } = &mut **app;
+                        if tx.is_empty() {
+                            return None;
+                        }
+                        let out = buffer.take()?;
+                        let len = tx_mem.as_ref().and_then(|m| m.enter(|mem| tx.pop_into(&mem[..], out).ok()).ok()).flatten();
+                        match len {
+                            Some(len) => {
+                                counters.tx_frames = counters.tx_frames.wrapping_add(1);
+                                counters.tx_bytes = counters.tx_bytes.wrapping_add(len as u32);
+                                Some((i, out, len))
+                            }
+                            None => {
+                                buffer = Some(out);
+                                None
+                            }
+                        }
+                    });
+                }
+            }
+            match sent {
+                Some((i, out, len)) => {
+                    self.tx_turn.set(i + 1);
+                    self.send(out, len);
+                }
+                None => {
+                    if let Some(b) = buffer {
+                        self.put_tx_buffer(b);
+                    }
+                    return;
+                }
+            }
+        }
+    }
+
+    fn receive(&self, pid: ProcessId) -> CommandReturn {
+        self.apps
+            .enter(pid, |app, kernel_data| {
+                let App { rx_mem, rx, .. } = &mut **app;
+                let Some(mem) = rx_mem.as_ref() else { return CommandReturn::success_u32(0) };
+                kernel_data
+                    .get_readwrite_processbuffer(allow_rw::FRAME as usize)
+                    .and_then(|out| {
+                        out.mut_enter(|out| {
+                            mem.enter(|mem| {
+                                let Some(len) = rx.peek_len(&mem[..]) else { return CommandReturn::success_u32(0) };
+                                if out.len() < len {
+                                    return CommandReturn::failure(ErrorCode::SIZE);
+                                }
+                                let (a, b) = rx.pop(&mem[..]).unwrap_or((&[], &[]));
+                                out[..a.len()].copy_from_slice(a);
+                                out[a.len()..len].copy_from_slice(b);
+                                CommandReturn::success_u32(len as u32)
+                            })
+                            .unwrap_or(CommandReturn::failure(ErrorCode::FAIL))
+                        })
+                    })
+                    .unwrap_or(CommandReturn::failure(ErrorCode::INVAL))
+            })
+            .unwrap_or_else(|e| CommandReturn::failure(e.into()))
+    }
+
+    fn write_counters(&self, pid: ProcessId) -> CommandReturn {
+        self.apps
+            .enter(pid, |app, kernel_data| {
+                let mut record = [0u8; Counters::LEN];
+                app.counters.encode(&mut record);
+                kernel_data
+                    .get_readwrite_processbuffer(allow_rw::COUNTERS as usize)
+                    .and_then(|out| {
+                        out.mut_enter(|out| match out.get(..Counters::LEN) {
+                            Some(out) => {
+                                out.copy_from_slice(&record);
+                                CommandReturn::success()
+                            }
+                            None => CommandReturn::failure(ErrorCode::SIZE),
+                        })
+                    })
+                    .unwrap_or(CommandReturn::failure(ErrorCode::INVAL))
+            })
+            .unwrap_or_else(|e| CommandReturn::failure(e.into()))
+    }
+}
+
+impl<'a, E: EthernetAdapterDatapath<'a>, const RXQ: usize, const TXQ: usize, const NTX: usize> SyscallDriver
+    for EthernetSwitch<'a, E, RXQ, TXQ, NTX>
+{
+    fn command(&self, cmd: usize, arg1: usize, arg2: usize, pid: ProcessId) -> CommandReturn {
+        let c = &self.config;
+        match cmd as u32 {
+            command::EXISTS => CommandReturn::success(),
+            command::BIND => self.bind(pid, arg1 as u32, arg2).into(),
+            command::UNBIND => self.unbind(pid, arg1 as u32, arg2).into(),
+            command::TRANSMIT => self.transmit(pid, arg1).into(),
+            command::RECEIVE => self.receive(pid),
+            command::MAC => CommandReturn::success_u32_u32(
+                u32::from_le_bytes([c.mac[0], c.mac[1], c.mac[2], c.mac[3]]),
+                u32::from_le_bytes([c.mac[4], c.mac[5], 0, 0]),
+            ),
+            command::IPV4 => CommandReturn::success_u32_u32(u32::from_be_bytes(c.ipv4), c.prefix_len as u32),
+            command::GATEWAY => CommandReturn::success_u32(u32::from_be_bytes(c.gateway)),
+            command::COUNTERS => self.write_counters(pid),
+            _ => CommandReturn::failure(ErrorCode::NOSUPPORT),
+        }
+    }
+
+    fn allocate_grant(&self, pid: ProcessId) -> Result<(), kernel::process::Error> {
+        self.apps.enter(pid, |_, _| {})
+    }
+}
+
+impl<'a, E: EthernetAdapterDatapath<'a>, const RXQ: usize, const TXQ: usize, const NTX: usize>
+    EthernetAdapterDatapathClient for EthernetSwitch<'a, E, RXQ, TXQ, NTX>
+{
+    fn transmit_frame_done(
+        &self,
+        _err: Result<(), ErrorCode>,
+        frame_buffer: &'static mut [u8],
+        _len: u16,
+        _transmission_identifier: usize,
+        _timestamp: Option<u64>,
+    ) {
+        self.put_tx_buffer(frame_buffer);
+        self.drain();
+    }
+
+    fn received_frame(&self, frame: &[u8], _timestamp: Option<u64>) {
+        self.count(|s| {
+            s.rx_frames = s.rx_frames.wrapping_add(1);
+            s.rx_bytes = s.rx_bytes.wrapping_add(frame.len() as u32);
+        });
+        let config = self.config;
+        match classify(frame, &config) {
+            Inbound::ToPort { proto, port } => {
+                let mut delivered = false;
+                for pg in self.apps.iter() {
+                    if delivered {
+                        break;
+                    }
+                    delivered = pg.enter(|app, kernel_data| {
+                        if !app.holds(proto, port) {
+                            return false;
+                        }
+                        app.deliver(frame, kernel_data);
+                        true
+                    });
+                }
+                if !delivered {
+                    self.count(|s| s.rx_unbound = s.rx_unbound.wrapping_add(1));
+                    if proto == Proto::Tcp {
+                        self.reply(|out| frame::tcp_reset(frame, &config, out));
+                    }
+                }
+            }
+            Inbound::ArpRequest => {
+                self.count(|s| s.arp_replies = s.arp_replies.wrapping_add(1));
+                self.reply(|out| frame::arp_reply(frame, &config, out));
+            }
+            Inbound::ArpReply => {
+                self.apps.each(|_, app, kernel_data| {
+                    if app.has_bindings() {
+                        app.deliver(frame, kernel_data);
+                    }
+                });
+            }
+            Inbound::EchoRequest => {
+                self.count(|s| s.icmp_echo_replies = s.icmp_echo_replies.wrapping_add(1));
+                self.reply(|out| frame::echo_reply(frame, &config, out));
+            }
+            Inbound::Ignored => self.count(|s| s.rx_ignored = s.rx_ignored.wrapping_add(1)),
+        }
+    }
+}
