@@ -21,6 +21,9 @@ command -v mkfs.fat >/dev/null 2>&1 || pkgs+=(dosfstools)
 command -v chromium >/dev/null 2>&1 || pkgs+=(chromium)
 command -v ip >/dev/null 2>&1 || pkgs+=(iproute2)
 command -v xxd >/dev/null 2>&1 || pkgs+=(xxd)
+command -v ping >/dev/null 2>&1 || pkgs+=(iputils-ping)
+command -v arping >/dev/null 2>&1 || pkgs+=(iputils-arping)
+command -v curl >/dev/null 2>&1 || pkgs+=(curl)
 
 ((${#pkgs[@]} + ${#bpo[@]})) || exit 0
 

@@ -17,9 +17,11 @@ GUEST_IP = "10.0.2.15"      # the board's address on QEMU's user network
 MAC = "de:ad:be:ef:17:64"   # the original firmware's MAC address
 
 
-def qemu_command(kernel, apps, disk, forwards=(), console="stdio", net=True, extra=()):
-    """QEMU arguments. `forwards` is a list of (host_port, guest_port) TCP
-    forwards on 127.0.0.1; `console` is "stdio" (tests: plain pipe) or
+def qemu_command(kernel, apps, disk, forwards=(), console="stdio", net="user", extra=()):
+    """QEMU arguments. `net` is "user" (QEMU's NAT, with `forwards`: a list
+    of (host_port, guest_port) TCP forwards on 127.0.0.1), "tap" (a tap
+    device named tap0, which the caller creates, e.g. inside a network
+    namespace) or None. `console` is "stdio" (tests: plain pipe) or
     "terminal" (make run: -nographic with the Ctrl-A monitor keys)."""
     cmd = [shutil.which("qemu-system-riscv32") or "qemu-system-riscv32",
            "-machine", "virt", "-m", "64M", "-bios", kernel,
@@ -31,10 +33,13 @@ def qemu_command(kernel, apps, disk, forwards=(), console="stdio", net=True, ext
     if disk:
         cmd += ["-drive", f"if=none,file={disk},format=raw,id=emmc",
                 "-device", "virtio-blk-device,drive=emmc"]
-    if net:
+    if net == "user":
         fwd = "".join(f",hostfwd=tcp:127.0.0.1:{h}-{GUEST_IP}:{g}" for h, g in forwards)
-        cmd += ["-netdev", f"user,id=eth0,net=10.0.2.0/24{fwd}",
-                "-device", f"virtio-net-device,netdev=eth0,mac={MAC}"]
+        cmd += ["-netdev", f"user,id=eth0,net=10.0.2.0/24{fwd}"]
+    elif net == "tap":
+        cmd += ["-netdev", "tap,id=eth0,ifname=tap0,script=no,downscript=no"]
+    if net:
+        cmd += ["-device", f"virtio-net-device,netdev=eth0,mac={MAC}"]
     if console == "terminal":
         cmd += ["-nographic"]
     else:

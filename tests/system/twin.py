@@ -21,15 +21,41 @@ def free_port():
         return s.getsockname()[1]
 
 
-class Twin:
-    """One QEMU twin, booted with a fresh copy of the disk image."""
+GUEST_IP = qemu_twin.GUEST_IP
+HOST_IP = "10.0.2.2"        # the test's side of the tap link, inside the namespace
+_netns_count = 0
 
-    def __init__(self, tmp_dir, apps="apps-test.bin", disk_image=None, guest_ports=(80, 21, 8080), net=True):
+
+class Twin:
+    """One QEMU twin, booted with a fresh copy of the disk image.
+
+    net="user": QEMU's NAT; guest ports in `guest_ports` are forwarded to
+    free ports on 127.0.0.1 (`self.ports[guest_port]`).
+    net="tap": the twin sits on a tap link inside a network namespace this
+    object creates (and deletes); `self.netns_run(argv)` runs a client
+    there, which reaches the board at GUEST_IP.
+    """
+
+    def __init__(self, tmp_dir, apps="apps-test.bin", disk_image=None, guest_ports=(80, 21, 8080, 81),
+                 net="user"):
+        global _netns_count
         self.disk = os.path.join(tmp_dir, "disk.img")
         shutil.copyfile(disk_image or os.path.join(BUILD, "disk.img"), self.disk)
-        self.ports = {g: free_port() for g in guest_ports}
-        cmd = qemu_twin.qemu_command(os.path.join(BUILD, "kernel.elf"), os.path.join(BUILD, apps),
-                                    self.disk, forwards=[(h, g) for g, h in self.ports.items()], net=net)
+        self.ports = {g: free_port() for g in guest_ports} if net == "user" else {}
+        self.netns = None
+        prefix = []
+        if net == "tap":
+            _netns_count += 1
+            self.netns = f"nmtwin{os.getpid()}x{_netns_count}"
+            subprocess.run(["ip", "netns", "add", self.netns], check=True)
+            for argv in (["ip", "link", "set", "lo", "up"],
+                         ["ip", "tuntap", "add", "dev", "tap0", "mode", "tap"],
+                         ["ip", "addr", "add", f"{HOST_IP}/24", "dev", "tap0"],
+                         ["ip", "link", "set", "tap0", "up"]):
+                subprocess.run(["ip", "netns", "exec", self.netns] + argv, check=True)
+            prefix = ["ip", "netns", "exec", self.netns]
+        cmd = prefix + qemu_twin.qemu_command(os.path.join(BUILD, "kernel.elf"), os.path.join(BUILD, apps),
+                                             self.disk, forwards=[(h, g) for g, h in self.ports.items()], net=net)
         self.log_path = os.path.join(tmp_dir, "console.log")
         self._log = open(self.log_path, "wb")
         self.proc = subprocess.Popen(cmd, stdin=subprocess.PIPE, stdout=subprocess.PIPE, stderr=subprocess.STDOUT)
@@ -95,6 +121,15 @@ class Twin:
     def alive(self):
         return self.proc.poll() is None
 
+    def url(self, path, guest_port=80):
+        """URL of a forwarded guest port on 127.0.0.1 (user networking)."""
+        return f"http://127.0.0.1:{self.ports[guest_port]}{path}"
+
+    def netns_run(self, argv, timeout=60, **kw):
+        """Runs a client inside the twin's network namespace (tap mode)."""
+        return subprocess.run(["ip", "netns", "exec", self.netns] + list(argv), timeout=timeout,
+                              capture_output=True, **kw)
+
     def close(self):
         if self.proc.poll() is None:
             self.proc.kill()
@@ -102,3 +137,5 @@ class Twin:
             self.proc.wait(timeout=10)
         finally:
             self._log.close()
+            if self.netns:
+                subprocess.run(["ip", "netns", "del", self.netns], check=False)

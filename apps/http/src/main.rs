@@ -17,9 +17,8 @@ mod server;
 mod status;
 
 use core::cell::Cell;
-use core::fmt::Write;
 
-use libtock::console::Console;
+use say::say;
 use libtock::rng::Rng;
 use libtock::runtime::{set_main, stack_size, TockSyscalls};
 use net::{EventLoop, Net, NetDevice, Protocol, MAX_FRAME};
@@ -36,16 +35,15 @@ static HEAP: heap::ProcessHeap = heap::ProcessHeap::new();
 pub const PORT: u16 = 80;
 
 fn main() {
-    let mut out = Console::writer();
     let config = match Net::<TockSyscalls>::config() {
         Ok(c) => c,
         Err(e) => {
-            let _ = writeln!(out, "http: no network ({:?}); exiting", e);
+            say!("http: no network ({:?}); exiting", e);
             return;
         }
     };
     if let Err(e) = Net::<TockSyscalls>::bind(Protocol::Tcp, PORT) {
-        let _ = writeln!(out, "http: cannot bind TCP port {}: {:?}", PORT, e);
+        say!("http: cannot bind TCP port {}: {:?}", PORT, e);
         return;
     }
     let clock = timing::Clock::<TockSyscalls>::new().expect("alarm driver");
@@ -71,8 +69,7 @@ fn main() {
     let mut sockets = SocketSet::new(&mut storage[..]);
     let mut server = server::Server::new(&mut sockets);
 
-    let _ = writeln!(
-        out,
+    say!(
         "http: serving on {}.{}.{}.{}:{} ({} connections, {} more get 503)",
         config.ipv4[0],
         config.ipv4[1],

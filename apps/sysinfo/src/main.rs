@@ -7,8 +7,7 @@
 #![no_main]
 #![no_std]
 
-use core::fmt::Write;
-use libtock::console::Console;
+use say::say;
 use libtock::leds::Leds;
 use libtock::platform::Syscalls;
 use libtock::runtime::{set_main, stack_size, TockSyscalls};
@@ -25,14 +24,9 @@ fn main() {
     let marker = 0u32;
     let stack_addr = core::ptr::addr_of!(marker) as usize;
     let ram_start = TockSyscalls::memop_app_ram_start().map_or(0, |p| p as usize);
-    let mut out = Console::writer();
-    let _ = writeln!(
-        out,
-        "sysinfo: hello; memory starts at {:#010x}, stack variable at {:#010x}",
-        ram_start, stack_addr
-    );
+    say!("sysinfo: hello; memory starts at {:#010x}, stack variable at {:#010x}", ram_start, stack_addr);
     let leds = Leds::count().unwrap_or(0);
-    let _ = writeln!(out, "sysinfo: {} LEDs; heartbeat on LED {}", leds, HEARTBEAT_LED);
+    say!("sysinfo: {} LEDs; heartbeat on LED {}", leds, HEARTBEAT_LED);
     loop {
         // Toggling (not setting) makes a visible change even right after a
         // restart, whatever state the kernel kept the LED in.
