@@ -115,6 +115,11 @@ system-test: kernel apps image
 	@echo "== system tests against the QEMU twin"
 	@timeout --kill-after=10 $(TEST_TIMEOUT) $(PY) -m pytest tests/system -p no:cacheprovider
 
+# ---- benchmarks ------------------------------------------------------------
+.PHONY: bench
+bench: kernel apps image
+	@$(PY) tools/bench.py
+
 .PHONY: clean
 clean:
 	rm -rf $(BUILD) target apps/target

@@ -24,6 +24,7 @@ command -v xxd >/dev/null 2>&1 || pkgs+=(xxd)
 command -v ping >/dev/null 2>&1 || pkgs+=(iputils-ping)
 command -v arping >/dev/null 2>&1 || pkgs+=(iputils-arping)
 command -v curl >/dev/null 2>&1 || pkgs+=(curl)
+command -v wrk >/dev/null 2>&1 || pkgs+=(wrk)
 
 ((${#pkgs[@]} + ${#bpo[@]})) || exit 0
 

@@ -9,6 +9,8 @@
 #![no_main]
 #![no_std]
 
+extern crate panic_restart;
+
 extern crate alloc;
 
 mod conn;
@@ -19,9 +21,10 @@ mod status;
 use core::cell::Cell;
 
 use say::say;
-use libtock::rng::Rng;
-use libtock::runtime::{set_main, stack_size, TockSyscalls};
-use net::{EventLoop, Net, NetDevice, Protocol, MAX_FRAME};
+use libtock_rng::Rng;
+use libtock_runtime::{set_main, stack_size, TockSyscalls};
+use events::Events;
+use net::{Net, NetDevice, Protocol, MAX_FRAME};
 use smoltcp::iface::{Config, Interface, SocketSet, SocketStorage};
 use smoltcp::time::Instant;
 use smoltcp::wire::{EthernetAddress, HardwareAddress, IpCidr, Ipv4Address};
@@ -54,7 +57,7 @@ fn main() {
     let mut device = NetDevice::<TockSyscalls>::new(rx, tx, &frames);
 
     let mut seed = [0u8; 8];
-    let _ = Rng::get_bytes_sync(&mut seed, 8);
+    let _ = Rng::<TockSyscalls>::get_bytes_sync(&mut seed, 8);
     let mut iface_config = Config::new(HardwareAddress::Ethernet(EthernetAddress(config.mac)));
     iface_config.random_seed = u64::from_le_bytes(seed);
     let mut iface = Interface::new(iface_config, &mut device, Instant::from_millis(clock.now_ms() as i64));
@@ -80,7 +83,8 @@ fn main() {
         server::SOCKETS - server::MAX_ACTIVE
     );
 
-    EventLoop::<TockSyscalls>::run(&frames, |events| loop {
+    let messages = Cell::new(false);
+    Events::<TockSyscalls>::run(&frames, &messages, |events| loop {
         let now = clock.now_ms();
         let stamp = Instant::from_millis(now as i64);
         iface.poll(stamp, &mut device, &mut sockets);

@@ -3,7 +3,7 @@
 use alloc::string::String;
 use alloc::vec::Vec;
 
-use libtock::runtime::TockSyscalls;
+use libtock_runtime::TockSyscalls;
 use miniserde::Serialize;
 use system::SystemInfo;
 

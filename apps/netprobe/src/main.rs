@@ -11,8 +11,10 @@
 #![no_main]
 #![no_std]
 
+extern crate panic_restart;
+
 use say::say;
-use libtock::runtime::{set_main, stack_size, TockSyscalls};
+use libtock_runtime::{set_main, stack_size, TockSyscalls};
 use net::{Net, Protocol};
 use smoltcp::phy::ChecksumCapabilities;
 use smoltcp::wire::{

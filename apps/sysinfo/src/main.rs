@@ -7,10 +7,12 @@
 #![no_main]
 #![no_std]
 
+extern crate panic_restart;
+
 use say::say;
-use libtock::leds::Leds;
-use libtock::platform::Syscalls;
-use libtock::runtime::{set_main, stack_size, TockSyscalls};
+use libtock_leds::Leds;
+use libtock_platform::Syscalls;
+use libtock_runtime::{set_main, stack_size, TockSyscalls};
 
 set_main! {main}
 stack_size! {0x400}
@@ -25,12 +27,12 @@ fn main() {
     let stack_addr = core::ptr::addr_of!(marker) as usize;
     let ram_start = TockSyscalls::memop_app_ram_start().map_or(0, |p| p as usize);
     say!("sysinfo: hello; memory starts at {:#010x}, stack variable at {:#010x}", ram_start, stack_addr);
-    let leds = Leds::count().unwrap_or(0);
+    let leds = Leds::<TockSyscalls>::count().unwrap_or(0);
     say!("sysinfo: {} LEDs; heartbeat on LED {}", leds, HEARTBEAT_LED);
     loop {
         // Toggling (not setting) makes a visible change even right after a
         // restart, whatever state the kernel kept the LED in.
-        let _ = Leds::toggle(HEARTBEAT_LED);
+        let _ = Leds::<TockSyscalls>::toggle(HEARTBEAT_LED);
         let _ = timing::sleep_ms::<TockSyscalls>(TOGGLE_EVERY_MS);
         core::hint::black_box(&marker);
     }

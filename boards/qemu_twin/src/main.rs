@@ -30,10 +30,10 @@ use twin_chip::virtio_net::VirtIONet;
 use capsules_net::{EthernetSwitch, NetConfig};
 use capsules_sysinfo::{Region, SystemInfo, Uptime, Use};
 
-mod blk_probe;
 mod fault_policy;
 mod io;
 mod memory_map;
+mod process_printer;
 mod virtio_devices;
 
 /// Process slots: the five services, sysinfo and two test apps.
@@ -41,7 +41,7 @@ pub const NUM_PROCS: usize = 8;
 
 pub type ChipHw = QemuRv32VirtChip<'static, QemuRv32VirtDefaultPeripherals<'static>>;
 type AlarmHw = qemu_rv32_virt_chip::chip::QemuRv32VirtClint<'static>;
-type ProcessPrinter = capsules_system::process_printer::ProcessPrinterText;
+type ProcessPrinter = process_printer::BoardProcessPrinter;
 type SchedulerTimerHw = components::virtual_scheduler_timer::VirtualSchedulerTimerComponentType<AlarmHw>;
 type Fence = RiscvCoherentDmaFence;
 type BlkHw = VirtIOBlk<'static, Fence, Coherent>;
@@ -64,6 +64,19 @@ const NET_PROCESS_TX_QUEUE: usize = 8 * 1024;
 type NetHw = VirtIONet<'static, Fence, Coherent, NET_RX_QUEUE, NET_TX_QUEUE, NET_RX_BUFFERS, NET_TX_BUFFERS>;
 type NetSwitch = EthernetSwitch<'static, NetHw, NET_PROCESS_RX_QUEUE, NET_PROCESS_TX_QUEUE, NET_TX_BUFFERS>;
 type SysInfo = SystemInfo<ProcessInfoCap>;
+type Identity = hil_ext::identity::KernelProcessIdentity<ProcessInfoCap>;
+type BlkDriver = capsules_blk::BlockDriver<'static, BlkHw, Coherent>;
+/// Each IPC user's inbox, in its grant region: three largest messages
+/// (a 4 KiB data chunk each), or many small requests.
+const IPC_INBOX: usize = 16 * 1024;
+type IpcDriver = capsules_ipc::Ipc<'static, IPC_INBOX>;
+type PsramDriver = capsules_psram::PsramGrants<ProcessInfoCap>;
+/// PSRAM grant limits per process: at most 2 MiB, in at most 3 grants
+/// (the QEMU twin's PMP leaves each process 3 spare regions).
+const PSRAM_GRANT_LIMITS: capsules_psram::Limits = capsules_psram::Limits { bytes: 2 << 20, grants: 3 };
+/// Apps that may use the block device: only the storage service, which
+/// owns the FAT volume.
+const BLOCK_DEVICE_USERS: &[&str] = &["storage"];
 type LedDriver = capsules_core::led::LedDriver<'static, EmulatedLed, 3>;
 type TemperatureDriver =
     capsules_extra::temperature::TemperatureSensor<'static, EmulatedTemperature<'static, AlarmHw>>;
@@ -101,6 +114,19 @@ impl Uptime for MachineTimerUptime {
     }
 }
 
+/// Lets the system-information capsule read the PSRAM grants.
+struct GrantStats(&'static PsramDriver);
+
+impl capsules_sysinfo::PsramStats for GrantStats {
+    fn process_grants(&self, pid: kernel::ProcessId) -> (u32, u32) {
+        let (bytes, n) = self.0.held(pid);
+        (bytes as u32, n as u32)
+    }
+    fn pool_used(&self) -> u32 {
+        self.0.used() as u32
+    }
+}
+
 /// Lets the system-information capsule read the switch's counters.
 struct SwitchStats(&'static NetSwitch);
 
@@ -125,6 +151,9 @@ struct QemuTwin {
     temperature: &'static TemperatureDriver,
     rng: Option<&'static RngDriver>,
     net: Option<&'static NetSwitch>,
+    blk: Option<&'static BlkDriver>,
+    ipc: &'static IpcDriver,
+    psram: &'static PsramDriver,
     sysinfo: &'static SysInfo,
     scheduler: &'static capsules_system::scheduler::round_robin::RoundRobinSched<'static>,
     scheduler_timer: &'static SchedulerTimerHw,
@@ -150,6 +179,12 @@ impl SyscallDriverLookup for QemuTwin {
                 None => f(None),
             },
             capsules_sysinfo::DRIVER_NUM => f(Some(self.sysinfo)),
+            capsules_blk::DRIVER_NUM => match self.blk {
+                Some(blk) => f(Some(blk)),
+                None => f(None),
+            },
+            capsules_ipc::DRIVER_NUM => f(Some(self.ipc)),
+            capsules_psram::DRIVER_NUM => f(Some(self.psram)),
             _ => f(None),
         }
     }
@@ -259,9 +294,41 @@ unsafe fn start() -> (&'static kernel::Kernel, QemuTwin, &'static ChipHw) {
     let mut dma = DmaPool::new(DmaRegion::<Coherent>::new(map.dma.start, map.dma.len), map.dma_free())
         .unwrap_or_else(|e| panic!("DMA window: {}", e));
     let devices = virtio_devices::probe(peripherals);
+    let mark = dma.used();
     let blk: Option<&'static BlkHw> =
         devices.blk.map(|idx| virtio_devices::block_device(peripherals, idx, &mut dma));
+    let dma_blk_driver = dma.used() - mark;
+    let mark = dma.used();
     let rng = devices.rng.map(|idx| virtio_devices::rng(peripherals, idx, &mut dma));
+    let dma_rng = dma.used() - mark;
+    let mark = dma.used();
+    let identity = static_init!(
+        Identity,
+        Identity::new(board_kernel, kernel::mint_defined_capability!(ProcessInfoCap))
+    );
+    let blk_driver = blk.map(|device| {
+        let bounce = dma
+            .alloc(capsules_blk::BOUNCE_LEN)
+            .unwrap_or_else(|e| panic!("block bounce buffer: {}", e));
+        let driver = static_init!(
+            BlkDriver,
+            capsules_blk::BlockDriver::new(
+                device,
+                identity,
+                BLOCK_DEVICE_USERS,
+                board_kernel.create_grant(capsules_blk::DRIVER_NUM, &memory_allocation_cap),
+                bounce,
+            )
+        );
+        hil_ext::block::BlockDevice::set_client(device, driver);
+        &*driver
+    });
+    let ipc = static_init!(
+        IpcDriver,
+        capsules_ipc::Ipc::new(board_kernel.create_grant(capsules_ipc::DRIVER_NUM, &memory_allocation_cap), identity)
+    );
+    let dma_blk = dma_blk_driver + dma.used() - mark;
+    let mark = dma.used();
     let nic = devices.net.map(|idx| virtio_devices::network_card(peripherals, idx, &mut dma));
     let net = nic.map(|nic| {
         let config = NetConfig {
@@ -297,8 +364,7 @@ unsafe fn start() -> (&'static kernel::Kernel, QemuTwin, &'static ChipHw) {
         .modify(csr::mie::mie::mext::SET + csr::mie::mie::msoft::SET + csr::mie::mie::mtimer::SET);
     csr::CSR.mstatus.modify(csr::mstatus::mstatus::mie::SET);
 
-    let process_printer = components::process_printer::ProcessPrinterTextComponent::new()
-        .finalize(components::process_printer_text_component_static!());
+    let process_printer = static_init!(ProcessPrinter, ProcessPrinter::new());
     PANIC_RESOURCES.get().map(|r| r.printer.put(process_printer));
 
     let pconsole = components::process_console::ProcessConsoleComponent::new(
@@ -362,6 +428,7 @@ unsafe fn start() -> (&'static kernel::Kernel, QemuTwin, &'static ChipHw) {
         ))
     });
 
+    let dma_net = dma.used() - mark;
     let regions = static_init!(
         [Region; 6],
         [
@@ -387,6 +454,17 @@ unsafe fn start() -> (&'static kernel::Kernel, QemuTwin, &'static ChipHw) {
     if let Some(switch) = net {
         sysinfo.set_net(static_init!(SwitchStats, SwitchStats(switch)));
     }
+    let psram = static_init!(
+        PsramDriver,
+        capsules_psram::PsramGrants::new(
+            board_kernel,
+            kernel::mint_defined_capability!(ProcessInfoCap),
+            map.psram_grant_pool(),
+            PSRAM_GRANT_LIMITS,
+        )
+    );
+    sysinfo.set_psram(static_init!(GrantStats, GrantStats(psram)));
+    process_printer.set_sources(psram, net);
 
     let scheduler = components::sched::round_robin::RoundRobinComponent::new(processes)
         .finalize(components::round_robin_component_static!(NUM_PROCS));
@@ -395,6 +473,16 @@ unsafe fn start() -> (&'static kernel::Kernel, QemuTwin, &'static ChipHw) {
 
     debug!("NUCLEO-MEM twin: Tock {}.{} on QEMU RISC-V virt", kernel::KERNEL_MAJOR_VERSION, kernel::KERNEL_MINOR_VERSION);
     map.print(dma.used());
+    debug!(
+        "  DMA SRAM: rings {}, network {} ({} rx + {} tx frame buffers), block {} (incl. {} bounce), rng {}",
+        memory_map::Size(map.dma_used(0)),
+        memory_map::Size(dma_net),
+        NET_RX_BUFFERS,
+        NET_TX_BUFFERS,
+        memory_map::Size(dma_blk),
+        memory_map::Size(capsules_blk::BOUNCE_LEN),
+        memory_map::Size(dma_rng)
+    );
     match net {
         Some(switch) => {
             let c = switch.config();
@@ -407,8 +495,8 @@ unsafe fn start() -> (&'static kernel::Kernel, QemuTwin, &'static ChipHw) {
         }
         None => debug!("net: no VirtIO network card"),
     }
-    match blk {
-        Some(blk) => blk_probe::start(blk, &mut dma),
+    match blk_driver {
+        Some(driver) => driver.check_device(),
         None => debug!("blk: no VirtIO block device (the eMMC image); storage disabled"),
     }
     if rng.is_none() {
@@ -425,6 +513,9 @@ unsafe fn start() -> (&'static kernel::Kernel, QemuTwin, &'static ChipHw) {
         temperature,
         rng,
         net,
+        blk: blk_driver,
+        ipc,
+        psram,
         sysinfo,
         scheduler,
         scheduler_timer,

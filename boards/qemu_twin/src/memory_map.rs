@@ -163,11 +163,22 @@ impl MemoryMap {
         unsafe { core::slice::from_raw_parts(self.app_flash.start as *const u8, self.app_flash.len) }
     }
 
-    /// All of PSRAM: every process's memory (stack, data, heap, grants).
+    /// The lower half of PSRAM: every process's memory block (stack, data,
+    /// heap, grants), where `apps/layout.toml` places them.
     pub fn process_memory(&self) -> &'static mut [u8] {
-        // SAFETY: the PSRAM window is used for nothing else, and this is
+        // SAFETY: this half of PSRAM is used for nothing else, and this is
         // called once, to hand it to the process loader.
-        unsafe { core::slice::from_raw_parts_mut(&raw mut _spsram, self.psram.len) }
+        unsafe { core::slice::from_raw_parts_mut(&raw mut _spsram, self.psram.len / 2) }
+    }
+
+    /// The upper half of PSRAM: the pool of run-time PSRAM grants.
+    pub fn psram_grant_pool(&self) -> &'static [core::cell::Cell<u32>] {
+        let half = self.psram.len / 2;
+        // SAFETY: this half of PSRAM is used for nothing else and called
+        // once; the capsule only touches it through `Cell`s (processes
+        // write the blocks mapped to them between kernel entries).
+        let words = unsafe { core::slice::from_raw_parts_mut((self.psram.start + half) as *mut u32, half / 4) };
+        core::cell::Cell::from_mut(words).as_slice_of_cells()
     }
 
     /// The part of the DMA-safe window not taken by linker-placed statics.
@@ -206,7 +217,7 @@ impl MemoryMap {
         row("settings", self.settings, Some(0), "reserved for settings (flash sector 7)");
         row("kernel RAM", self.kernel_ram, Some(ram_used), "kernel stack, data, bss (DTCM)");
         row("DMA SRAM", self.dma, Some(dma_used), "device rings and buffers (AXI SRAM)");
-        row("PSRAM", self.psram, None, "all process memory (OCTOSPI1 PSRAM)");
+        row("PSRAM", self.psram, None, "process blocks 4 MiB + grant pool 4 MiB (OCTOSPI1)");
         debug!(
             "  kernel RAM: stack {}, data {}, bss {}",
             Size(self.stack),

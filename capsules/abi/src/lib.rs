@@ -9,6 +9,9 @@
 #![no_std]
 #![forbid(unsafe_code)]
 
+pub mod blk;
+pub mod ipc;
 pub mod net;
+pub mod psram;
 pub mod record;
 pub mod sysinfo;

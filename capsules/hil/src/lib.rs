@@ -3,8 +3,10 @@
 //!
 //! - [`block`]: a block device of 512-byte sectors (VirtIO-block on the QEMU
 //!   twin, the SDMMC eMMC on the NUCLEO-H723ZG).
+//! - [`identity`]: which app a process is, for capsules that decide by name.
 
 #![no_std]
 #![forbid(unsafe_code)]
 
 pub mod block;
+pub mod identity;

@@ -56,7 +56,6 @@
 #![forbid(unsafe_code)]
 
 pub mod frame;
-pub mod queue;
 mod switch;
 
 pub use frame::NetConfig;

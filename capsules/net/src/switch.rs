@@ -13,7 +13,7 @@ use kernel::{ErrorCode, ProcessId};
 use syscall_abi::net::{allow_ro, allow_rw, command, upcall, Counters, SwitchCounters, MAX_BINDINGS, MAX_FRAME};
 
 use crate::frame::{self, check_outbound, classify, Inbound, NetConfig, Proto};
-use crate::queue::FrameRing;
+use record_queue::FrameRing;
 
 /// Per-process state, in the process's grant region (so in its PSRAM).
 #[derive(Default)]

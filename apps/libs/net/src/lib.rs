@@ -3,7 +3,9 @@
 //! - [`Net`]: its syscall API, one function per command.
 //! - [`NetDevice`]: a smoltcp `phy::Device` over it, so an app gets a full
 //!   TCP/IP stack (its own, in its own PSRAM) in a few lines.
-//! - [`EventLoop`]: sleeps until a frame arrives or a deadline passes.
+//!
+//! Waiting for frames is the `events` crate's job (it also waits for IPC
+//! messages and deadlines).
 //!
 //! Syscall interface (mirrors the capsule's)
 //! -----------------------------------------
@@ -41,9 +43,7 @@
 
 mod api;
 mod device;
-mod event;
 
 pub use api::{Config, Net, Protocol};
 pub use device::NetDevice;
-pub use event::{EventLoop, Wake};
 pub use syscall_abi::net::{Counters, MAX_FRAME};

@@ -1,9 +1,14 @@
-//! A queue of frames in a byte ring: each record is a 2-byte little-endian
-//! length and the frame, wrapping around the end of the memory, so small
-//! frames (TCP ACKs) pack densely and no byte is wasted at the wrap.
+//! A queue of variable-length records in a byte ring: each record is a
+//! 2-byte little-endian length and its bytes, wrapping around the end of
+//! the memory, so small records (TCP ACKs, short messages) pack densely and
+//! no byte is wasted at the wrap.
 //!
-//! The state lives apart from the memory (the memory is a per-process
-//! allocation in its grant region, entered separately).
+//! The state ([`FrameRing`]) lives apart from the memory: in Tock the memory
+//! is a per-process allocation in the process's grant region, entered
+//! separately from the grant that holds the state.
+
+#![no_std]
+#![forbid(unsafe_code)]
 
 /// Bytes of a record header.
 const LEN_BYTES: usize = 2;
@@ -43,15 +48,49 @@ impl FrameRing {
 
     /// Appends `frame`; `false` (nothing written) if it does not fit.
     pub fn push(&mut self, mem: &mut [u8], frame: &[u8]) -> bool {
+        self.push_parts(mem, &[frame])
+    }
+
+    /// Appends one record made of `parts` (e.g. a header and a payload);
+    /// `false` (nothing written) if it does not fit.
+    pub fn push_parts(&mut self, mem: &mut [u8], parts: &[&[u8]]) -> bool {
         let cap = mem.len();
-        let need = LEN_BYTES + frame.len();
-        if frame.is_empty() || frame.len() > u16::MAX as usize || need > cap - self.used {
+        let len: usize = parts.iter().map(|p| p.len()).sum();
+        let need = LEN_BYTES + len;
+        if len == 0 || len > u16::MAX as usize || need > cap - self.used {
             return false;
         }
-        let tail = (self.head + self.used) % cap;
-        let len = (frame.len() as u16).to_le_bytes();
-        write_wrapping(mem, tail, &len);
-        write_wrapping(mem, (tail + LEN_BYTES) % cap, frame);
+        let mut at = (self.head + self.used) % cap;
+        write_wrapping(mem, at, &(len as u16).to_le_bytes());
+        at = (at + LEN_BYTES) % cap;
+        for part in parts {
+            write_wrapping(mem, at, part);
+            at = (at + part.len()) % cap;
+        }
+        self.used += need;
+        self.frames += 1;
+        true
+    }
+
+    /// Appends one record of `len` bytes that `fill` writes into the two
+    /// pieces of ring memory it spans (the second empty unless it wraps);
+    /// `false` (nothing written, `fill` not called) if it does not fit.
+    pub fn push_with(&mut self, mem: &mut [u8], len: usize, fill: impl FnOnce(&mut [u8], &mut [u8])) -> bool {
+        let cap = mem.len();
+        let need = LEN_BYTES + len;
+        if len == 0 || len > u16::MAX as usize || need > cap - self.used {
+            return false;
+        }
+        let at = (self.head + self.used) % cap;
+        write_wrapping(mem, at, &(len as u16).to_le_bytes());
+        let start = (at + LEN_BYTES) % cap;
+        let first = len.min(cap - start);
+        if start + first <= cap && first == len {
+            fill(&mut mem[start..start + len], &mut []);
+        } else {
+            let (low, high) = mem.split_at_mut(start);
+            fill(&mut high[..first], &mut low[..len - first]);
+        }
         self.used += need;
         self.frames += 1;
         true
@@ -176,6 +215,49 @@ mod tests {
         assert_eq!(q.frames(), 1);
         let mut out = [0u8; 10];
         assert_eq!(q.pop_into(&mem, &mut out), Ok(10));
+    }
+
+    #[test]
+    fn parts_make_one_record() {
+        let mut mem = [0u8; 24];
+        let mut q = FrameRing::default();
+        assert!(q.push(&mut mem, &[0; 9])); // move the tail near the end
+        let mut out = [0u8; 24];
+        assert_eq!(q.pop_into(&mem, &mut out), Ok(9));
+        assert!(q.push(&mut mem, &[0; 3]));
+        assert!(q.push_parts(&mut mem, &[b"head", b"payload"]));
+        assert_eq!(q.pop_into(&mem, &mut out), Ok(3));
+        assert_eq!(q.pop_into(&mem, &mut out), Ok(11));
+        assert_eq!(&out[..11], b"headpayload");
+    }
+
+    #[test]
+    fn push_with_fills_both_pieces_at_the_wrap() {
+        let mut mem = [0u8; 16];
+        let mut q = FrameRing::default();
+        let mut out = [0u8; 16];
+        let mut pieces = (0, 0);
+        let fill = |data: &[u8], a: &mut [u8], b: &mut [u8]| {
+            a.copy_from_slice(&data[..a.len()]);
+            b.copy_from_slice(&data[a.len()..]);
+        };
+        assert!(q.push_with(&mut mem, 4, |a, b| {
+            pieces = (a.len(), b.len());
+            fill(b"AAAA", a, b)
+        }));
+        assert_eq!(pieces, (4, 0), "contiguous record");
+        assert!(q.push(&mut mem, b"BBBB")); // 6..12
+        assert_eq!(q.pop_into(&mem, &mut out), Ok(4));
+        assert!(q.push_with(&mut mem, 7, |a, b| {
+            pieces = (a.len(), b.len());
+            fill(b"1234567", a, b)
+        }));
+        assert_eq!(pieces, (2, 5), "this record wraps");
+        assert_eq!(q.pop_into(&mem, &mut out), Ok(4));
+        assert_eq!(&out[..4], b"BBBB");
+        assert_eq!(q.pop_into(&mem, &mut out), Ok(7));
+        assert_eq!(&out[..7], b"1234567");
+        assert!(!q.push_with(&mut mem, 15, |_, _| panic!("must not be called")));
     }
 
     #[test]

@@ -1,0 +1,112 @@
+//! The block device (eMMC) from userspace (`capsules/blk`). Only the apps
+//! the board allows (the storage service) may use it.
+//!
+//! Syscall interface (mirrors the capsule's)
+//! -----------------------------------------
+//!
+//! Driver number `0x8000_0002`.
+//!
+//! ### Commands
+//! - `0`: driver present. Success (for everyone).
+//! - `1`: capacity: success with `(sectors low, sectors high)` `u32`s.
+//! - `2`: read `(sector, count)`: `count` sectors (1 to 8) from `sector`
+//!   into read-write allow 0. Success when started; `SIZE` if the allow is
+//!   shorter than `count` sectors or `count` is out of range; `INVAL` past
+//!   the end of the device; `BUSY` while a transfer runs.
+//! - `3`: write `(sector, count)` from read-only allow 0. As for read.
+//! - `4`: flush the device's write cache. Success when started; `BUSY`.
+//!
+//! Every command but 0 returns `NODEVICE` to apps the board did not allow.
+//!
+//! ### Upcalls
+//! - `0`: a transfer finished: `(operation, status, sectors)`, operation 2
+//!   read, 3 write, 4 flush; status 0 for success or a Tock error code.
+//!
+//! ### Allows
+//! - read-write `0`: destination of reads.
+//! - read-only `0`: source of writes.
+
+#![no_std]
+
+use core::cell::Cell;
+use core::marker::PhantomData;
+
+use libtock_platform::allow_ro::AllowRo;
+use libtock_platform::allow_rw::AllowRw;
+use libtock_platform::subscribe::Subscribe;
+use libtock_platform::{share, DefaultConfig, ErrorCode, Syscalls};
+use syscall_abi::blk::{allow_ro, allow_rw, command, upcall, DRIVER_NUM as DRIVER};
+
+pub use syscall_abi::blk::{MAX_SECTORS, SECTOR_SIZE};
+
+const DRIVER_NUM: u32 = DRIVER as u32;
+
+pub struct Blk<S: Syscalls>(PhantomData<S>);
+
+impl<S: Syscalls> Blk<S> {
+    /// Sectors on the device (`NODEVICE` if this app may not use it).
+    pub fn sectors() -> Result<u64, ErrorCode> {
+        let (lo, hi): (u32, u32) = S::command(DRIVER_NUM, command::CAPACITY, 0, 0).to_result()?;
+        Ok((hi as u64) << 32 | lo as u64)
+    }
+
+    /// Reads `buf.len() / 512` sectors (at most 8) from `sector`, blocking.
+    pub fn read(sector: u32, buf: &mut [u8]) -> Result<(), ErrorCode> {
+        let count = Self::count(buf.len())?;
+        let done: Cell<Option<(u32, u32, u32)>> = Cell::new(None);
+        share::scope::<(AllowRw<_, DRIVER_NUM, { allow_rw::READ }>, Subscribe<_, DRIVER_NUM, { upcall::DONE }>), _, _>(
+            |handle| {
+                let (allow, sub) = handle.split();
+                S::allow_rw::<DefaultConfig, DRIVER_NUM, { allow_rw::READ }>(allow, buf)?;
+                S::subscribe::<_, _, DefaultConfig, DRIVER_NUM, { upcall::DONE }>(sub, &done)?;
+                S::command(DRIVER_NUM, command::READ, sector, count).to_result::<(), ErrorCode>()?;
+                Self::wait(&done)
+            },
+        )
+    }
+
+    /// Writes `buf.len() / 512` sectors (at most 8) at `sector`, blocking.
+    pub fn write(sector: u32, buf: &[u8]) -> Result<(), ErrorCode> {
+        let count = Self::count(buf.len())?;
+        let done: Cell<Option<(u32, u32, u32)>> = Cell::new(None);
+        share::scope::<(AllowRo<_, DRIVER_NUM, { allow_ro::WRITE }>, Subscribe<_, DRIVER_NUM, { upcall::DONE }>), _, _>(
+            |handle| {
+                let (allow, sub) = handle.split();
+                S::allow_ro::<DefaultConfig, DRIVER_NUM, { allow_ro::WRITE }>(allow, buf)?;
+                S::subscribe::<_, _, DefaultConfig, DRIVER_NUM, { upcall::DONE }>(sub, &done)?;
+                S::command(DRIVER_NUM, command::WRITE, sector, count).to_result::<(), ErrorCode>()?;
+                Self::wait(&done)
+            },
+        )
+    }
+
+    /// Makes completed writes durable, blocking.
+    pub fn flush() -> Result<(), ErrorCode> {
+        let done: Cell<Option<(u32, u32, u32)>> = Cell::new(None);
+        share::scope::<Subscribe<_, DRIVER_NUM, { upcall::DONE }>, _, _>(|sub| {
+            S::subscribe::<_, _, DefaultConfig, DRIVER_NUM, { upcall::DONE }>(sub, &done)?;
+            S::command(DRIVER_NUM, command::FLUSH, 0, 0).to_result::<(), ErrorCode>()?;
+            Self::wait(&done)
+        })
+    }
+
+    fn count(len: usize) -> Result<u32, ErrorCode> {
+        let count = len / SECTOR_SIZE;
+        if len % SECTOR_SIZE != 0 || count == 0 || count > MAX_SECTORS {
+            return Err(ErrorCode::Size);
+        }
+        Ok(count as u32)
+    }
+
+    fn wait(done: &Cell<Option<(u32, u32, u32)>>) -> Result<(), ErrorCode> {
+        loop {
+            S::yield_wait();
+            if let Some((_, status, _)) = done.get() {
+                return match status {
+                    0 => Ok(()),
+                    e => Err(ErrorCode::try_from(e).unwrap_or(ErrorCode::Fail)),
+                };
+            }
+        }
+    }
+}

@@ -1,0 +1,119 @@
+//! An app's main-loop wait: until the network switch queued frames for it,
+//! IPC messages arrived in its inbox, or a deadline passed.
+//!
+//! Tock delivers upcalls only while a process yields, so one place must
+//! hold every subscription the loop wakes on; [`Events::run`] keeps them
+//! for the lifetime of the loop. Apps must not use `Alarm::sleep_for`
+//! inside it (that would take over the alarm upcall).
+
+#![no_std]
+
+use core::cell::Cell;
+use core::marker::PhantomData;
+
+use libtock_platform::subscribe::Subscribe;
+use libtock_platform::{share, DefaultConfig, ErrorCode, Syscalls};
+use syscall_abi::{ipc, net};
+
+/// The alarm driver (upstream Tock's numbers).
+const ALARM: u32 = 0;
+const ALARM_UPCALL: u32 = 0;
+const ALARM_SET_RELATIVE: u32 = 5;
+const ALARM_STOP: u32 = 3;
+
+const NET: u32 = net::DRIVER_NUM as u32;
+const IPC: u32 = ipc::DRIVER_NUM as u32;
+
+/// What ended a wait.
+#[derive(Clone, Copy, Debug, PartialEq, Eq)]
+pub enum Wake {
+    Frames,
+    Messages,
+    Deadline,
+}
+
+pub struct Events<'a, S: Syscalls> {
+    frames: &'a Cell<bool>,
+    messages: &'a Cell<bool>,
+    alarm: &'a Cell<bool>,
+    hz: u32,
+    _s: PhantomData<S>,
+}
+
+impl<S: Syscalls> Events<'_, S> {
+    /// Runs `body` with the subscriptions in place. `frames` is the flag
+    /// shared with the network device (`net::NetDevice`), `messages` the
+    /// one for the IPC inbox; a source whose flag is set is looked at
+    /// before any wait. The kernel raises its upcall only when an empty
+    /// queue gets something, so an app that uses IPC starts with
+    /// `messages` set and drains its inbox (a message may have arrived
+    /// before the subscription), then calls [`Events::messages_drained`].
+    pub fn run<R>(frames: &Cell<bool>, messages: &Cell<bool>, body: impl FnOnce(&Events<'_, S>) -> R) -> R {
+        let alarm = Cell::new(false);
+        let hz = libtock_alarm::Alarm::<S>::get_frequency().map_or(1, |h| h.0);
+        share::scope::<
+            (
+                Subscribe<_, NET, { net::upcall::FRAMES_QUEUED }>,
+                Subscribe<_, IPC, { ipc::upcall::MESSAGES }>,
+                Subscribe<_, ALARM, ALARM_UPCALL>,
+            ),
+            _,
+            _,
+        >(|handle| {
+            let (net_sub, ipc_sub, alarm_sub) = handle.split();
+            // A driver the board lacks just never wakes us.
+            let _ = S::subscribe::<_, _, DefaultConfig, NET, { net::upcall::FRAMES_QUEUED }>(net_sub, frames);
+            let _ = S::subscribe::<_, _, DefaultConfig, IPC, { ipc::upcall::MESSAGES }>(ipc_sub, messages);
+            let _ = S::subscribe::<_, _, DefaultConfig, ALARM, ALARM_UPCALL>(alarm_sub, &alarm);
+            body(&Events { frames, messages, alarm: &alarm, hz, _s: PhantomData })
+        })
+    }
+
+    /// Whether IPC messages may be waiting (set by the upcall).
+    pub fn messages_pending(&self) -> bool {
+        self.messages.get()
+    }
+
+    /// Call when a receive found the inbox empty.
+    pub fn messages_drained(&self) {
+        self.messages.set(false);
+    }
+
+    /// Sleeps until frames or messages are pending or `ms` milliseconds
+    /// pass (`None`: no deadline). Returns at once if something is pending.
+    pub fn wait(&self, ms: Option<u32>) -> Wake {
+        if let Some(w) = self.pending() {
+            return w;
+        }
+        self.alarm.set(false);
+        if let Some(ms) = ms {
+            let ticks = timing::ms_to_ticks(ms.max(1), self.hz);
+            // Success carries the expiry time (a u32).
+            if S::command(ALARM, ALARM_SET_RELATIVE, ticks, 0).to_result::<u32, ErrorCode>().is_err() {
+                return Wake::Deadline;
+            }
+        }
+        loop {
+            S::yield_wait();
+            if let Some(w) = self.pending() {
+                if ms.is_some() && !self.alarm.get() {
+                    let _ = S::command(ALARM, ALARM_STOP, 0, 0);
+                }
+                return w;
+            }
+            if self.alarm.get() {
+                return Wake::Deadline;
+            }
+        }
+    }
+
+    fn pending(&self) -> Option<Wake> {
+        if self.frames.get() {
+            Some(Wake::Frames)
+        } else if self.messages.get() {
+            Some(Wake::Messages)
+        } else {
+            None
+        }
+    }
+}

@@ -1,0 +1,445 @@
+//! A small write-back cache of 4 KiB blocks between fatfs and the block device.
+//!
+//! fatfs reads and writes a few bytes at a time (4-byte FAT entries, 32-byte
+//! directory entries, one 512-byte cluster of data on the board's volumes).
+//! The cache turns those into whole-block device requests: reads fetch the
+//! block once, writes collect in the block and go out when it is evicted or
+//! flushed. Sectors are tracked one by one, so a block filled by whole-sector
+//! writes is never read first.
+
+use alloc::boxed::Box;
+use alloc::vec::Vec;
+
+use proto_storage::VolumeStats;
+
+use crate::device::{BlockDevice, IoError, MAX_TRANSFER_SECTORS, SECTOR_SIZE};
+
+/// Bytes per cache block: the largest single device transfer.
+pub const BLOCK_SIZE: usize = SECTOR_SIZE * MAX_TRANSFER_SECTORS;
+
+/// Blocks in the default cache (32 KiB).
+///
+/// A sequential write keeps about five blocks hot: the data block being
+/// filled, the FAT block and its mirror in the second FAT, the directory
+/// block holding the file's entry, and the boot sector block (dirty flag).
+/// Eight leave room for a second transfer or a directory walk without
+/// evicting those; more buys little for sequential I/O (see the README).
+pub const DEFAULT_CACHE_BLOCKS: usize = 8;
+
+const SECTORS: usize = MAX_TRANSFER_SECTORS;
+const ALL_SECTORS: u8 = u8::MAX;
+
+struct Slot {
+    /// Block number (device offset / BLOCK_SIZE), `None` if unused.
+    block: Option<u64>,
+    data: Box<[u8; BLOCK_SIZE]>,
+    /// Bit i set: sector i holds the device's (or newer) contents.
+    valid: u8,
+    /// Bit i set: sector i is newer than the device. Always a subset of `valid`.
+    dirty: u8,
+    last_use: u64,
+}
+
+/// The cache and the device it owns.
+pub(crate) struct BlockCache<B> {
+    device: Option<B>,
+    sectors: u64,
+    slots: Vec<Slot>,
+    scratch: Box<[u8; BLOCK_SIZE]>,
+    tick: u64,
+    /// A device write happened since the last device flush.
+    unflushed: bool,
+    stats: VolumeStats,
+}
+
+fn sector_mask(first: usize, last: usize) -> u8 {
+    // Bits first..=last, with first <= last < 8.
+    ((0xFFu16 << first) & (0xFFu16 >> (7 - last))) as u8
+}
+
+impl<B: BlockDevice> BlockCache<B> {
+    pub(crate) fn new(device: B, blocks: usize) -> Self {
+        let sectors = device.sectors();
+        let slots = (0..blocks.max(1))
+            .map(|_| Slot {
+                block: None,
+                data: Box::new([0; BLOCK_SIZE]),
+                valid: 0,
+                dirty: 0,
+                last_use: 0,
+            })
+            .collect();
+        BlockCache {
+            device: Some(device),
+            sectors,
+            slots,
+            scratch: Box::new([0; BLOCK_SIZE]),
+            tick: 0,
+            unflushed: false,
+            stats: VolumeStats::default(),
+        }
+    }
+
+    /// Device size in bytes.
+    pub(crate) fn len(&self) -> u64 {
+        self.sectors * SECTOR_SIZE as u64
+    }
+
+    pub(crate) fn stats(&self) -> VolumeStats {
+        self.stats
+    }
+
+    /// Takes the device out; the cache is unusable afterwards. Flush first.
+    pub(crate) fn take_device(&mut self) -> Option<B> {
+        self.device.take()
+    }
+
+    /// Sectors of `block` that exist on the device (fewer only in the last block).
+    fn sectors_in(&self, block: u64) -> usize {
+        let first = block * SECTORS as u64;
+        self.sectors.saturating_sub(first).min(SECTORS as u64) as usize
+    }
+
+    fn check_range(&self, offset: u64, len: usize) -> Result<(), IoError> {
+        match offset.checked_add(len as u64) {
+            Some(end) if end <= self.len() => Ok(()),
+            _ => Err(IoError::OutOfRange),
+        }
+    }
+
+    /// Copies `buf.len()` bytes at byte `offset` out of the cache, filling it as needed.
+    pub(crate) fn read_at(&mut self, mut offset: u64, mut buf: &mut [u8]) -> Result<(), IoError> {
+        self.check_range(offset, buf.len())?;
+        while !buf.is_empty() {
+            let block = offset / BLOCK_SIZE as u64;
+            let at = (offset % BLOCK_SIZE as u64) as usize;
+            let n = buf.len().min(BLOCK_SIZE - at);
+            let slot = self.slot_for(block)?;
+            let need = sector_mask(at / SECTOR_SIZE, (at + n - 1) / SECTOR_SIZE);
+            if self.slots[slot].valid & need != need {
+                self.fill(slot)?;
+            }
+            let (head, tail) = buf.split_at_mut(n);
+            head.copy_from_slice(&self.slots[slot].data[at..at + n]);
+            buf = tail;
+            offset += n as u64;
+        }
+        Ok(())
+    }
+
+    /// Copies `data` into the cache at byte `offset`; the device sees it on eviction or flush.
+    pub(crate) fn write_at(&mut self, mut offset: u64, mut data: &[u8]) -> Result<(), IoError> {
+        self.check_range(offset, data.len())?;
+        while !data.is_empty() {
+            let block = offset / BLOCK_SIZE as u64;
+            let at = (offset % BLOCK_SIZE as u64) as usize;
+            let n = data.len().min(BLOCK_SIZE - at);
+            let slot = self.slot_for(block)?;
+            let first = at / SECTOR_SIZE;
+            let last = (at + n - 1) / SECTOR_SIZE;
+            // Sectors only partly overwritten must be read first, unless already here.
+            let mut partial = 0u8;
+            if at % SECTOR_SIZE != 0 {
+                partial |= 1 << first;
+            }
+            if (at + n) % SECTOR_SIZE != 0 {
+                partial |= 1 << last;
+            }
+            if self.slots[slot].valid & partial != partial {
+                self.fill(slot)?;
+            }
+            let s = &mut self.slots[slot];
+            s.data[at..at + n].copy_from_slice(&data[..n]);
+            let touched = sector_mask(first, last);
+            s.valid |= touched;
+            s.dirty |= touched;
+            data = &data[n..];
+            offset += n as u64;
+        }
+        Ok(())
+    }
+
+    /// Writes every dirty block back (in block order), then flushes the device.
+    pub(crate) fn flush(&mut self) -> Result<(), IoError> {
+        loop {
+            let next = self
+                .slots
+                .iter()
+                .enumerate()
+                .filter(|(_, s)| s.dirty != 0)
+                .min_by_key(|(_, s)| s.block)
+                .map(|(i, _)| i);
+            match next {
+                Some(i) => self.write_back(i)?,
+                None => break,
+            }
+        }
+        if self.unflushed {
+            self.device.as_mut().ok_or(IoError::NoMedium)?.flush()?;
+            self.unflushed = false;
+        }
+        Ok(())
+    }
+
+    /// The slot holding `block`, evicting the least recently used one if needed.
+    fn slot_for(&mut self, block: u64) -> Result<usize, IoError> {
+        self.tick += 1;
+        if let Some(i) = self.slots.iter().position(|s| s.block == Some(block)) {
+            self.stats.cache_hits += 1;
+            self.slots[i].last_use = self.tick;
+            return Ok(i);
+        }
+        self.stats.cache_misses += 1;
+        let victim = self
+            .slots
+            .iter()
+            .enumerate()
+            .min_by_key(|(_, s)| (s.block.is_some(), s.last_use))
+            .map_or(0, |(i, _)| i);
+        // On a failed write-back the victim keeps its data and stays dirty.
+        self.write_back(victim)?;
+        let s = &mut self.slots[victim];
+        s.block = Some(block);
+        s.valid = 0;
+        s.dirty = 0;
+        s.last_use = self.tick;
+        Ok(victim)
+    }
+
+    /// Reads the whole block and fills in every sector that is not valid yet.
+    fn fill(&mut self, slot: usize) -> Result<(), IoError> {
+        let Some(block) = self.slots[slot].block else {
+            return Ok(());
+        };
+        let count = self.sectors_in(block);
+        if count == 0 {
+            return Err(IoError::OutOfRange);
+        }
+        let bytes = count * SECTOR_SIZE;
+        let device = self.device.as_mut().ok_or(IoError::NoMedium)?;
+        device.read(block * SECTORS as u64, &mut self.scratch[..bytes])?;
+        self.stats.device_reads += 1;
+        self.stats.bytes_read += bytes as u64;
+        let s = &mut self.slots[slot];
+        for i in 0..count {
+            // Dirty (hence valid) sectors are newer than the device: keep them.
+            if s.valid & (1 << i) == 0 {
+                let r = i * SECTOR_SIZE..(i + 1) * SECTOR_SIZE;
+                s.data[r.clone()].copy_from_slice(&self.scratch[r]);
+            }
+        }
+        s.valid |= sector_mask(0, count - 1);
+        Ok(())
+    }
+
+    /// Writes the dirty sectors of a slot: one request when the dirty span is all valid.
+    fn write_back(&mut self, slot: usize) -> Result<(), IoError> {
+        let (Some(block), dirty, valid) = (
+            self.slots[slot].block,
+            self.slots[slot].dirty,
+            self.slots[slot].valid,
+        ) else {
+            return Ok(());
+        };
+        if dirty == 0 {
+            return Ok(());
+        }
+        let first = dirty.trailing_zeros() as usize;
+        let last = 7 - dirty.leading_zeros() as usize;
+        let span = sector_mask(first, last);
+        let runs: [(usize, usize); SECTORS] = if valid & span == span {
+            let mut r = [(0, 0); SECTORS];
+            r[0] = (first, last + 1);
+            r
+        } else {
+            dirty_runs(dirty)
+        };
+        for &(start, end) in runs.iter().take_while(|(s, e)| s < e) {
+            let bytes = start * SECTOR_SIZE..end * SECTOR_SIZE;
+            let sector = block * SECTORS as u64 + start as u64;
+            let device = self.device.as_mut().ok_or(IoError::NoMedium)?;
+            device.write(sector, &self.slots[slot].data[bytes.clone()])?;
+            self.stats.device_writes += 1;
+            self.stats.bytes_written += bytes.len() as u64;
+            self.unflushed = true;
+            // Clear as we go so a failure later leaves only unwritten runs dirty.
+            self.slots[slot].dirty &= !sector_mask(start, end - 1);
+        }
+        Ok(())
+    }
+}
+
+/// Runs of consecutive dirty sectors as `(start, end)`; unused entries are `(0, 0)`.
+fn dirty_runs(dirty: u8) -> [(usize, usize); SECTORS] {
+    let mut runs = [(0, 0); SECTORS];
+    let mut n = 0;
+    let mut i = 0;
+    while i < SECTORS {
+        if dirty & (1 << i) != 0 {
+            let start = i;
+            while i < SECTORS && dirty & (1 << i) != 0 {
+                i += 1;
+            }
+            runs[n] = (start, i);
+            n += 1;
+        } else {
+            i += 1;
+        }
+    }
+    runs
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+    use std::vec;
+
+    /// RAM device that records every request.
+    struct Ram {
+        data: Vec<u8>,
+        log: Vec<(char, u64, usize)>,
+        fail_writes: bool,
+    }
+
+    impl Ram {
+        fn new(sectors: usize) -> Self {
+            let data = (0..sectors * SECTOR_SIZE).map(|i| (i / SECTOR_SIZE) as u8).collect();
+            Ram {
+                data,
+                log: vec![],
+                fail_writes: false,
+            }
+        }
+    }
+
+    impl BlockDevice for Ram {
+        fn sectors(&self) -> u64 {
+            (self.data.len() / SECTOR_SIZE) as u64
+        }
+        fn read(&mut self, sector: u64, buf: &mut [u8]) -> Result<(), IoError> {
+            assert!(buf.len() % SECTOR_SIZE == 0 && buf.len() <= BLOCK_SIZE && !buf.is_empty());
+            let at = sector as usize * SECTOR_SIZE;
+            buf.copy_from_slice(self.data.get(at..at + buf.len()).ok_or(IoError::OutOfRange)?);
+            self.log.push(('r', sector, buf.len() / SECTOR_SIZE));
+            Ok(())
+        }
+        fn write(&mut self, sector: u64, buf: &[u8]) -> Result<(), IoError> {
+            assert!(buf.len() % SECTOR_SIZE == 0 && buf.len() <= BLOCK_SIZE && !buf.is_empty());
+            if self.fail_writes {
+                return Err(IoError::Device(-5));
+            }
+            let at = sector as usize * SECTOR_SIZE;
+            self.data
+                .get_mut(at..at + buf.len())
+                .ok_or(IoError::OutOfRange)?
+                .copy_from_slice(buf);
+            self.log.push(('w', sector, buf.len() / SECTOR_SIZE));
+            Ok(())
+        }
+        fn flush(&mut self) -> Result<(), IoError> {
+            self.log.push(('f', 0, 0));
+            Ok(())
+        }
+    }
+
+    #[test]
+    fn masks_and_runs() {
+        assert_eq!(sector_mask(0, 7), 0xFF);
+        assert_eq!(sector_mask(0, 0), 0x01);
+        assert_eq!(sector_mask(7, 7), 0x80);
+        assert_eq!(sector_mask(2, 4), 0b0001_1100);
+        assert_eq!(dirty_runs(0b1011_0001)[..4], [(0, 1), (4, 6), (7, 8), (0, 0)]);
+    }
+
+    #[test]
+    fn reads_fetch_whole_blocks_once() {
+        let mut c = BlockCache::new(Ram::new(64), 2);
+        let mut buf = [0u8; 4];
+        c.read_at(512 * 3 + 10, &mut buf).unwrap();
+        assert_eq!(buf, [3; 4]);
+        c.read_at(512 * 7, &mut buf).unwrap();
+        assert_eq!(buf, [7; 4]);
+        // Spanning two blocks: one more read.
+        let mut big = vec![0u8; 1024];
+        c.read_at(512 * 7, &mut big).unwrap();
+        assert_eq!(big[..512], [7; 512]);
+        assert_eq!(big[512..], [8; 512]);
+        let d = c.take_device().unwrap();
+        assert_eq!(d.log, [('r', 0, 8), ('r', 8, 8)]);
+    }
+
+    #[test]
+    fn whole_sector_writes_need_no_read_and_go_out_as_one_request() {
+        let mut c = BlockCache::new(Ram::new(64), 2);
+        for i in 0..8u64 {
+            c.write_at(BLOCK_SIZE as u64 + i * 512, &[0xAB; 512]).unwrap();
+        }
+        c.flush().unwrap();
+        // Nothing dirty: a second flush does no I/O at all.
+        c.flush().unwrap();
+        let d = c.take_device().unwrap();
+        assert_eq!(d.log, [('w', 8, 8), ('f', 0, 0)]);
+        assert!(d.data[BLOCK_SIZE..2 * BLOCK_SIZE].iter().all(|&b| b == 0xAB));
+    }
+
+    #[test]
+    fn partial_writes_merge_with_device_data() {
+        let mut c = BlockCache::new(Ram::new(64), 1);
+        c.write_at(512 * 2 + 100, &[0xEE; 8]).unwrap();
+        // Evict by touching another block.
+        let mut b = [0u8; 1];
+        c.read_at(BLOCK_SIZE as u64 * 3, &mut b).unwrap();
+        let stats = c.stats();
+        let d = c.take_device().unwrap();
+        assert_eq!(d.log, [('r', 0, 8), ('w', 2, 1), ('r', 24, 8)]);
+        assert_eq!(d.data[512 * 2 + 99], 2);
+        assert_eq!(d.data[512 * 2 + 100..512 * 2 + 108], [0xEE; 8]);
+        assert_eq!(d.data[512 * 2 + 108], 2);
+        assert_eq!((stats.cache_hits, stats.cache_misses), (0, 2));
+        assert_eq!((stats.device_reads, stats.device_writes), (2, 1));
+        assert_eq!(stats.bytes_written, 512);
+    }
+
+    #[test]
+    fn holes_in_dirty_sectors_become_separate_requests() {
+        let mut c = BlockCache::new(Ram::new(16), 1);
+        c.write_at(0, &[1; 512]).unwrap();
+        c.write_at(512 * 3, &[1; 1024]).unwrap();
+        c.flush().unwrap();
+        let d = c.take_device().unwrap();
+        assert_eq!(d.log, [('w', 0, 1), ('w', 3, 2), ('f', 0, 0)]);
+    }
+
+    #[test]
+    fn failed_write_back_keeps_data_dirty() {
+        let mut c = BlockCache::new(Ram::new(16), 1);
+        c.write_at(0, &[9; 512]).unwrap();
+        c.device.as_mut().unwrap().fail_writes = true;
+        assert_eq!(c.flush(), Err(IoError::Device(-5)));
+        let mut b = [0u8; 1];
+        // Eviction fails too, and the data is still readable from the cache.
+        assert_eq!(c.read_at(BLOCK_SIZE as u64, &mut b), Err(IoError::Device(-5)));
+        c.read_at(0, &mut b).unwrap();
+        assert_eq!(b, [9]);
+        c.device.as_mut().unwrap().fail_writes = false;
+        c.flush().unwrap();
+        assert_eq!(c.take_device().unwrap().data[..512], [9; 512]);
+    }
+
+    #[test]
+    fn short_last_block_and_range_checks() {
+        // 10 sectors: the second block has only 2.
+        let mut c = BlockCache::new(Ram::new(10), 2);
+        let mut b = [0u8; 512];
+        c.read_at(512 * 9, &mut b).unwrap();
+        assert_eq!(b, [9; 512]);
+        assert_eq!(c.read_at(512 * 10, &mut b[..1]), Err(IoError::OutOfRange));
+        assert_eq!(c.write_at(512 * 9 + 1, &b), Err(IoError::OutOfRange));
+        assert_eq!(c.read_at(u64::MAX, &mut b[..1]), Err(IoError::OutOfRange));
+        c.write_at(512 * 9, &[5; 512]).unwrap();
+        c.flush().unwrap();
+        let d = c.take_device().unwrap();
+        assert_eq!(d.log, [('r', 8, 2), ('w', 9, 1), ('f', 0, 0)]);
+        assert_eq!(c.flush(), Ok(()), "nothing dirty: no device needed");
+    }
+}

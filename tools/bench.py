@@ -1,0 +1,89 @@
+#!/usr/bin/env python3
+"""`make bench`: boots the twin on a tap link in a network namespace (no
+QEMU NAT in the path, so the firmware is what is measured), loads it with
+real clients, and writes build/bench/results.md and results.json.
+
+Figures are wall-clock on an emulated CPU: compare runs on the same host,
+not with the real board. Nothing here is asserted; tests do that.
+"""
+import json
+import os
+import re
+import subprocess
+import sys
+import time
+
+ROOT = os.path.dirname(os.path.dirname(os.path.abspath(__file__)))
+sys.path.insert(0, os.path.join(ROOT, "tests", "system"))
+from twin import GUEST_IP, Twin  # noqa: E402
+
+OUT = os.path.join(ROOT, "build", "bench")
+DURATION = int(os.environ.get("BENCH_SECONDS", "10"))
+
+
+def wrk(twin, connections, path):
+    out = twin.netns_run(["wrk", "-t", "1", "-c", str(connections), "-d", f"{DURATION}s", "--latency",
+                          f"http://{GUEST_IP}{path}"], timeout=DURATION + 30).stdout.decode()
+    rps = float(re.search(r"Requests/sec:\s+([\d.]+)", out).group(1))
+    transfer = re.search(r"Transfer/sec:\s+([\d.]+)(\w+)", out)
+    scale = {"B": 1, "KB": 1024, "MB": 1024 ** 2, "GB": 1024 ** 3}[transfer.group(2)]
+    p50 = re.search(r"50%\s+([\d.]+)(\w+)", out)
+    errors = re.search(r"Non-2xx or 3xx responses: (\d+)|Socket errors: (.*)", out)
+    return {"connections": connections, "requests_per_s": rps,
+            "bytes_per_s": float(transfer.group(1)) * scale,
+            "latency_p50": p50.group(1) + p50.group(2) if p50 else None,
+            "errors": errors.group(0) if errors else None}
+
+
+def status(twin):
+    out = twin.netns_run(["curl", "-s", "-m", "5", f"http://{GUEST_IP}/api/status"]).stdout
+    return json.loads(out)
+
+
+def main():
+    os.makedirs(OUT, exist_ok=True)
+    results = {"date": time.strftime("%Y-%m-%d %H:%M:%S"), "duration_s": DURATION, "http": {}}
+    twin = Twin(OUT, apps="apps.bin", net="tap")
+    try:
+        twin.expect(r"http: serving on", timeout=60, since_boot=True)
+        time.sleep(1)
+        results["http"]["small"] = [wrk(twin, c, "/api/bench/64") for c in (1, 8, 16)]
+        results["http"]["64KiB"] = [wrk(twin, c, "/api/bench/65536") for c in (1, 8, 16)]
+        s = status(twin)
+        results["memory"] = {r["name"]: {"size": r["size"], "used": r["used"]} for r in s["memory"]}
+        results["processes"] = {p["name"]: p["memory"] for p in s["processes"]}
+        dma = re.search(r"DMA SRAM: rings (.+?), network (.+?) \(.*?\), block (.+?) \(", twin.output)
+        results["dma_sram"] = {"rings": dma.group(1), "network": dma.group(2), "block": dma.group(3)} if dma else {}
+    finally:
+        twin.close()
+    with open(os.path.join(OUT, "results.json"), "w") as fh:
+        json.dump(results, fh, indent=1)
+    write_markdown(results)
+    print(open(os.path.join(OUT, "results.md")).read())
+
+
+def write_markdown(r):
+    kib = lambda b: f"{b / 1024:.1f} KiB"
+    lines = [f"# Benchmarks ({r['date']}, {r['duration_s']} s per run, QEMU twin on a tap link)", "",
+             "## HTTP (wrk, keep-alive)", "",
+             "| resource | connections | requests/s | throughput | p50 latency | errors |",
+             "|---|---|---|---|---|---|"]
+    for name, rows in r["http"].items():
+        for row in rows:
+            lines.append(f"| {name} | {row['connections']} | {row['requests_per_s']:.0f} | "
+                         f"{row['bytes_per_s'] / 1024 / 1024:.2f} MiB/s | {row['latency_p50']} | {row['errors'] or '-'} |")
+    lines += ["", "## Internal SRAM used by the network path", ""]
+    for k, v in r.get("dma_sram", {}).items():
+        lines.append(f"- DMA SRAM, {k}: {v}")
+    for name, m in r.get("memory", {}).items():
+        lines.append(f"- {name}: {kib(m['used'])} of {kib(m['size'])}")
+    lines += ["", "## Process memory (PSRAM)", ""]
+    for name, m in r.get("processes", {}).items():
+        lines.append(f"- {name}: block {kib(m['size'])}, app {kib(m['app'])}, kernel-held {kib(m['kernel'])}, "
+                     f"PSRAM grants {kib(m['psram_grant_bytes'])}")
+    with open(os.path.join(OUT, "results.md"), "w") as fh:
+        fh.write("\n".join(lines) + "\n")
+
+
+if __name__ == "__main__":
+    main()
