@@ -36,7 +36,7 @@ def test_banner_and_memory_map(twin):
 
 
 def test_app_runs_from_psram(twin, layout):
-    m = twin.expect(r"sysinfo: hello; memory starts at (0x[0-9a-f]+), stack variable at (0x[0-9a-f]+)",
+    m = twin.expect(r"sysinfo: hello; memory starts at (0x[0-9a-f]+), stack variable at (0x[0-9a-f]+)\r?\n",
                     since_boot=True)
     start, var = int(m.group(1), 16), int(m.group(2), 16)
     slot = next(a for a in layout["apps"] if a["name"] == "sysinfo")

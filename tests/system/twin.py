@@ -84,23 +84,46 @@ class Twin:
 
     def expect(self, pattern, timeout=30.0, since_boot=False):
         """Waits for `pattern` (regex) in console output after the last match
-        (or anywhere, with `since_boot`); returns the match. Fails with the
-        console tail on timeout."""
+        (or anywhere, with `since_boot`); returns the match, and later
+        expects continue after it. Fails with the console tail on timeout."""
         rx = re.compile(pattern.encode() if isinstance(pattern, str) else pattern)
         deadline = time.monotonic() + timeout
         with self._lock:
             while True:
                 m = rx.search(self._buf, 0 if since_boot else self._pos)
                 if m:
-                    if not since_boot:
-                        self._pos = m.end()
+                    self._pos = m.end()
                     return m
                 left = deadline - time.monotonic()
                 if left <= 0 or self.proc.poll() is not None:
                     tail = self._buf[-3000:].decode(errors="replace")
                     state = "QEMU exited" if self.proc.poll() is not None else f"{timeout:.0f} s passed"
-                    raise AssertionError(f"{state} waiting for {pattern!r}; console tail:\n{tail}")
+                    break
                 self._lock.wait(min(left, 0.5))
+        raise AssertionError(f"{state} waiting for {pattern!r}; {self._diagnose()}\nconsole tail:\n{tail}")
+
+    def _diagnose(self):
+        """Whether the kernel still answers (console, network), to tell a
+        stuck console from a stuck board when an expectation fails."""
+        if self.proc.poll() is not None:
+            return f"QEMU exit status {self.proc.returncode}"
+        before = len(self._buf)
+        try:
+            self.send("list")
+        except OSError:
+            pass
+        time.sleep(1.5)
+        console = "console answers" if b"PID" in self._buf[before:] else "console silent"
+        net = "no HTTP port"
+        if 80 in self.ports:
+            try:
+                with socket.create_connection(("127.0.0.1", self.ports[80]), timeout=3) as s:
+                    s.sendall(b"GET /api/status HTTP/1.1\r\nHost: x\r\nConnection: close\r\n\r\n")
+                    s.settimeout(3)
+                    net = "HTTP answers" if s.recv(12).startswith(b"HTTP/1.1") else "HTTP silent"
+            except OSError as e:
+                net = f"HTTP error {e}"
+        return f"diagnosis: {console}, {net}"
 
     def mark(self):
         """Only output after this point counts for the next expect()."""
@@ -113,10 +136,32 @@ class Twin:
         self.proc.stdin.flush()
 
     def command(self, line, until, timeout=10.0):
-        """Sends a process-console command and waits for `until`."""
+        """Sends a process-console command, waits for `until`, then for the
+        console's next prompt, so the next command finds it idle.
+
+        Upstream's process console sometimes echoes a command's newline but
+        does not run it when apps print at the same moment (it runs it on
+        its next output); one more Enter then runs it. We send that Enter
+        only after 3 s without an answer."""
         self.mark()
+        start = self._pos
         self.send(line)
-        return self.expect(until, timeout)
+        try:
+            m = self.expect(until, min(timeout, 3.0))
+        except AssertionError:
+            with self._lock:
+                echoed = (line.encode() + b"\r\n") in self._buf[start:]
+            if not echoed:
+                raise
+            self._pos = start
+            self.send("")
+            m = self.expect(until, timeout)
+        try:
+            self.expect(r"tock\$ ", timeout=3)
+        except AssertionError:
+            pass
+        self._pos = m.end()
+        return m
 
     def alive(self):
         return self.proc.poll() is None
