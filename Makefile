@@ -120,6 +120,11 @@ system-test: kernel apps image
 bench: kernel apps image
 	@$(PY) tools/bench.py
 
+# ---- memory report ---------------------------------------------------------
+.PHONY: memory-report
+memory-report: kernel apps image
+	@$(PY) tools/memory_report.py
+
 .PHONY: clean
 clean:
 	rm -rf $(BUILD) target apps/target
