@@ -27,7 +27,6 @@ pub const BLOCK_SIZE: usize = SECTOR_SIZE * MAX_TRANSFER_SECTORS;
 pub const DEFAULT_CACHE_BLOCKS: usize = 8;
 
 const SECTORS: usize = MAX_TRANSFER_SECTORS;
-const ALL_SECTORS: u8 = u8::MAX;
 
 struct Slot {
     /// Block number (device offset / BLOCK_SIZE), `None` if unused.
@@ -41,7 +40,7 @@ struct Slot {
 }
 
 /// The cache and the device it owns.
-pub(crate) struct BlockCache<B> {
+pub(crate) struct BlockCache<B: BlockDevice> {
     device: Option<B>,
     sectors: u64,
     slots: Vec<Slot>,
@@ -139,10 +138,10 @@ impl<B: BlockDevice> BlockCache<B> {
             let last = (at + n - 1) / SECTOR_SIZE;
             // Sectors only partly overwritten must be read first, unless already here.
             let mut partial = 0u8;
-            if at % SECTOR_SIZE != 0 {
+            if !at.is_multiple_of(SECTOR_SIZE) {
                 partial |= 1 << first;
             }
-            if (at + n) % SECTOR_SIZE != 0 {
+            if !(at + n).is_multiple_of(SECTOR_SIZE) {
                 partial |= 1 << last;
             }
             if self.slots[slot].valid & partial != partial {
@@ -269,6 +268,16 @@ impl<B: BlockDevice> BlockCache<B> {
     }
 }
 
+/// A volume dropped without `unmount` still gets its data written (errors unheard).
+impl<B: BlockDevice> Drop for BlockCache<B> {
+    fn drop(&mut self) {
+        // Without a device (taken after a flush) there is nothing left to write.
+        if self.device.is_some() {
+            let _ = self.flush();
+        }
+    }
+}
+
 /// Runs of consecutive dirty sectors as `(start, end)`; unused entries are `(0, 0)`.
 fn dirty_runs(dirty: u8) -> [(usize, usize); SECTORS] {
     let mut runs = [(0, 0); SECTORS];
@@ -303,7 +312,9 @@ mod tests {
 
     impl Ram {
         fn new(sectors: usize) -> Self {
-            let data = (0..sectors * SECTOR_SIZE).map(|i| (i / SECTOR_SIZE) as u8).collect();
+            let data = (0..sectors * SECTOR_SIZE)
+                .map(|i| (i / SECTOR_SIZE) as u8)
+                .collect();
             Ram {
                 data,
                 log: vec![],
@@ -317,14 +328,22 @@ mod tests {
             (self.data.len() / SECTOR_SIZE) as u64
         }
         fn read(&mut self, sector: u64, buf: &mut [u8]) -> Result<(), IoError> {
-            assert!(buf.len() % SECTOR_SIZE == 0 && buf.len() <= BLOCK_SIZE && !buf.is_empty());
+            assert!(
+                buf.len().is_multiple_of(SECTOR_SIZE) && buf.len() <= BLOCK_SIZE && !buf.is_empty()
+            );
             let at = sector as usize * SECTOR_SIZE;
-            buf.copy_from_slice(self.data.get(at..at + buf.len()).ok_or(IoError::OutOfRange)?);
+            buf.copy_from_slice(
+                self.data
+                    .get(at..at + buf.len())
+                    .ok_or(IoError::OutOfRange)?,
+            );
             self.log.push(('r', sector, buf.len() / SECTOR_SIZE));
             Ok(())
         }
         fn write(&mut self, sector: u64, buf: &[u8]) -> Result<(), IoError> {
-            assert!(buf.len() % SECTOR_SIZE == 0 && buf.len() <= BLOCK_SIZE && !buf.is_empty());
+            assert!(
+                buf.len().is_multiple_of(SECTOR_SIZE) && buf.len() <= BLOCK_SIZE && !buf.is_empty()
+            );
             if self.fail_writes {
                 return Err(IoError::Device(-5));
             }
@@ -348,7 +367,10 @@ mod tests {
         assert_eq!(sector_mask(0, 0), 0x01);
         assert_eq!(sector_mask(7, 7), 0x80);
         assert_eq!(sector_mask(2, 4), 0b0001_1100);
-        assert_eq!(dirty_runs(0b1011_0001)[..4], [(0, 1), (4, 6), (7, 8), (0, 0)]);
+        assert_eq!(
+            dirty_runs(0b1011_0001)[..4],
+            [(0, 1), (4, 6), (7, 8), (0, 0)]
+        );
     }
 
     #[test]
@@ -372,14 +394,17 @@ mod tests {
     fn whole_sector_writes_need_no_read_and_go_out_as_one_request() {
         let mut c = BlockCache::new(Ram::new(64), 2);
         for i in 0..8u64 {
-            c.write_at(BLOCK_SIZE as u64 + i * 512, &[0xAB; 512]).unwrap();
+            c.write_at(BLOCK_SIZE as u64 + i * 512, &[0xAB; 512])
+                .unwrap();
         }
         c.flush().unwrap();
         // Nothing dirty: a second flush does no I/O at all.
         c.flush().unwrap();
         let d = c.take_device().unwrap();
         assert_eq!(d.log, [('w', 8, 8), ('f', 0, 0)]);
-        assert!(d.data[BLOCK_SIZE..2 * BLOCK_SIZE].iter().all(|&b| b == 0xAB));
+        assert!(d.data[BLOCK_SIZE..2 * BLOCK_SIZE]
+            .iter()
+            .all(|&b| b == 0xAB));
     }
 
     #[test]
@@ -418,7 +443,10 @@ mod tests {
         assert_eq!(c.flush(), Err(IoError::Device(-5)));
         let mut b = [0u8; 1];
         // Eviction fails too, and the data is still readable from the cache.
-        assert_eq!(c.read_at(BLOCK_SIZE as u64, &mut b), Err(IoError::Device(-5)));
+        assert_eq!(
+            c.read_at(BLOCK_SIZE as u64, &mut b),
+            Err(IoError::Device(-5))
+        );
         c.read_at(0, &mut b).unwrap();
         assert_eq!(b, [9]);
         c.device.as_mut().unwrap().fail_writes = false;

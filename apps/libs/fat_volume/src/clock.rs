@@ -83,7 +83,7 @@ fn civil_from_days(days: i64) -> (i64, u32, u32) {
 }
 
 /// Unix seconds to a DOS date-time, clamped to FAT's 1980..=2107 range.
-pub fn unix_to_dos(secs: u32) -> DateTime {
+pub(crate) fn unix_to_dos(secs: u32) -> DateTime {
     let secs = i64::from(secs.max(DOS_EPOCH));
     let (mut year, mut month, mut day) = civil_from_days(secs.div_euclid(86_400));
     let mut rem = secs.rem_euclid(86_400);
@@ -103,7 +103,7 @@ pub fn unix_to_dos(secs: u32) -> DateTime {
 }
 
 /// A DOS date-time read from disk to Unix seconds; 0 if the fields are garbage.
-pub fn dos_to_unix(dt: DateTime) -> u32 {
+pub(crate) fn dos_to_unix(dt: DateTime) -> u32 {
     let (d, t) = (dt.date, dt.time);
     let valid = (1..=12).contains(&d.month)
         && (1..=31).contains(&d.day)

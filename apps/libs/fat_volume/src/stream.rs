@@ -45,7 +45,7 @@ impl From<IoError> for StreamError {
 pub(crate) type SharedCache<B> = Rc<RefCell<BlockCache<B>>>;
 
 /// A position in the shared cache; fatfs owns one of these.
-pub(crate) struct Disk<B> {
+pub(crate) struct Disk<B: BlockDevice> {
     cache: SharedCache<B>,
     pos: u64,
 }
@@ -70,7 +70,7 @@ impl<B: BlockDevice> Disk<B> {
     }
 }
 
-impl<B> IoBase for Disk<B> {
+impl<B: BlockDevice> IoBase for Disk<B> {
     type Error = StreamError;
 }
 

@@ -1,8 +1,8 @@
 //! A typed client over any request/reply transport, without `alloc`.
 
 use crate::{
-    Chunk, Done, EncodeError, Entry, Error, FreeSpace, Handle, Label, Metadata, OpenMode,
-    ReadLen, Request, Response, VolumeStatus, MAX_MESSAGE,
+    Chunk, Done, EncodeError, Entry, Error, FreeSpace, Handle, Label, Metadata, OpenMode, ReadLen,
+    Request, Response, VolumeStatus, MAX_MESSAGE,
 };
 
 /// Why a message exchange with the service failed (below the protocol).
@@ -270,7 +270,10 @@ mod tests {
             Request::Open { .. } => reply(Response::Error(Error::NotFound), buf),
             Request::Read { max_len, .. } => {
                 let data = [b'x'; MAX_DATA];
-                reply(Response::Data(Chunk::new(&data[..max_len.get()]).unwrap()), buf)
+                reply(
+                    Response::Data(Chunk::new(&data[..max_len.get()]).unwrap()),
+                    buf,
+                )
             }
             Request::Write { data, .. } => {
                 reply(Response::Written(data.len().min(3000) as u16), buf)
@@ -345,7 +348,10 @@ mod tests {
         );
         assert_eq!(client.format(Label::EMPTY), Err(ClientError::BadReply));
         let long = "/".repeat(MAX_MESSAGE);
-        assert_eq!(client.stat(&long), Err(ClientError::Storage(Error::BadPath)));
+        assert_eq!(
+            client.stat(&long),
+            Err(ClientError::Storage(Error::BadPath))
+        );
     }
 
     #[test]
@@ -371,10 +377,7 @@ mod tests {
             overlong.read(Handle(1), &mut [0u8; 10]),
             Err(ClientError::BadReply)
         );
-        assert_eq!(
-            ClientError::from(Error::Busy).storage(),
-            Some(Error::Busy)
-        );
+        assert_eq!(ClientError::from(Error::Busy).storage(), Some(Error::Busy));
         assert_eq!(ClientError::BadReply.storage(), None);
     }
 }

@@ -12,7 +12,7 @@
 //! [`Transport`]. `no_std`, no `alloc`, no `unsafe`.
 //!
 //! ```
-//! use proto_storage::{Handle, OpenMode, ReadLen, Request, Response, MAX_MESSAGE};
+//! use proto_storage::{Handle, OpenMode, Request, Response, MAX_MESSAGE};
 //!
 //! let mut buf = [0u8; MAX_MESSAGE];
 //! let req = Request::Open { path: "/www/index.html", mode: OpenMode::Read };
@@ -22,7 +22,6 @@
 //! let n = Response::Opened(Handle(3)).emit(&mut buf).unwrap();
 //! assert_eq!(Response::parse(&buf[..n]), Ok(Response::Opened(Handle(3))));
 //! assert!(Request::parse(b"GET / HTTP/1.1").is_err());
-//! let _ = ReadLen::MAX;
 //! ```
 
 #![cfg_attr(not(test), no_std)]
@@ -41,16 +40,16 @@ mod wire;
 
 pub use client::{ClientError, StorageClient, Transport, TransportError};
 pub use error::Error;
-pub use header::{
-    DecodeError, EncodeError, HEADER_LEN, REQUEST_MAGIC, RESPONSE_MAGIC, VERSION,
-};
+pub use header::{DecodeError, EncodeError, HEADER_LEN, REQUEST_MAGIC, RESPONSE_MAGIC, VERSION};
 pub use path::{normalize, NormPath, PathError};
 pub use policy::{authorize, Class, Rule, Scope, RULES};
 pub use request::{Chunk, Handle, Op, OpenMode, ReadLen, Request};
-pub use response::{Done, Entries, Entry, Kind, Listing, ListingWriter, Metadata, Response, ERROR_KIND};
+pub use response::{
+    Done, Entries, Entry, Kind, Listing, ListingWriter, Metadata, Response, DATA_OFFSET, ERROR_KIND,
+};
 pub use status::{
-    Corruption, FreeSpace, Label, LabelError, NotMounted, Unformatted, VolumeStats,
-    VolumeStatus, MAX_LABEL,
+    Corruption, FreeSpace, Label, LabelError, NotMounted, Unformatted, VolumeStats, VolumeStatus,
+    MAX_LABEL,
 };
 
 /// Largest message in either direction, header included.

@@ -181,44 +181,202 @@ mod tests {
         let h = Handle(1);
         let cases: &[(&str, Request<'_>, Result<(), Error>)] = &[
             // http: read-only, /www only.
-            ("http", Request::Open { path: "/www/index.html", mode: R }, ok),
-            ("http", Request::Open { path: "/www", mode: R }, ok),
-            ("http", Request::Open { path: "//www/./a/../b", mode: R }, ok),
+            (
+                "http",
+                Request::Open {
+                    path: "/www/index.html",
+                    mode: R,
+                },
+                ok,
+            ),
+            (
+                "http",
+                Request::Open {
+                    path: "/www",
+                    mode: R,
+                },
+                ok,
+            ),
+            (
+                "http",
+                Request::Open {
+                    path: "//www/./a/../b",
+                    mode: R,
+                },
+                ok,
+            ),
             ("http", Request::Stat { path: "/www" }, ok),
-            ("http", Request::List { path: "/www/img", cursor: 0 }, ok),
-            ("http", Request::List { path: "/", cursor: 0 }, denied),
+            (
+                "http",
+                Request::List {
+                    path: "/www/img",
+                    cursor: 0,
+                },
+                ok,
+            ),
+            (
+                "http",
+                Request::List {
+                    path: "/",
+                    cursor: 0,
+                },
+                denied,
+            ),
             ("http", Request::Stat { path: "/etc" }, denied),
-            ("http", Request::Open { path: "/www/../etc/passwd", mode: R }, denied),
-            ("http", Request::Open { path: "/www/../../etc", mode: R }, bad),
-            ("http", Request::Open { path: "/wwwx/a", mode: R }, denied),
-            ("http", Request::Open { path: "/WWW/a", mode: R }, denied),
-            ("http", Request::Open { path: "/www/%2e%2e/x", mode: R }, ok),
-            ("http", Request::Open { path: "/www/a", mode: W }, denied),
-            ("http", Request::Open { path: "/www/a", mode: OpenMode::Append }, denied),
+            (
+                "http",
+                Request::Open {
+                    path: "/www/../etc/passwd",
+                    mode: R,
+                },
+                denied,
+            ),
+            (
+                "http",
+                Request::Open {
+                    path: "/www/../../etc",
+                    mode: R,
+                },
+                bad,
+            ),
+            (
+                "http",
+                Request::Open {
+                    path: "/wwwx/a",
+                    mode: R,
+                },
+                denied,
+            ),
+            (
+                "http",
+                Request::Open {
+                    path: "/WWW/a",
+                    mode: R,
+                },
+                denied,
+            ),
+            (
+                "http",
+                Request::Open {
+                    path: "/www/%2e%2e/x",
+                    mode: R,
+                },
+                ok,
+            ),
+            (
+                "http",
+                Request::Open {
+                    path: "/www/a",
+                    mode: W,
+                },
+                denied,
+            ),
+            (
+                "http",
+                Request::Open {
+                    path: "/www/a",
+                    mode: OpenMode::Append,
+                },
+                denied,
+            ),
             ("http", Request::MakeDir { path: "/www/d" }, denied),
             ("http", Request::RemoveDir { path: "/www/d" }, denied),
             ("http", Request::Delete { path: "/www/a" }, denied),
-            ("http", Request::Rename { from: "/www/a", to: "/www/b" }, denied),
-            ("http", Request::Format { label: Label::EMPTY }, denied),
-            ("http", Request::Read { handle: h, max_len: ReadLen::MAX }, ok),
+            (
+                "http",
+                Request::Rename {
+                    from: "/www/a",
+                    to: "/www/b",
+                },
+                denied,
+            ),
+            (
+                "http",
+                Request::Format {
+                    label: Label::EMPTY,
+                },
+                denied,
+            ),
+            (
+                "http",
+                Request::Read {
+                    handle: h,
+                    max_len: ReadLen::MAX,
+                },
+                ok,
+            ),
             ("http", Request::Close { handle: h }, ok),
             ("http", Request::FreeSpace, ok),
             ("http", Request::VolumeStatus, ok),
             // ftp: everything.
-            ("ftp", Request::Open { path: "/etc/x", mode: W }, ok),
+            (
+                "ftp",
+                Request::Open {
+                    path: "/etc/x",
+                    mode: W,
+                },
+                ok,
+            ),
             ("ftp", Request::Open { path: "/", mode: R }, ok),
-            ("ftp", Request::Rename { from: "/a", to: "/www/a" }, ok),
-            ("ftp", Request::Rename { from: "/a", to: "/../a" }, bad),
+            (
+                "ftp",
+                Request::Rename {
+                    from: "/a",
+                    to: "/www/a",
+                },
+                ok,
+            ),
+            (
+                "ftp",
+                Request::Rename {
+                    from: "/a",
+                    to: "/../a",
+                },
+                bad,
+            ),
             ("ftp", Request::Delete { path: "/a\\b" }, bad),
-            ("ftp", Request::Format { label: Label::EMPTY }, ok),
-            ("ftp", Request::Write { handle: h, data: Chunk::prefix(b"x") }, ok),
+            (
+                "ftp",
+                Request::Format {
+                    label: Label::EMPTY,
+                },
+                ok,
+            ),
+            (
+                "ftp",
+                Request::Write {
+                    handle: h,
+                    data: Chunk::prefix(b"x"),
+                },
+                ok,
+            ),
             // strangers: status only.
             ("sysinfo", Request::VolumeStatus, ok),
             ("sysinfo", Request::FreeSpace, ok),
             ("sysinfo", Request::Stat { path: "/www" }, denied),
-            ("sysinfo", Request::Open { path: "/www/a", mode: R }, denied),
-            ("sysinfo", Request::Seek { handle: h, offset: 0 }, denied),
-            ("sysinfo", Request::Format { label: Label::EMPTY }, denied),
+            (
+                "sysinfo",
+                Request::Open {
+                    path: "/www/a",
+                    mode: R,
+                },
+                denied,
+            ),
+            (
+                "sysinfo",
+                Request::Seek {
+                    handle: h,
+                    offset: 0,
+                },
+                denied,
+            ),
+            (
+                "sysinfo",
+                Request::Format {
+                    label: Label::EMPTY,
+                },
+                denied,
+            ),
             ("", Request::Stat { path: "/" }, denied),
             ("HTTP", Request::Stat { path: "/www" }, denied),
             ("ftp2", Request::Stat { path: "/" }, denied),

@@ -525,10 +525,7 @@ mod tests {
         let n = req.emit(&mut buf).unwrap();
         assert_eq!(
             &buf[..n],
-            &[
-                b'S', b'Q', VERSION, 4, 4, 3, 2, 1, 0x88, 0x77, 0x66, 0x55, 0x44, 0x33, 0x22,
-                0x11
-            ]
+            &[b'S', b'Q', VERSION, 4, 4, 3, 2, 1, 0x88, 0x77, 0x66, 0x55, 0x44, 0x33, 0x22, 0x11]
         );
         let req = Request::Open {
             path: "/a",
@@ -610,7 +607,10 @@ mod tests {
         assert_eq!(Error::from(DecodeError::BadMagic), Error::BadRequest);
         assert_eq!(Error::from(DecodeError::Oversized), Error::BadRequest);
         assert_eq!(Error::from(DecodeError::UnknownKind), Error::Unsupported);
-        assert_eq!(Error::from(DecodeError::UnsupportedVersion), Error::Unsupported);
+        assert_eq!(
+            Error::from(DecodeError::UnsupportedVersion),
+            Error::Unsupported
+        );
     }
 
     #[test]

@@ -10,6 +10,10 @@ use crate::{
 /// Kind byte of an error reply (success replies reuse the operation's code).
 pub const ERROR_KIND: u8 = 0xFF;
 
+/// Where a `Data` reply's payload starts, so a server can read file data
+/// straight into the reply buffer and then call [`Response::emit_data_header`].
+pub const DATA_OFFSET: usize = HEADER_LEN + 2;
+
 /// File or directory.
 #[derive(Clone, Copy, Debug, PartialEq, Eq, Hash)]
 pub enum Kind {
@@ -181,7 +185,11 @@ fn write_entry(w: &mut Writer<'_>, entry: &Entry<'_>) -> Result<(), EncodeError>
     w.blob16(entry.name.as_bytes())
 }
 
-fn write_listing_head(w: &mut Writer<'_>, next: Option<u32>, count: u16) -> Result<(), EncodeError> {
+fn write_listing_head(
+    w: &mut Writer<'_>,
+    next: Option<u32>,
+    count: u16,
+) -> Result<(), EncodeError> {
     w.u8(u8::from(next.is_some()))?;
     w.u32(next.unwrap_or(0))?;
     w.u16(count)
@@ -370,6 +378,21 @@ impl<'a> Response<'a> {
             }
     }
 
+    /// Writes the header of a `Data` reply whose `len` payload bytes already
+    /// sit at [`DATA_OFFSET`] in `buf`; returns the message length.
+    pub fn emit_data_header(buf: &mut [u8], len: usize) -> Result<usize, EncodeError> {
+        if len > MAX_DATA {
+            return Err(EncodeError::TooLong);
+        }
+        let end = DATA_OFFSET + len;
+        if buf.len() < end {
+            return Err(EncodeError::BufferTooSmall);
+        }
+        let mut w = write_header(buf, RESPONSE_MAGIC, Op::Read.code())?;
+        w.u16(len as u16)?;
+        Ok(end)
+    }
+
     /// Encodes into `buf`, returning the length used.
     pub fn emit(&self, buf: &mut [u8]) -> Result<usize, EncodeError> {
         check_len(self.buffer_len())?;
@@ -517,10 +540,13 @@ mod tests {
             buf[n] = 0;
             assert!(Response::parse(&buf[..n + 1]).is_err());
         }
-        assert_eq!(&listing_msg[..], &{
-            let n = Response::Listing(listing).emit(&mut buf).unwrap();
-            buf[..n].to_vec()
-        }[..]);
+        assert_eq!(
+            &listing_msg[..],
+            &{
+                let n = Response::Listing(listing).emit(&mut buf).unwrap();
+                buf[..n].to_vec()
+            }[..]
+        );
     }
 
     #[test]
@@ -556,8 +582,35 @@ mod tests {
         assert!(lw.is_empty());
         // The largest possible entry always fits an empty page.
         let huge = "字".repeat(255);
-        assert!(lw.push(&Entry { name: &huge, ..entry }));
+        assert!(lw.push(&Entry {
+            name: &huge,
+            ..entry
+        }));
         assert!(ListingWriter::new(&mut [0u8; 8]).is_err());
+    }
+
+    #[test]
+    fn data_in_place() {
+        let mut buf = [0u8; MAX_MESSAGE];
+        buf[DATA_OFFSET..DATA_OFFSET + 3].copy_from_slice(b"abc");
+        let n = Response::emit_data_header(&mut buf, 3).unwrap();
+        assert_eq!(
+            Response::parse(&buf[..n]),
+            Ok(Response::Data(Chunk::new(b"abc").unwrap()))
+        );
+        let n = Response::emit_data_header(&mut buf, MAX_DATA).unwrap();
+        assert_eq!(
+            n,
+            Response::Data(Chunk::new(&[0; MAX_DATA]).unwrap()).buffer_len()
+        );
+        assert_eq!(
+            Response::emit_data_header(&mut buf, MAX_DATA + 1),
+            Err(EncodeError::TooLong)
+        );
+        assert_eq!(
+            Response::emit_data_header(&mut buf[..10], 5),
+            Err(EncodeError::BufferTooSmall)
+        );
     }
 
     #[test]

@@ -287,7 +287,9 @@ impl NotMounted {
             (1, _) => unformatted()
                 .map(NotMounted::Unformatted)
                 .ok_or(DecodeError::Invalid),
-            (2, _) => corrupt().map(NotMounted::Corrupt).ok_or(DecodeError::Invalid),
+            (2, _) => corrupt()
+                .map(NotMounted::Corrupt)
+                .ok_or(DecodeError::Invalid),
             (3, 0) => Ok(NotMounted::Io),
             _ => Err(DecodeError::Invalid),
         }

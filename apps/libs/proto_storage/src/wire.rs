@@ -130,7 +130,6 @@ impl<'a> Writer<'a> {
         self.u16(len)?;
         self.bytes(data)
     }
-
 }
 
 /// Length of a `u16`-prefixed field.
