@@ -107,6 +107,32 @@ impl<S: Syscalls> Events<'_, S> {
         }
     }
 
+    /// Sleeps until IPC messages are pending or `ms` milliseconds pass,
+    /// ignoring network frames (they stay queued in the kernel): for a
+    /// blocking request/reply exchange in the middle of network work.
+    pub fn wait_messages(&self, ms: u32) -> Wake {
+        if self.messages.get() {
+            return Wake::Messages;
+        }
+        self.alarm.set(false);
+        let ticks = timing::ms_to_ticks(ms.max(1), self.hz);
+        if S::command(ALARM, ALARM_SET_RELATIVE, ticks, 0).to_result::<u32, ErrorCode>().is_err() {
+            return Wake::Deadline;
+        }
+        loop {
+            S::yield_wait();
+            if self.messages.get() {
+                if !self.alarm.get() {
+                    let _ = S::command(ALARM, ALARM_STOP, 0, 0);
+                }
+                return Wake::Messages;
+            }
+            if self.alarm.get() {
+                return Wake::Deadline;
+            }
+        }
+    }
+
     fn pending(&self) -> Option<Wake> {
         if self.frames.get() {
             Some(Wake::Frames)

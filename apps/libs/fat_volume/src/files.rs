@@ -11,13 +11,14 @@ use crate::fs::FatFile;
 /// Most files open at once, over all clients.
 ///
 /// Each open file pins a fatfs `File` (~100 bytes plus its path key) and every
-/// request scans the table; the board's clients (an HTTP server with a few
-/// connections, an FTP server with one transfer per session) need a handful.
-pub const MAX_OPEN_FILES: usize = 8;
+/// request scans the table. The board's clients: the HTTP server streams a
+/// file on each of its 16 connections at once, the FTP server one transfer
+/// per session (2), and a few more for listings.
+pub const MAX_OPEN_FILES: usize = 24;
 
-/// Most files one client may hold, so a client leaking handles cannot lock
-/// the others out.
-pub const MAX_OPEN_PER_CLIENT: usize = MAX_OPEN_FILES / 2;
+/// Most files one client may hold (the HTTP server's 16 connections plus
+/// two), so a client leaking handles cannot lock the others out.
+pub const MAX_OPEN_PER_CLIENT: usize = 18;
 
 pub(crate) struct OpenFile<'a, B: BlockDevice, C> {
     pub(crate) client: u32,

@@ -25,6 +25,8 @@ pub struct StorageServer<B: BlockDevice + 'static, C: Clock + Clone + 'static = 
     clock: C,
     options: Options,
     rules: &'static [Rule],
+    /// The volume changed since it was last left clean on the device.
+    changed: bool,
 }
 
 impl<B: BlockDevice + 'static, C: Clock + Clone + 'static> StorageServer<B, C> {
@@ -52,6 +54,7 @@ impl<B: BlockDevice + 'static, C: Clock + Clone + 'static> StorageServer<B, C> {
             clock,
             options,
             rules,
+            changed: false,
         }
     }
 
@@ -68,13 +71,40 @@ impl<B: BlockDevice + 'static, C: Clock + Clone + 'static> StorageServer<B, C> {
     ) -> usize {
         let result = match Request::parse(request) {
             Err(e) => Err(Error::from(e)),
-            Ok(req) => authorize(self.rules, client_name, &req)
-                .and_then(|()| self.run(client_id, &req, reply)),
+            Ok(req) => {
+                self.changed |= may_change(&req);
+                authorize(self.rules, client_name, &req).and_then(|()| self.run(client_id, &req, reply))
+            }
         };
         match result {
             Ok(n) => n,
             Err(e) => Response::Error(e).emit(reply).unwrap_or(0),
         }
+    }
+
+    /// Leaves the volume clean on the device if it changed and no file is
+    /// open: writes everything back and clears the FAT "dirty" flag (by
+    /// unmounting and mounting again; rust-fatfs clears it only on unmount).
+    /// Call it when the service is idle, so a power cut or a reset then
+    /// finds a volume `fsck` calls clean. Returns whether it did.
+    pub fn settle(&mut self) -> bool {
+        let State::Mounted(vol) = &mut self.state else { return false };
+        if !self.changed || vol.open_files() != 0 {
+            return false;
+        }
+        let placeholder = State::Unmounted { device: None, why: NotMounted::NoDevice };
+        let State::Mounted(vol) = core::mem::replace(&mut self.state, placeholder) else { return false };
+        let device = match vol.unmount() {
+            Ok(d) => d,
+            // Data could not be written back: keep the device, report I/O.
+            Err((_, d)) => {
+                self.state = State::Unmounted { device: Some(d), why: NotMounted::Io };
+                return false;
+            }
+        };
+        self.state = mount(device, self.clock.clone(), self.options);
+        self.changed = false;
+        true
     }
 
     /// Closes every handle of a client whose process ended.
@@ -225,4 +255,18 @@ fn mount<B: BlockDevice + 'static, C: Clock + 'static>(
             why: e.reason(),
         },
     }
+}
+
+/// Whether a request may leave the volume different on the device.
+fn may_change(req: &Request<'_>) -> bool {
+    !matches!(
+        req,
+        Request::Read { .. }
+            | Request::Stat { .. }
+            | Request::List { .. }
+            | Request::FreeSpace
+            | Request::VolumeStatus
+            | Request::Seek { .. }
+            | Request::Open { mode: proto_storage::OpenMode::Read, .. }
+    )
 }

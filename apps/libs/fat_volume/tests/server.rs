@@ -397,3 +397,31 @@ fn unmounted_states_and_explicit_format() {
     result.unwrap();
     assert_clean(&img);
 }
+
+#[test]
+fn settled_volume_is_clean_on_the_device_while_still_mounted() {
+    let dir = tempfile::tempdir().unwrap();
+    let (img, mut server) = server_with_site(dir.path());
+    {
+        let mut ftp = client(&mut server, "ftp", 7);
+        let h = ftp.open("/www/new.txt", OpenMode::Write { create: true, truncate: true }).unwrap();
+        ftp.write_all(h, &pattern(20_000, 3)).unwrap();
+        // Open file: nothing to settle yet.
+        assert!(!ftp.transport().server.settle());
+        ftp.close(h).unwrap();
+    }
+    // Written and closed: the image is flushed but still marked dirty.
+    let (clean, report) = fsck(&img);
+    assert!(!clean, "rust-fatfs marks a written volume dirty: {report}");
+    assert!(server.settle(), "settles once nothing is open");
+    // Without unmounting: the device alone is clean and holds the file.
+    assert_clean(&img);
+    assert_eq!(mcopy_out(&img, "/www/new.txt"), pattern(20_000, 3));
+    assert!(!server.settle(), "nothing changed since");
+    // Still serving after settling.
+    let mut http = client(&mut server, "http", 8);
+    let h = http.open("/www/new.txt", OpenMode::Read).unwrap();
+    let mut buf = [0u8; 100];
+    assert_eq!(http.read(h, &mut buf).unwrap(), 100);
+    assert_eq!(&buf[..], &pattern(20_000, 3)[..100]);
+}

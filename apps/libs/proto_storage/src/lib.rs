@@ -58,6 +58,9 @@ pub use status::{
 /// does `Rename` with two worst-case paths; the rest is margin for listings.
 pub const MAX_MESSAGE: usize = 4608;
 
+/// The name the storage service registers under (kernel IPC).
+pub const SERVICE_NAME: &str = "storage";
+
 /// Most file data in one `Read` or `Write`: one 4 KiB block, the unit the
 /// block device and the volume's cache move.
 pub const MAX_DATA: usize = 4096;

@@ -1,0 +1,97 @@
+//! The storage service's client side over the kernel's IPC: one request
+//! message, then wait for the one reply from the service.
+//!
+//! Waiting uses the app's main-loop subscriptions (`events`), so network
+//! frames stay queued in the kernel meanwhile. Other messages arriving in
+//! between are dropped: apps using this client talk to no other service.
+//! While waiting, the service is checked every [`ALIVE_CHECK_MS`]: if it
+//! died or restarted (its handle is stale) the call fails with
+//! `ServiceGone` at once, and the next call looks it up again; a reply
+//! that never comes fails with `Timeout` after [`REPLY_TIMEOUT_MS`].
+
+#![no_std]
+
+use events::{Events, Wake};
+use ipc::{Handle, Ipc};
+use libtock_platform::{ErrorCode, Syscalls};
+use proto_storage::{StorageClient, Transport, TransportError};
+
+/// How often a waiting call checks the service is still alive.
+pub const ALIVE_CHECK_MS: u32 = 200;
+/// Longest wait for one reply: a 4 KiB write to the eMMC is milliseconds.
+pub const REPLY_TIMEOUT_MS: u64 = 5_000;
+/// How long a full service inbox is retried before giving up.
+const BUSY_RETRY_MS: u64 = 1_000;
+
+pub struct IpcTransport<'e, S: Syscalls> {
+    events: &'e Events<'e, S>,
+    clock: &'e timing::Clock<S>,
+    service: Option<Handle>,
+}
+
+/// A storage client over IPC.
+pub type Storage<'e, S> = StorageClient<IpcTransport<'e, S>>;
+
+impl<'e, S: Syscalls> IpcTransport<'e, S> {
+    pub fn new(events: &'e Events<'e, S>, clock: &'e timing::Clock<S>) -> Self {
+        IpcTransport { events, clock, service: None }
+    }
+
+    pub fn storage(self) -> Storage<'e, S> {
+        StorageClient::new(self)
+    }
+
+    fn service(&mut self) -> Result<Handle, TransportError> {
+        if let Some(h) = self.service {
+            return Ok(h);
+        }
+        let h = Ipc::<S>::lookup(proto_storage::SERVICE_NAME).map_err(|_| TransportError::ServiceGone)?;
+        self.service = Some(h);
+        Ok(h)
+    }
+
+    fn send(&mut self, to: Handle, request: &[u8]) -> Result<(), TransportError> {
+        let start = self.clock.now_ms();
+        loop {
+            match Ipc::<S>::send(to, request) {
+                Ok(()) => return Ok(()),
+                Err(ErrorCode::NoMem) if self.clock.now_ms() - start < BUSY_RETRY_MS => {
+                    self.events.wait_messages(10);
+                }
+                Err(ErrorCode::Size) => return Err(TransportError::TooLarge),
+                Err(_) => {
+                    self.service = None;
+                    return Err(TransportError::ServiceGone);
+                }
+            }
+        }
+    }
+}
+
+impl<S: Syscalls> Transport for IpcTransport<'_, S> {
+    fn call(&mut self, request: &[u8], reply: &mut [u8]) -> Result<usize, TransportError> {
+        let service = self.service()?;
+        self.send(service, request)?;
+        let start = self.clock.now_ms();
+        loop {
+            match Ipc::<S>::receive(reply) {
+                Ok(Some(m)) if m.sender == service && !m.publication => return Ok(m.len),
+                Ok(Some(_)) => continue,
+                Ok(None) => {
+                    self.events.messages_drained();
+                    if self.events.wait_messages(ALIVE_CHECK_MS) == Wake::Deadline {
+                        if !Ipc::<S>::alive(service) {
+                            self.service = None;
+                            return Err(TransportError::ServiceGone);
+                        }
+                        if self.clock.now_ms() - start > REPLY_TIMEOUT_MS {
+                            return Err(TransportError::Timeout);
+                        }
+                    }
+                }
+                Err(ErrorCode::Size) => return Err(TransportError::TooLarge),
+                Err(_) => return Err(TransportError::ServiceGone),
+            }
+        }
+    }
+}

@@ -1,0 +1,142 @@
+//! storage: the only owner of the FAT32 volume on the eMMC.
+//!
+//! Other apps send it requests over the kernel's IPC (service `storage`);
+//! the kernel tells it who sent each one, and the access policy in
+//! `proto-storage` decides by that app name (HTTP reads `/www`, FTP does
+//! everything). The volume logic is `fat-volume`; this crate is the glue:
+//! the block device, the clock, the message loop.
+//!
+//! It never formats on its own: an unformatted or corrupt volume is
+//! reported on the console and in the status reply, and only an explicit
+//! `Format` request (FTP `SITE FORMAT`) formats it. When idle it leaves the
+//! volume clean on the device, so a reset or power cut finds it intact.
+
+#![no_main]
+#![no_std]
+
+extern crate alloc;
+extern crate panic_restart;
+
+mod device;
+
+use alloc::boxed::Box;
+use core::cell::Cell;
+
+use events::{Events, Wake};
+use fat_volume::StorageServer;
+use ipc::{Handle, Ipc};
+use libtock_runtime::{set_main, stack_size, TockSyscalls};
+use proto_storage::{VolumeStatus, MAX_MESSAGE};
+use say::say;
+
+use device::{EmmcDevice, UptimeClock};
+
+set_main! {main}
+stack_size! {0x4000}
+
+#[global_allocator]
+static HEAP: heap::ProcessHeap = heap::ProcessHeap::new();
+
+type I = Ipc<TockSyscalls>;
+type Server = StorageServer<EmmcDevice, UptimeClock>;
+
+/// Idle time after which the volume is left clean on the device.
+const SETTLE_AFTER_MS: u32 = 300;
+/// How often clients are checked for having exited (their files close).
+const SWEEP_EVERY_MS: u32 = 1000;
+/// Clients whose names are remembered (more than the board has apps).
+const CLIENTS: usize = 8;
+
+/// The app names of recent senders, so each message costs no extra syscall.
+struct Clients {
+    known: [(u32, [u8; ipc::MAX_NAME], usize); CLIENTS],
+    next: usize,
+}
+
+impl Clients {
+    fn name(&mut self, who: Handle) -> Option<&str> {
+        let i = match self.known.iter().position(|c| c.0 == who.0 && c.2 > 0) {
+            Some(i) => i,
+            None => {
+                let mut buf = [0u8; ipc::MAX_NAME];
+                let len = I::sender_name(who, &mut buf).ok()?.len();
+                let i = self.next;
+                self.next = (self.next + 1) % CLIENTS;
+                self.known[i] = (who.0, buf, len);
+                i
+            }
+        };
+        let (_, buf, len) = &self.known[i];
+        core::str::from_utf8(&buf[..*len]).ok()
+    }
+
+    /// Forgets clients whose process is gone; calls `gone` for each.
+    fn sweep(&mut self, mut gone: impl FnMut(u32)) {
+        for c in self.known.iter_mut().filter(|c| c.2 > 0) {
+            if !I::alive(Handle(c.0)) {
+                gone(c.0);
+                c.2 = 0;
+            }
+        }
+    }
+}
+
+fn main() {
+    let device = EmmcDevice::open();
+    let clock = UptimeClock::new();
+    let mut server = Server::new(device, clock);
+    report(&server.status());
+
+    if let Err(e) = I::register(proto_storage::SERVICE_NAME) {
+        say!("storage: cannot register the service: {:?}", e);
+        return;
+    }
+    let mut request = Box::new([0u8; MAX_MESSAGE]);
+    let mut reply = Box::new([0u8; MAX_MESSAGE]);
+    let mut clients = Clients { known: [(0, [0; ipc::MAX_NAME], 0); CLIENTS], next: 0 };
+
+    let frames = Cell::new(false);
+    let messages = Cell::new(true);
+    let mut idle_ms = 0u32;
+    Events::<TockSyscalls>::run(&frames, &messages, |events| loop {
+        let mut served = false;
+        while let Ok(Some(m)) = I::receive(&mut request[..]) {
+            if m.publication {
+                continue;
+            }
+            served = true;
+            let n = match clients.name(m.sender) {
+                Some(name) => server.handle(name, m.sender.0, &request[..m.len], &mut reply[..]),
+                None => continue, // the sender is already gone
+            };
+            if n > 0 {
+                let _ = I::send(m.sender, &reply[..n]);
+            }
+        }
+        events.messages_drained();
+        if served {
+            idle_ms = 0;
+        }
+        let wait = if idle_ms < SETTLE_AFTER_MS { SETTLE_AFTER_MS } else { SWEEP_EVERY_MS };
+        if events.wait(Some(wait)) == Wake::Deadline {
+            idle_ms = idle_ms.saturating_add(wait);
+            clients.sweep(|id| server.client_gone(id));
+            if idle_ms >= SETTLE_AFTER_MS {
+                server.settle();
+            }
+        }
+    });
+}
+
+/// Says on the console what state the volume is in.
+fn report(status: &VolumeStatus) {
+    match status {
+        VolumeStatus::Mounted { label, .. } => {
+            say!("storage: mounted FAT volume {} (service `{}`)", label, proto_storage::SERVICE_NAME)
+        }
+        VolumeStatus::NotMounted(why) => say!(
+            "storage: volume NOT mounted: {}; nothing was changed (format it explicitly: FTP SITE FORMAT)",
+            why.text()
+        ),
+    }
+}
