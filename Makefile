@@ -86,10 +86,13 @@ apps: deps tools
 	@mkdir -p $(TWIN)
 	@$(PY) tools/apps.py --board qemu_twin --out $(TWIN)
 
+# Settings files placed under /config on the eMMC image.
+IMAGE_CONFIG := apps/ftp/ftp.cfg
+
 image: $(TWIN)/disk.img
-$(TWIN)/disk.img: tools/mkimage.sh $(shell find web -type f) | tools
+$(TWIN)/disk.img: tools/mkimage.sh $(shell find web -type f) $(IMAGE_CONFIG) | tools
 	@mkdir -p $(TWIN)
-	@tools/mkimage.sh web $@ $(DISK_MIB)
+	@tools/mkimage.sh web $@ $(DISK_MIB) $(IMAGE_CONFIG)
 
 # ---- run -------------------------------------------------------------------
 .PHONY: run

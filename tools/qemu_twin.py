@@ -13,6 +13,7 @@ import shutil
 import sys
 
 APP_FLASH = 0x80040000      # boards/qemu_twin/layout.ld: prog
+PASSIVE_PORTS = range(50000, 50010)   # FTP passive data ports (apps/ftp/ftp.cfg), forwarded one to one
 GUEST_IP = "10.0.2.15"      # the board's address on QEMU's user network
 MAC = "de:ad:be:ef:17:64"   # the original firmware's MAC address
 
@@ -65,13 +66,15 @@ def main():
         with open(args.layout) as fh:
             apps = {a["name"] for a in json.load(fh)["apps"] if not a["test"]}
     forwards = [(args.http_port, 80), (args.ws_port, 8080), (args.ftp_port, 21)]
+    forwards += [(p, p) for p in PASSIVE_PORTS]
     print("NUCLEO-MEM twin: booting QEMU RISC-V virt (Ctrl-A X to quit)")
     if "http" in apps:
         print(f"  dashboard  http://127.0.0.1:{args.http_port}/")
     if "websocket" in apps:
         print(f"  websocket  ws://127.0.0.1:{args.ws_port}/")
     if "ftp" in apps:
-        print(f"  ftp        ftp://user:pass@127.0.0.1:{args.ftp_port}")
+        print(f"  ftp        ftp://user:pass@127.0.0.1:{args.ftp_port}"
+              f" (passive ports {PASSIVE_PORTS.start}-{PASSIVE_PORTS.stop - 1})")
     print(f"  eMMC image {args.disk} (a copy; the built image stays pristine)")
     print(flush=True)
     cmd = qemu_command(args.kernel, args.apps, args.disk, forwards, console="terminal")

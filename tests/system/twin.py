@@ -42,6 +42,10 @@ class Twin:
         self.disk = os.path.join(tmp_dir, "disk.img")
         shutil.copyfile(disk_image or os.path.join(BUILD, "disk.img"), self.disk)
         self.ports = {g: free_port() for g in guest_ports} if net == "user" else {}
+        # FTP passive ports are advertised as they are: forwarded one to one.
+        forwards = [(h, g) for g, h in self.ports.items()]
+        if net == "user" and 21 in self.ports:
+            forwards += [(p, p) for p in qemu_twin.PASSIVE_PORTS]
         self.netns = None
         prefix = []
         if net == "tap":
@@ -55,7 +59,7 @@ class Twin:
                 subprocess.run(["ip", "netns", "exec", self.netns] + argv, check=True)
             prefix = ["ip", "netns", "exec", self.netns]
         cmd = prefix + qemu_twin.qemu_command(os.path.join(BUILD, "kernel.elf"), os.path.join(BUILD, apps),
-                                             self.disk, forwards=[(h, g) for g, h in self.ports.items()], net=net)
+                                             self.disk, forwards=forwards, net=net)
         self.log_path = os.path.join(tmp_dir, "console.log")
         self._log = open(self.log_path, "wb")
         self.proc = subprocess.Popen(cmd, stdin=subprocess.PIPE, stdout=subprocess.PIPE, stderr=subprocess.STDOUT)
