@@ -8,6 +8,7 @@ use smoltcp::iface::SocketHandle;
 use smoltcp::socket::tcp;
 
 use crate::routes::{self, Body, Response};
+use crate::Storage;
 
 /// Request head buffer: the parser's largest head ([`Limits::max_head_len`])
 /// rounded up, so a head that passes the limits always fits.
@@ -70,20 +71,32 @@ impl Conn {
         self.since = now;
     }
 
-    fn close(&mut self, socket: &mut tcp::Socket, now: u64) {
+    fn close(&mut self, socket: &mut tcp::Socket, now: u64, storage: &mut Storage) {
+        self.release(storage);
         socket.close();
         self.head_len = 0;
         self.enter(Phase::Closing, now);
     }
 
-    fn abort(&mut self, socket: &mut tcp::Socket) {
+    fn abort(&mut self, socket: &mut tcp::Socket, storage: &mut Storage) {
+        self.release(storage);
         socket.abort();
         self.head_len = 0;
         self.phase = Phase::Listening;
     }
 
+    /// Gives back what the current response holds (an open file).
+    fn release(&mut self, storage: &mut Storage) {
+        if let Phase::Sending { response, .. } = &mut self.phase {
+            if let Body::File { handle, .. } = response.body {
+                let _ = storage.close(handle);
+                response.body = Body::Empty;
+            }
+        }
+    }
+
     /// Advances this connection; `true` if anything happened.
-    pub fn service(&mut self, socket: &mut tcp::Socket, now: u64, full: bool) -> bool {
+    pub fn service(&mut self, socket: &mut tcp::Socket, now: u64, full: bool, storage: &mut Storage) -> bool {
         match &mut self.phase {
             Phase::Listening => {
                 if !socket.is_open() {
@@ -102,12 +115,12 @@ impl Conn {
                 }
                 true
             }
-            Phase::Reading => self.read(socket, now),
-            Phase::Sending { .. } => self.send(socket, now),
+            Phase::Reading => self.read(socket, now, storage),
+            Phase::Sending { .. } => self.send(socket, now, storage),
             Phase::Closing => {
                 let done = matches!(socket.state(), tcp::State::Closed | tcp::State::TimeWait);
                 if done || now >= self.since + CLOSE_TIMEOUT_MS {
-                    self.abort(socket);
+                    self.abort(socket, storage);
                     return true;
                 }
                 false
@@ -115,7 +128,7 @@ impl Conn {
         }
     }
 
-    fn read(&mut self, socket: &mut tcp::Socket, now: u64) -> bool {
+    fn read(&mut self, socket: &mut tcp::Socket, now: u64, storage: &mut Storage) -> bool {
         let mut progressed = false;
         if socket.can_recv() && self.head_len < HEAD_BUFFER {
             if let Ok(n) = socket.recv_slice(&mut self.head[self.head_len..]) {
@@ -126,23 +139,23 @@ impl Conn {
         match Request::parse(&self.head[..self.head_len], &Limits::DEFAULT) {
             Ok(Parsed::Complete { request, head_len }) => {
                 let (response, consumed) = match request.body_len() {
-                    Ok(0) => (routes::respond(&request), head_len),
+                    Ok(0) => (routes::respond(&request, storage), head_len),
                     // No resource here takes a body: refuse it rather than
                     // guess where the next request starts.
                     Ok(_) => (routes::error(Status::BadRequest, false, false), head_len),
                     Err(e) => (routes::parse_error(e), head_len),
                 };
                 self.enter(Phase::Sending { response, head_sent: 0, body_sent: 0, consumed }, now);
-                self.send(socket, now);
+                self.send(socket, now, storage);
                 true
             }
             Ok(Parsed::Incomplete) => {
                 if !socket.may_recv() {
                     // The client closed (or reset) before finishing a request.
                     if self.head_len == 0 && socket.state() == tcp::State::CloseWait {
-                        self.close(socket, now);
+                        self.close(socket, now, storage);
                     } else {
-                        self.abort(socket);
+                        self.abort(socket, storage);
                     }
                     return true;
                 }
@@ -152,7 +165,7 @@ impl Conn {
                     return true;
                 }
                 if self.head_len == 0 && now >= self.since + IDLE_TIMEOUT_MS {
-                    self.close(socket, now);
+                    self.close(socket, now, storage);
                     return true;
                 }
                 progressed
@@ -165,13 +178,14 @@ impl Conn {
         }
     }
 
-    fn send(&mut self, socket: &mut tcp::Socket, now: u64) -> bool {
+    fn send(&mut self, socket: &mut tcp::Socket, now: u64, storage: &mut Storage) -> bool {
         let Phase::Sending { response, head_sent, body_sent, consumed } = &mut self.phase else { return false };
         if !socket.may_send() {
             // Client went away mid-response.
-            self.abort(socket);
+            self.abort(socket, storage);
             return true;
         }
+        let mut failed = false;
         let mut progressed = false;
         while socket.can_send() {
             let wrote = if *head_sent < response.head.len() {
@@ -180,9 +194,12 @@ impl Conn {
                 n
             } else if *body_sent < response.body.len() {
                 let offset = *body_sent;
-                let n = socket.send(|buf| {
-                    let n = response.body.fill(offset, buf);
-                    (n, n)
+                let n = socket.send(|buf| match response.body.fill(offset, buf, storage) {
+                    Some(n) => (n, n),
+                    None => {
+                        failed = true;
+                        (0, 0)
+                    }
                 });
                 let n = n.unwrap_or(0);
                 *body_sent += n as u64;
@@ -195,6 +212,12 @@ impl Conn {
             }
             progressed = true;
         }
+        if failed {
+            // The file went away mid-response (storage restarted): the head
+            // is out, so the only honest signal left is a reset.
+            self.abort(socket, storage);
+            return true;
+        }
         if progressed {
             self.since = now;
         }
@@ -202,18 +225,19 @@ impl Conn {
         if done {
             let keep_alive = response.keep_alive;
             let consumed = (*consumed).min(self.head_len);
+            self.release(storage);
             if keep_alive {
                 // Pipelined requests already received move to the front.
                 self.head.copy_within(consumed..self.head_len, 0);
                 self.head_len -= consumed;
                 self.enter(Phase::Reading, now);
             } else {
-                self.close(socket, now);
+                self.close(socket, now, storage);
             }
             return true;
         }
         if !progressed && now >= self.since + SEND_STALL_MS {
-            self.abort(socket);
+            self.abort(socket, storage);
             return true;
         }
         progressed
@@ -228,11 +252,13 @@ impl Body {
             Body::Static(b) => b.len() as u64,
             Body::Owned(v) => v.len() as u64,
             Body::Pattern(n) => *n,
+            Body::File { size, .. } => *size,
         }
     }
 
-    /// Copies body bytes from `offset` into `out`; returns how many.
-    pub fn fill(&self, offset: u64, out: &mut [u8]) -> usize {
+    /// Copies body bytes from `offset` into `out`; returns how many, or
+    /// `None` if a file could not be read (or ended early).
+    pub fn fill(&self, offset: u64, out: &mut [u8], storage: &mut Storage) -> Option<usize> {
         let src: &[u8] = match self {
             Body::Empty => &[],
             Body::Static(b) => b,
@@ -242,12 +268,20 @@ impl Body {
                 for (i, b) in out[..n].iter_mut().enumerate() {
                     *b = routes::pattern_byte(offset + i as u64);
                 }
-                return n;
+                return Some(n);
+            }
+            Body::File { handle, size } => {
+                // Files are read in order, one storage chunk at a time.
+                let want = (*size - offset).min(out.len().min(proto_storage::MAX_DATA) as u64) as usize;
+                return match storage.read(*handle, &mut out[..want]) {
+                    Ok(n) if n > 0 || want == 0 => Some(n),
+                    _ => None,
+                };
             }
         };
         let start = offset as usize;
         let n = (src.len() - start).min(out.len());
         out[..n].copy_from_slice(&src[start..start + n]);
-        n
+        Some(n)
     }
 }

@@ -30,12 +30,17 @@ use smoltcp::time::Instant;
 use smoltcp::wire::{EthernetAddress, HardwareAddress, IpCidr, Ipv4Address};
 
 set_main! {main}
-stack_size! {0x2000}
+// Deepest path: a storage call (its client holds two 4.5 KiB message
+// buffers, boxed) inside a connection's service, inside smoltcp polling.
+stack_size! {0x4000}
 
 #[global_allocator]
 static HEAP: heap::ProcessHeap = heap::ProcessHeap::new();
 
 pub const PORT: u16 = 80;
+
+/// The storage service, for files under `/www`.
+pub type Storage<'e> = storage_client::Storage<'e, TockSyscalls>;
 
 fn main() {
     let config = match Net::<TockSyscalls>::config() {
@@ -84,16 +89,19 @@ fn main() {
     );
 
     let messages = Cell::new(false);
-    Events::<TockSyscalls>::run(&frames, &messages, |events| loop {
+    Events::<TockSyscalls>::run(&frames, &messages, |events| {
+        let mut storage = alloc::boxed::Box::new(storage_client::IpcTransport::new(events, &clock).storage());
+        loop {
         let now = clock.now_ms();
         let stamp = Instant::from_millis(now as i64);
         iface.poll(stamp, &mut device, &mut sockets);
-        let progressed = server.service(&mut sockets, now);
+        let progressed = server.service(&mut sockets, now, &mut storage);
         if progressed || device.maybe_pending() {
             continue;
         }
         let delay = iface.poll_delay(stamp, &sockets).map_or(u64::MAX, |d| d.total_millis());
         let wake = delay.min(server.next_deadline(now)).min(u32::MAX as u64) as u32;
         events.wait(Some(wake));
+        }
     });
 }

@@ -36,13 +36,13 @@ impl Server {
     }
 
     /// Advances every connection; `true` if any made progress.
-    pub fn service(&mut self, sockets: &mut SocketSet<'static>, now: u64) -> bool {
+    pub fn service(&mut self, sockets: &mut SocketSet<'static>, now: u64, storage: &mut crate::Storage) -> bool {
         let mut active = self.conns.iter().filter(|c| c.is_active()).count();
         let mut progressed = false;
         for conn in self.conns.iter_mut() {
             let socket = sockets.get_mut::<tcp::Socket>(conn.handle());
             let was_active = conn.is_active();
-            progressed |= conn.service(socket, now, active >= MAX_ACTIVE);
+            progressed |= conn.service(socket, now, active >= MAX_ACTIVE, storage);
             match (was_active, conn.is_active()) {
                 (false, true) => active += 1,
                 (true, false) => active -= 1,

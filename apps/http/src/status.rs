@@ -5,6 +5,7 @@ use alloc::vec::Vec;
 
 use libtock_runtime::TockSyscalls;
 use miniserde::Serialize;
+use proto_storage::VolumeStatus;
 use system::SystemInfo;
 
 type Sys = SystemInfo<TockSyscalls>;
@@ -15,6 +16,17 @@ struct Status {
     processes: Vec<Process>,
     memory: Vec<Region>,
     network: Option<Network>,
+    volume: Volume,
+}
+
+/// The eMMC volume, as the storage service reports it.
+#[derive(Serialize)]
+struct Volume {
+    mounted: bool,
+    /// The label when mounted; why not, otherwise.
+    detail: String,
+    total_bytes: Option<u64>,
+    free_bytes: Option<u64>,
 }
 
 #[derive(Serialize)]
@@ -78,8 +90,18 @@ struct Network {
     tx_dropped: u32,
 }
 
+fn volume(storage: &mut crate::Storage) -> Volume {
+    let free = storage.free_space().ok();
+    let (mounted, detail) = match storage.status() {
+        Ok(VolumeStatus::Mounted { label, .. }) => (true, String::from(label.as_str())),
+        Ok(VolumeStatus::NotMounted(why)) => (false, String::from(why.text())),
+        Err(_) => (false, String::from("storage service not answering")),
+    };
+    Volume { mounted, detail, total_bytes: free.map(|f| f.total_bytes), free_bytes: free.map(|f| f.free_bytes) }
+}
+
 /// The status document, as JSON bytes.
-pub fn render() -> Vec<u8> {
+pub fn render(storage: &mut crate::Storage) -> Vec<u8> {
     let processes = (0..Sys::process_count().unwrap_or(0))
         .filter_map(|i| Sys::process(i).ok())
         .map(|p| Process {
@@ -122,6 +144,6 @@ pub fn render() -> Vec<u8> {
         icmp_echo_replies: s.icmp_echo_replies,
         tx_dropped: s.tx_dropped,
     });
-    let status = Status { uptime_ms: Sys::uptime_ms().unwrap_or(0), processes, memory, network };
+    let status = Status { uptime_ms: Sys::uptime_ms().unwrap_or(0), processes, memory, network, volume: volume(storage) };
     miniserde::json::to_string(&status).into_bytes()
 }

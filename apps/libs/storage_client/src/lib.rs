@@ -4,6 +4,7 @@
 //! Waiting uses the app's main-loop subscriptions (`events`), so network
 //! frames stay queued in the kernel meanwhile. Other messages arriving in
 //! between are dropped: apps using this client talk to no other service.
+//! A call leaves the messages flag clear, so the main loop sleeps again.
 //! While waiting, the service is checked every [`ALIVE_CHECK_MS`]: if it
 //! died or restarted (its handle is stale) the call fails with
 //! `ServiceGone` at once, and the next call looks it up again; a reply
@@ -75,7 +76,14 @@ impl<S: Syscalls> Transport for IpcTransport<'_, S> {
         let start = self.clock.now_ms();
         loop {
             match Ipc::<S>::receive(reply) {
-                Ok(Some(m)) if m.sender == service && !m.publication => return Ok(m.len),
+                Ok(Some(m)) if m.sender == service && !m.publication => {
+                    // The reply was the message we were woken for: the flag
+                    // must not keep the app's main loop from sleeping. (A
+                    // stray message behind it waits for the next call,
+                    // which skips it.)
+                    self.events.messages_drained();
+                    return Ok(m.len);
+                }
                 Ok(Some(_)) => continue,
                 Ok(None) => {
                     self.events.messages_drained();
