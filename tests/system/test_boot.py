@@ -1,6 +1,7 @@
 """Boot of the twin: memory map, an app running from PSRAM, the block
 device, and restart of a faulting app while the kernel keeps running."""
 import re
+import time
 import zlib
 
 KIB, MIB = 1024, 1024 * 1024
@@ -68,6 +69,26 @@ def test_block_device_reads_sector0_of_the_image(twin):
     assert bytes(int(b, 16) for b in m.group(2).split(b", ")) == sector0[:16]
 
 
+def quanta(twin):
+    """Each process's count of used-up timeslices, from `list`."""
+    table = twin.command("list", r"Quanta[\s\S]*?\ntock\$ ").group(0)
+    rows = re.findall(rb"^ \d+\s+\S+\s+(\w+)\s+(\d+)\s", table, re.M)
+    return {name.decode(): int(q) for name, q in rows}
+
+
+def test_idle_apps_do_not_spin(twin):
+    # An idle app waits in yield; one that spins uses up whole timeslices
+    # and starves the others (and the twin's host CPU).
+    twin.expect(r"psramspy: restarted 1 times", since_boot=True, timeout=30)
+    time.sleep(1)
+    before = quanta(twin)
+    time.sleep(3)
+    after = quanta(twin)
+    assert before.keys() == after.keys() and {"psramspy", "ipcprobe"} <= before.keys(), (before, after)
+    spinning = {n: after[n] - before[n] for n in after if after[n] - before[n] > 2}
+    assert not spinning, f"apps using whole timeslices while idle: {spinning}"
+
+
 def test_faulting_app_is_restarted_and_kernel_keeps_running(twin):
     twin.command("fault sysinfo", r"fault: process sysinfo faulted; restarting it \(restart #1\)")
     twin.expect(r"sysinfo: hello; memory starts at", timeout=10)
@@ -76,3 +97,15 @@ def test_faulting_app_is_restarted_and_kernel_keeps_running(twin):
     assert m.group(1) == b"1", "restart count"
     assert m.group(2) in (b"Running", b"Yielded")
     assert twin.alive()
+
+
+def test_crash_loop_is_stopped_and_can_be_booted_again(twin):
+    # 19 more faults within the 10 s window (one happened above): stopped.
+    for i in range(2, 20):
+        twin.command("fault sysinfo", rf"restarting it \(restart #{i}\)")
+    twin.command("fault sysinfo", r"fault: process sysinfo faulted 20 times in 10 s: stopped")
+    m = twin.command("list", r"sysinfo\s+\d+\s+\d+\s+\d+\s+\d+/\s*\d+\s+(\w+)\r?\n")
+    assert m.group(1).startswith(b"Stopped") or m.group(1).startswith(b"Faulted"), m.group(0)
+    twin.command("terminate sysinfo", r"tock\$ ")
+    twin.command("boot sysinfo", r"sysinfo: hello; memory starts at", timeout=10)
+    twin.expect(r"led: green (on|off)", timeout=10)

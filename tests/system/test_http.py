@@ -137,7 +137,7 @@ def test_client_vanishing_mid_response_does_not_hurt(twin):
 
 
 def test_port_isolation(twin):
-    twin.expect(r"netprobe: send from bound udp/7777: (\S+)", since_boot=True)
+    twin.expect(r"netprobe: send from bound udp/7777: (\S+)\r?\n", since_boot=True)
     out = twin.output
     assert "netprobe: bind tcp/80: refused (RESERVE)" in out
     assert "netprobe: bind udp/7777: Ok(())" in out

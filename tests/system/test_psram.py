@@ -44,7 +44,7 @@ def test_grants_accounting_isolation_and_return(twin):
     assert all(0x81C00000 <= a < 0x82000000 for a in grants), "grants come from the PSRAM grant pool"
 
     # Another process reading the grant faults and is restarted.
-    twin.expect(r"psramspy: reading psramtest's grant at (0x[0-9a-f]+)", timeout=20, since_boot=True)
+    twin.expect(r"psramspy: reading psramtest's grant at (0x[0-9a-f]+)\r?\n", timeout=20, since_boot=True)
     twin.expect(r"fault: process psramspy faulted; restarting it", timeout=10, since_boot=True)
     twin.expect(r"psramspy: restarted 1 times; not probing again", timeout=10, since_boot=True)
     assert "READ SUCCEEDED" not in twin.output

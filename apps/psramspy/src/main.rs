@@ -36,9 +36,7 @@ fn main() {
     Events::<TockSyscalls>::run(&frames, &messages, |events| {
         if restart > 0 {
             say!("psramspy: restarted {} times; not probing again", restart);
-            loop {
-                events.wait(None);
-            }
+            idle(events);
         }
         // psramtest registers once its grants are in place.
         let target = loop {
@@ -57,9 +55,7 @@ fn main() {
                     events.messages_drained();
                     if events.wait(Some(1000)) == Wake::Deadline && !I::alive(target) {
                         say!("psramspy: psramtest went away");
-                        loop {
-                            events.wait(None);
-                        }
+                        idle(events);
                     }
                 }
             }
@@ -69,8 +65,18 @@ fn main() {
         // process, and the MPU must stop this read.
         let value = unsafe { core::ptr::read_volatile(address as *const u32) };
         say!("psramspy: READ SUCCEEDED: {:#x} (isolation broken)", value);
-        loop {
-            events.wait(None);
-        }
+        idle(events)
     })
+}
+
+/// Sleeps for good. Messages are dropped as they come: a pending-messages
+/// flag left set would make `wait` return at once, a busy loop that eats
+/// every other app's CPU time.
+fn idle(events: &Events<TockSyscalls>) -> ! {
+    let mut buf = [0u8; 16];
+    loop {
+        while let Ok(Some(_)) = I::receive(&mut buf) {}
+        events.messages_drained();
+        events.wait(None);
+    }
 }

@@ -7,7 +7,8 @@
 //!    own pattern and checks them all.
 //! 3. Frees one, takes another, and checks every pattern again.
 //! 4. Serves its first grant's address over IPC (service `psramtest`) to
-//!    `psramspy`, which tries to read it and must fault.
+//!    `psramspy`, which tries to read it and must fault. (For `ipcprobe`:
+//!    every message gets that reply, but `publish` makes it publish.)
 //!
 //! After its third restart it takes nothing, so tests can check that every
 //! grant went back to the pool.
@@ -29,7 +30,7 @@ use say::say;
 use system::SystemInfo;
 
 set_main! {main}
-stack_size! {0x1000}
+stack_size! {0x2000}
 
 #[global_allocator]
 static HEAP: heap::ProcessHeap = heap::ProcessHeap::new();
@@ -128,10 +129,16 @@ fn main() {
     say!("psramtest: ready");
     let frames = Cell::new(false);
     let messages = Cell::new(true);
+    // Room for the largest message (one that does not fit stays queued),
+    // on the stack: the heap's PSRAM grants are all taken by now.
+    let mut buf = [0u8; ipc::MAX_MESSAGE];
     Events::<TockSyscalls>::run(&frames, &messages, |events| loop {
-        let mut buf = [0u8; 16];
         while let Ok(Some(m)) = Ipc::<TockSyscalls>::receive(&mut buf) {
-            let _ = Ipc::<TockSyscalls>::send(m.sender, &target.to_le_bytes());
+            if &buf[..m.len] == b"publish" {
+                let _ = Ipc::<TockSyscalls>::publish(b"psramtest news");
+            } else {
+                let _ = Ipc::<TockSyscalls>::send(m.sender, &target.to_le_bytes());
+            }
         }
         events.messages_drained();
         events.wait(None);

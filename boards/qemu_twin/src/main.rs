@@ -36,8 +36,9 @@ mod memory_map;
 mod process_printer;
 mod virtio_devices;
 
-/// Process slots: the five services, sysinfo and two test apps.
-pub const NUM_PROCS: usize = 8;
+/// Process slots: the services (http, ftp, storage; websocket and
+/// telemetry to come), sysinfo, and the test image's four probes.
+pub const NUM_PROCS: usize = 10;
 
 pub type ChipHw = QemuRv32VirtChip<'static, QemuRv32VirtDefaultPeripherals<'static>>;
 type AlarmHw = qemu_rv32_virt_chip::chip::QemuRv32VirtClint<'static>;
@@ -155,6 +156,7 @@ struct QemuTwin {
     ipc: &'static IpcDriver,
     psram: &'static PsramDriver,
     sysinfo: &'static SysInfo,
+    fault_policy: &'static fault_policy::RestartOnFault,
     scheduler: &'static capsules_system::scheduler::round_robin::RoundRobinSched<'static>,
     scheduler_timer: &'static SchedulerTimerHw,
 }
@@ -236,7 +238,7 @@ pub unsafe fn main() {
         chip,
         map.app_flash(),
         map.process_memory(),
-        &fault_policy::RESTART_ON_FAULT,
+        board.fault_policy,
         &process_mgmt_cap,
     )
     .unwrap_or_else(|err| {
@@ -441,6 +443,8 @@ unsafe fn start() -> (&'static kernel::Kernel, QemuTwin, &'static ChipHw) {
         ]
     );
     let uptime = static_init!(MachineTimerUptime, MachineTimerUptime(hardware_timer));
+    let fault_policy = static_init!(fault_policy::RestartOnFault, fault_policy::RestartOnFault::new());
+    fault_policy.set_clock(uptime);
     let sysinfo = static_init!(
         SysInfo,
         SystemInfo::new(
@@ -517,6 +521,7 @@ unsafe fn start() -> (&'static kernel::Kernel, QemuTwin, &'static ChipHw) {
         ipc,
         psram,
         sysinfo,
+        fault_policy,
         scheduler,
         scheduler_timer,
     };

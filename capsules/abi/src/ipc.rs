@@ -20,8 +20,8 @@
 //!   handle; `NODEVICE` if no live process registered it.
 //! - `3`: send `(handle, len)`: the message at the start of read-only allow
 //!   1 into the inbox of process `handle`. Success; `NODEVICE` if no such
-//!   live process; `NOMEM` if its inbox is full (counted; the sender may
-//!   retry); `SIZE` if `len` is 0, over [`MAX_MESSAGE`] or over the allow.
+//!   live process; `INVAL` if `handle` is the sender itself; `NOMEM` if
+//!   its inbox is full (counted; the sender may retry); `SIZE` if `len` is 0, over [`MAX_MESSAGE`] or over the allow.
 //! - `4`: receive: the oldest message in this process's inbox into
 //!   read-write allow 0, removed. Success with `(len, sender handle, kind)`,
 //!   kind 0 for a direct message and 1 for a publication; `len` 0 when the

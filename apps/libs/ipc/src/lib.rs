@@ -15,8 +15,8 @@
 //!   handle; `NODEVICE` if no live process registered it.
 //! - `3`: send `(handle, len)`: the message at the start of read-only allow
 //!   1 into the inbox of process `handle`. Success; `NODEVICE` if no such
-//!   live process; `NOMEM` if its inbox is full; `SIZE` if `len` is 0, over
-//!   4608 or over the allow.
+//!   live process; `INVAL` if `handle` is the sender itself; `NOMEM` if
+//!   its inbox is full; `SIZE` if `len` is 0, over 4608 or over the allow.
 //! - `4`: receive the oldest message of this process's inbox into
 //!   read-write allow 0. Success with `(len, sender handle, kind)`, kind 0
 //!   direct and 1 publication; `len` 0 when the inbox is empty; `SIZE` if
