@@ -28,7 +28,12 @@ enum Phase {
     /// Waiting for (the rest of) a request head.
     Reading,
     /// Sending `response`; `consumed` request bytes go once it is sent.
-    Sending { response: Response, head_sent: usize, body_sent: u64, consumed: usize },
+    Sending {
+        response: Response,
+        head_sent: usize,
+        body_sent: u64,
+        consumed: usize,
+    },
     Closing,
 }
 
@@ -43,7 +48,13 @@ pub struct Conn {
 
 impl Conn {
     pub fn new(handle: SocketHandle) -> Conn {
-        Conn { handle, phase: Phase::Listening, head: Box::new([0; HEAD_BUFFER]), head_len: 0, since: 0 }
+        Conn {
+            handle,
+            phase: Phase::Listening,
+            head: Box::new([0; HEAD_BUFFER]),
+            head_len: 0,
+            since: 0,
+        }
     }
 
     pub fn handle(&self) -> SocketHandle {
@@ -95,20 +106,77 @@ impl Conn {
         }
     }
 
+    /// The client closed (or reset) between requests or before finishing
+    /// one. Once it has acknowledged everything sent, its half is done: a
+    /// reset frees the socket for the next client at once, where a FIN
+    /// would hold it until acknowledged.
+    fn client_closed(&mut self, socket: &mut tcp::Socket, now: u64) {
+        // No response is under way here, so nothing is held to release.
+        self.head_len = 0;
+        if socket.state() == tcp::State::CloseWait && socket.send_queue() > 0 {
+            socket.close();
+            self.enter(Phase::Closing, now);
+        } else {
+            socket.abort();
+            self.phase = Phase::Listening;
+        }
+    }
+
+    /// Between frames: frees this slot if its connection just ended (the
+    /// client closed while idle, or a close finished); `true` if so.
+    pub fn reap(&mut self, socket: &mut tcp::Socket, now: u64) -> bool {
+        match self.phase {
+            Phase::Reading if self.head_len == 0 && !socket.may_recv() => {
+                self.client_closed(socket, now);
+                matches!(self.phase, Phase::Listening)
+            }
+            Phase::Closing
+                if matches!(socket.state(), tcp::State::Closed | tcp::State::TimeWait) =>
+            {
+                socket.abort();
+                self.phase = Phase::Listening;
+                true
+            }
+            _ => false,
+        }
+    }
+
+    /// Listens again if this slot is free and its socket closed.
+    pub fn listen_again(&mut self, socket: &mut tcp::Socket) {
+        if matches!(self.phase, Phase::Listening) && !socket.is_open() {
+            let _ = socket.listen(crate::PORT);
+        }
+    }
+
     /// Advances this connection; `true` if anything happened.
-    pub fn service(&mut self, socket: &mut tcp::Socket, now: u64, full: bool, storage: &mut Storage) -> bool {
+    pub fn service(
+        &mut self,
+        socket: &mut tcp::Socket,
+        now: u64,
+        full: bool,
+        storage: &mut Storage,
+    ) -> bool {
         match &mut self.phase {
             Phase::Listening => {
                 if !socket.is_open() {
                     let _ = socket.listen(crate::PORT);
                     return false;
                 }
-                if socket.state() == tcp::State::Listen || socket.state() == tcp::State::SynReceived {
+                if socket.state() == tcp::State::Listen || socket.state() == tcp::State::SynReceived
+                {
                     return false;
                 }
                 if full {
                     let response = routes::error(Status::ServiceUnavailable, false, false);
-                    self.enter(Phase::Sending { response, head_sent: 0, body_sent: 0, consumed: 0 }, now);
+                    self.enter(
+                        Phase::Sending {
+                            response,
+                            head_sent: 0,
+                            body_sent: 0,
+                            consumed: 0,
+                        },
+                        now,
+                    );
                 } else {
                     self.head_len = 0;
                     self.enter(Phase::Reading, now);
@@ -145,23 +213,34 @@ impl Conn {
                     Ok(_) => (routes::error(Status::BadRequest, false, false), head_len),
                     Err(e) => (routes::parse_error(e), head_len),
                 };
-                self.enter(Phase::Sending { response, head_sent: 0, body_sent: 0, consumed }, now);
+                self.enter(
+                    Phase::Sending {
+                        response,
+                        head_sent: 0,
+                        body_sent: 0,
+                        consumed,
+                    },
+                    now,
+                );
                 self.send(socket, now, storage);
                 true
             }
             Ok(Parsed::Incomplete) => {
                 if !socket.may_recv() {
-                    // The client closed (or reset) before finishing a request.
-                    if self.head_len == 0 && socket.state() == tcp::State::CloseWait {
-                        self.close(socket, now, storage);
-                    } else {
-                        self.abort(socket, storage);
-                    }
+                    self.client_closed(socket, now);
                     return true;
                 }
                 if self.head_len > 0 && now >= self.since + HEAD_TIMEOUT_MS {
                     let response = routes::error(Status::RequestTimeout, false, false);
-                    self.enter(Phase::Sending { response, head_sent: 0, body_sent: 0, consumed: 0 }, now);
+                    self.enter(
+                        Phase::Sending {
+                            response,
+                            head_sent: 0,
+                            body_sent: 0,
+                            consumed: 0,
+                        },
+                        now,
+                    );
                     return true;
                 }
                 if self.head_len == 0 && now >= self.since + IDLE_TIMEOUT_MS {
@@ -172,14 +251,30 @@ impl Conn {
             }
             Err(e) => {
                 let response = routes::parse_error(e);
-                self.enter(Phase::Sending { response, head_sent: 0, body_sent: 0, consumed: 0 }, now);
+                self.enter(
+                    Phase::Sending {
+                        response,
+                        head_sent: 0,
+                        body_sent: 0,
+                        consumed: 0,
+                    },
+                    now,
+                );
                 true
             }
         }
     }
 
     fn send(&mut self, socket: &mut tcp::Socket, now: u64, storage: &mut Storage) -> bool {
-        let Phase::Sending { response, head_sent, body_sent, consumed } = &mut self.phase else { return false };
+        let Phase::Sending {
+            response,
+            head_sent,
+            body_sent,
+            consumed,
+        } = &mut self.phase
+        else {
+            return false;
+        };
         if !socket.may_send() {
             // Client went away mid-response.
             self.abort(socket, storage);
@@ -272,7 +367,8 @@ impl Body {
             }
             Body::File { handle, size } => {
                 // Files are read in order, one storage chunk at a time.
-                let want = (*size - offset).min(out.len().min(proto_storage::MAX_DATA) as u64) as usize;
+                let want =
+                    (*size - offset).min(out.len().min(proto_storage::MAX_DATA) as u64) as usize;
                 return match storage.read(*handle, &mut out[..want]) {
                     Ok(n) if n > 0 || want == 0 => Some(n),
                     _ => None,

@@ -20,16 +20,19 @@ mod status;
 
 use core::cell::Cell;
 
-use say::say;
+use events::Events;
 use libtock_rng::Rng;
 use libtock_runtime::{set_main, stack_size, TockSyscalls};
-use events::Events;
 use net::{Net, NetDevice, Protocol, MAX_FRAME};
-use smoltcp::iface::{Config, Interface, SocketSet, SocketStorage};
+use say::say;
+use smoltcp::iface::{Config, Interface, PollIngressSingleResult, SocketSet, SocketStorage};
 use smoltcp::time::Instant;
 use smoltcp::wire::{EthernetAddress, HardwareAddress, IpCidr, Ipv4Address};
 
 set_main! {main}
+/// Frames taken in before the connections are serviced (a receive queue's
+/// worth: 16 KiB of small frames).
+const INGRESS_BATCH: usize = 32;
 // Deepest path: a storage call (its client holds two 4.5 KiB message
 // buffers, boxed) inside a connection's service, inside smoltcp polling.
 stack_size! {0x4000}
@@ -65,15 +68,23 @@ fn main() {
     let _ = Rng::<TockSyscalls>::get_bytes_sync(&mut seed, 8);
     let mut iface_config = Config::new(HardwareAddress::Ethernet(EthernetAddress(config.mac)));
     iface_config.random_seed = u64::from_le_bytes(seed);
-    let mut iface = Interface::new(iface_config, &mut device, Instant::from_millis(clock.now_ms() as i64));
+    let mut iface = Interface::new(
+        iface_config,
+        &mut device,
+        Instant::from_millis(clock.now_ms() as i64),
+    );
     let ip = Ipv4Address::from(config.ipv4);
     iface.update_ip_addrs(|addrs| {
         let _ = addrs.push(IpCidr::new(ip.into(), config.prefix_len));
     });
-    let _ = iface.routes_mut().add_default_ipv4_route(Ipv4Address::from(config.gateway));
+    let _ = iface
+        .routes_mut()
+        .add_default_ipv4_route(Ipv4Address::from(config.gateway));
 
-    let storage: &'static mut [SocketStorage<'static>] =
-        (0..server::SOCKETS).map(|_| SocketStorage::EMPTY).collect::<alloc::vec::Vec<_>>().leak();
+    let storage: &'static mut [SocketStorage<'static>] = (0..server::SOCKETS)
+        .map(|_| SocketStorage::EMPTY)
+        .collect::<alloc::vec::Vec<_>>()
+        .leak();
     let mut sockets = SocketSet::new(&mut storage[..]);
     let mut server = server::Server::new(&mut sockets);
 
@@ -90,18 +101,39 @@ fn main() {
 
     let messages = Cell::new(false);
     Events::<TockSyscalls>::run(&frames, &messages, |events| {
-        let mut storage = alloc::boxed::Box::new(storage_client::IpcTransport::new(events, &clock).storage());
+        let mut storage =
+            alloc::boxed::Box::new(storage_client::IpcTransport::new(events, &clock).storage());
         loop {
-        let now = clock.now_ms();
-        let stamp = Instant::from_millis(now as i64);
-        iface.poll(stamp, &mut device, &mut sockets);
-        let progressed = server.service(&mut sockets, now, &mut storage);
-        if progressed || device.maybe_pending() {
-            continue;
-        }
-        let delay = iface.poll_delay(stamp, &sockets).map_or(u64::MAX, |d| d.total_millis());
-        let wake = delay.min(server.next_deadline(now)).min(u32::MAX as u64) as u32;
-        events.wait(Some(wake));
+            let now = clock.now_ms();
+            let stamp = Instant::from_millis(now as i64);
+            iface.poll_maintenance(stamp);
+            // Frames one at a time, freeing the sockets of connections that
+            // just ended in between: smoltcp has no listen backlog, so a
+            // slot must be listening again before the next frame (perhaps a
+            // new client's SYN) comes in, or that client is reset. The full
+            // service pass (which reads files) runs once per batch.
+            let mut frames_in = 0;
+            while frames_in < INGRESS_BATCH
+                && iface.poll_ingress_single(stamp, &mut device, &mut sockets)
+                    == PollIngressSingleResult::PacketProcessed
+            {
+                frames_in += 1;
+                if server.reap(&mut sockets, now) {
+                    iface.poll_egress(stamp, &mut device, &mut sockets);
+                    server.listen_again(&mut sockets);
+                }
+            }
+            let progressed = server.service(&mut sockets, now, &mut storage);
+            iface.poll_egress(stamp, &mut device, &mut sockets);
+            server.listen_again(&mut sockets);
+            if frames_in > 0 || progressed || device.maybe_pending() {
+                continue;
+            }
+            let delay = iface
+                .poll_delay(stamp, &sockets)
+                .map_or(u64::MAX, |d| d.total_millis());
+            let wake = delay.min(server.next_deadline(now)).min(u32::MAX as u64) as u32;
+            events.wait(Some(wake));
         }
     });
 }

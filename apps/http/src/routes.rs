@@ -14,7 +14,8 @@
 use alloc::vec::Vec;
 
 use proto_http::{
-    gzip_sibling, ContentCoding, ETag, Error, ErrorResponse, Method, Mime, Request, ResponseHead, Status,
+    gzip_sibling, ContentCoding, ETag, Error, ErrorResponse, Method, Mime, Request, ResponseHead,
+    Status,
 };
 use proto_storage::{ClientError, Error as StorageError, Handle, Kind, OpenMode};
 
@@ -45,7 +46,10 @@ pub enum Body {
     /// `n` bytes of [`pattern_byte`].
     Pattern(u64),
     /// An open file of the volume, `size` bytes, read in order.
-    File { handle: Handle, size: u64 },
+    File {
+        handle: Handle,
+        size: u64,
+    },
 }
 
 /// Byte `i` of a benchmark body: cheap to generate, checkable by clients.
@@ -72,7 +76,11 @@ pub fn error(status: Status, keep_alive: bool, head_only: bool) -> Response {
     let mut buf = alloc::vec![0u8; 512];
     let n = e.emit(&mut buf).unwrap_or(0);
     buf.truncate(n);
-    Response { head: buf, body: Body::Empty, keep_alive }
+    Response {
+        head: buf,
+        body: Body::Empty,
+        keep_alive,
+    }
 }
 
 /// The answer to a request the parser refused (the connection closes).
@@ -138,7 +146,11 @@ fn not_modified(etag: &ETag, keep_alive: bool) -> Response {
     let mut head = ResponseHead::not_modified(etag);
     head.keep_alive = keep_alive;
     head.server = Some(SERVER);
-    Response { head: emit(&head), body: Body::Empty, keep_alive }
+    Response {
+        head: emit(&head),
+        body: Body::Empty,
+        keep_alive,
+    }
 }
 
 /// Joins the site root, the request path and `index.html` for directories.
@@ -146,23 +158,34 @@ fn volume_path<'b>(path: &str, index: bool, buf: &'b mut [u8; PATH_MAX]) -> Opti
     let parts: [&str; 3] = [SITE, path, if index { "/index.html" } else { "" }];
     let mut len = 0;
     for part in parts {
-        let part = if index && part == path { part.trim_end_matches('/') } else { part };
-        buf.get_mut(len..len + part.len())?.copy_from_slice(part.as_bytes());
+        let part = if index && part == path {
+            part.trim_end_matches('/')
+        } else {
+            part
+        };
+        buf.get_mut(len..len + part.len())?
+            .copy_from_slice(part.as_bytes());
         len += part.len();
     }
     core::str::from_utf8(&buf[..len]).ok()
 }
 
 /// Serves a file of the volume; `None` when there is none to serve.
-fn file(request: &Request, path: &str, storage: &mut Storage, keep_alive: bool, head_only: bool) -> Option<Response> {
+fn file(
+    request: &Request,
+    path: &str,
+    storage: &mut Storage,
+    keep_alive: bool,
+    head_only: bool,
+) -> Option<Response> {
     let mut buf = [0u8; PATH_MAX];
     let mut fs_path = volume_path(path, path.ends_with('/'), &mut buf)?;
     let mut index_buf = [0u8; PATH_MAX];
     let mut meta = match storage.stat(fs_path) {
         Ok(m) => m,
-        Err(ClientError::Storage(StorageError::NotFound | StorageError::NotADirectory | StorageError::BadPath)) => {
-            return None
-        }
+        Err(ClientError::Storage(
+            StorageError::NotFound | StorageError::NotADirectory | StorageError::BadPath,
+        )) => return None,
         Err(ClientError::Storage(StorageError::PermissionDenied)) => {
             return Some(error(Status::Forbidden, keep_alive, head_only))
         }
@@ -172,12 +195,19 @@ fn file(request: &Request, path: &str, storage: &mut Storage, keep_alive: bool, 
     };
     if meta.kind == Kind::Dir {
         fs_path = volume_path(path, true, &mut index_buf)?;
-        meta = storage.stat(fs_path).ok().filter(|m| m.kind == Kind::File)?;
+        meta = storage
+            .stat(fs_path)
+            .ok()
+            .filter(|m| m.kind == Kind::File)?;
     }
     // The type is that of the requested name, whatever variant is sent.
     let mime = Mime::for_path(fs_path);
     let mut gz_buf = [0u8; PATH_MAX];
-    let mut coding = if mime.compressible() { ContentCoding::IdentityVaried } else { ContentCoding::Identity };
+    let mut coding = if mime.compressible() {
+        ContentCoding::IdentityVaried
+    } else {
+        ContentCoding::Identity
+    };
     let mut served = fs_path;
     if request.accepts_gzip() {
         if let Some(gz) = gzip_sibling(fs_path, &mut gz_buf) {
@@ -191,7 +221,11 @@ fn file(request: &Request, path: &str, storage: &mut Storage, keep_alive: bool, 
         }
     }
     // A strong validator per representation: the gzip variant differs.
-    let etag = ETag::new(meta.size, meta.modified as u64, Some((coding == ContentCoding::Gzip) as u32));
+    let etag = ETag::new(
+        meta.size,
+        meta.modified as u64,
+        Some((coding == ContentCoding::Gzip) as u32),
+    );
     if request.etag_matches(&etag) {
         return Some(not_modified(&etag, keep_alive));
     }
@@ -209,17 +243,31 @@ fn file(request: &Request, path: &str, storage: &mut Storage, keep_alive: bool, 
         Err(ClientError::Storage(StorageError::NotFound)) => return None,
         Err(_) => return Some(error(Status::ServiceUnavailable, keep_alive, head_only)),
     };
-    Some(ok(head, keep_alive, head_only, Body::File { handle, size: meta.size }))
+    Some(ok(
+        head,
+        keep_alive,
+        head_only,
+        Body::File {
+            handle,
+            size: meta.size,
+        },
+    ))
 }
 
 fn ok(mut head: ResponseHead, keep_alive: bool, head_only: bool, body: Body) -> Response {
     head.keep_alive = keep_alive;
     head.server = Some(SERVER);
     let keep_alive = head.keeps_alive();
-    Response { head: emit(&head), body: if head_only { Body::Empty } else { body }, keep_alive }
+    Response {
+        head: emit(&head),
+        body: if head_only { Body::Empty } else { body },
+        keep_alive,
+    }
 }
 
 /// FNV-1a: a content fingerprint for ETags of built-in resources.
 fn fnv1a(data: &[u8]) -> u32 {
-    data.iter().fold(0x811c_9dc5u32, |h, &b| (h ^ b as u32).wrapping_mul(0x0100_0193))
+    data.iter().fold(0x811c_9dc5u32, |h, &b| {
+        (h ^ b as u32).wrapping_mul(0x0100_0193)
+    })
 }

@@ -36,7 +36,12 @@ impl Server {
     }
 
     /// Advances every connection; `true` if any made progress.
-    pub fn service(&mut self, sockets: &mut SocketSet<'static>, now: u64, storage: &mut crate::Storage) -> bool {
+    pub fn service(
+        &mut self,
+        sockets: &mut SocketSet<'static>,
+        now: u64,
+        storage: &mut crate::Storage,
+    ) -> bool {
         let mut active = self.conns.iter().filter(|c| c.is_active()).count();
         let mut progressed = false;
         for conn in self.conns.iter_mut() {
@@ -52,8 +57,30 @@ impl Server {
         progressed
     }
 
+    /// Frees the slots of connections the client has just ended (see
+    /// [`Conn::reap`]); `true` if any.
+    pub fn reap(&mut self, sockets: &mut SocketSet<'static>, now: u64) -> bool {
+        let mut freed = false;
+        for conn in self.conns.iter_mut() {
+            freed |= conn.reap(sockets.get_mut::<tcp::Socket>(conn.handle()), now);
+        }
+        freed
+    }
+
+    /// Puts sockets freed since the last call (their resets sent) back to
+    /// listening.
+    pub fn listen_again(&mut self, sockets: &mut SocketSet<'static>) {
+        for conn in self.conns.iter_mut() {
+            conn.listen_again(sockets.get_mut::<tcp::Socket>(conn.handle()));
+        }
+    }
+
     /// The earliest time a connection times out.
     pub fn next_deadline(&self, now: u64) -> u64 {
-        self.conns.iter().filter_map(|c| c.deadline()).min().map_or(u64::MAX, |d| d.saturating_sub(now))
+        self.conns
+            .iter()
+            .filter_map(|c| c.deadline())
+            .min()
+            .map_or(u64::MAX, |d| d.saturating_sub(now))
     }
 }

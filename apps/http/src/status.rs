@@ -97,7 +97,12 @@ fn volume(storage: &mut crate::Storage) -> Volume {
         Ok(VolumeStatus::NotMounted(why)) => (false, String::from(why.text())),
         Err(_) => (false, String::from("storage service not answering")),
     };
-    Volume { mounted, detail, total_bytes: free.map(|f| f.total_bytes), free_bytes: free.map(|f| f.free_bytes) }
+    Volume {
+        mounted,
+        detail,
+        total_bytes: free.map(|f| f.total_bytes),
+        free_bytes: free.map(|f| f.free_bytes),
+    }
 }
 
 /// The status document, as JSON bytes.
@@ -109,7 +114,10 @@ pub fn render(storage: &mut crate::Storage) -> Vec<u8> {
             id: p.id,
             state: p.state.as_str().into(),
             restarts: p.restarts,
-            flash: Span { start: p.flash_start, size: p.flash_size },
+            flash: Span {
+                start: p.flash_start,
+                size: p.flash_size,
+            },
             memory: Memory {
                 start: p.memory_start,
                 size: p.memory_size,
@@ -132,7 +140,12 @@ pub fn render(storage: &mut crate::Storage) -> Vec<u8> {
         .collect();
     let memory = (0..)
         .map_while(|i| Sys::region(i).ok())
-        .map(|r| Region { name: r.name().into(), start: r.start, size: r.size, used: r.used })
+        .map(|r| Region {
+            name: r.name().into(),
+            start: r.start,
+            size: r.size,
+            used: r.used,
+        })
         .collect();
     let network = Sys::switch_counters().ok().map(|s| Network {
         rx_frames: s.rx_frames,
@@ -144,6 +157,12 @@ pub fn render(storage: &mut crate::Storage) -> Vec<u8> {
         icmp_echo_replies: s.icmp_echo_replies,
         tx_dropped: s.tx_dropped,
     });
-    let status = Status { uptime_ms: Sys::uptime_ms().unwrap_or(0), processes, memory, network, volume: volume(storage) };
+    let status = Status {
+        uptime_ms: Sys::uptime_ms().unwrap_or(0),
+        processes,
+        memory,
+        network,
+        volume: volume(storage),
+    };
     miniserde::json::to_string(&status).into_bytes()
 }
