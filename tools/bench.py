@@ -9,6 +9,7 @@ not with the real board. Nothing here is asserted; tests do that.
 import json
 import os
 import re
+import shutil
 import subprocess
 import sys
 import time
@@ -35,6 +36,44 @@ def wrk(twin, connections, path):
             "errors": errors.group(0) if errors else None}
 
 
+FTP_CLIENT = r"""
+import ftplib, io, json, sys, time
+host, size = sys.argv[1], int(sys.argv[2])
+data = bytes((i * 7 + (i >> 10)) & 0xFF for i in range(size))
+ftp = ftplib.FTP(host, "user", "pass", timeout=60)
+ftp.voidcmd("TYPE I")
+t = time.monotonic(); ftp.storbinary("STOR /bench-upload.bin", io.BytesIO(data), blocksize=32768); up = time.monotonic() - t
+got = bytearray()
+t = time.monotonic(); ftp.retrbinary("RETR /bench-upload.bin", got.extend, blocksize=32768); down = time.monotonic() - t
+ftp.delete("/bench-upload.bin"); ftp.quit()
+print(json.dumps({"bytes": size, "upload_s": up, "download_s": down, "intact": bytes(got) == data}))
+"""
+
+
+def ftp(twin, size):
+    """One FTP session (Python's ftplib, passive mode): STOR then RETR of
+    `size` bytes, through the storage service to the eMMC and back."""
+    out = twin.netns_run([sys.executable, "-c", FTP_CLIENT, GUEST_IP, str(size)], timeout=600).stdout.decode()
+    r = json.loads(out.strip().splitlines()[-1])
+    return {"bytes": size, "upload_bytes_per_s": size / r["upload_s"], "download_bytes_per_s": size / r["download_s"],
+            "intact": r["intact"]}
+
+
+def bench_image(path):
+    """The production image plus files to serve: 64 KiB and 1 MiB under
+    /www/bench, made by the build's own script."""
+    web = os.path.join(OUT, "web")
+    shutil.rmtree(web, ignore_errors=True)
+    shutil.copytree(os.path.join(ROOT, "web"), web)
+    os.makedirs(os.path.join(web, "bench"))
+    for name, size in (("64k.bin", 64 << 10), ("1m.bin", 1 << 20)):
+        with open(os.path.join(web, "bench", name), "wb") as fh:
+            fh.write(os.urandom(size))
+    subprocess.run([os.path.join(ROOT, "tools", "mkimage.sh"), web, path, "64",
+                    os.path.join(ROOT, "apps", "ftp", "ftp.cfg")], check=True, capture_output=True)
+    return path
+
+
 def status(twin):
     out = twin.netns_run(["curl", "-s", "-m", "5", f"http://{GUEST_IP}/api/status"]).stdout
     return json.loads(out)
@@ -43,12 +82,17 @@ def status(twin):
 def main():
     os.makedirs(OUT, exist_ok=True)
     results = {"date": time.strftime("%Y-%m-%d %H:%M:%S"), "duration_s": DURATION, "http": {}}
-    twin = Twin(OUT, apps="apps.bin", net="tap")
+    twin = Twin(OUT, apps="apps.bin", net="tap", disk_image=bench_image(os.path.join(OUT, "bench.img")))
     try:
         twin.expect(r"http: serving on", timeout=60, since_boot=True)
+        twin.expect(r"storage: mounted FAT volume", timeout=60, since_boot=True)
         time.sleep(1)
         results["http"]["small"] = [wrk(twin, c, "/api/bench/64") for c in (1, 8, 16)]
         results["http"]["64KiB"] = [wrk(twin, c, "/api/bench/65536") for c in (1, 8, 16)]
+        results["http"]["file 64KiB"] = [wrk(twin, c, "/bench/64k.bin") for c in (1, 8, 16)]
+        results["http"]["file 1MiB"] = [wrk(twin, c, "/bench/1m.bin") for c in (1, 4)]
+        twin.expect(r"ftp: serving on", timeout=60, since_boot=True)
+        results["ftp"] = [ftp(twin, size) for size in (1 << 20, 10 << 20)]
         s = status(twin)
         results["memory"] = {r["name"]: {"size": r["size"], "used": r["used"]} for r in s["memory"]}
         results["processes"] = {p["name"]: p["memory"] for p in s["processes"]}
@@ -72,6 +116,13 @@ def write_markdown(r):
         for row in rows:
             lines.append(f"| {name} | {row['connections']} | {row['requests_per_s']:.0f} | "
                          f"{row['bytes_per_s'] / 1024 / 1024:.2f} MiB/s | {row['latency_p50']} | {row['errors'] or '-'} |")
+    lines += ["", "`/api/bench/N` is generated in the HTTP app (network path only); `file` rows are read",
+              "from the eMMC through the storage service.", "",
+              "## FTP (Python ftplib, passive, one session: STOR then RETR)", "",
+              "| size | upload | download | intact |", "|---|---|---|---|"]
+    for row in r.get("ftp", []):
+        lines.append(f"| {row['bytes'] / 1024 / 1024:.0f} MiB | {row['upload_bytes_per_s'] / 1024 / 1024:.2f} MiB/s | "
+                     f"{row['download_bytes_per_s'] / 1024 / 1024:.2f} MiB/s | {row['intact']} |")
     lines += ["", "## Internal SRAM used by the network path", ""]
     for k, v in r.get("dma_sram", {}).items():
         lines.append(f"- DMA SRAM, {k}: {v}")

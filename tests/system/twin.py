@@ -1,6 +1,7 @@
 """A booted QEMU twin for system tests: console I/O with timeouts, and
 cleanup that always kills QEMU."""
 import os
+import random
 import re
 import shutil
 import socket
@@ -21,6 +22,45 @@ def free_port():
         return s.getsockname()[1]
 
 
+def free_port_range(count=10):
+    """`count` consecutive host ports that are free now (FTP passive ports
+    are forwarded one to one, so each twin needs a range of its own)."""
+    rng = random.Random()
+    for _ in range(100):
+        base = rng.randrange(20000, 60000, count)
+        try:
+            held = []
+            for port in range(base, base + count):
+                s = socket.socket()
+                held.append(s)
+                s.bind(("127.0.0.1", port))
+            return range(base, base + count)
+        except OSError:
+            continue
+        finally:
+            for s in held:
+                s.close()
+    raise RuntimeError("no free range of host ports for FTP passive mode")
+
+
+def set_passive_ports(image, passive):
+    """Points /config/ftp.cfg in `image` (a twin's copy) at `passive`."""
+    env = dict(os.environ, MTOOLS_SKIP_CHECK="1")
+    cfg = subprocess.run(["mtype", "-i", image, "::/config/ftp.cfg"], capture_output=True, env=env)
+    if cfg.returncode != 0:
+        return False
+    line = f"pasv_ports = {passive.start}-{passive.stop - 1}"
+    text = re.sub(r"(?m)^pasv_ports\s*=.*$", line, cfg.stdout.decode())
+    if line not in text:
+        text += f"\n{line}\n"
+    tmp = image + ".ftp.cfg"
+    with open(tmp, "w") as fh:
+        fh.write(text)
+    subprocess.run(["mcopy", "-o", "-i", image, tmp, "::/config/ftp.cfg"], check=True, capture_output=True, env=env)
+    os.remove(tmp)
+    return True
+
+
 GUEST_IP = qemu_twin.GUEST_IP
 HOST_IP = "10.0.2.2"        # the test's side of the tap link, inside the namespace
 _netns_count = 0
@@ -37,15 +77,23 @@ class Twin:
     """
 
     def __init__(self, tmp_dir, apps="apps-test.bin", disk_image=None, guest_ports=(80, 21, 8080, 81),
-                 net="user"):
+                 net="user", passive=None):
         global _netns_count
         self.disk = os.path.join(tmp_dir, "disk.img")
         shutil.copyfile(disk_image or os.path.join(BUILD, "disk.img"), self.disk)
         self.ports = {g: free_port() for g in guest_ports} if net == "user" else {}
         # FTP passive ports are advertised as they are: forwarded one to one.
+        # Unless the caller names a range (its image's settings), the twin
+        # gets a free one and its copy of the settings file says so, so
+        # twins never clash over host ports.
         forwards = [(h, g) for g, h in self.ports.items()]
+        self.passive = None
         if net == "user" and 21 in self.ports:
-            forwards += [(p, p) for p in qemu_twin.PASSIVE_PORTS]
+            if passive is None:
+                candidate = free_port_range()
+                passive = candidate if set_passive_ports(self.disk, candidate) else qemu_twin.PASSIVE_PORTS
+            self.passive = passive
+            forwards += [(p, p) for p in passive]
         self.netns = None
         prefix = []
         if net == "tap":

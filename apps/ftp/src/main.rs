@@ -1,15 +1,238 @@
-//! ftp: placeholder until the FTP server lands.
+//! ftp: an FTP server (RFC 959, RFC 2428 EPSV, RFC 3659 SIZE/MDTM/MLSD/REST)
+//! on port 21, on the app's own smoltcp stack, with every file operation
+//! going to the `storage` service over IPC.
+//!
+//! The protocol (command parsing, replies, paths, listings) is `proto-ftp`;
+//! this crate is the glue: sockets, the storage client, and a state machine
+//! turning each session's `Outcome`s into socket and storage work.
+//!
+//! Design
+//! ------
+//! - **Sessions**: [`control::MAX_SESSIONS`] (2) at once, one control socket
+//!   each, plus two more control sockets: one answers `421` and closes when
+//!   both sessions are busy, the other covers a connection still finishing
+//!   its close. Logins come from `/config/ftp.cfg` ([`config`]).
+//! - **Data connections**: passive only (PASV/EPSV). A pool of
+//!   [`data::DATA_SOCKETS`] (4) sockets; a port of the configured range is
+//!   bound with the kernel (`Net::bind`) when PASV/EPSV opens a listener and
+//!   unbound once its socket has closed (at most 5 of the kernel's 8
+//!   bindings per process, whatever the range). Only the control
+//!   connection's host may connect to a data port.
+//! - **Transfers** move through the storage service in chunks of at most
+//!   4096 bytes (one request each), never a whole file in memory. The main
+//!   loop polls smoltcp, then gives every session one step: at most one
+//!   command and at most one storage request, so two transfers progress
+//!   side by side and ABOR/NOOP/STAT are answered during transfers.
+//! - **Failures**: a data connection reset or closed early → the storage
+//!   handle is closed, `426`; the storage service dying or restarting
+//!   (`ServiceGone`) → `451` (the next command looks the service up
+//!   again); a full volume → `552`, the file closed at what was written.
+//!   Timeouts: idle control connection 300 s ([`control::IDLE_TIMEOUT_MS`],
+//!   why there), data connection 30 s to connect and 60 s without progress,
+//!   unused passive listener 120 s, closing sockets 5 s. Every path that
+//!   ends a transfer (done, failed, ABOR, QUIT, control connection lost)
+//!   closes its storage handle.
+//! - **Decisions**: a failed download still ends its data connection with
+//!   FIN (the control reply says it failed), a failed upload is reset so
+//!   the client stops sending. `REST n` + `STOR` writes from `n` and keeps
+//!   any longer tail (no truncate in the storage protocol); `REST` past the
+//!   end of the file is refused (451: FAT has no holes). `SITE FORMAT
+//!   [label]` (label `NUCLEOMEM` by default) needs a login and no transfer
+//!   running in any session. Three failed logins close the connection.
+//!   Over QEMU's user network a client's RST on a data connection reaches
+//!   the board as FIN, so a cut upload looks complete there (stream mode
+//!   ends files at EOF); a real reset gives 426.
+//! - **Speed** on the twin: about 0.6-0.9 MB/s per direction, bounded by
+//!   one IPC round trip to the storage service per 4 KiB chunk.
+//!
+//! Memory (heap in the app's PSRAM block; the slot allows 256 KiB)
+//! ---------------------------------------------------------------
+//! | what | size | why |
+//! |---|---|---|
+//! | control sockets | 4 × (1 + 2) KiB | two command lines in, two of the largest replies (1 KiB) out |
+//! | data sockets | 4 × (8 + 16) KiB | 8 KiB window per upload (two fit the kernel's 16 KiB receive queue); 16 KiB = four storage chunks in flight per download |
+//! | chunk buffers | 4 × 4 KiB | one storage request's data per control slot |
+//! | reply queues, line buffers, sessions | 4 × ~4.5 KiB | 2 KiB of queued replies, a 512-byte line, the session's paths and reply buffer |
+//! | storage client | 9 KiB | its request and reply messages (2 × 4608 B) |
+//! | frames, config | 3 + 4 KiB | one Ethernet frame each way; the settings file (read once, freed) |
+//!
+//! About 145 KiB in all (the kernel reports a heap break of 172 KiB with
+//! the allocator's overhead), well inside the 256 KiB the slot grants. The
+//! stack is 8 KiB; the deepest use measured is 3.5 KiB.
 
 #![no_main]
 #![no_std]
 
+extern crate alloc;
 extern crate panic_restart;
 
-use libtock_runtime::{set_main, stack_size};
+mod config;
+mod control;
+mod data;
+mod store;
+mod transfer;
+
+use alloc::boxed::Box;
+use core::cell::Cell;
+use core::net::Ipv4Addr;
+
+use events::Events;
+use libtock_rng::Rng;
+use libtock_runtime::{set_main, stack_size, TockSyscalls};
+use net::{Net, NetDevice, Protocol, MAX_FRAME};
+use proto_storage::{ClientError, Transport};
+use say::say;
+use smoltcp::iface::{Config as IfaceConfig, Interface, SocketSet, SocketStorage};
+use smoltcp::time::Instant;
+use smoltcp::wire::{EthernetAddress, HardwareAddress, IpCidr, Ipv4Address};
+use storage_client::IpcTransport;
+
+use config::{Config, Source};
 
 set_main! {main}
+// The deepest path measured (a storage call inside a transfer step) uses
+// about 3 KiB; the storage client (9 KiB) and all buffers are on the heap.
 stack_size! {0x2000}
 
+#[global_allocator]
+static HEAP: heap::ProcessHeap = heap::ProcessHeap::new();
+
+/// How long the app waits at start for the storage service to answer
+/// (both start at boot; the volume mounts in milliseconds).
+const STORAGE_WAIT_MS: u64 = 10_000;
+/// Longest sleep of the main loop: the millisecond clock must be read at
+/// least once per wrap of the kernel's 32-bit timer (~7 minutes).
+const MAX_SLEEP_MS: u64 = 60_000;
+
 fn main() {
-    say::say!("ftp: not yet implemented");
+    let net = match Net::<TockSyscalls>::config() {
+        Ok(c) => c,
+        Err(e) => {
+            say!("ftp: no network ({:?}); exiting", e);
+            return;
+        }
+    };
+    if let Err(e) = Net::<TockSyscalls>::bind(Protocol::Tcp, control::PORT) {
+        say!("ftp: cannot bind TCP port {}: {:?}", control::PORT, e);
+        return;
+    }
+    let clock = timing::Clock::<TockSyscalls>::new().expect("alarm driver");
+
+    let frames = Cell::new(true);
+    let rx = Box::leak(Box::new([0u8; MAX_FRAME]));
+    let tx = Box::leak(Box::new([0u8; MAX_FRAME]));
+    let mut device = NetDevice::<TockSyscalls>::new(rx, tx, &frames);
+
+    let mut seed = [0u8; 8];
+    let _ = Rng::<TockSyscalls>::get_bytes_sync(&mut seed, 8);
+    let mut iface_config = IfaceConfig::new(HardwareAddress::Ethernet(EthernetAddress(net.mac)));
+    iface_config.random_seed = u64::from_le_bytes(seed);
+    let mut iface = Interface::new(iface_config, &mut device, Instant::from_millis(clock.now_ms() as i64));
+    let ip = Ipv4Address::from(net.ipv4);
+    iface.update_ip_addrs(|addrs| {
+        let _ = addrs.push(IpCidr::new(ip.into(), net.prefix_len));
+    });
+    let _ = iface.routes_mut().add_default_ipv4_route(Ipv4Address::from(net.gateway));
+
+    let socket_storage: &'static mut [SocketStorage<'static>] = (0..control::CONTROL_SOCKETS + data::DATA_SOCKETS)
+        .map(|_| SocketStorage::EMPTY)
+        .collect::<alloc::vec::Vec<_>>()
+        .leak();
+    let mut sockets = SocketSet::new(&mut socket_storage[..]);
+
+    let messages = Cell::new(false);
+    Events::<TockSyscalls>::run(&frames, &messages, |events| {
+        let mut store = Box::new(IpcTransport::new(events, &clock).storage());
+
+        // Settings: wait (bounded) for the storage service to come up.
+        let start = clock.now_ms();
+        let (mut config, source) = loop {
+            let (config, source) = load_config(&mut *store);
+            match source {
+                Source::Unavailable(ClientError::Transport(_)) if clock.now_ms() - start < STORAGE_WAIT_MS => {
+                    events.messages_drained();
+                    events.wait_messages(200);
+                }
+                _ => break (config, source),
+            }
+        };
+        let mut config_pending = report_config(&config, &source);
+
+        let board = Ipv4Addr::from(net.ipv4);
+        let mut server = control::Server::new(&mut sockets, config.pasv_ports);
+        say!(
+            "ftp: serving on {}:{} ({} sessions, passive ports {}-{} advertised as {})",
+            board,
+            control::PORT,
+            control::MAX_SESSIONS,
+            config.pasv_ports.0,
+            config.pasv_ports.1,
+            config.pasv_address.unwrap_or(board)
+        );
+
+        loop {
+            let now = clock.now_ms();
+            let stamp = Instant::from_millis(now as i64);
+            iface.poll(stamp, &mut device, &mut sockets);
+            if config_pending && server.connection_waiting(&sockets) {
+                // The storage service was not there at start: try again
+                // before the first session begins.
+                let (fresh, source) = load_config(&mut *store);
+                if !matches!(source, Source::Unavailable(ClientError::Transport(_))) {
+                    config_pending = report_config(&fresh, &source);
+                    if fresh.pasv_ports != config.pasv_ports {
+                        server.set_pasv_ports(&mut sockets, fresh.pasv_ports);
+                    }
+                    config = fresh;
+                }
+            }
+            let advertised = config.pasv_address.unwrap_or(board);
+            let progressed = server.service(&mut sockets, &mut *store, &config, advertised, now);
+            // A reply that came after its call gave up leaves the message
+            // flag set; the next storage call drops the message itself.
+            if events.messages_pending() {
+                events.messages_drained();
+            }
+            if progressed || device.maybe_pending() {
+                continue;
+            }
+            let delay = iface.poll_delay(stamp, &sockets).map_or(u64::MAX, |d| d.total_millis());
+            let wake = delay.min(server.next_deadline(now)).min(MAX_SLEEP_MS);
+            events.wait(Some(wake as u32));
+        }
+    });
+}
+
+fn load_config<T: Transport>(store: &mut proto_storage::StorageClient<T>) -> (Config, Source) {
+    // On the heap (zeroed there, never staged on the small stack), freed after.
+    let mut buf = alloc::vec![0u8; config::MAX_FILE];
+    Config::load(store, &mut buf)
+}
+
+/// Says which settings apply (never a password); true if the file could
+/// not be read because the storage service was not there (try again later).
+fn report_config(config: &Config, source: &Source) -> bool {
+    match source {
+        Source::File { seen, truncated } => {
+            if *truncated {
+                say!("ftp: {} is longer than {} bytes; the rest is ignored", config::PATH, config::MAX_FILE);
+            }
+            let login = match (seen.user, seen.pass) {
+                (true, true) => "login from the file",
+                (true, false) => "user from the file, default password",
+                (false, true) => "default user, password from the file",
+                (false, false) => "default login",
+            };
+            say!("ftp: settings from {}: {} (user {})", config::PATH, login, config.user);
+            false
+        }
+        Source::Missing => {
+            say!("ftp: no {}; default login (user {}) and passive ports", config::PATH, config.user);
+            false
+        }
+        Source::Unavailable(e) => {
+            say!("ftp: cannot read {} ({:?}); default login (user {}) and passive ports", config::PATH, e, config.user);
+            matches!(e, ClientError::Transport(_))
+        }
+    }
 }

@@ -13,6 +13,12 @@ use crate::Storage;
 /// Request head buffer: the parser's largest head ([`Limits::max_head_len`])
 /// rounded up, so a head that passes the limits always fits.
 const HEAD_BUFFER: usize = 3072;
+/// A file is read from the storage service this much at a time: the most
+/// one reply carries.
+pub const FILE_CHUNK: usize = proto_storage::MAX_DATA;
+/// Where a file chunk waits on its way into a socket (one per server:
+/// it is copied into the socket at once).
+pub type FileChunk = [u8; FILE_CHUNK];
 const _: () = assert!(Limits::DEFAULT.max_head_len() <= HEAD_BUFFER);
 /// A request head must arrive within this long (slow-header attacks).
 const HEAD_TIMEOUT_MS: u64 = 10_000;
@@ -155,6 +161,7 @@ impl Conn {
         now: u64,
         full: bool,
         storage: &mut Storage,
+        scratch: &mut FileChunk,
     ) -> bool {
         match &mut self.phase {
             Phase::Listening => {
@@ -183,8 +190,8 @@ impl Conn {
                 }
                 true
             }
-            Phase::Reading => self.read(socket, now, storage),
-            Phase::Sending { .. } => self.send(socket, now, storage),
+            Phase::Reading => self.read(socket, now, storage, scratch),
+            Phase::Sending { .. } => self.send(socket, now, storage, scratch),
             Phase::Closing => {
                 let done = matches!(socket.state(), tcp::State::Closed | tcp::State::TimeWait);
                 if done || now >= self.since + CLOSE_TIMEOUT_MS {
@@ -196,7 +203,7 @@ impl Conn {
         }
     }
 
-    fn read(&mut self, socket: &mut tcp::Socket, now: u64, storage: &mut Storage) -> bool {
+    fn read(&mut self, socket: &mut tcp::Socket, now: u64, storage: &mut Storage, scratch: &mut FileChunk) -> bool {
         let mut progressed = false;
         if socket.can_recv() && self.head_len < HEAD_BUFFER {
             if let Ok(n) = socket.recv_slice(&mut self.head[self.head_len..]) {
@@ -222,7 +229,7 @@ impl Conn {
                     },
                     now,
                 );
-                self.send(socket, now, storage);
+                self.send(socket, now, storage, scratch);
                 true
             }
             Ok(Parsed::Incomplete) => {
@@ -265,7 +272,7 @@ impl Conn {
         }
     }
 
-    fn send(&mut self, socket: &mut tcp::Socket, now: u64, storage: &mut Storage) -> bool {
+    fn send(&mut self, socket: &mut tcp::Socket, now: u64, storage: &mut Storage, scratch: &mut FileChunk) -> bool {
         let Phase::Sending {
             response,
             head_sent,
@@ -287,6 +294,24 @@ impl Conn {
                 let n = socket.send_slice(&response.head[*head_sent..]).unwrap_or(0);
                 *head_sent += n;
                 n
+            } else if *body_sent < response.body.len() && matches!(response.body, Body::File { .. }) {
+                // Whole storage chunks only, copied in wherever the ring
+                // wraps: each read is a round trip to the storage service.
+                let want = (response.body.len() - *body_sent).min(FILE_CHUNK as u64) as usize;
+                if socket.send_capacity() - socket.send_queue() < want {
+                    break;
+                }
+                match response.body.fill(*body_sent, &mut scratch[..want], storage) {
+                    Some(n) if n > 0 => {
+                        let sent = socket.send_slice(&scratch[..n]).unwrap_or(0);
+                        *body_sent += sent as u64;
+                        sent
+                    }
+                    _ => {
+                        failed = true;
+                        0
+                    }
+                }
             } else if *body_sent < response.body.len() {
                 let offset = *body_sent;
                 let n = socket.send(|buf| match response.body.fill(offset, buf, storage) {

@@ -18,6 +18,7 @@ const TX_BUFFER: usize = 8192;
 
 pub struct Server {
     conns: Vec<Conn>,
+    chunk: alloc::boxed::Box<crate::conn::FileChunk>,
 }
 
 impl Server {
@@ -32,7 +33,7 @@ impl Server {
                 Conn::new(sockets.add(socket))
             })
             .collect();
-        Server { conns }
+        Server { conns, chunk: alloc::boxed::Box::new([0; crate::conn::FILE_CHUNK]) }
     }
 
     /// Advances every connection; `true` if any made progress.
@@ -47,7 +48,7 @@ impl Server {
         for conn in self.conns.iter_mut() {
             let socket = sockets.get_mut::<tcp::Socket>(conn.handle());
             let was_active = conn.is_active();
-            progressed |= conn.service(socket, now, active >= MAX_ACTIVE, storage);
+            progressed |= conn.service(socket, now, active >= MAX_ACTIVE, storage, &mut self.chunk);
             match (was_active, conn.is_active()) {
                 (false, true) => active += 1,
                 (true, false) => active -= 1,

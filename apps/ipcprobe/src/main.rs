@@ -7,7 +7,8 @@
 //! (not hung) and recovering, publications reaching subscribers, and the
 //! block device refusing an app the board did not allow. Then it watches
 //! its peer: when `psramtest` restarts, sends to the old handle fail with
-//! `NODEVICE` and the new instance answers under a new handle.
+//! `NODEVICE` and the new instance answers under a new handle. It also
+//! times round trips, for `make bench`.
 
 #![no_main]
 #![no_std]
@@ -123,6 +124,7 @@ fn main() {
         r.check("the block device refuses this app", e == Err(ErrorCode::NoDevice), e);
 
         say!("ipcprobe: {} checks, {} failed", r.checks, r.failed);
+        round_trips(events, peer, &mut buf);
         watch(events, peer, &mut buf)
     })
 }
@@ -140,14 +142,33 @@ fn next_message(events: &Events<TockSyscalls>, buf: &mut [u8]) -> Result<ipc::Me
     }
 }
 
+/// Times request/reply round trips to the peer (for `make bench`).
+fn round_trips(events: &Events<TockSyscalls>, peer: Handle, buf: &mut [u8]) {
+    const N: u32 = 200;
+    let Ok(clock) = timing::Clock::<TockSyscalls>::new() else { return };
+    let start = clock.now_ms();
+    for _ in 0..N {
+        if I::send(peer, b"where").and_then(|()| next_message(events, buf)).is_err() {
+            return;
+        }
+    }
+    let us = (clock.now_ms() - start) * 1000 / N as u64;
+    say!("ipcprobe: {} round trips to {}, {} us each", N, PEER, us);
+}
+
 /// Asks the peer every 500 ms and says when its handle stops working and
 /// when a new instance answers.
 fn watch(events: &Events<TockSyscalls>, mut peer: Handle, buf: &mut [u8]) -> ! {
     say!("ipcprobe: watching {} (handle {})", PEER, peer.0);
     loop {
-        while let Ok(Some(_)) = I::receive(buf) {}
-        events.messages_drained();
-        events.wait(Some(500));
+        // The peer's answers wake this wait; only the deadline ends it.
+        loop {
+            while let Ok(Some(_)) = I::receive(buf) {}
+            events.messages_drained();
+            if events.wait(Some(500)) == Wake::Deadline {
+                break;
+            }
+        }
         match I::send(peer, b"where") {
             Ok(()) | Err(ErrorCode::NoMem) => continue,
             Err(e) => say!("ipcprobe: {} handle {} is gone: {:?}", PEER, peer.0, e),

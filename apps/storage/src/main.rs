@@ -110,7 +110,9 @@ fn main() {
                 None => continue, // the sender is already gone
             };
             if n > 0 {
-                let _ = I::send(m.sender, &reply[..n]);
+                // The request's tag goes back with the reply: a client that
+                // gave up waiting will not take it for a newer answer.
+                let _ = I::send_tagged(m.sender, &reply[..n], m.tag);
             }
         }
         events.messages_drained();

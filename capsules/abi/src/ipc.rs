@@ -18,14 +18,19 @@
 //!   empty or too long name.
 //! - `2`: look up the name in read-only allow 0: success with the service's
 //!   handle; `NODEVICE` if no live process registered it.
-//! - `3`: send `(handle, len)`: the message at the start of read-only allow
-//!   1 into the inbox of process `handle`. Success; `NODEVICE` if no such
-//!   live process; `INVAL` if `handle` is the sender itself; `NOMEM` if
-//!   its inbox is full (counted; the sender may retry); `SIZE` if `len` is 0, over [`MAX_MESSAGE`] or over the allow.
+//! - `3`: send `(handle, len | tag << 16)`: the first `len` bytes of
+//!   read-only allow 1 into the inbox of process `handle`, with a 16-bit
+//!   `tag` the receiver gets with it (a reply echoes its request's tag, so
+//!   a late reply is never taken for the answer to a newer request).
+//!   Success; `NODEVICE` if no such live process; `INVAL` if `handle` is
+//!   the sender itself; `NOMEM` if its inbox is full (counted; the sender
+//!   may retry); `SIZE` if `len` is 0, over [`MAX_MESSAGE`] or over the
+//!   allow.
 //! - `4`: receive: the oldest message in this process's inbox into
-//!   read-write allow 0, removed. Success with `(len, sender handle, kind)`,
-//!   kind 0 for a direct message and 1 for a publication; `len` 0 when the
-//!   inbox is empty; `SIZE` if the allow is shorter (the message stays).
+//!   read-write allow 0, removed. Success with `(len, sender handle, kind |
+//!   tag << 16)`, kind 0 for a direct message and 1 for a publication (tag
+//!   0); `len` 0 when the inbox is empty; `SIZE` if the allow is shorter
+//!   (the message stays).
 //! - `5`: the app name of process `handle` into read-write allow 1: success
 //!   with its length; `NODEVICE` if no such live process.
 //! - `6`: subscribe to publications of the service name in read-only allow
@@ -53,6 +58,16 @@ pub const MAX_NAME: usize = 16;
 pub const MAX_MESSAGE: usize = 4608;
 /// Services one process can subscribe to.
 pub const MAX_SUBSCRIPTIONS: usize = 4;
+
+/// Packs a send's second argument: the length and the message tag.
+pub const fn send_arg(len: usize, tag: u16) -> u32 {
+    (len as u32 & 0xffff) | (tag as u32) << 16
+}
+
+/// Unpacks a send's second argument into (length, tag).
+pub const fn split_send_arg(arg: usize) -> (usize, u16) {
+    (arg & 0xffff, (arg >> 16) as u16)
+}
 
 pub mod command {
     pub const EXISTS: u32 = 0;
@@ -86,3 +101,16 @@ pub mod allow_rw {
 /// Message kinds as `receive` reports them.
 pub const KIND_DIRECT: u32 = 0;
 pub const KIND_PUBLICATION: u32 = 1;
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    #[test]
+    fn send_argument_carries_length_and_tag() {
+        assert_eq!(split_send_arg(send_arg(MAX_MESSAGE, 0xbeef) as usize), (MAX_MESSAGE, 0xbeef));
+        assert_eq!(split_send_arg(send_arg(1, 0) as usize), (1, 0));
+        // A length that does not fit 16 bits cannot pass for a valid one with another tag.
+        assert_eq!(split_send_arg(send_arg(0x1_0000, 7) as usize), (0, 7));
+    }
+}

@@ -28,14 +28,16 @@
 //!   name.
 //! - `2`: look up the name in read-only allow 0: success with the service's
 //!   handle; `NODEVICE` if no live process registered it.
-//! - `3`: send `(handle, len)`: the message at the start of read-only allow
-//!   1 into the inbox of process `handle`. Success; `NODEVICE` if no such
-//!   live process; `INVAL` if `handle` is the sender itself; `NOMEM` if
-//!   its inbox is full; `SIZE` if `len` is 0, over 4608 or over the allow.
+//! - `3`: send `(handle, len | tag << 16)`: the first `len` bytes of
+//!   read-only allow 1 into the inbox of process `handle`, with a 16-bit
+//!   `tag` the receiver gets with it (replies echo their request's tag).
+//!   Success; `NODEVICE` if no such live process; `INVAL` if `handle` is
+//!   the sender itself; `NOMEM` if its inbox is full; `SIZE` if `len` is
+//!   0, over 4608 or over the allow.
 //! - `4`: receive the oldest message of this process's inbox into
-//!   read-write allow 0. Success with `(len, sender handle, kind)`, kind 0
-//!   direct and 1 publication; `len` 0 when the inbox is empty; `SIZE` if
-//!   the allow is shorter (the message stays).
+//!   read-write allow 0. Success with `(len, sender handle, kind | tag <<
+//!   16)`, kind 0 direct and 1 publication (tag 0); `len` 0 when the inbox
+//!   is empty; `SIZE` if the allow is shorter (the message stays).
 //! - `5`: the app name of process `handle` into read-write allow 1: success
 //!   with its length; `NODEVICE` if no such live process.
 //! - `6`: subscribe to publications of the service name in read-only allow
@@ -64,13 +66,14 @@ use kernel::syscall::{CommandReturn, SyscallDriver};
 use kernel::{ErrorCode, ProcessId};
 use record_queue::FrameRing;
 use syscall_abi::ipc::{
-    allow_ro, allow_rw, command, upcall, KIND_DIRECT, KIND_PUBLICATION, MAX_MESSAGE, MAX_NAME, MAX_SUBSCRIPTIONS,
+    allow_ro, allow_rw, command, split_send_arg, upcall, KIND_DIRECT, KIND_PUBLICATION, MAX_MESSAGE, MAX_NAME,
+    MAX_SUBSCRIPTIONS,
 };
 
 pub use syscall_abi::ipc::DRIVER_NUM;
 
-/// Bytes before each message in the inbox: sender handle and kind.
-const RECORD_HEADER: usize = 5;
+/// Bytes before each message in the inbox: sender handle, kind and tag.
+const RECORD_HEADER: usize = 7;
 
 /// A service name, as stored.
 #[derive(Clone, Copy, Default, PartialEq, Eq)]
@@ -163,9 +166,10 @@ fn scatter(header: &[u8], body: &ReadableProcessSlice, a: &mut [u8], b: &mut [u8
     }
 }
 
-fn header(sender: ProcessId, kind: u32) -> [u8; RECORD_HEADER] {
+fn header(sender: ProcessId, kind: u32, tag: u16) -> [u8; RECORD_HEADER] {
     let id = (sender.id() as u32).to_le_bytes();
-    [id[0], id[1], id[2], id[3], kind as u8]
+    let tag = tag.to_le_bytes();
+    [id[0], id[1], id[2], id[3], kind as u8, tag[0], tag[1]]
 }
 
 impl<'a, const INBOX: usize> Ipc<'a, INBOX> {
@@ -231,7 +235,8 @@ impl<'a, const INBOX: usize> Ipc<'a, INBOX> {
     }
 
     /// Copies the sender's read-only allow 1 into `target`'s inbox.
-    fn send(&self, pid: ProcessId, handle: usize, len: usize) -> Result<(), ErrorCode> {
+    fn send(&self, pid: ProcessId, handle: usize, len_tag: usize) -> Result<(), ErrorCode> {
+        let (len, tag) = split_send_arg(len_tag);
         if len == 0 || len > MAX_MESSAGE {
             return Err(ErrorCode::SIZE);
         }
@@ -243,7 +248,7 @@ impl<'a, const INBOX: usize> Ipc<'a, INBOX> {
         if target == pid {
             return Err(ErrorCode::INVAL);
         }
-        let head = header(pid, KIND_DIRECT);
+        let head = header(pid, KIND_DIRECT, tag);
         self.with_message(pid, len, |message| {
             self.apps
                 .enter(target, |app, kd| if app.deliver(&head, message, kd) { Ok(()) } else { Err(ErrorCode::NOMEM) })
@@ -303,7 +308,8 @@ impl<'a, const INBOX: usize> Ipc<'a, INBOX> {
                             dst.copy_from_slice(b);
                         }
                         let sender = u32::from_le_bytes([head[0], head[1], head[2], head[3]]);
-                        CommandReturn::success_u32_u32_u32(len as u32, sender, head[4] as u32)
+                        let tag = u16::from_le_bytes([head[5], head[6]]) as u32;
+                        CommandReturn::success_u32_u32_u32(len as u32, sender, head[4] as u32 | tag << 16)
                     })
                     .unwrap_or(CommandReturn::failure(ErrorCode::FAIL))
                 })
@@ -357,7 +363,7 @@ impl<'a, const INBOX: usize> Ipc<'a, INBOX> {
             Ok(None) => return CommandReturn::failure(ErrorCode::INVAL),
             Err(e) => return CommandReturn::failure(ErrorCode::from(e)),
         };
-        let head = header(pid, KIND_PUBLICATION);
+        let head = header(pid, KIND_PUBLICATION, 0);
         let result = self.with_message(pid, len, |message| {
             let mut reached = 0u32;
             for pg in self.apps.iter() {

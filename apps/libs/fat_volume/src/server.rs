@@ -49,12 +49,14 @@ impl<B: BlockDevice + 'static, C: Clock + Clone + 'static> StorageServer<B, C> {
                 why: NotMounted::NoDevice,
             },
         };
+        // A volume not cleanly unmounted before is settled (made clean) too.
+        let changed = matches!(&state, State::Mounted(vol) if vol.recovered());
         StorageServer {
             state,
             clock,
             options,
             rules,
-            changed: false,
+            changed,
         }
     }
 
@@ -82,9 +84,10 @@ impl<B: BlockDevice + 'static, C: Clock + Clone + 'static> StorageServer<B, C> {
         }
     }
 
-    /// Leaves the volume clean on the device if it changed and no file is
-    /// open: writes everything back and clears the FAT "dirty" flag (by
-    /// unmounting and mounting again; rust-fatfs clears it only on unmount).
+    /// Leaves the volume clean on the device if it changed (or was found
+    /// not cleanly unmounted at mount) and no file is open: writes
+    /// everything back and clears the FAT "dirty" flag (by unmounting and
+    /// mounting again; rust-fatfs clears it only on unmount).
     /// Call it when the service is idle, so a power cut or a reset then
     /// finds a volume `fsck` calls clean. Returns whether it did.
     pub fn settle(&mut self) -> bool {

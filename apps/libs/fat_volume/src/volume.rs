@@ -44,6 +44,9 @@ pub struct FatVolume<B: BlockDevice + 'static, C: Clock + 'static = NoClock> {
     cache: SharedCache<B>,
     label: Label,
     next_handle: u32,
+    /// Mounted with the dirty flag set: not cleanly unmounted before (a
+    /// crash, a reset mid-write). See [`FatVolume::recovered`].
+    recovered: bool,
 }
 
 /// Gives the device back once nothing else shares the cache.
@@ -81,11 +84,18 @@ impl<B: BlockDevice + 'static, C: Clock + 'static> FatVolume<B, C> {
         match fatfs::FileSystem::new(Disk::new(cache.clone()), options) {
             Ok(fs) => {
                 let label = Label::from_disk(fs.volume_label_as_bytes());
+                let recovered = fs.read_status_flags().is_ok_and(|f| f.dirty());
+                if recovered {
+                    // fatfs ignores the stored free count of a dirty volume;
+                    // count now, so the next unmount writes a right one.
+                    let _ = fs.stats();
+                }
                 Ok(FatVolume {
                     mounted: Mounted::new(fs),
                     cache,
                     label,
                     next_handle: 1,
+                    recovered,
                 })
             }
             Err(fatfs::Error::Io(StreamError::Io(e))) => Err((MountError::Io(e), reclaim(cache))),
@@ -144,16 +154,48 @@ impl<B: BlockDevice + 'static, C: Clock + 'static> FatVolume<B, C> {
         }
     }
 
+    /// Whether the volume was mounted with its dirty flag set (it was not
+    /// cleanly unmounted before). Its next [`unmount`](Self::unmount)
+    /// clears the flag, which fatfs keeps for an fsck this service does not
+    /// have: otherwise one crash would leave the volume marked dirty for
+    /// good, however cleanly it is used afterwards.
+    pub fn recovered(&self) -> bool {
+        self.recovered
+    }
+
     /// Closes every file, writes everything back and gives the device back.
     pub fn unmount(self) -> Result<B, (Error, B)> {
-        let FatVolume { mounted, cache, .. } = self;
+        let FatVolume {
+            mounted,
+            cache,
+            recovered,
+            ..
+        } = self;
         // Dropping the files writes their directory entries into the cache.
         let fs = mounted.into_fs();
-        // fatfs writes the FSInfo free count and clears the dirty flag.
+        // The status byte in the boot sector (fatfs: `reserved_1`).
+        let flags_at: u64 = if fs.fat_type() == FatType::Fat32 {
+            0x41
+        } else {
+            0x25
+        };
+        // fatfs writes the FSInfo free count and clears the dirty flag it set
+        // (not one it found at mount: `recovered`).
         let unmounted = fs.unmount().map_err(fs_err);
+        let cleared = match unmounted {
+            Ok(()) if recovered => {
+                let mut cache = cache.borrow_mut();
+                let mut flags = [0u8; 1];
+                cache
+                    .read_at(flags_at, &mut flags)
+                    .and_then(|()| cache.write_at(flags_at, &[flags[0] & !1]))
+                    .map_err(|_| Error::Io)
+            }
+            _ => Ok(()),
+        };
         let flushed = cache.borrow_mut().flush().map_err(|_| Error::Io);
         let device = reclaim(cache);
-        match unmounted.and(flushed) {
+        match unmounted.and(cleared).and(flushed) {
             Ok(()) => Ok(device),
             Err(e) => Err((e, device)),
         }

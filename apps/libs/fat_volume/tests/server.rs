@@ -425,3 +425,33 @@ fn settled_volume_is_clean_on_the_device_while_still_mounted() {
     assert_eq!(http.read(h, &mut buf).unwrap(), 100);
     assert_eq!(&buf[..], &pattern(20_000, 3)[..100]);
 }
+
+#[test]
+fn volume_left_dirty_by_a_crash_is_made_clean_by_the_next_settle() {
+    let dir = tempfile::tempdir().unwrap();
+    let (img, mut server) = server_with_site(dir.path());
+    {
+        let mut ftp = client(&mut server, "ftp", 7);
+        let h = ftp
+            .open(
+                "/www/crash.txt",
+                OpenMode::Write {
+                    create: true,
+                    truncate: true,
+                },
+            )
+            .unwrap();
+        ftp.write_all(h, &pattern(50_000, 5)).unwrap();
+        ftp.close(h).unwrap();
+    }
+    // The service dies without unmounting: dirty flag set, FSInfo stale.
+    std::mem::forget(server);
+    let (clean, report) = fsck(&img);
+    assert!(!clean, "a crashed volume is not clean: {report}");
+    // The restarted service settles it even before anything changes.
+    let mut server = StorageServer::new(Some(FileDevice::open(&img)), Fixed(1_700_000_000));
+    assert!(server.settle(), "a volume found dirty is settled");
+    assert_clean(&img);
+    assert_eq!(mcopy_out(&img, "/www/crash.txt"), pattern(50_000, 5));
+    assert!(!server.settle(), "clean since");
+}

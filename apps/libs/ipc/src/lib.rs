@@ -13,14 +13,16 @@
 //!   name.
 //! - `2`: look up the name in read-only allow 0: success with the service's
 //!   handle; `NODEVICE` if no live process registered it.
-//! - `3`: send `(handle, len)`: the message at the start of read-only allow
-//!   1 into the inbox of process `handle`. Success; `NODEVICE` if no such
-//!   live process; `INVAL` if `handle` is the sender itself; `NOMEM` if
-//!   its inbox is full; `SIZE` if `len` is 0, over 4608 or over the allow.
+//! - `3`: send `(handle, len | tag << 16)`: the first `len` bytes of
+//!   read-only allow 1 into the inbox of process `handle`, with a 16-bit
+//!   `tag` the receiver gets with it (replies echo their request's tag).
+//!   Success; `NODEVICE` if no such live process; `INVAL` if `handle` is
+//!   the sender itself; `NOMEM` if its inbox is full; `SIZE` if `len` is
+//!   0, over 4608 or over the allow.
 //! - `4`: receive the oldest message of this process's inbox into
-//!   read-write allow 0. Success with `(len, sender handle, kind)`, kind 0
-//!   direct and 1 publication; `len` 0 when the inbox is empty; `SIZE` if
-//!   the allow is shorter (the message stays).
+//!   read-write allow 0. Success with `(len, sender handle, kind | tag <<
+//!   16)`, kind 0 direct and 1 publication (tag 0); `len` 0 when the inbox
+//!   is empty; `SIZE` if the allow is shorter (the message stays).
 //! - `5`: the app name of process `handle` into read-write allow 1: success
 //!   with its length; `NODEVICE` if no such live process.
 //! - `6`: subscribe to publications of the service name in read-only allow
@@ -50,6 +52,7 @@ use libtock_platform::{share, DefaultConfig, ErrorCode, Syscalls};
 use syscall_abi::ipc::{allow_ro, allow_rw, command, DRIVER_NUM as DRIVER};
 
 pub use syscall_abi::ipc::{KIND_DIRECT, KIND_PUBLICATION, MAX_MESSAGE, MAX_NAME};
+use syscall_abi::ipc::send_arg;
 
 const DRIVER_NUM: u32 = DRIVER as u32;
 
@@ -63,6 +66,8 @@ pub struct Message {
     pub len: usize,
     pub sender: Handle,
     pub publication: bool,
+    /// The sender's tag (see [`Ipc::send_tagged`]); 0 for publications.
+    pub tag: u16,
 }
 
 pub struct Ipc<S: Syscalls>(PhantomData<S>);
@@ -97,9 +102,18 @@ impl<S: Syscalls> Ipc<S> {
 
     /// Sends `message` to process `to`.
     pub fn send(to: Handle, message: &[u8]) -> Result<(), ErrorCode> {
+        Self::send_tagged(to, message, 0)
+    }
+
+    /// Sends `message` to process `to` with `tag`, which the receiver gets
+    /// in [`Message::tag`]: a request/reply protocol echoes it in the reply.
+    pub fn send_tagged(to: Handle, message: &[u8], tag: u16) -> Result<(), ErrorCode> {
+        if message.len() > MAX_MESSAGE {
+            return Err(ErrorCode::Size);
+        }
         share::scope::<AllowRo<_, DRIVER_NUM, { allow_ro::MESSAGE }>, _, _>(|handle| {
             S::allow_ro::<DefaultConfig, DRIVER_NUM, { allow_ro::MESSAGE }>(handle, message)?;
-            S::command(DRIVER_NUM, command::SEND, to.0, message.len() as u32).to_result()
+            S::command(DRIVER_NUM, command::SEND, to.0, send_arg(message.len(), tag)).to_result()
         })
     }
 
@@ -114,7 +128,7 @@ impl<S: Syscalls> Ipc<S> {
 
     /// Takes the oldest message into `buf`; `None` when the inbox is empty.
     pub fn receive(buf: &mut [u8]) -> Result<Option<Message>, ErrorCode> {
-        let (len, sender, kind): (u32, u32, u32) =
+        let (len, sender, kind_tag): (u32, u32, u32) =
             share::scope::<AllowRw<_, DRIVER_NUM, { allow_rw::MESSAGE }>, _, _>(|handle| {
                 S::allow_rw::<DefaultConfig, DRIVER_NUM, { allow_rw::MESSAGE }>(handle, buf)?;
                 S::command(DRIVER_NUM, command::RECEIVE, 0, 0).to_result()
@@ -122,7 +136,8 @@ impl<S: Syscalls> Ipc<S> {
         Ok((len > 0).then_some(Message {
             len: len as usize,
             sender: Handle(sender),
-            publication: kind == KIND_PUBLICATION,
+            publication: kind_tag & 0xffff == KIND_PUBLICATION,
+            tag: (kind_tag >> 16) as u16,
         }))
     }
 

@@ -9,6 +9,9 @@
 //! died or restarted (its handle is stale) the call fails with
 //! `ServiceGone` at once, and the next call looks it up again; a reply
 //! that never comes fails with `Timeout` after [`REPLY_TIMEOUT_MS`].
+//! Every request carries a fresh IPC tag and the service echoes it: a late
+//! reply to a call that timed out is recognised and dropped, never taken
+//! for the answer to a newer request.
 
 #![no_std]
 
@@ -28,6 +31,8 @@ pub struct IpcTransport<'e, S: Syscalls> {
     events: &'e Events<'e, S>,
     clock: &'e timing::Clock<S>,
     service: Option<Handle>,
+    /// The tag of the last request sent.
+    tag: u16,
 }
 
 /// A storage client over IPC.
@@ -35,7 +40,7 @@ pub type Storage<'e, S> = StorageClient<IpcTransport<'e, S>>;
 
 impl<'e, S: Syscalls> IpcTransport<'e, S> {
     pub fn new(events: &'e Events<'e, S>, clock: &'e timing::Clock<S>) -> Self {
-        IpcTransport { events, clock, service: None }
+        IpcTransport { events, clock, service: None, tag: 0 }
     }
 
     pub fn storage(self) -> Storage<'e, S> {
@@ -51,10 +56,10 @@ impl<'e, S: Syscalls> IpcTransport<'e, S> {
         Ok(h)
     }
 
-    fn send(&mut self, to: Handle, request: &[u8]) -> Result<(), TransportError> {
+    fn send(&mut self, to: Handle, request: &[u8], tag: u16) -> Result<(), TransportError> {
         let start = self.clock.now_ms();
         loop {
-            match Ipc::<S>::send(to, request) {
+            match Ipc::<S>::send_tagged(to, request, tag) {
                 Ok(()) => return Ok(()),
                 Err(ErrorCode::NoMem) if self.clock.now_ms() - start < BUSY_RETRY_MS => {
                     self.events.wait_messages(10);
@@ -72,11 +77,13 @@ impl<'e, S: Syscalls> IpcTransport<'e, S> {
 impl<S: Syscalls> Transport for IpcTransport<'_, S> {
     fn call(&mut self, request: &[u8], reply: &mut [u8]) -> Result<usize, TransportError> {
         let service = self.service()?;
-        self.send(service, request)?;
+        self.tag = self.tag.wrapping_add(1);
+        let tag = self.tag;
+        self.send(service, request, tag)?;
         let start = self.clock.now_ms();
         loop {
             match Ipc::<S>::receive(reply) {
-                Ok(Some(m)) if m.sender == service && !m.publication => {
+                Ok(Some(m)) if m.sender == service && !m.publication && m.tag == tag => {
                     // The reply was the message we were woken for: the flag
                     // must not keep the app's main loop from sleeping. (A
                     // stray message behind it waits for the next call,
@@ -84,6 +91,7 @@ impl<S: Syscalls> Transport for IpcTransport<'_, S> {
                     self.events.messages_drained();
                     return Ok(m.len);
                 }
+                // Late replies to calls that timed out, strays: dropped.
                 Ok(Some(_)) => continue,
                 Ok(None) => {
                     self.events.messages_drained();

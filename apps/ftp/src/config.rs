@@ -1,0 +1,166 @@
+//! The settings file, `/config/ftp.cfg`: login and passive mode.
+//!
+//! Lines are `key = value`; blank lines and lines starting with `#` are
+//! ignored (a `#` later in a line is part of the value: passwords may
+//! contain it). Keys are `user`, `pass`, `pasv_ports` (`first-last` or one
+//! port) and `pasv_address` (dotted IPv4). Unknown keys, bad values and a
+//! missing file are reported on the console (never a password) and the
+//! defaults below apply to whatever is missing.
+
+use alloc::string::String;
+use core::net::Ipv4Addr;
+
+use proto_storage::{ClientError, Error, OpenMode, StorageClient, Transport};
+
+/// Where the settings live on the volume.
+pub const PATH: &str = "/config/ftp.cfg";
+/// Login when the file or the key is missing (documented in `ftp.cfg`).
+pub const DEFAULT_USER: &str = "user";
+pub const DEFAULT_PASS: &str = "pass";
+/// Passive ports when the file or the key is missing: the range the twin's
+/// QEMU forwards one to one.
+pub const DEFAULT_PASV_PORTS: (u16, u16) = (50_000, 50_009);
+/// Longest settings file read (a few lines are expected); the rest is ignored.
+pub const MAX_FILE: usize = 4096;
+/// Longest user name and password kept (`proto_ftp::MAX_USER` for names).
+const MAX_CREDENTIAL: usize = proto_ftp::MAX_USER;
+
+pub struct Config {
+    pub user: String,
+    pub pass: String,
+    /// Inclusive range of passive data ports.
+    pub pasv_ports: (u16, u16),
+    /// Address PASV advertises; `None`: the board's own.
+    pub pasv_address: Option<Ipv4Addr>,
+}
+
+/// Which keys a file set, so the console can say which defaults apply.
+#[derive(Default)]
+pub struct Seen {
+    pub user: bool,
+    pub pass: bool,
+    pub pasv_ports: bool,
+    pub pasv_address: bool,
+}
+
+/// Where the settings came from.
+pub enum Source {
+    /// Read from [`PATH`] (with `truncated` if it was longer than [`MAX_FILE`]).
+    File { seen: Seen, truncated: bool },
+    /// No such file: all defaults.
+    Missing,
+    /// The storage service could not be asked (not running, no volume): all defaults.
+    Unavailable(ClientError),
+}
+
+impl Config {
+    pub fn defaults() -> Config {
+        Config {
+            user: String::from(DEFAULT_USER),
+            pass: String::from(DEFAULT_PASS),
+            pasv_ports: DEFAULT_PASV_PORTS,
+            pasv_address: None,
+        }
+    }
+
+    /// Reads [`PATH`] through the storage service (at most `buf.len()`,
+    /// i.e. [`MAX_FILE`], bytes); the handle is closed on every path.
+    pub fn load<T: Transport>(storage: &mut StorageClient<T>, buf: &mut [u8]) -> (Config, Source) {
+        let mut config = Config::defaults();
+        let handle = match storage.open(PATH, OpenMode::Read) {
+            Ok(h) => h,
+            Err(ClientError::Storage(Error::NotFound)) => return (config, Source::Missing),
+            Err(e) => return (config, Source::Unavailable(e)),
+        };
+        let mut len = 0;
+        let mut failed = None;
+        while len < buf.len() {
+            match storage.read(handle, &mut buf[len..]) {
+                Ok(0) => break,
+                Ok(n) => len += n,
+                Err(e) => {
+                    failed = Some(e);
+                    break;
+                }
+            }
+        }
+        let mut more = [0u8; 1];
+        let truncated = failed.is_none() && len == buf.len() && storage.read(handle, &mut more).unwrap_or(0) > 0;
+        let _ = storage.close(handle);
+        if let Some(e) = failed {
+            return (config, Source::Unavailable(e));
+        }
+        let seen = config.apply(&buf[..len], |line, problem| {
+            say::say!("ftp: {} line {}: {}; ignored", PATH, line, problem);
+        });
+        (config, Source::File { seen, truncated })
+    }
+
+    /// Applies the settings text; `warn(line number, problem)` for each
+    /// line that is not understood. Returns which keys were set.
+    pub fn apply(&mut self, text: &[u8], mut warn: impl FnMut(usize, &str)) -> Seen {
+        let mut seen = Seen::default();
+        for (i, raw) in text.split(|&b| b == b'\n').enumerate() {
+            let line_no = i + 1;
+            let Ok(line) = core::str::from_utf8(raw) else {
+                warn(line_no, "not UTF-8");
+                continue;
+            };
+            let line = line.trim();
+            if line.is_empty() || line.starts_with('#') {
+                continue;
+            }
+            let Some((key, value)) = line.split_once('=') else {
+                warn(line_no, "expected `key = value`");
+                continue;
+            };
+            let (key, value) = (key.trim(), value.trim());
+            match key {
+                "user" => match credential(value) {
+                    Some(v) => {
+                        self.user = v;
+                        seen.user = true;
+                    }
+                    None => warn(line_no, "bad user value (1 to 64 printable characters)"),
+                },
+                "pass" => match credential(value) {
+                    Some(v) => {
+                        self.pass = v;
+                        seen.pass = true;
+                    }
+                    // The value itself is never echoed.
+                    None => warn(line_no, "bad pass value (1 to 64 printable characters)"),
+                },
+                "pasv_ports" => match port_range(value) {
+                    Some(r) => {
+                        self.pasv_ports = r;
+                        seen.pasv_ports = true;
+                    }
+                    None => warn(line_no, "bad pasv_ports value (`first-last`, 1024..=65535)"),
+                },
+                "pasv_address" => match value.parse::<Ipv4Addr>() {
+                    Ok(a) if !a.is_unspecified() && !a.is_broadcast() => {
+                        self.pasv_address = Some(a);
+                        seen.pasv_address = true;
+                    }
+                    _ => warn(line_no, "bad pasv_address value (dotted IPv4 address)"),
+                },
+                _ => warn(line_no, "unknown key"),
+            }
+        }
+        seen
+    }
+}
+
+/// A user name or password: 1 to 64 bytes, no control characters.
+fn credential(value: &str) -> Option<String> {
+    let ok = !value.is_empty() && value.len() <= MAX_CREDENTIAL && !value.chars().any(char::is_control);
+    ok.then(|| String::from(value))
+}
+
+/// `first-last` (inclusive) or a single port, all of them >= 1024.
+fn port_range(value: &str) -> Option<(u16, u16)> {
+    let (a, b) = value.split_once('-').unwrap_or((value, value));
+    let (a, b) = (a.trim().parse::<u16>().ok()?, b.trim().parse::<u16>().ok()?);
+    (1024 <= a && a <= b).then_some((a, b))
+}

@@ -1,0 +1,329 @@
+//! One data transfer (RETR, STOR/APPE, LIST/NLST/MLSD) as a state machine
+//! advanced one step per main-loop pass: at most one storage request
+//! (one chunk of at most 4096 bytes) per step, so two transfers progress
+//! side by side and control connections are answered in between.
+
+use alloc::string::String;
+
+use proto_ftp::list::format_entry;
+use proto_ftp::{DateTime, Entry, Failure, ListFormat, Metadata, MAX_NAME};
+use proto_storage::{Handle, Transport};
+use smoltcp::socket::tcp;
+use smoltcp::wire::IpAddress;
+
+use crate::store::{self, Store};
+
+/// Bytes moved per storage request: the protocol's largest chunk.
+pub const CHUNK: usize = proto_storage::MAX_DATA;
+/// After the 150 reply, the client has this long to connect to the
+/// passive port (clients normally connect before sending the command).
+const CONNECT_TIMEOUT_MS: u64 = 30_000;
+/// A data connection on which nothing moves for this long is dropped
+/// (client gone without FIN or RST, or not reading).
+const STALL_TIMEOUT_MS: u64 = 60_000;
+/// Room one listing line may need: a storage name can be up to 765 bytes
+/// (names written by other systems), plus the longest fixed part of a line.
+const LIST_LINE_ROOM: usize = proto_ftp::list::MAX_LIST_LINE - MAX_NAME;
+
+pub enum Kind {
+    /// Sending a file.
+    Retr { handle: Handle, eof: bool },
+    /// Receiving a file.
+    Stor { handle: Handle },
+    /// Sending a listing: `cursor` is the next directory entry index to
+    /// ask for (`None`: done); `single` is the one entry for a listing of
+    /// a file.
+    List { path: String, format: ListFormat, cursor: Option<u32>, single: Option<(String, Metadata)>, now: DateTime },
+}
+
+#[derive(Clone, Copy, PartialEq, Eq, Debug)]
+enum Stage {
+    /// Waiting for the client to connect to the passive port.
+    Connecting,
+    /// Moving data.
+    Moving,
+    /// Everything queued and FIN sent; waiting until the client has it.
+    Finishing,
+}
+
+/// What a step did.
+pub enum Step {
+    Idle,
+    Progress,
+    /// The transfer ended; the storage handle is still open (the caller closes it).
+    Done(Result<(), Failure>),
+}
+
+pub struct Xfer {
+    kind: Kind,
+    stage: Stage,
+    /// When the stage started or data last moved (timeouts count from here).
+    since: u64,
+    /// Bytes in the session's chunk buffer, and how many of them were sent (RETR, LIST).
+    len: usize,
+    pos: usize,
+    /// Send queue length last seen while finishing.
+    queued: usize,
+    /// The storage service vanished: its handles went with it.
+    storage_gone: bool,
+}
+
+impl Xfer {
+    pub fn new(kind: Kind, now: u64) -> Xfer {
+        Xfer { kind, stage: Stage::Connecting, since: now, len: 0, pos: 0, queued: usize::MAX, storage_gone: false }
+    }
+
+    /// The storage handle to close when the transfer ends, if it is still valid.
+    pub fn handle(&self) -> Option<Handle> {
+        if self.storage_gone {
+            return None;
+        }
+        match self.kind {
+            Kind::Retr { handle, .. } | Kind::Stor { handle } => Some(handle),
+            Kind::List { .. } => None,
+        }
+    }
+
+    pub fn is_upload(&self) -> bool {
+        matches!(self.kind, Kind::Stor { .. })
+    }
+
+    /// When this transfer must be looked at again without traffic.
+    pub fn deadline(&self) -> u64 {
+        match self.stage {
+            Stage::Connecting => self.since + CONNECT_TIMEOUT_MS,
+            Stage::Moving | Stage::Finishing => self.since + STALL_TIMEOUT_MS,
+        }
+    }
+
+    /// The result to report when ABOR stops the transfer: complete only if
+    /// everything was sent and acknowledged.
+    pub fn abort_result(&self, socket: &tcp::Socket) -> Result<(), Failure> {
+        if self.stage == Stage::Finishing && socket.send_queue() == 0 {
+            Ok(())
+        } else {
+            Err(Failure::ConnectionClosed)
+        }
+    }
+
+    /// Advances the transfer: at most one storage request.
+    pub fn step<T: Transport>(
+        &mut self,
+        socket: &mut tcp::Socket,
+        store: &mut Store<T>,
+        chunk: &mut [u8; CHUNK],
+        peer: Option<IpAddress>,
+        now: u64,
+    ) -> Step {
+        match self.stage {
+            Stage::Connecting => self.connecting(socket, peer, now),
+            Stage::Moving => {
+                let step = match self.kind {
+                    Kind::Stor { .. } => self.receive(socket, store, chunk),
+                    _ => self.send(socket, store, chunk),
+                };
+                match step {
+                    Step::Progress => self.since = now,
+                    Step::Idle if now >= self.since + STALL_TIMEOUT_MS => {
+                        return Step::Done(Err(Failure::ConnectionClosed))
+                    }
+                    _ => {}
+                }
+                if matches!(step, Step::Progress) && self.stage == Stage::Finishing {
+                    self.queued = socket.send_queue();
+                }
+                step
+            }
+            Stage::Finishing => self.finishing(socket, now),
+        }
+    }
+
+    fn connecting(&mut self, socket: &mut tcp::Socket, peer: Option<IpAddress>, now: u64) -> Step {
+        match socket.state() {
+            tcp::State::Listen | tcp::State::SynReceived => {
+                if now >= self.since + CONNECT_TIMEOUT_MS {
+                    return Step::Done(Err(Failure::NoDataConnection));
+                }
+                Step::Idle
+            }
+            tcp::State::Closed | tcp::State::TimeWait => Step::Done(Err(Failure::NoDataConnection)),
+            _ => {
+                // Only the control connection's host may use the data port
+                // (RFC 2577 §5: no port stealing); anyone else is reset and
+                // the port listens again.
+                let remote = socket.remote_endpoint().map(|e| e.addr);
+                if peer.is_some() && remote != peer {
+                    let port = socket.local_endpoint().map(|e| e.port);
+                    socket.abort();
+                    if let Some(port) = port {
+                        let _ = socket.listen(port);
+                    }
+                    return Step::Progress;
+                }
+                self.stage = Stage::Moving;
+                self.since = now;
+                Step::Progress
+            }
+        }
+    }
+
+    /// RETR and listings: drain the chunk into the socket, refill it with
+    /// one storage request when empty, FIN at the end.
+    fn send<T: Transport>(&mut self, socket: &mut tcp::Socket, store: &mut Store<T>, chunk: &mut [u8; CHUNK]) -> Step {
+        if !socket.may_send() {
+            // The client closed or reset the data connection early.
+            return Step::Done(Err(Failure::ConnectionClosed));
+        }
+        let mut progressed = self.drain(socket, chunk);
+        if self.pos == self.len && !self.source_done() {
+            if let Err(f) = self.refill(store, chunk) {
+                return Step::Done(Err(f));
+            }
+            self.drain(socket, chunk);
+            progressed = true;
+        }
+        if self.pos == self.len && self.source_done() {
+            socket.close();
+            self.stage = Stage::Finishing;
+            progressed = true;
+        }
+        if progressed {
+            Step::Progress
+        } else {
+            Step::Idle
+        }
+    }
+
+    fn drain(&mut self, socket: &mut tcp::Socket, chunk: &[u8; CHUNK]) -> bool {
+        if self.pos >= self.len {
+            return false;
+        }
+        let n = socket.send_slice(&chunk[self.pos..self.len]).unwrap_or(0);
+        self.pos += n;
+        n > 0
+    }
+
+    fn source_done(&self) -> bool {
+        match &self.kind {
+            Kind::Retr { eof, .. } => *eof,
+            Kind::List { cursor, single, .. } => cursor.is_none() && single.is_none(),
+            Kind::Stor { .. } => true,
+        }
+    }
+
+    /// Fills the (empty) chunk with one storage request.
+    fn refill<T: Transport>(&mut self, store: &mut Store<T>, chunk: &mut [u8; CHUNK]) -> Result<(), Failure> {
+        self.len = 0;
+        self.pos = 0;
+        match &mut self.kind {
+            Kind::Retr { handle, eof } => match store.read(*handle, &mut chunk[..]) {
+                Ok(0) => *eof = true,
+                Ok(n) => self.len = n,
+                Err(e) => {
+                    self.storage_gone = store::service_gone(e);
+                    return Err(store::failure(e));
+                }
+            },
+            Kind::List { path, format, cursor, single, now } => {
+                if let Some((name, meta)) = single.take() {
+                    let entry = Entry { name: &name, meta };
+                    self.len = format_entry(&entry, *format, now, &mut chunk[..]).unwrap_or(0);
+                    return Ok(());
+                }
+                let Some(start) = *cursor else { return Ok(()) };
+                // One page per request; entries that do not fit this chunk
+                // are asked for again (cursors are entry indexes).
+                let (mut len, mut taken, mut full) = (0usize, 0u32, false);
+                let page = store.list(path, start, |e| {
+                    if full {
+                        return;
+                    }
+                    if CHUNK - len < e.name.len() + LIST_LINE_ROOM {
+                        full = true;
+                        return;
+                    }
+                    let entry = Entry { name: e.name, meta: store::metadata(&e.meta) };
+                    // Names that cannot be a listing line (control bytes) are skipped.
+                    len += format_entry(&entry, *format, now, &mut chunk[len..]).unwrap_or(0);
+                    taken += 1;
+                });
+                match page {
+                    Ok(next) => {
+                        *cursor = if full { Some(start + taken) } else { next };
+                        self.len = len;
+                    }
+                    Err(e) => return Err(store::failure(e)),
+                }
+            }
+            Kind::Stor { .. } => {}
+        }
+        Ok(())
+    }
+
+    /// STOR: take what the socket has into the chunk; write the chunk with
+    /// one storage request when it is full or the client has finished.
+    fn receive<T: Transport>(&mut self, socket: &mut tcp::Socket, store: &mut Store<T>, chunk: &mut [u8; CHUNK]) -> Step {
+        let Kind::Stor { handle } = self.kind else { return Step::Idle };
+        if socket.state() == tcp::State::Closed {
+            // Reset by the client (or the stack gave up): the upload is cut.
+            return Step::Done(Err(Failure::ConnectionClosed));
+        }
+        let mut progressed = self.fill(socket, chunk);
+        let finished = !socket.may_recv();
+        if self.len == CHUNK || (finished && self.len > 0) {
+            match store.write(handle, &chunk[..self.len]) {
+                Ok(n) if n == self.len => self.len = 0,
+                // A short write: the volume is full.
+                Ok(_) => return Step::Done(Err(Failure::NoSpace)),
+                Err(e) => {
+                    self.storage_gone = store::service_gone(e);
+                    return Step::Done(Err(store::failure(e)));
+                }
+            }
+            self.fill(socket, chunk);
+            progressed = true;
+        }
+        if !socket.may_recv() && self.len == 0 {
+            // FIN received and every byte written.
+            return Step::Done(Ok(()));
+        }
+        if progressed {
+            Step::Progress
+        } else {
+            Step::Idle
+        }
+    }
+
+    fn fill(&mut self, socket: &mut tcp::Socket, chunk: &mut [u8; CHUNK]) -> bool {
+        if self.len >= CHUNK || !socket.can_recv() {
+            return false;
+        }
+        let n = socket.recv_slice(&mut chunk[self.len..]).unwrap_or(0);
+        self.len += n;
+        n > 0
+    }
+
+    /// Waits until the client has every byte and our FIN.
+    fn finishing(&mut self, socket: &mut tcp::Socket, now: u64) -> Step {
+        let queued = socket.send_queue();
+        match socket.state() {
+            // Our FIN is acknowledged, so is all data before it.
+            tcp::State::FinWait2 | tcp::State::TimeWait => Step::Done(Ok(())),
+            // Closed after LAST-ACK (fine) or by a reset (fine only if
+            // nothing was left unacknowledged).
+            tcp::State::Closed if queued == 0 => Step::Done(Ok(())),
+            tcp::State::Closed => Step::Done(Err(Failure::ConnectionClosed)),
+            _ => {
+                if queued != self.queued {
+                    self.queued = queued;
+                    self.since = now;
+                    return Step::Progress;
+                }
+                if now >= self.since + STALL_TIMEOUT_MS {
+                    return Step::Done(Err(Failure::ConnectionClosed));
+                }
+                Step::Idle
+            }
+        }
+    }
+}
