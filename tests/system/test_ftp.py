@@ -20,6 +20,7 @@ import pytest
 from ftp_helpers import (BOARD_IP, boot_own_twin, config_text, curl, epsv_connect, fsck, get, login, make_image,
                          mdir, mread, put, raw_line, reply_code, reset, sendcmd_code, settle_and_close, sha256,
                          vanish)
+from http_client import curl as http_get
 from twin import free_port_range
 
 @pytest.fixture(scope="module")
@@ -206,6 +207,33 @@ def test_curl_uploads_and_downloads_a_file(twin, port, tmp_path):
     ftp = login(port)
     ftp.delete("/curl/up.bin")
     ftp.rmd("/curl")
+    ftp.quit()
+
+
+@pytest.mark.timeout(120)
+def test_a_file_uploaded_by_ftp_is_served_by_http_at_once(twin, port):
+    page = b"<!doctype html><title>uploaded</title><p>from FTP</p>\n"
+    data = os.urandom(200 * 1024)
+    ftp = login(port)
+    ftp.mkd("/www/up")
+    put(ftp, "/www/up/index.html", page)
+    put(ftp, "/www/up/data.bin", data)
+    http = twin.url
+    code, _, body = http_get(http("/up/data.bin"))
+    assert code == 200 and sha256(body) == sha256(data)
+    code, head, body = http_get(http("/up/"))
+    assert code == 200 and body == page and "text/html" in head
+    # Replaced, renamed and deleted files show at once too.
+    newer = os.urandom(len(data))
+    put(ftp, "/www/up/data.bin", newer)
+    code, _, body = http_get(http("/up/data.bin"))
+    assert code == 200 and sha256(body) == sha256(newer)
+    ftp.rename("/www/up/data.bin", "/www/up/moved.bin")
+    assert http_get(http("/up/data.bin"))[0] == 404
+    code, _, body = http_get(http("/up/moved.bin"))
+    assert code == 200 and sha256(body) == sha256(newer)
+    ftp.delete("/www/up/moved.bin")
+    assert http_get(http("/up/moved.bin"))[0] == 404
     ftp.quit()
 
 
