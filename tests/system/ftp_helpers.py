@@ -11,8 +11,7 @@ import struct
 import subprocess
 import time
 
-from twin import ROOT, Twin  # noqa: I001 (puts tools/ on the path first)
-import qemu_twin  # noqa: E402
+from twin import ROOT, Twin
 
 USER, PASSWORD = "user", "pass"   # apps/ftp/ftp.cfg, as put on the image
 BOARD_IP = "10.0.2.15"

@@ -20,7 +20,7 @@ import pytest
 from ftp_helpers import (BOARD_IP, boot_own_twin, config_text, curl, epsv_connect, fsck, get, login, make_image,
                          mdir, mread, put, raw_line, reply_code, reset, sendcmd_code, settle_and_close, sha256,
                          vanish)
-from http_client import curl as http_get
+from http_client import curl as http_get, status_json
 from twin import free_port_range
 
 @pytest.fixture(scope="module")
@@ -223,7 +223,13 @@ def test_a_file_uploaded_by_ftp_is_served_by_http_at_once(twin, port):
     assert code == 200 and sha256(body) == sha256(data)
     code, head, body = http_get(http("/up/"))
     assert code == 200 and body == page and "text/html" in head
-    # Replaced, renamed and deleted files show at once too.
+    # Served again, now from the HTTP server's memory...
+    hits = status_json(http("/api/status"))["file_cache"]["hits"]
+    assert http_get(http("/up/"))[2] == page
+    assert status_json(http("/api/status"))["file_cache"]["hits"] > hits
+    # ...yet replaced, renamed and deleted files show at once.
+    put(ftp, "/www/up/index.html", page.upper())
+    assert http_get(http("/up/"))[2] == page.upper()
     newer = os.urandom(len(data))
     put(ftp, "/www/up/data.bin", newer)
     code, _, body = http_get(http("/up/data.bin"))

@@ -5,6 +5,7 @@ volumes that cannot be mounted (blank, corrupt): reported, the built-in
 page served, and the image left exactly as it was."""
 import gzip
 import hashlib
+import http.client
 import os
 import re
 import shutil
@@ -137,30 +138,74 @@ def test_paths_cannot_leave_the_site(site, target):
     assert SECRET.encode() not in response
 
 
-def test_16_clients_fetch_a_64k_file_at_once(site):
-    expected = site.files["big.bin"]
+def run_clients(clients, work):
+    """Runs `work(results)` in `clients` threads; returns the results."""
     results = {"ok": 0, "bad": []}
     lock = threading.Lock()
 
-    def client():
-        for _ in range(8):
-            try:
-                code, _, body = curl(site.url("/big.bin"), timeout=60)
-                good = code == 200 and body == expected
-            except AssertionError as e:
-                good, code = False, str(e)
-            with lock:
-                if good:
-                    results["ok"] += 1
-                else:
-                    results["bad"].append(code)
+    def record(good, what):
+        with lock:
+            if good:
+                results["ok"] += 1
+            else:
+                results["bad"].append(what)
 
-    threads = [threading.Thread(target=client) for _ in range(16)]
+    threads = [threading.Thread(target=work, args=(record,)) for _ in range(clients)]
     for t in threads:
         t.start()
     for t in threads:
-        t.join()
-    assert results["bad"] == [] and results["ok"] == 16 * 8
+        t.join(timeout=600)
+    return results
+
+
+def test_16_clients_make_2000_requests_for_a_64k_file(site):
+    expected = site.files["big.bin"]
+    port = site.ports[80]
+
+    def keep_alive_client(record):
+        conn = http.client.HTTPConnection("127.0.0.1", port, timeout=60)
+        for _ in range(2000 // 16):
+            try:
+                conn.request("GET", "/big.bin")
+                resp = conn.getresponse()
+                body = resp.read()
+                record(resp.status == 200 and body == expected, body[:80])
+            except (OSError, http.client.HTTPException) as e:
+                record(False, repr(e))
+                conn.close()
+                conn = http.client.HTTPConnection("127.0.0.1", port, timeout=60)
+        conn.close()
+
+    results = run_clients(16, keep_alive_client)
+    assert not results["bad"], f"{len(results['bad'])} failed, e.g. {results['bad'][:3]}"
+    assert results["ok"] == 2000
+
+
+def test_16_clients_on_new_connections_are_never_reset(site):
+    # A connection per request (curl): the server frees a slot as soon as a
+    # client is done, so new clients find one listening (no reset).
+    expected = site.files["big.bin"]
+
+    def curl_client(record):
+        for _ in range(6):
+            try:
+                code, _, body = curl(site.url("/big.bin"), timeout=60)
+                record(code == 200 and body == expected, code)
+            except AssertionError as e:
+                record(False, str(e)[-80:])
+
+    results = run_clients(16, curl_client)
+    assert results["bad"] == [] and results["ok"] == 16 * 6
+
+
+def test_small_files_are_served_from_memory_after_the_first_time(site):
+    before = status_json(site.url("/api/status"))["file_cache"]
+    for _ in range(3):
+        code, _, body = get(site, "/docs/")
+        assert code == 200 and body == site.files["docs/index.html"]
+    after = status_json(site.url("/api/status"))["file_cache"]
+    assert after["hits"] >= before["hits"] + 2
+    assert 0 < after["bytes"] <= after["budget"]
 
 
 def test_status_reports_the_mounted_volume(site):

@@ -8,7 +8,7 @@ use smoltcp::iface::SocketHandle;
 use smoltcp::socket::tcp;
 
 use crate::routes::{self, Body, Response};
-use crate::Storage;
+use crate::site::Site;
 
 /// Request head buffer: the parser's largest head ([`Limits::max_head_len`])
 /// rounded up, so a head that passes the limits always fits.
@@ -16,9 +16,6 @@ const HEAD_BUFFER: usize = 3072;
 /// A file is read from the storage service this much at a time: the most
 /// one reply carries.
 pub const FILE_CHUNK: usize = proto_storage::MAX_DATA;
-/// Where a file chunk waits on its way into a socket (one per server:
-/// it is copied into the socket at once).
-pub type FileChunk = [u8; FILE_CHUNK];
 const _: () = assert!(Limits::DEFAULT.max_head_len() <= HEAD_BUFFER);
 /// A request head must arrive within this long (slow-header attacks).
 const HEAD_TIMEOUT_MS: u64 = 10_000;
@@ -88,26 +85,34 @@ impl Conn {
         self.since = now;
     }
 
-    fn close(&mut self, socket: &mut tcp::Socket, now: u64, storage: &mut Storage) {
-        self.release(storage);
+    fn close(&mut self, socket: &mut tcp::Socket, now: u64, site: &mut Site<'_>) {
+        self.release(site);
         socket.close();
         self.head_len = 0;
         self.enter(Phase::Closing, now);
     }
 
-    fn abort(&mut self, socket: &mut tcp::Socket, storage: &mut Storage) {
-        self.release(storage);
+    fn abort(&mut self, socket: &mut tcp::Socket, site: &mut Site<'_>) {
+        self.release(site);
         socket.abort();
         self.head_len = 0;
         self.phase = Phase::Listening;
     }
 
-    /// Gives back what the current response holds (an open file).
-    fn release(&mut self, storage: &mut Storage) {
+    /// Gives back what the current response holds (an open file); a file
+    /// read whole and captured goes into the cache.
+    fn release(&mut self, site: &mut Site<'_>) {
         if let Phase::Sending { response, .. } = &mut self.phase {
-            if let Body::File { handle, .. } = response.body {
-                let _ = storage.close(handle);
-                response.body = Body::Empty;
+            if let Body::File {
+                handle,
+                size,
+                capture,
+            } = core::mem::replace(&mut response.body, Body::Empty)
+            {
+                let _ = site.storage.close(handle);
+                if let Some(c) = capture.filter(|c| c.data.len() as u64 == size) {
+                    site.cache.insert(&c.path, c.gzip, c.repr, c.data);
+                }
             }
         }
     }
@@ -160,8 +165,7 @@ impl Conn {
         socket: &mut tcp::Socket,
         now: u64,
         full: bool,
-        storage: &mut Storage,
-        scratch: &mut FileChunk,
+        site: &mut Site<'_>,
     ) -> bool {
         match &mut self.phase {
             Phase::Listening => {
@@ -190,12 +194,12 @@ impl Conn {
                 }
                 true
             }
-            Phase::Reading => self.read(socket, now, storage, scratch),
-            Phase::Sending { .. } => self.send(socket, now, storage, scratch),
+            Phase::Reading => self.read(socket, now, site),
+            Phase::Sending { .. } => self.send(socket, now, site),
             Phase::Closing => {
                 let done = matches!(socket.state(), tcp::State::Closed | tcp::State::TimeWait);
                 if done || now >= self.since + CLOSE_TIMEOUT_MS {
-                    self.abort(socket, storage);
+                    self.abort(socket, site);
                     return true;
                 }
                 false
@@ -203,7 +207,7 @@ impl Conn {
         }
     }
 
-    fn read(&mut self, socket: &mut tcp::Socket, now: u64, storage: &mut Storage, scratch: &mut FileChunk) -> bool {
+    fn read(&mut self, socket: &mut tcp::Socket, now: u64, site: &mut Site<'_>) -> bool {
         let mut progressed = false;
         if socket.can_recv() && self.head_len < HEAD_BUFFER {
             if let Ok(n) = socket.recv_slice(&mut self.head[self.head_len..]) {
@@ -214,7 +218,7 @@ impl Conn {
         match Request::parse(&self.head[..self.head_len], &Limits::DEFAULT) {
             Ok(Parsed::Complete { request, head_len }) => {
                 let (response, consumed) = match request.body_len() {
-                    Ok(0) => (routes::respond(&request, storage), head_len),
+                    Ok(0) => (routes::respond(&request, site), head_len),
                     // No resource here takes a body: refuse it rather than
                     // guess where the next request starts.
                     Ok(_) => (routes::error(Status::BadRequest, false, false), head_len),
@@ -229,7 +233,7 @@ impl Conn {
                     },
                     now,
                 );
-                self.send(socket, now, storage, scratch);
+                self.send(socket, now, site);
                 true
             }
             Ok(Parsed::Incomplete) => {
@@ -251,7 +255,7 @@ impl Conn {
                     return true;
                 }
                 if self.head_len == 0 && now >= self.since + IDLE_TIMEOUT_MS {
-                    self.close(socket, now, storage);
+                    self.close(socket, now, site);
                     return true;
                 }
                 progressed
@@ -272,7 +276,7 @@ impl Conn {
         }
     }
 
-    fn send(&mut self, socket: &mut tcp::Socket, now: u64, storage: &mut Storage, scratch: &mut FileChunk) -> bool {
+    fn send(&mut self, socket: &mut tcp::Socket, now: u64, site: &mut Site<'_>) -> bool {
         let Phase::Sending {
             response,
             head_sent,
@@ -284,7 +288,7 @@ impl Conn {
         };
         if !socket.may_send() {
             // Client went away mid-response.
-            self.abort(socket, storage);
+            self.abort(socket, site);
             return true;
         }
         let mut failed = false;
@@ -294,16 +298,24 @@ impl Conn {
                 let n = socket.send_slice(&response.head[*head_sent..]).unwrap_or(0);
                 *head_sent += n;
                 n
-            } else if *body_sent < response.body.len() && matches!(response.body, Body::File { .. }) {
+            } else if *body_sent < response.body.len() && matches!(response.body, Body::File { .. })
+            {
                 // Whole storage chunks only, copied in wherever the ring
                 // wraps: each read is a round trip to the storage service.
                 let want = (response.body.len() - *body_sent).min(FILE_CHUNK as u64) as usize;
                 if socket.send_capacity() - socket.send_queue() < want {
                     break;
                 }
-                match response.body.fill(*body_sent, &mut scratch[..want], storage) {
+                let chunk = &mut site.scratch[..want];
+                match response.body.fill(*body_sent, chunk, &mut site.storage) {
                     Some(n) if n > 0 => {
-                        let sent = socket.send_slice(&scratch[..n]).unwrap_or(0);
+                        if let Body::File {
+                            capture: Some(c), ..
+                        } = &mut response.body
+                        {
+                            c.data.extend_from_slice(&chunk[..n]);
+                        }
+                        let sent = socket.send_slice(&chunk[..n]).unwrap_or(0);
                         *body_sent += sent as u64;
                         sent
                     }
@@ -314,13 +326,16 @@ impl Conn {
                 }
             } else if *body_sent < response.body.len() {
                 let offset = *body_sent;
-                let n = socket.send(|buf| match response.body.fill(offset, buf, storage) {
-                    Some(n) => (n, n),
-                    None => {
-                        failed = true;
-                        (0, 0)
-                    }
-                });
+                let n =
+                    socket.send(
+                        |buf| match response.body.fill(offset, buf, &mut site.storage) {
+                            Some(n) => (n, n),
+                            None => {
+                                failed = true;
+                                (0, 0)
+                            }
+                        },
+                    );
                 let n = n.unwrap_or(0);
                 *body_sent += n as u64;
                 n
@@ -335,7 +350,7 @@ impl Conn {
         if failed {
             // The file went away mid-response (storage restarted): the head
             // is out, so the only honest signal left is a reset.
-            self.abort(socket, storage);
+            self.abort(socket, site);
             return true;
         }
         if progressed {
@@ -345,19 +360,19 @@ impl Conn {
         if done {
             let keep_alive = response.keep_alive;
             let consumed = (*consumed).min(self.head_len);
-            self.release(storage);
+            self.release(site);
             if keep_alive {
                 // Pipelined requests already received move to the front.
                 self.head.copy_within(consumed..self.head_len, 0);
                 self.head_len -= consumed;
                 self.enter(Phase::Reading, now);
             } else {
-                self.close(socket, now, storage);
+                self.close(socket, now, site);
             }
             return true;
         }
         if !progressed && now >= self.since + SEND_STALL_MS {
-            self.abort(socket, storage);
+            self.abort(socket, site);
             return true;
         }
         progressed
@@ -371,6 +386,7 @@ impl Body {
             Body::Empty => 0,
             Body::Static(b) => b.len() as u64,
             Body::Owned(v) => v.len() as u64,
+            Body::Cached(v) => v.len() as u64,
             Body::Pattern(n) => *n,
             Body::File { size, .. } => *size,
         }
@@ -378,11 +394,12 @@ impl Body {
 
     /// Copies body bytes from `offset` into `out`; returns how many, or
     /// `None` if a file could not be read (or ended early).
-    pub fn fill(&self, offset: u64, out: &mut [u8], storage: &mut Storage) -> Option<usize> {
+    pub fn fill(&self, offset: u64, out: &mut [u8], storage: &mut crate::Storage) -> Option<usize> {
         let src: &[u8] = match self {
             Body::Empty => &[],
             Body::Static(b) => b,
             Body::Owned(v) => v,
+            Body::Cached(v) => v,
             Body::Pattern(n) => {
                 let n = (*n - offset).min(out.len() as u64) as usize;
                 for (i, b) in out[..n].iter_mut().enumerate() {
@@ -390,7 +407,7 @@ impl Body {
                 }
                 return Some(n);
             }
-            Body::File { handle, size } => {
+            Body::File { handle, size, .. } => {
                 // Files are read in order, one storage chunk at a time.
                 let want =
                     (*size - offset).min(out.len().min(proto_storage::MAX_DATA) as u64) as usize;

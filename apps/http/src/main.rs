@@ -13,9 +13,11 @@ extern crate panic_restart;
 
 extern crate alloc;
 
+mod cache;
 mod conn;
 mod routes;
 mod server;
+mod site;
 mod status;
 
 use core::cell::Cell;
@@ -58,6 +60,17 @@ fn main() {
         return;
     }
     let clock = timing::Clock::<TockSyscalls>::new().expect("alarm driver");
+    // The storage service announces changes to the volume (see `cache`).
+    let follows_changes = match ipc::Ipc::<TockSyscalls>::subscribe(proto_storage::SERVICE_NAME) {
+        Ok(()) => true,
+        Err(e) => {
+            say!(
+                "http: cannot follow storage changes ({:?}); files are not kept in memory",
+                e
+            );
+            false
+        }
+    };
 
     let frames = Cell::new(true);
     let rx = alloc::boxed::Box::leak(alloc::boxed::Box::new([0u8; MAX_FRAME]));
@@ -99,11 +112,18 @@ fn main() {
         server::SOCKETS - server::MAX_ACTIVE
     );
 
-    let messages = Cell::new(false);
+    // Set: an announcement may have come before the subscription.
+    let messages = Cell::new(true);
     Events::<TockSyscalls>::run(&frames, &messages, |events| {
-        let mut storage =
-            alloc::boxed::Box::new(storage_client::IpcTransport::new(events, &clock).storage());
+        let mut site = site::Site::new(
+            storage_client::IpcTransport::new(events, &clock).storage(),
+            follows_changes,
+        );
         loop {
+            // Change announcements from the storage service (see `cache`).
+            if events.messages_pending() {
+                site.check_changes();
+            }
             let now = clock.now_ms();
             let stamp = Instant::from_millis(now as i64);
             iface.poll_maintenance(stamp);
@@ -123,7 +143,7 @@ fn main() {
                     server.listen_again(&mut sockets);
                 }
             }
-            let progressed = server.service(&mut sockets, now, &mut storage);
+            let progressed = server.service(&mut sockets, now, &mut site);
             iface.poll_egress(stamp, &mut device, &mut sockets);
             server.listen_again(&mut sockets);
             if frames_in > 0 || progressed || device.maybe_pending() {

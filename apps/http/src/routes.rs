@@ -9,7 +9,7 @@
 //!   service (`index.html` for a directory), its precompressed `.gz`
 //!   sibling when the client accepts gzip; `/` falls back to the built-in
 //!   status page when the volume holds no `/www/index.html` or is not
-//!   mounted.
+//!   mounted. Small files are kept in memory once served (`cache`).
 
 use alloc::vec::Vec;
 
@@ -19,7 +19,11 @@ use proto_http::{
 };
 use proto_storage::{ClientError, Error as StorageError, Handle, Kind, OpenMode};
 
-use crate::Storage;
+use alloc::rc::Rc;
+use alloc::string::String;
+
+use crate::cache::{FileCache, Representation};
+use crate::site::Site;
 
 /// `Server` header value.
 pub const SERVER: &str = "nucleo-mem";
@@ -45,11 +49,23 @@ pub enum Body {
     Owned(Vec<u8>),
     /// `n` bytes of [`pattern_byte`].
     Pattern(u64),
-    /// An open file of the volume, `size` bytes, read in order.
+    /// A file kept in memory (`cache`).
+    Cached(Rc<Vec<u8>>),
+    /// An open file of the volume, `size` bytes, read in order; `capture`
+    /// collects it for the cache as it goes.
     File {
         handle: Handle,
         size: u64,
+        capture: Option<Capture>,
     },
+}
+
+/// A file on its way into the cache.
+pub struct Capture {
+    pub path: String,
+    pub gzip: bool,
+    pub repr: Representation,
+    pub data: Vec<u8>,
 }
 
 /// Byte `i` of a benchmark body: cheap to generate, checkable by clients.
@@ -89,7 +105,7 @@ pub fn parse_error(e: Error) -> Response {
 }
 
 /// Routes a well-formed request.
-pub fn respond(request: &Request, storage: &mut Storage) -> Response {
+pub fn respond(request: &Request, site: &mut Site<'_>) -> Response {
     let keep_alive = request.keep_alive();
     let head_only = request.method() == Method::Head;
     let mut path_buf = [0u8; 512];
@@ -99,7 +115,7 @@ pub fn respond(request: &Request, storage: &mut Storage) -> Response {
     };
     let path = path.as_str();
     if path == "/api/status" {
-        let json = crate::status::render(storage);
+        let json = crate::status::render(site);
         let mut head = ResponseHead::new(Status::Ok);
         head.content_length = Some(json.len() as u64);
         head.content_type = Some(Mime::Json.as_str());
@@ -121,7 +137,7 @@ pub fn respond(request: &Request, storage: &mut Storage) -> Response {
     if path == "/status" {
         return status_page(request, keep_alive, head_only);
     }
-    match file(request, path, storage, keep_alive, head_only) {
+    match file(request, path, site, keep_alive, head_only) {
         Some(r) => r,
         // Nothing on the volume (or no volume): the built-in page for `/`.
         None if path == "/" || path == "/index.html" => status_page(request, keep_alive, head_only),
@@ -174,10 +190,23 @@ fn volume_path<'b>(path: &str, index: bool, buf: &'b mut [u8; PATH_MAX]) -> Opti
 fn file(
     request: &Request,
     path: &str,
-    storage: &mut Storage,
+    site: &mut Site<'_>,
     keep_alive: bool,
     head_only: bool,
 ) -> Option<Response> {
+    let gzip = request.accepts_gzip();
+    site.check_changes();
+    if let Some((repr, body)) = site.cache.get(path, gzip).filter(|_| site.caching) {
+        return Some(represent(
+            request,
+            repr,
+            body.len() as u64,
+            Body::Cached(body),
+            keep_alive,
+            head_only,
+        ));
+    }
+    let storage = &mut site.storage;
     let mut buf = [0u8; PATH_MAX];
     let mut fs_path = volume_path(path, path.ends_with('/'), &mut buf)?;
     let mut index_buf = [0u8; PATH_MAX];
@@ -209,7 +238,7 @@ fn file(
         ContentCoding::Identity
     };
     let mut served = fs_path;
-    if request.accepts_gzip() {
+    if gzip {
         if let Some(gz) = gzip_sibling(fs_path, &mut gz_buf) {
             if let Ok(m) = storage.stat(gz) {
                 if m.kind == Kind::File {
@@ -226,32 +255,66 @@ fn file(
         meta.modified as u64,
         Some((coding == ContentCoding::Gzip) as u32),
     );
-    if request.etag_matches(&etag) {
-        return Some(not_modified(&etag, keep_alive));
-    }
-    let mut head = ResponseHead::new(Status::Ok);
-    head.content_length = Some(meta.size);
-    head.content_type = Some(mime.as_str());
-    head.etag = Some(&etag);
-    head.coding = coding;
-    head.cache_control = Some("no-cache");
-    if head_only || meta.size == 0 {
-        return Some(ok(head, keep_alive, head_only, Body::Empty));
+    let repr = Representation { etag, mime, coding };
+    if head_only || meta.size == 0 || request.etag_matches(&etag) {
+        return Some(represent(
+            request,
+            repr,
+            meta.size,
+            Body::Empty,
+            keep_alive,
+            head_only,
+        ));
     }
     let handle = match storage.open(served, OpenMode::Read) {
         Ok(h) => h,
         Err(ClientError::Storage(StorageError::NotFound)) => return None,
         Err(_) => return Some(error(Status::ServiceUnavailable, keep_alive, head_only)),
     };
-    Some(ok(
-        head,
-        keep_alive,
-        head_only,
-        Body::File {
-            handle,
-            size: meta.size,
-        },
+    // Small files are collected for the cache as they are sent (when the
+    // heap has room: no allocation failure may restart the server).
+    let capture = (site.caching && FileCache::admits(meta.size))
+        .then(|| {
+            let mut data = Vec::new();
+            data.try_reserve_exact(meta.size as usize).ok()?;
+            Some(Capture {
+                path: String::from(path),
+                gzip,
+                repr,
+                data,
+            })
+        })
+        .flatten();
+    let body = Body::File {
+        handle,
+        size: meta.size,
+        capture,
+    };
+    Some(represent(
+        request, repr, meta.size, body, keep_alive, head_only,
     ))
+}
+
+/// The response for one representation of a file: 304 if the client has
+/// it, else its head and `body`.
+fn represent(
+    request: &Request,
+    repr: Representation,
+    size: u64,
+    body: Body,
+    keep_alive: bool,
+    head_only: bool,
+) -> Response {
+    if request.etag_matches(&repr.etag) {
+        return not_modified(&repr.etag, keep_alive);
+    }
+    let mut head = ResponseHead::new(Status::Ok);
+    head.content_length = Some(size);
+    head.content_type = Some(repr.mime.as_str());
+    head.etag = Some(&repr.etag);
+    head.coding = repr.coding;
+    head.cache_control = Some("no-cache");
+    ok(head, keep_alive, head_only, body)
 }
 
 fn ok(mut head: ResponseHead, keep_alive: bool, head_only: bool, body: Body) -> Response {

@@ -18,7 +18,6 @@ const TX_BUFFER: usize = 8192;
 
 pub struct Server {
     conns: Vec<Conn>,
-    chunk: alloc::boxed::Box<crate::conn::FileChunk>,
 }
 
 impl Server {
@@ -33,7 +32,7 @@ impl Server {
                 Conn::new(sockets.add(socket))
             })
             .collect();
-        Server { conns, chunk: alloc::boxed::Box::new([0; crate::conn::FILE_CHUNK]) }
+        Server { conns }
     }
 
     /// Advances every connection; `true` if any made progress.
@@ -41,14 +40,14 @@ impl Server {
         &mut self,
         sockets: &mut SocketSet<'static>,
         now: u64,
-        storage: &mut crate::Storage,
+        site: &mut crate::site::Site<'_>,
     ) -> bool {
         let mut active = self.conns.iter().filter(|c| c.is_active()).count();
         let mut progressed = false;
         for conn in self.conns.iter_mut() {
             let socket = sockets.get_mut::<tcp::Socket>(conn.handle());
             let was_active = conn.is_active();
-            progressed |= conn.service(socket, now, active >= MAX_ACTIVE, storage, &mut self.chunk);
+            progressed |= conn.service(socket, now, active >= MAX_ACTIVE, site);
             match (was_active, conn.is_active()) {
                 (false, true) => active += 1,
                 (true, false) => active -= 1,

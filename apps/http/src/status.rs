@@ -17,6 +17,15 @@ struct Status {
     memory: Vec<Region>,
     network: Option<Network>,
     volume: Volume,
+    file_cache: FileCacheStats,
+}
+
+/// The HTTP server's in-memory copies of files (`cache`).
+#[derive(Serialize)]
+struct FileCacheStats {
+    bytes: u64,
+    budget: u64,
+    hits: u32,
 }
 
 /// The eMMC volume, as the storage service reports it.
@@ -106,7 +115,7 @@ fn volume(storage: &mut crate::Storage) -> Volume {
 }
 
 /// The status document, as JSON bytes.
-pub fn render(storage: &mut crate::Storage) -> Vec<u8> {
+pub fn render(site: &mut crate::site::Site<'_>) -> Vec<u8> {
     let processes = (0..Sys::process_count().unwrap_or(0))
         .filter_map(|i| Sys::process(i).ok())
         .map(|p| Process {
@@ -162,7 +171,12 @@ pub fn render(storage: &mut crate::Storage) -> Vec<u8> {
         processes,
         memory,
         network,
-        volume: volume(storage),
+        volume: volume(&mut site.storage),
+        file_cache: FileCacheStats {
+            bytes: site.cache.bytes() as u64,
+            budget: crate::cache::BUDGET as u64,
+            hits: site.cache.hits(),
+        },
     };
     miniserde::json::to_string(&status).into_bytes()
 }

@@ -16,7 +16,10 @@ pub struct EmmcDevice {
 impl EmmcDevice {
     /// The device, if this app may use it and it is there.
     pub fn open() -> Option<EmmcDevice> {
-        Blk::sectors().ok().filter(|n| *n > 0).map(|sectors| EmmcDevice { sectors })
+        Blk::sectors()
+            .ok()
+            .filter(|n| *n > 0)
+            .map(|sectors| EmmcDevice { sectors })
     }
 }
 
@@ -59,7 +62,9 @@ const DEFAULT_EPOCH: u32 = 1_767_225_600;
 
 impl UptimeClock {
     pub fn new() -> Self {
-        let base = option_env!("NUCLEO_EPOCH").and_then(|s| s.parse().ok()).unwrap_or(DEFAULT_EPOCH);
+        let base = option_env!("NUCLEO_EPOCH")
+            .and_then(|s| s.parse().ok())
+            .unwrap_or(DEFAULT_EPOCH);
         UptimeClock { base }
     }
 }

@@ -93,7 +93,10 @@ fn main() {
     }
     let mut request = Box::new([0u8; MAX_MESSAGE]);
     let mut reply = Box::new([0u8; MAX_MESSAGE]);
-    let mut clients = Clients { known: [(0, [0; ipc::MAX_NAME], 0); CLIENTS], next: 0 };
+    let mut clients = Clients {
+        known: [(0, [0; ipc::MAX_NAME], 0); CLIENTS],
+        next: 0,
+    };
 
     let frames = Cell::new(false);
     let messages = Cell::new(true);
@@ -105,10 +108,14 @@ fn main() {
                 continue;
             }
             served = true;
+            let generation = server.generation();
             let n = match clients.name(m.sender) {
                 Some(name) => server.handle(name, m.sender.0, &request[..m.len], &mut reply[..]),
                 None => continue, // the sender is already gone
             };
+            // Before the reply: whoever learns of the change from the
+            // client (an FTP upload's 226) finds the readers told already.
+            announce(generation, &server);
             if n > 0 {
                 // The request's tag goes back with the reply: a client that
                 // gave up waiting will not take it for a newer answer.
@@ -119,15 +126,29 @@ fn main() {
         if served {
             idle_ms = 0;
         }
-        let wait = if idle_ms < SETTLE_AFTER_MS { SETTLE_AFTER_MS } else { SWEEP_EVERY_MS };
+        let wait = if idle_ms < SETTLE_AFTER_MS {
+            SETTLE_AFTER_MS
+        } else {
+            SWEEP_EVERY_MS
+        };
         if events.wait(Some(wait)) == Wake::Deadline {
             idle_ms = idle_ms.saturating_add(wait);
+            let generation = server.generation();
             clients.sweep(|id| server.client_gone(id));
+            announce(generation, &server);
             if idle_ms >= SETTLE_AFTER_MS {
                 server.settle();
             }
         }
     });
+}
+
+/// Tells subscribers (`http` keeps files in memory) that what they read
+/// changed, if it did since `before`.
+fn announce(before: u32, server: &Server) {
+    if server.generation() != before {
+        let _ = I::publish(&server.generation().to_le_bytes());
+    }
 }
 
 /// Says on the console what state the volume is in.

@@ -27,6 +27,8 @@ pub struct StorageServer<B: BlockDevice + 'static, C: Clock + Clone + 'static = 
     rules: &'static [Rule],
     /// The volume changed since it was last left clean on the device.
     changed: bool,
+    /// Changes readers can see, so far: see [`generation`](Self::generation).
+    generation: u32,
 }
 
 impl<B: BlockDevice + 'static, C: Clock + Clone + 'static> StorageServer<B, C> {
@@ -57,7 +59,17 @@ impl<B: BlockDevice + 'static, C: Clock + Clone + 'static> StorageServer<B, C> {
             options,
             rules,
             changed,
+            generation: 0,
         }
+    }
+
+    /// Counts completed changes a reader could see: a file written and
+    /// closed, a file or directory made, removed or renamed, a format, the
+    /// files of a client that went away closed. (Writes to a file still
+    /// open do not count until it is closed.) A service announces a new
+    /// value to its readers, so they can drop what they keep of the volume.
+    pub fn generation(&self) -> u32 {
+        self.generation
     }
 
     /// Handles one request from `client_name` (process `client_id`); returns the reply length.
@@ -75,7 +87,8 @@ impl<B: BlockDevice + 'static, C: Clock + Clone + 'static> StorageServer<B, C> {
             Err(e) => Err(Error::from(e)),
             Ok(req) => {
                 self.changed |= may_change(&req);
-                authorize(self.rules, client_name, &req).and_then(|()| self.run(client_id, &req, reply))
+                authorize(self.rules, client_name, &req)
+                    .and_then(|()| self.run(client_id, &req, reply))
             }
         };
         match result {
@@ -91,17 +104,27 @@ impl<B: BlockDevice + 'static, C: Clock + Clone + 'static> StorageServer<B, C> {
     /// Call it when the service is idle, so a power cut or a reset then
     /// finds a volume `fsck` calls clean. Returns whether it did.
     pub fn settle(&mut self) -> bool {
-        let State::Mounted(vol) = &mut self.state else { return false };
+        let State::Mounted(vol) = &mut self.state else {
+            return false;
+        };
         if !self.changed || vol.open_files() != 0 {
             return false;
         }
-        let placeholder = State::Unmounted { device: None, why: NotMounted::NoDevice };
-        let State::Mounted(vol) = core::mem::replace(&mut self.state, placeholder) else { return false };
+        let placeholder = State::Unmounted {
+            device: None,
+            why: NotMounted::NoDevice,
+        };
+        let State::Mounted(vol) = core::mem::replace(&mut self.state, placeholder) else {
+            return false;
+        };
         let device = match vol.unmount() {
             Ok(d) => d,
             // Data could not be written back: keep the device, report I/O.
             Err((_, d)) => {
-                self.state = State::Unmounted { device: Some(d), why: NotMounted::Io };
+                self.state = State::Unmounted {
+                    device: Some(d),
+                    why: NotMounted::Io,
+                };
                 return false;
             }
         };
@@ -113,7 +136,9 @@ impl<B: BlockDevice + 'static, C: Clock + Clone + 'static> StorageServer<B, C> {
     /// Closes every handle of a client whose process ended.
     pub fn client_gone(&mut self, client_id: u32) {
         if let State::Mounted(vol) = &mut self.state {
-            vol.close_all(client_id);
+            if vol.close_all(client_id) > 0 {
+                self.generation = self.generation.wrapping_add(1);
+            }
         }
     }
 
@@ -153,7 +178,10 @@ impl<B: BlockDevice + 'static, C: Clock + Clone + 'static> StorageServer<B, C> {
         match *req {
             Request::VolumeStatus => return emit(Response::Status(self.status()), reply),
             Request::Format { label } => {
-                self.format(label)?;
+                let formatted = self.format(label);
+                // Even a failed format may have changed the volume.
+                self.generation = self.generation.wrapping_add(1);
+                formatted?;
                 return emit(Response::Done(Done::Formatted), reply);
             }
             _ => {}
@@ -161,6 +189,8 @@ impl<B: BlockDevice + 'static, C: Clock + Clone + 'static> StorageServer<B, C> {
         let State::Mounted(vol) = &mut self.state else {
             return Err(Error::NotMounted);
         };
+        let generation = &mut self.generation;
+        let mut changed = || *generation = generation.wrapping_add(1);
         let resp = match *req {
             Request::Open { path, mode } => {
                 Response::Opened(vol.open(client, &normalize(path)?, mode)?)
@@ -181,7 +211,9 @@ impl<B: BlockDevice + 'static, C: Clock + Clone + 'static> StorageServer<B, C> {
                 Response::Position(vol.seek(client, handle, offset)?)
             }
             Request::Close { handle } => {
-                vol.close(client, handle)?;
+                if vol.close(client, handle)? {
+                    changed();
+                }
                 Response::Done(Done::Closed)
             }
             Request::Stat { path } => Response::Metadata(vol.stat(&normalize(path)?)?),
@@ -193,18 +225,22 @@ impl<B: BlockDevice + 'static, C: Clock + Clone + 'static> StorageServer<B, C> {
             }
             Request::MakeDir { path } => {
                 vol.make_dir(&normalize(path)?)?;
+                changed();
                 Response::Done(Done::MadeDir)
             }
             Request::RemoveDir { path } => {
                 vol.remove_dir(&normalize(path)?)?;
+                changed();
                 Response::Done(Done::RemovedDir)
             }
             Request::Delete { path } => {
                 vol.delete(&normalize(path)?)?;
+                changed();
                 Response::Done(Done::Deleted)
             }
             Request::Rename { from, to } => {
                 vol.rename(&normalize(from)?, &normalize(to)?)?;
+                changed();
                 Response::Done(Done::Renamed)
             }
             Request::FreeSpace => Response::FreeSpace(vol.free_space()?),
@@ -270,6 +306,9 @@ fn may_change(req: &Request<'_>) -> bool {
             | Request::FreeSpace
             | Request::VolumeStatus
             | Request::Seek { .. }
-            | Request::Open { mode: proto_storage::OpenMode::Read, .. }
+            | Request::Open {
+                mode: proto_storage::OpenMode::Read,
+                ..
+            }
     )
 }

@@ -349,13 +349,15 @@ impl<B: BlockDevice + 'static, C: Clock + 'static> FatVolume<B, C> {
     }
 
     /// Flushes and closes a handle. The handle is gone even if the flush fails.
-    pub fn close(&mut self, client: u32, handle: Handle) -> Result<(), Error> {
+    ///
+    /// Returns whether the handle was open for writing.
+    pub fn close(&mut self, client: u32, handle: Handle) -> Result<bool, Error> {
         let closed = self.mounted.with(|_, files| {
             let mut of = files.remove(client, handle).ok_or(Error::BadHandle)?;
-            of.file.flush().map_err(fs_err)
+            of.file.flush().map_err(fs_err).map(|()| of.mode.writes())
         });
-        closed?;
-        self.flush_cache()
+        let wrote = closed?;
+        self.flush_cache().map(|()| wrote)
     }
 
     /// Closes every handle of `client` (its process ended); returns how many.

@@ -404,7 +404,15 @@ fn settled_volume_is_clean_on_the_device_while_still_mounted() {
     let (img, mut server) = server_with_site(dir.path());
     {
         let mut ftp = client(&mut server, "ftp", 7);
-        let h = ftp.open("/www/new.txt", OpenMode::Write { create: true, truncate: true }).unwrap();
+        let h = ftp
+            .open(
+                "/www/new.txt",
+                OpenMode::Write {
+                    create: true,
+                    truncate: true,
+                },
+            )
+            .unwrap();
         ftp.write_all(h, &pattern(20_000, 3)).unwrap();
         // Open file: nothing to settle yet.
         assert!(!ftp.transport().server.settle());
@@ -454,4 +462,64 @@ fn volume_left_dirty_by_a_crash_is_made_clean_by_the_next_settle() {
     assert_clean(&img);
     assert_eq!(mcopy_out(&img, "/www/crash.txt"), pattern(50_000, 5));
     assert!(!server.settle(), "clean since");
+}
+
+#[test]
+fn generation_counts_the_changes_readers_can_see() {
+    let dir = tempfile::tempdir().unwrap();
+    let (_img, mut server) = server_with_site(dir.path());
+    let g0 = server.generation();
+    {
+        // Reading changes nothing.
+        let mut http = client(&mut server, "http", 10);
+        let h = http.open("/www/index.html", OpenMode::Read).unwrap();
+        let mut buf = [0u8; 64];
+        http.read(h, &mut buf).unwrap();
+        http.close(h).unwrap();
+        http.stat("/www/index.html").unwrap();
+    }
+    assert_eq!(server.generation(), g0);
+    {
+        // A write counts once its file is closed.
+        let mut ftp = client(&mut server, "ftp", 20);
+        let h = ftp
+            .open(
+                "/www/new.html",
+                OpenMode::Write {
+                    create: true,
+                    truncate: true,
+                },
+            )
+            .unwrap();
+        ftp.write(h, b"new").unwrap();
+    }
+    assert_eq!(
+        server.generation(),
+        g0,
+        "an upload still open is not visible yet"
+    );
+    let mut ftp = client(&mut server, "ftp", 20);
+    let h = ftp
+        .open(
+            "/www/other.html",
+            OpenMode::Write {
+                create: true,
+                truncate: true,
+            },
+        )
+        .unwrap();
+    ftp.close(h).unwrap();
+    drop(ftp);
+    let g1 = server.generation();
+    assert_ne!(g1, g0);
+    let mut ftp = client(&mut server, "ftp", 20);
+    ftp.mkdir("/www/d").unwrap();
+    ftp.rename("/www/other.html", "/www/d/other.html").unwrap();
+    ftp.delete("/www/d/other.html").unwrap();
+    ftp.rmdir("/www/d").unwrap();
+    drop(ftp);
+    assert_eq!(server.generation(), g1.wrapping_add(4));
+    // A client that goes away with a file open for writing: closed, counted.
+    server.client_gone(20);
+    assert_eq!(server.generation(), g1.wrapping_add(5));
 }

@@ -33,6 +33,9 @@ pub struct IpcTransport<'e, S: Syscalls> {
     service: Option<Handle>,
     /// The tag of the last request sent.
     tag: u16,
+    /// Something other than a reply came in (the service's change
+    /// announcements), or the service restarted: see [`Self::poll_changes`].
+    changed: bool,
 }
 
 /// A storage client over IPC.
@@ -40,7 +43,13 @@ pub type Storage<'e, S> = StorageClient<IpcTransport<'e, S>>;
 
 impl<'e, S: Syscalls> IpcTransport<'e, S> {
     pub fn new(events: &'e Events<'e, S>, clock: &'e timing::Clock<S>) -> Self {
-        IpcTransport { events, clock, service: None, tag: 0 }
+        IpcTransport {
+            events,
+            clock,
+            service: None,
+            tag: 0,
+            changed: false,
+        }
     }
 
     pub fn storage(self) -> Storage<'e, S> {
@@ -51,9 +60,34 @@ impl<'e, S: Syscalls> IpcTransport<'e, S> {
         if let Some(h) = self.service {
             return Ok(h);
         }
-        let h = Ipc::<S>::lookup(proto_storage::SERVICE_NAME).map_err(|_| TransportError::ServiceGone)?;
+        let h = Ipc::<S>::lookup(proto_storage::SERVICE_NAME)
+            .map_err(|_| TransportError::ServiceGone)?;
         self.service = Some(h);
+        // A new instance: files may have changed meanwhile.
+        self.changed = true;
         Ok(h)
+    }
+
+    /// Whether the volume may have changed since the last call: the
+    /// service announced a change (a publication; subscribe with
+    /// [`Ipc::subscribe`]), any other message came in (an announcement may
+    /// have been dropped because the inbox was full), or the service
+    /// restarted. Takes every waiting message first (`buf`: scratch of
+    /// [`ipc::MAX_MESSAGE`] bytes), so nothing announced before this call
+    /// is missed.
+    pub fn poll_changes(&mut self, buf: &mut [u8]) -> bool {
+        loop {
+            match Ipc::<S>::receive(buf) {
+                Ok(Some(_)) => self.changed = true,
+                Ok(None) => break,
+                Err(_) => {
+                    self.changed = true;
+                    break;
+                }
+            }
+        }
+        self.events.messages_drained();
+        core::mem::take(&mut self.changed)
     }
 
     fn send(&mut self, to: Handle, request: &[u8], tag: u16) -> Result<(), TransportError> {
@@ -91,8 +125,12 @@ impl<S: Syscalls> Transport for IpcTransport<'_, S> {
                     self.events.messages_drained();
                     return Ok(m.len);
                 }
-                // Late replies to calls that timed out, strays: dropped.
-                Ok(Some(_)) => continue,
+                // Announcements, late replies to calls that timed out,
+                // strays: dropped, but noted (see `poll_changes`).
+                Ok(Some(_)) => {
+                    self.changed = true;
+                    continue;
+                }
                 Ok(None) => {
                     self.events.messages_drained();
                     if self.events.wait_messages(ALIVE_CHECK_MS) == Wake::Deadline {
