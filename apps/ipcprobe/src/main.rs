@@ -154,6 +154,16 @@ fn round_trips(events: &Events<TockSyscalls>, peer: Handle, buf: &mut [u8]) {
     }
     let us = (clock.now_ms() - start) * 1000 / N as u64;
     say!("ipcprobe: {} round trips to {}, {} us each", N, PEER, us);
+    let start = clock.now_ms();
+    for _ in 0..2000 {
+        let _ = I::exists();
+    }
+    say!("ipcprobe: XX 2000 command syscalls in {} ms", clock.now_ms() - start);
+    let start = clock.now_ms();
+    for _ in 0..2000 {
+        let _ = <TockSyscalls as libtock_platform::Syscalls>::command(0x8000_0099, 0, 0, 0);
+    }
+    say!("ipcprobe: XX 2000 commands to no driver in {} ms", clock.now_ms() - start);
 }
 
 /// Asks the peer every 500 ms and says when its handle stops working and

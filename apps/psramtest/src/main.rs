@@ -5,7 +5,7 @@
 //!    the allocator takes a PSRAM grant for it.
 //! 2. Takes 256 KiB grants until the kernel refuses, fills each with its
 //!    own pattern and checks them all.
-//! 3. Frees one, takes another, and checks every pattern again.
+//! 3. Frees the last, takes another, and checks every pattern again.
 //! 4. Serves its first grant's address over IPC (service `psramtest`) to
 //!    `psramspy`, which tries to read it and must fault. (For `ipcprobe`:
 //!    every message gets that reply, but `publish` makes it publish.)
@@ -105,15 +105,16 @@ fn main() {
     let (held, count) = P::held().unwrap_or((0, 0));
     say!("psramtest: {} grants, patterns ok: {}; holding {} bytes in {} grants", n, all_ok, held, count);
 
-    // 3. Free one, take again.
-    if n >= 2 {
-        if let Some(g) = grants[1].take() {
-            say!("psramtest: free grant 1: {:?}", P::free(g));
+    // 3. Free the last one, take again.
+    if n >= 1 {
+        let last = n - 1;
+        if let Some(g) = grants[last].take() {
+            say!("psramtest: free grant {}: {:?}", last, P::free(g));
         }
         match P::grant(GRANT) {
             Ok(g) => {
-                fill(1, &g);
-                grants[1] = Some(g);
+                fill(last, &g);
+                grants[last] = Some(g);
                 say!("psramtest: regrant at {:#010x}", g.address);
             }
             Err(e) => say!("psramtest: regrant refused: {:?}", e),

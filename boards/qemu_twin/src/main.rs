@@ -40,7 +40,13 @@ mod virtio_devices;
 /// telemetry to come), sysinfo, and the test image's four probes.
 pub const NUM_PROCS: usize = 10;
 
-pub type ChipHw = QemuRv32VirtChip<'static, QemuRv32VirtDefaultPeripherals<'static>>;
+/// Kernel protection by standard PMP, 4 user regions: see `memory_map`.
+pub type ChipHw = QemuRv32VirtChip<
+    'static,
+    QemuRv32VirtDefaultPeripherals<'static>,
+    4,
+    rv32i::pmp::kernel_protection::KernelProtectionPMP<16>,
+>;
 type AlarmHw = qemu_rv32_virt_chip::chip::QemuRv32VirtClint<'static>;
 type ProcessPrinter = process_printer::BoardProcessPrinter;
 type SchedulerTimerHw = components::virtual_scheduler_timer::VirtualSchedulerTimerComponentType<AlarmHw>;
@@ -72,9 +78,10 @@ type BlkDriver = capsules_blk::BlockDriver<'static, BlkHw, Coherent>;
 const IPC_INBOX: usize = 16 * 1024;
 type IpcDriver = capsules_ipc::Ipc<'static, IPC_INBOX>;
 type PsramDriver = capsules_psram::PsramGrants<ProcessInfoCap>;
-/// PSRAM grant limits per process: at most 2 MiB, in at most 3 grants
-/// (the QEMU twin's PMP leaves each process 3 spare regions).
-const PSRAM_GRANT_LIMITS: capsules_psram::Limits = capsules_psram::Limits { bytes: 2 << 20, grants: 3 };
+/// PSRAM grant limits per process: at most 2 MiB, in at most 2 grants
+/// (the QEMU twin's PMP has 4 regions per process: its flash, its memory
+/// block and 2 spare).
+const PSRAM_GRANT_LIMITS: capsules_psram::Limits = capsules_psram::Limits { bytes: 2 << 20, grants: 2 };
 /// Apps that may use the block device: only the storage service, which
 /// owns the FAT volume.
 const BLOCK_DEVICE_USERS: &[&str] = &["storage"];

@@ -5,9 +5,7 @@ use core::fmt::{self, Write as _};
 
 use kernel::capabilities::ProcessManagementCapability;
 use kernel::debug;
-use rv32i::pmp::kernel_protection_mml_epmp::{
-    FlashRegion, KernelProtectionMMLEPMP, KernelTextRegion, MMIORegion, RAMRegion,
-};
+use rv32i::pmp::kernel_protection::{FlashRegion, KernelProtectionPMP, KernelTextRegion, MMIORegion, RAMRegion};
 use rv32i::pmp::{NAPOTRegionSpec, TORRegionSpec};
 
 extern "C" {
@@ -133,9 +131,10 @@ impl MemoryMap {
         }
     }
 
-    /// The kernel's ePMP: R over all flash, RW over all RAM (kernel RAM, DMA
-    /// SRAM, PSRAM), RW over MMIO, X over kernel text only.
-    pub fn kernel_protection(&self) -> KernelProtectionMMLEPMP<16, 5> {
+    /// The kernel's PMP: R over all flash, RW over all RAM (kernel RAM, DMA
+    /// SRAM, PSRAM), RW over MMIO, X over kernel text only, locked; user
+    /// mode gets nothing but its process's regions.
+    pub fn kernel_protection(&self) -> KernelProtectionPMP<16> {
         let (flash, ram, text) = {
             (
                 NAPOTRegionSpec::from_start_end(&raw const _sflash, &raw const _eflash),
@@ -147,14 +146,14 @@ impl MemoryMap {
         // SAFETY: called once at boot, before any process exists; the regions
         // cover exactly the memory the layout gives the kernel.
         unsafe {
-            KernelProtectionMMLEPMP::new(
+            KernelProtectionPMP::new(
                 FlashRegion(flash.expect("layout.ld: flash is not a NAPOT region")),
                 RAMRegion(ram.expect("layout.ld: RAM (kernel, DMA, PSRAM) is not a NAPOT region")),
                 MMIORegion(mmio.expect("MMIO region")),
                 KernelTextRegion(text.expect("layout.ld: kernel text is not word aligned")),
             )
         }
-        .expect("ePMP configuration refused")
+        .expect("PMP configuration refused")
     }
 
     /// The app flash region, where process binaries (TBFs) are.
