@@ -23,7 +23,10 @@ DURATION = int(os.environ.get("BENCH_SECONDS", "10"))
 
 
 def wrk(twin, connections, path):
-    out = twin.netns_run(["wrk", "-t", "1", "-c", str(connections), "-d", f"{DURATION}s", "--latency",
+    # The previous run's connections are still being torn down for a moment;
+    # new ones meanwhile would find the server full (503).
+    time.sleep(2)
+    out = twin.netns_run(["wrk", "-t", "1", "-c", str(connections), "-d", f"{DURATION}s", "--latency", "--timeout", "10s",
                           f"http://{GUEST_IP}{path}"], timeout=DURATION + 30).stdout.decode()
     rps = float(re.search(r"Requests/sec:\s+([\d.]+)", out).group(1))
     transfer = re.search(r"Transfer/sec:\s+([\d.]+)(\w+)", out)
@@ -74,6 +77,20 @@ def bench_image(path):
     return path
 
 
+def kernel_costs():
+    """System call and IPC round-trip cost, as the test image's `ipcprobe`
+    measures them at boot (against `psramtest`)."""
+    tmp = os.path.join(OUT, "kernel")
+    os.makedirs(tmp, exist_ok=True)
+    twin = Twin(tmp, apps="apps-test.bin", guest_ports=())
+    try:
+        rt = twin.expect(r"ipcprobe: \d+ round trips to \w+, (\d+) us each\r?\n", timeout=120, since_boot=True)
+        sc = twin.expect(r"ipcprobe: a system call takes (\d+) ns\r?\n", timeout=60)
+        return {"ipc_round_trip_us": int(rt.group(1)), "syscall_ns": int(sc.group(1))}
+    finally:
+        twin.close()
+
+
 def status(twin):
     out = twin.netns_run(["curl", "-s", "-m", "5", f"http://{GUEST_IP}/api/status"]).stdout
     return json.loads(out)
@@ -96,10 +113,13 @@ def main():
         s = status(twin)
         results["memory"] = {r["name"]: {"size": r["size"], "used": r["used"]} for r in s["memory"]}
         results["processes"] = {p["name"]: p["memory"] for p in s["processes"]}
+        results["net_drops"] = {p["name"]: {"rx_dropped": p["net"]["rx_dropped"], "tx_dropped": p["net"]["tx_dropped"]}
+                                for p in s["processes"] if "net" in p}
         dma = re.search(r"DMA SRAM: rings (.+?), network (.+?) \(.*?\), block (.+?) \(", twin.output)
         results["dma_sram"] = {"rings": dma.group(1), "network": dma.group(2), "block": dma.group(3)} if dma else {}
     finally:
         twin.close()
+    results["kernel"] = kernel_costs()
     with open(os.path.join(OUT, "results.json"), "w") as fh:
         json.dump(results, fh, indent=1)
     write_markdown(results)
@@ -123,6 +143,14 @@ def write_markdown(r):
     for row in r.get("ftp", []):
         lines.append(f"| {row['bytes'] / 1024 / 1024:.0f} MiB | {row['upload_bytes_per_s'] / 1024 / 1024:.2f} MiB/s | "
                      f"{row['download_bytes_per_s'] / 1024 / 1024:.2f} MiB/s | {row['intact']} |")
+    k = r.get("kernel", {})
+    if k:
+        lines += ["", "## Kernel (test image, `ipcprobe`)", "",
+                  f"- a system call (`command` to no driver): {k['syscall_ns'] / 1000:.1f} us",
+                  f"- an IPC request/reply round trip between two processes: {k['ipc_round_trip_us']} us"]
+    drops = {n: d for n, d in r.get("net_drops", {}).items() if d["rx_dropped"] or d["tx_dropped"]}
+    lines += ["", "Frames the Ethernet switch dropped over all runs (a process's queue full): "
+              + (", ".join(f"{n} rx {d['rx_dropped']} tx {d['tx_dropped']}" for n, d in drops.items()) or "none")]
     lines += ["", "## Internal SRAM used by the network path", ""]
     for k, v in r.get("dma_sram", {}).items():
         lines.append(f"- DMA SRAM, {k}: {v}")
