@@ -110,8 +110,9 @@ impl Conn {
             } = core::mem::replace(&mut response.body, Body::Empty)
             {
                 let _ = site.storage.close(handle);
-                if let Some(c) = capture.filter(|c| c.data.len() as u64 == size) {
-                    site.cache.insert(&c.path, c.gzip, c.repr, c.data);
+                // Only a capture of the whole file is kept (`insert` checks).
+                if let Some(c) = capture.filter(|_| size > 0) {
+                    site.cache.insert(c);
                 }
             }
         }
@@ -309,11 +310,10 @@ impl Conn {
                 let chunk = &mut site.scratch[..want];
                 match response.body.fill(*body_sent, chunk, &mut site.storage) {
                     Some(n) if n > 0 => {
-                        if let Body::File {
-                            capture: Some(c), ..
-                        } = &mut response.body
-                        {
-                            c.data.extend_from_slice(&chunk[..n]);
+                        if let Body::File { capture, .. } = &mut response.body {
+                            if capture.as_mut().is_some_and(|c| !c.push(&chunk[..n])) {
+                                *capture = None;
+                            }
                         }
                         let sent = socket.send_slice(&chunk[..n]).unwrap_or(0);
                         *body_sent += sent as u64;

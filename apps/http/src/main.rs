@@ -119,6 +119,15 @@ fn main() {
             storage_client::IpcTransport::new(events, &clock).storage(),
             follows_changes,
         );
+        if site.cache.enabled() {
+            say!(
+                "http: keeping files up to {} KiB in memory (a {} KiB PSRAM grant)",
+                cache::MAX_FILE / 1024,
+                site.cache.budget() / 1024
+            );
+        } else {
+            say!("http: no memory for a file cache; every file is read from storage");
+        }
         loop {
             // Change announcements from the storage service (see `cache`).
             if events.messages_pending() {

@@ -19,10 +19,8 @@ use proto_http::{
 };
 use proto_storage::{ClientError, Error as StorageError, Handle, Kind, OpenMode};
 
-use alloc::rc::Rc;
-use alloc::string::String;
 
-use crate::cache::{FileCache, Representation};
+use crate::cache::{CachedBody, Capture, Representation};
 use crate::site::Site;
 
 /// `Server` header value.
@@ -50,7 +48,7 @@ pub enum Body {
     /// `n` bytes of [`pattern_byte`].
     Pattern(u64),
     /// A file kept in memory (`cache`).
-    Cached(Rc<Vec<u8>>),
+    Cached(CachedBody),
     /// An open file of the volume, `size` bytes, read in order; `capture`
     /// collects it for the cache as it goes.
     File {
@@ -58,14 +56,6 @@ pub enum Body {
         size: u64,
         capture: Option<Capture>,
     },
-}
-
-/// A file on its way into the cache.
-pub struct Capture {
-    pub path: String,
-    pub gzip: bool,
-    pub repr: Representation,
-    pub data: Vec<u8>,
 }
 
 /// Byte `i` of a benchmark body: cheap to generate, checkable by clients.
@@ -196,7 +186,7 @@ fn file(
 ) -> Option<Response> {
     let gzip = request.accepts_gzip();
     site.check_changes();
-    if let Some((repr, body)) = site.cache.get(path, gzip).filter(|_| site.caching) {
+    if let Some((repr, body)) = site.cache.get(path, gzip) {
         return Some(represent(
             request,
             repr,
@@ -271,20 +261,8 @@ fn file(
         Err(ClientError::Storage(StorageError::NotFound)) => return None,
         Err(_) => return Some(error(Status::ServiceUnavailable, keep_alive, head_only)),
     };
-    // Small files are collected for the cache as they are sent (when the
-    // heap has room: no allocation failure may restart the server).
-    let capture = (site.caching && FileCache::admits(meta.size))
-        .then(|| {
-            let mut data = Vec::new();
-            data.try_reserve_exact(meta.size as usize).ok()?;
-            Some(Capture {
-                path: String::from(path),
-                gzip,
-                repr,
-                data,
-            })
-        })
-        .flatten();
+    // Small files are collected for the cache as they are sent.
+    let capture = site.cache.capture(path, gzip, repr, meta.size);
     let body = Body::File {
         handle,
         size: meta.size,

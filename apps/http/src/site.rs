@@ -14,17 +14,16 @@ pub struct Site<'e> {
     pub storage: Box<Storage<'e>>,
     pub cache: FileCache,
     pub scratch: Box<Scratch>,
-    /// Files are kept in memory only if changes are announced to us.
-    pub caching: bool,
 }
 
 impl<'e> Site<'e> {
-    pub fn new(storage: Storage<'e>, caching: bool) -> Self {
+    /// Files are kept in memory only if changes are announced to us
+    /// (`follows_changes`).
+    pub fn new(storage: Storage<'e>, follows_changes: bool) -> Self {
         Site {
             storage: Box::new(storage),
-            cache: FileCache::default(),
+            cache: FileCache::new(follows_changes),
             scratch: Box::new([0; proto_storage::MAX_MESSAGE]),
-            caching,
         }
     }
 

@@ -174,7 +174,7 @@ pub fn render(site: &mut crate::site::Site<'_>) -> Vec<u8> {
         volume: volume(&mut site.storage),
         file_cache: FileCacheStats {
             bytes: site.cache.bytes() as u64,
-            budget: crate::cache::BUDGET as u64,
+            budget: site.cache.budget() as u64,
             hits: site.cache.hits(),
         },
     };

@@ -9,7 +9,7 @@
 //! 2. once the block is full, PSRAM grants from the kernel
 //!    (`capsules/psram`), each twice the size of the previous one (from
 //!    [`FIRST_GRANT`]) or as large as the allocation needs, so a few grants
-//!    (the twin's MPU leaves a process three) cover a lot of growth.
+//!    (the board sets how many: two on the twin) cover a lot of growth.
 //!
 //! When all of that fails, allocation fails and the app's allocation-error
 //! panic makes the kernel restart it. Grants are never given back while
@@ -17,8 +17,16 @@
 //! when the app exits or restarts.
 //!
 //! Use: `#[global_allocator] static HEAP: heap::ProcessHeap = heap::ProcessHeap::new();`
+//!
+//! [`Arena`] is a PSRAM grant of its own for a bounded store (the HTTP
+//! file cache), so filling that store never starves the global heap.
 
 #![no_std]
+
+extern crate alloc;
+
+mod arena;
+pub use arena::{Arena, ArenaBytes};
 
 use core::alloc::{GlobalAlloc, Layout};
 use core::cell::{Cell, UnsafeCell};
@@ -31,7 +39,8 @@ use psram::Psram;
 
 /// Bytes the break moves at least per growth: few syscalls, little waste.
 pub const GROW_STEP: usize = 4096;
-/// Heap regions: the app's block and up to three PSRAM grants.
+/// Heap regions: the app's block and up to three PSRAM grants (as many as
+/// the board allows).
 pub const MAX_REGIONS: usize = 4;
 /// Size of the first PSRAM grant the heap asks for.
 pub const FIRST_GRANT: usize = 64 * 1024;
