@@ -27,7 +27,7 @@ from twin import free_port_range
 def port(twin):
     p = twin.passive
     twin.expect(rf"ftp: serving on 10\.0\.2\.15:21 \(2 sessions, passive ports {p.start}-{p.stop - 1} "
-                r"advertised as 127\.0\.0\.1\)", timeout=60, since_boot=True)
+                r"advertised as 127\.0\.0\.1,", timeout=60, since_boot=True)
     return twin.ports[21]
 
 
@@ -465,7 +465,7 @@ def test_disk_full_is_552_and_the_rest_stays_intact(tmp_path):
     t = boot_own_twin(str(tmp_path), image, ports)
     try:
         t.expect(rf"ftp: serving on 10\.0\.2\.15:21 \(2 sessions, passive ports {ports.start}-{ports.stop - 1} "
-                 r"advertised as 10\.0\.2\.15\)", since_boot=True)
+                 r"advertised as 10\.0\.2\.15,", since_boot=True)
         t.expect(r"ftp: settings from /config/ftp\.cfg: login from the file \(user tester\)", since_boot=True)
         port = t.ports[21]
         assert reply_code(login, port) == 530  # the defaults do not apply
@@ -519,7 +519,7 @@ def test_settings_file_missing_or_partly_wrong_means_documented_defaults(tmp_pat
     try:
         t.expect(r"ftp: no /config/ftp\.cfg; default login \(user user\) and passive ports", since_boot=True)
         t.expect(r"ftp: serving on 10\.0\.2\.15:21 \(2 sessions, passive ports 50000-50009 advertised as "
-                 r"10\.0\.2\.15\)", since_boot=True)
+                 r"10\.0\.2\.15, timeouts idle 300 s, data 60 s\)", since_boot=True)
         ftp = login(t.ports[21])
         host, pasv_port = ftplib.parse227(ftp.sendcmd("PASV"))
         assert host == BOARD_IP and 50000 <= pasv_port <= 50009
@@ -530,19 +530,65 @@ def test_settings_file_missing_or_partly_wrong_means_documented_defaults(tmp_pat
     partly = tmp_path / "partly"
     partly.mkdir()
     text = "\n".join(["# comment", "user = ", "pass = other pw", "pasv_ports = 80-90", "colour = blue",
-                      "no equals sign", "pasv_address = 300.1.2.3", ""])
+                      "no equals sign", "pasv_address = 300.1.2.3", "idle_timeout = 0", "data_timeout = 5 min", ""])
     image = make_image(str(partly), text, mib=34)
     t = boot_own_twin(str(partly), image, ports)
     try:
         for line, problem in ((2, "bad user value"), (4, "bad pasv_ports value"), (5, "unknown key"),
-                              (6, "expected `key = value`"), (7, "bad pasv_address value")):
+                              (6, "expected `key = value`"), (7, "bad pasv_address value"),
+                              (8, "bad idle_timeout value"), (9, "bad data_timeout value")):
             t.expect(rf"ftp: /config/ftp\.cfg line {line}: {re.escape(problem)}.*; ignored", since_boot=True)
         t.expect(r"ftp: settings from /config/ftp\.cfg: default user, password from the file \(user user\)",
                  since_boot=True)
-        t.expect(r"passive ports 50000-50009 advertised as 10\.0\.2\.15\)", since_boot=True)
+        t.expect(r"passive ports 50000-50009 advertised as 10\.0\.2\.15, timeouts idle 300 s, data 60 s\)",
+                 since_boot=True)
         assert reply_code(login, t.ports[21]) == 530  # the default password no longer applies
         login(t.ports[21], "user", "other pw").quit()
         assert "other pw" not in t.output
+    finally:
+        t.close()
+
+
+@pytest.mark.timeout(150)
+def test_silent_clients_time_out_and_free_their_sessions(tmp_path):
+    """A client that goes silent without FIN or RST (a pulled cable) holds
+    neither a session nor an open file for ever: `idle_timeout` and
+    `data_timeout` from the settings (short here) end them with 421 and 426."""
+    ports = free_port_range()
+    image = make_image(str(tmp_path), config_text(ports) + "idle_timeout = 4\ndata_timeout = 2\n")
+    t = boot_own_twin(str(tmp_path), image, ports)
+    try:
+        t.expect(r"ftp: serving on .* timeouts idle 4 s, data 2 s\)", since_boot=True)
+        port = t.ports[21]
+        ftp = login(port)
+        # More than every buffer on the way (smoltcp, slirp, host sockets) holds.
+        data = os.urandom(8 << 20)
+        put(ftp, "/big.bin", data)
+        # A download whose client stops reading: nothing moves, 426.
+        _, pasv_port = ftplib.parse227(ftp.sendcmd("PASV"))
+        stalled = socket.socket()
+        stalled.setsockopt(socket.SOL_SOCKET, socket.SO_RCVBUF, 4096)
+        stalled.connect(("127.0.0.1", pasv_port))
+        assert ftp.sendcmd("RETR /big.bin").startswith("150")
+        began = time.monotonic()
+        assert reply_code(ftp.voidresp) == 426
+        assert time.monotonic() - began < 20, "data_timeout (2 s) was not applied (default 60 s)"
+        stalled.close()
+        assert ftp.sendcmd("NOOP").startswith("200")
+        # The stalled download's file was closed: it can be renamed.
+        ftp.rename("/big.bin", "/big-kept.bin")
+
+        # Both sessions go silent; the third client is refused while they last.
+        ftp2 = login(port)
+        assert reply_code(login, port) == 421
+        for session in (ftp, ftp2):
+            session.sock.settimeout(20)
+            assert reply_code(session.getresp) == 421
+        t.expect(r"ftp: session \d+ idle for 4 s; closing", since_boot=True)
+        # Their slots are free again.
+        ftp = login(port)
+        assert sha256(get(ftp, "/big-kept.bin")) == sha256(data)
+        ftp.quit()
     finally:
         t.close()
 

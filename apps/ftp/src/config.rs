@@ -3,7 +3,8 @@
 //! Lines are `key = value`; blank lines and lines starting with `#` are
 //! ignored (a `#` later in a line is part of the value: passwords may
 //! contain it). Keys are `user`, `pass`, `pasv_ports` (`first-last` or one
-//! port) and `pasv_address` (dotted IPv4). Unknown keys, bad values and a
+//! port), `pasv_address` (dotted IPv4), `idle_timeout` and `data_timeout`
+//! (seconds). Unknown keys, bad values and a
 //! missing file are reported on the console (never a password) and the
 //! defaults below apply to whatever is missing.
 
@@ -20,6 +21,13 @@ pub const DEFAULT_PASS: &str = "pass";
 /// Passive ports when the file or the key is missing: the range the twin's
 /// QEMU forwards one to one.
 pub const DEFAULT_PASV_PORTS: (u16, u16) = (50_000, 50_009);
+/// Idle control connection timeout when the key is missing: the usual
+/// default (vsftpd, ProFTPD); why it matters: `control::Slot`.
+pub const DEFAULT_IDLE_TIMEOUT_S: u32 = 300;
+/// A data connection on which nothing moves is dropped after this long.
+pub const DEFAULT_DATA_TIMEOUT_S: u32 = 60;
+/// Longest timeout accepted (a day): longer is a typo, not a policy.
+const MAX_TIMEOUT_S: u32 = 86_400;
 /// Longest settings file read (a few lines are expected); the rest is ignored.
 pub const MAX_FILE: usize = 4096;
 /// Longest user name and password kept (`proto_ftp::MAX_USER` for names).
@@ -32,6 +40,10 @@ pub struct Config {
     pub pasv_ports: (u16, u16),
     /// Address PASV advertises; `None`: the board's own.
     pub pasv_address: Option<Ipv4Addr>,
+    /// Seconds without a command before a session is closed with 421.
+    pub idle_timeout_s: u32,
+    /// Seconds without progress before a transfer is dropped with 426.
+    pub data_timeout_s: u32,
 }
 
 /// Which keys a file set, so the console can say which defaults apply.
@@ -41,6 +53,8 @@ pub struct Seen {
     pub pass: bool,
     pub pasv_ports: bool,
     pub pasv_address: bool,
+    pub idle_timeout: bool,
+    pub data_timeout: bool,
 }
 
 /// Where the settings came from.
@@ -60,7 +74,17 @@ impl Config {
             pass: String::from(DEFAULT_PASS),
             pasv_ports: DEFAULT_PASV_PORTS,
             pasv_address: None,
+            idle_timeout_s: DEFAULT_IDLE_TIMEOUT_S,
+            data_timeout_s: DEFAULT_DATA_TIMEOUT_S,
         }
+    }
+
+    pub fn idle_timeout_ms(&self) -> u64 {
+        u64::from(self.idle_timeout_s) * 1000
+    }
+
+    pub fn data_timeout_ms(&self) -> u64 {
+        u64::from(self.data_timeout_s) * 1000
     }
 
     /// Reads [`PATH`] through the storage service (at most `buf.len()`,
@@ -145,6 +169,20 @@ impl Config {
                     }
                     _ => warn(line_no, "bad pasv_address value (dotted IPv4 address)"),
                 },
+                "idle_timeout" => match seconds(value) {
+                    Some(v) => {
+                        self.idle_timeout_s = v;
+                        seen.idle_timeout = true;
+                    }
+                    None => warn(line_no, "bad idle_timeout value (seconds, 1 to 86400)"),
+                },
+                "data_timeout" => match seconds(value) {
+                    Some(v) => {
+                        self.data_timeout_s = v;
+                        seen.data_timeout = true;
+                    }
+                    None => warn(line_no, "bad data_timeout value (seconds, 1 to 86400)"),
+                },
                 _ => warn(line_no, "unknown key"),
             }
         }
@@ -156,6 +194,11 @@ impl Config {
 fn credential(value: &str) -> Option<String> {
     let ok = !value.is_empty() && value.len() <= MAX_CREDENTIAL && !value.chars().any(char::is_control);
     ok.then(|| String::from(value))
+}
+
+/// A timeout in whole seconds, 1 to a day.
+fn seconds(value: &str) -> Option<u32> {
+    value.parse::<u32>().ok().filter(|s| (1..=MAX_TIMEOUT_S).contains(s))
 }
 
 /// `first-last` (inclusive) or a single port, all of them >= 1024.

@@ -34,12 +34,6 @@ const CTL_TX: usize = 2048;
 /// it is empty, so it holds at most one command's replies plus a transfer's
 /// end (150, 426 + 226): well below this.
 const OUT_CAPACITY: usize = 2048;
-/// An idle control connection (no command, no transfer) is closed with 421
-/// after this long. RFC 959 sets no limit; 300 s is the usual default
-/// (vsftpd, ProFTPD): long enough for a person at an interactive client,
-/// and it bounds how long a client that vanished without FIN or RST holds
-/// one of the two session slots.
-pub const IDLE_TIMEOUT_MS: u64 = 300_000;
 /// A passive listener no transfer used is given back after this long.
 const LISTENER_TIMEOUT_MS: u64 = 120_000;
 /// A closing control connection (or a 421 refusal) gets this long to
@@ -206,22 +200,28 @@ impl Server {
     }
 
     /// Milliseconds until some connection or transfer times out.
-    pub fn next_deadline(&self, now: u64) -> u64 {
-        let slots = self.slots.iter().filter_map(|s| s.deadline()).min().map_or(u64::MAX, |d| d.saturating_sub(now));
+    pub fn next_deadline(&self, now: u64, config: &Config) -> u64 {
+        let idle_ms = config.idle_timeout_ms();
+        let slots = self.slots.iter().filter_map(|s| s.deadline(idle_ms)).min().map_or(u64::MAX, |d| d.saturating_sub(now));
         slots.min(self.pool.next_deadline(now))
     }
 }
 
 impl Slot {
-    fn deadline(&self) -> Option<u64> {
+    /// When this connection must be looked at again without traffic.
+    /// An idle session (no command, no transfer) is closed with 421 after
+    /// `idle_ms` (`idle_timeout`; RFC 959 sets no limit): that bounds how
+    /// long a client that vanished without FIN or RST holds one of the two
+    /// session slots.
+    fn deadline(&self, idle_ms: u64) -> Option<u64> {
         match self.phase {
             Phase::Listening => None,
             Phase::Refusing | Phase::Closing => Some(self.since + CLOSE_TIMEOUT_MS),
             Phase::Active if self.close_when_sent => Some(self.since + CLOSE_TIMEOUT_MS),
             Phase::Active => Some(match (&self.xfer, self.data) {
                 (Some(x), _) => x.deadline(),
-                (None, Some(_)) => (self.since + IDLE_TIMEOUT_MS).min(self.data_since + LISTENER_TIMEOUT_MS),
-                (None, None) => self.since + IDLE_TIMEOUT_MS,
+                (None, Some(_)) => (self.since + idle_ms).min(self.data_since + LISTENER_TIMEOUT_MS),
+                (None, None) => self.since + idle_ms,
             }),
         }
     }
@@ -319,8 +319,9 @@ impl Slot {
             }
         }
 
-        if self.xfer.is_none() && !self.close_when_sent && now >= self.since + IDLE_TIMEOUT_MS {
-            say!("ftp: session {} idle for {} s; closing", self.id, IDLE_TIMEOUT_MS / 1000);
+        let idle_ms = ctx.config.idle_timeout_ms();
+        if self.xfer.is_none() && !self.close_when_sent && now >= self.since + idle_ms {
+            say!("ftp: session {} idle for {} s; closing", self.id, idle_ms / 1000);
             push(&mut self.out, Session::closing(&mut self.reply));
             self.close_when_sent = true;
             self.since = now;
@@ -482,7 +483,7 @@ impl Slot {
         };
         match opened {
             Ok(kind) => {
-                self.xfer = Some(Xfer::new(kind, now));
+                self.xfer = Some(Xfer::new(kind, now, ctx.config.data_timeout_ms()));
                 let text = self.session.transfer_started(&mut self.reply);
                 push(&mut self.out, text);
             }

@@ -27,8 +27,9 @@
 //!   handle is closed, `426`; the storage service dying or restarting
 //!   (`ServiceGone`) → `451` (the next command looks the service up
 //!   again); a full volume → `552`, the file closed at what was written.
-//!   Timeouts: idle control connection 300 s ([`control::IDLE_TIMEOUT_MS`],
-//!   why there), data connection 30 s to connect and 60 s without progress,
+//!   Timeouts: idle control connection 300 s (`idle_timeout` in the
+//!   settings), data connection 30 s to connect and 60 s without progress
+//!   (`data_timeout`),
 //!   unused passive listener 120 s, closing sockets 5 s. Every path that
 //!   ends a transfer (done, failed, ABOR, QUIT, control connection lost)
 //!   closes its storage handle.
@@ -161,13 +162,15 @@ fn main() {
         let board = Ipv4Addr::from(net.ipv4);
         let mut server = control::Server::new(&mut sockets, config.pasv_ports);
         say!(
-            "ftp: serving on {}:{} ({} sessions, passive ports {}-{} advertised as {})",
+            "ftp: serving on {}:{} ({} sessions, passive ports {}-{} advertised as {}, timeouts idle {} s, data {} s)",
             board,
             control::PORT,
             control::MAX_SESSIONS,
             config.pasv_ports.0,
             config.pasv_ports.1,
-            config.pasv_address.unwrap_or(board)
+            config.pasv_address.unwrap_or(board),
+            config.idle_timeout_s,
+            config.data_timeout_s
         );
 
         loop {
@@ -197,7 +200,7 @@ fn main() {
                 continue;
             }
             let delay = iface.poll_delay(stamp, &sockets).map_or(u64::MAX, |d| d.total_millis());
-            let wake = delay.min(server.next_deadline(now)).min(MAX_SLEEP_MS);
+            let wake = delay.min(server.next_deadline(now, &config)).min(MAX_SLEEP_MS);
             events.wait(Some(wake as u32));
         }
     });

@@ -18,9 +18,6 @@ pub const CHUNK: usize = proto_storage::MAX_DATA;
 /// After the 150 reply, the client has this long to connect to the
 /// passive port (clients normally connect before sending the command).
 const CONNECT_TIMEOUT_MS: u64 = 30_000;
-/// A data connection on which nothing moves for this long is dropped
-/// (client gone without FIN or RST, or not reading).
-const STALL_TIMEOUT_MS: u64 = 60_000;
 /// Room one listing line may need: a storage name can be up to 765 bytes
 /// (names written by other systems), plus the longest fixed part of a line.
 const LIST_LINE_ROOM: usize = proto_ftp::list::MAX_LIST_LINE - MAX_NAME;
@@ -66,11 +63,14 @@ pub struct Xfer {
     queued: usize,
     /// The storage service vanished: its handles went with it.
     storage_gone: bool,
+    /// Nothing moving for this long ends the transfer (client gone without
+    /// FIN or RST, or not reading): `data_timeout` in the settings.
+    stall_ms: u64,
 }
 
 impl Xfer {
-    pub fn new(kind: Kind, now: u64) -> Xfer {
-        Xfer { kind, stage: Stage::Connecting, since: now, len: 0, pos: 0, queued: usize::MAX, storage_gone: false }
+    pub fn new(kind: Kind, now: u64, stall_ms: u64) -> Xfer {
+        Xfer { kind, stage: Stage::Connecting, since: now, len: 0, pos: 0, queued: usize::MAX, storage_gone: false, stall_ms }
     }
 
     /// The storage handle to close when the transfer ends, if it is still valid.
@@ -92,7 +92,7 @@ impl Xfer {
     pub fn deadline(&self) -> u64 {
         match self.stage {
             Stage::Connecting => self.since + CONNECT_TIMEOUT_MS,
-            Stage::Moving | Stage::Finishing => self.since + STALL_TIMEOUT_MS,
+            Stage::Moving | Stage::Finishing => self.since + self.stall_ms,
         }
     }
 
@@ -124,7 +124,7 @@ impl Xfer {
                 };
                 match step {
                     Step::Progress => self.since = now,
-                    Step::Idle if now >= self.since + STALL_TIMEOUT_MS => {
+                    Step::Idle if now >= self.since + self.stall_ms => {
                         return Step::Done(Err(Failure::ConnectionClosed))
                     }
                     _ => {}
@@ -319,7 +319,7 @@ impl Xfer {
                     self.since = now;
                     return Step::Progress;
                 }
-                if now >= self.since + STALL_TIMEOUT_MS {
+                if now >= self.since + self.stall_ms {
                     return Step::Done(Err(Failure::ConnectionClosed));
                 }
                 Step::Idle
