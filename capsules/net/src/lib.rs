@@ -46,6 +46,8 @@
 //!
 //! ### Upcalls
 //! - `0`: frames are queued for this process; argument 0 is how many.
+//!   Raised once, then not again until a receive (command 4) has found
+//!   the queue empty: a process reads until then.
 //!
 //! ### Allows
 //! - read-only `0`: frame to transmit.
