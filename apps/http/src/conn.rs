@@ -85,6 +85,13 @@ impl Conn {
         self.since = now;
     }
 
+    /// Starts sending `response`; `consumed` request bytes leave the head
+    /// buffer once it is sent.
+    fn respond(&mut self, response: Response, consumed: usize, now: u64) {
+        let phase = Phase::Sending { response, head_sent: 0, body_sent: 0, consumed };
+        self.enter(phase, now);
+    }
+
     fn close(&mut self, socket: &mut tcp::Socket, now: u64, site: &mut Site<'_>) {
         self.release(site);
         socket.close();
@@ -180,15 +187,7 @@ impl Conn {
                 }
                 if full {
                     let response = routes::error(Status::ServiceUnavailable, false, false);
-                    self.enter(
-                        Phase::Sending {
-                            response,
-                            head_sent: 0,
-                            body_sent: 0,
-                            consumed: 0,
-                        },
-                        now,
-                    );
+                    self.respond(response, 0, now);
                 } else {
                     self.head_len = 0;
                     self.enter(Phase::Reading, now);
@@ -225,15 +224,7 @@ impl Conn {
                     Ok(_) => (routes::error(Status::BadRequest, false, false), head_len),
                     Err(e) => (routes::parse_error(e), head_len),
                 };
-                self.enter(
-                    Phase::Sending {
-                        response,
-                        head_sent: 0,
-                        body_sent: 0,
-                        consumed,
-                    },
-                    now,
-                );
+                self.respond(response, consumed, now);
                 self.send(socket, now, site);
                 true
             }
@@ -244,15 +235,7 @@ impl Conn {
                 }
                 if self.head_len > 0 && now >= self.since + HEAD_TIMEOUT_MS {
                     let response = routes::error(Status::RequestTimeout, false, false);
-                    self.enter(
-                        Phase::Sending {
-                            response,
-                            head_sent: 0,
-                            body_sent: 0,
-                            consumed: 0,
-                        },
-                        now,
-                    );
+                    self.respond(response, 0, now);
                     return true;
                 }
                 if self.head_len == 0 && now >= self.since + IDLE_TIMEOUT_MS {
@@ -263,15 +246,7 @@ impl Conn {
             }
             Err(e) => {
                 let response = routes::parse_error(e);
-                self.enter(
-                    Phase::Sending {
-                        response,
-                        head_sent: 0,
-                        body_sent: 0,
-                        consumed: 0,
-                    },
-                    now,
-                );
+                self.respond(response, 0, now);
                 true
             }
         }
