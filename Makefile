@@ -43,7 +43,8 @@ FTP_PORT  ?= 2121
 
 .PHONY: help
 help:
-	@echo "make run | test | bench | memory-report | deps | tools | kernel | apps | image | clean"
+	@echo "make run | test | bench | memory-report | swap-telemetry | reflash | tockloader-list"
+	@echo "     deps | tools | kernel | apps | flash-images | web | image | clean"
 
 # ---- tools ---------------------------------------------------------------
 .PHONY: tools
@@ -78,28 +79,69 @@ TWIN_KERNEL := target/riscv32imac-unknown-none-elf/release/qemu_twin
 DISK_MIB    ?= 64
 
 .PHONY: kernel apps image
+# Outputs are replaced only when their bytes change (here and in the
+# tools), so an unchanged build leaves the flash images as they are,
+# including what tockloader installed into them.
 kernel: deps tools
 	@cd boards/qemu_twin && cargo build --quiet --release
-	@mkdir -p $(TWIN) && cp $(TWIN_KERNEL) $(TWIN)/kernel.elf
+	@mkdir -p $(TWIN) && { cmp -s $(TWIN_KERNEL) $(TWIN)/kernel.elf || cp $(TWIN_KERNEL) $(TWIN)/kernel.elf; }
 
 apps: deps tools
 	@mkdir -p $(TWIN)
 	@$(PY) tools/apps.py --board qemu_twin --out $(TWIN)
 
+# The twin's whole flash (kernel, apps, settings), as a board's would be:
+# flash.bin with the product apps, flash-test.bin with the test probes.
+.PHONY: flash-images
+flash-images: kernel apps $(TWIN)/flash.bin $(TWIN)/flash-test.bin
+$(TWIN)/flash.bin: $(TWIN)/kernel.elf $(TWIN)/apps.bin tools/flash_image.py
+	@$(PY) tools/flash_image.py --kernel $(TWIN)/kernel.elf --apps $(TWIN)/apps.bin --out $@
+$(TWIN)/flash-test.bin: $(TWIN)/kernel.elf $(TWIN)/apps-test.bin tools/flash_image.py
+	@$(PY) tools/flash_image.py --kernel $(TWIN)/kernel.elf --apps $(TWIN)/apps-test.bin --out $@
+
 # Settings files placed under /config on the eMMC image.
-IMAGE_CONFIG := apps/ftp/ftp.cfg
+IMAGE_CONFIG := apps/ftp/ftp.cfg apps/telemetry/telemetry.cfg apps/websocket/websocket.cfg
+
+# The dashboard: web/ plus uPlot (fetched at a pinned version, its
+# integrity checked: tools/web-vendor.txt), with .gz siblings, in build/web.
+WEB_OUT := $(BUILD)/web
+.PHONY: web
+web: $(BUILD)/web-size.txt
+# web-size.txt is written last, after build/web is swapped in: it is the stamp.
+$(BUILD)/web-size.txt: tools/build-web.sh tools/web-vendor.txt $(shell find web -type f) | tools
+	@tools/build-web.sh web $(WEB_OUT)
 
 image: $(TWIN)/disk.img
-$(TWIN)/disk.img: tools/mkimage.sh $(shell find web -type f) $(IMAGE_CONFIG) | tools
+$(TWIN)/disk.img: tools/mkimage.sh $(BUILD)/web-size.txt $(IMAGE_CONFIG) | tools
 	@mkdir -p $(TWIN)
-	@tools/mkimage.sh web $@ $(DISK_MIB) $(IMAGE_CONFIG)
+	@tools/mkimage.sh $(WEB_OUT) $@ $(DISK_MIB) $(IMAGE_CONFIG)
 
 # ---- run -------------------------------------------------------------------
 .PHONY: run
-run: kernel apps image
+run: flash-images image
 	@cp --sparse=always $(TWIN)/disk.img $(TWIN)/run-disk.img
-	@$(PY) tools/qemu_twin.py run --kernel $(TWIN)/kernel.elf --apps $(TWIN)/apps.bin \
+	@$(PY) tools/qemu_twin.py run --flash $(TWIN)/flash.bin \
 	    --disk $(TWIN)/run-disk.img --layout $(TWIN)/layout.json --http-port $(HTTP_PORT) --ws-port $(WS_PORT) --ftp-port $(FTP_PORT)
+
+# ---- tockloader on the twin's flash ----------------------------------------
+# The twin's board definition for tockloader: its flash file starts at
+# 0x80000000 (tockloader's qemu_rv32_virt board) and apps at 0x80040000.
+TOCKLOADER := $(VENV)/bin/tockloader
+TWIN_TOCKLOADER_ARGS = --flash-file $(TWIN)/flash.bin --board qemu_rv32_virt --app-address 0x80040000
+
+# Replaces the telemetry app in flash.bin with its second build (one more
+# field, version 2); the kernel region is hash-checked before and after.
+# Boot it with `make run`; `make reflash` puts the built apps back.
+.PHONY: swap-telemetry reflash tockloader-list
+swap-telemetry: flash-images
+	@$(PY) tools/swap_app.py --flash $(TWIN)/flash.bin --tab $(TWIN)/apps/variants/telemetry-v2.tab --tockloader $(TOCKLOADER)
+
+reflash: kernel apps
+	@rm -f $(TWIN)/flash.bin
+	@$(MAKE) flash-images
+
+tockloader-list: flash-images
+	@$(TOCKLOADER) list $(TWIN_TOCKLOADER_ARGS)
 
 # ---- tests -----------------------------------------------------------------
 # Host unit tests of every host-testable crate, then system tests against
@@ -114,18 +156,18 @@ host-test: deps tools
 	@echo "== host tests: app libraries"
 	@cd apps && cargo test --quiet
 
-system-test: kernel apps image
+system-test: flash-images image
 	@echo "== system tests against the QEMU twin"
 	@timeout --kill-after=10 $(TEST_TIMEOUT) $(PY) -m pytest tests/system -p no:cacheprovider
 
 # ---- benchmarks ------------------------------------------------------------
 .PHONY: bench
-bench: kernel apps image
+bench: flash-images image
 	@$(PY) tools/bench.py
 
 # ---- memory report ---------------------------------------------------------
 .PHONY: memory-report
-memory-report: kernel apps image
+memory-report: flash-images image
 	@$(PY) tools/memory_report.py
 
 .PHONY: clean

@@ -3,10 +3,14 @@
 
 For every app: computes its fixed flash and PSRAM addresses from the board's
 layout, builds it with libtock-rs at those addresses, packs it with elf2tab
-into build/<board>/apps/<name>.tab, and assembles the flash images QEMU
-loads: apps.bin (the product apps) and apps-test.bin (plus the test apps),
-with padding TBFs between slots so the kernel's loader walks all of them.
-Writes build/<board>/layout.json for the tests and the memory report.
+into build/<board>/apps/<name>.tab (variants into
+build/<board>/apps/variants/<name>-<variant>.tab), and assembles the app
+flash images: apps.bin (the product image) and apps-test.bin (the shared
+apps and the test probes), with padding TBFs between slots so the kernel's
+loader walks all of them. Writes build/<board>/layout.json for the tests
+and the memory report. Outputs are rewritten only when their bytes change,
+so a flash image built from them (and edited by tockloader) is not rebuilt
+by an unchanged build.
 """
 import argparse
 import json
@@ -38,28 +42,59 @@ def align_up(x, a):
     return (x + a - 1) // a * a
 
 
-def plan(layout, board, with_tests):
+IMAGES = ("product", "test")
+
+
+def plan(layout, board):
+    """Slots of every app: the shared ones first, then each image's own
+    apps from where the shared ones end (see apps/layout.toml)."""
     b = layout["boards"][board]
     fbase, flen = b["app_flash"][0], size(b["app_flash"][1])
     rbase, rlen = b["process_psram"][0], size(b["process_psram"][1])
-    f, r = fbase, rbase
     slots = []
+
+    def place(apps, f, r, image):
+        for app in apps:
+            fs, rs = size(app["flash"]), size(app["psram"])
+            pow2(fs, app["name"] + ".flash")
+            pow2(rs, app["name"] + ".psram")
+            f, r = align_up(f, fs), align_up(r, rs)
+            slots.append(dict(name=app["name"], image=image, test=image == "test",
+                              flash=f, flash_size=fs, ram=r, ram_size=rs,
+                              heap=size(app.get("heap", "1K")), grants=size(app.get("grants", "1K")),
+                              version=app.get("version", 1), variants=app.get("variant", [])))
+            f, r = f + fs, r + rs
+        if f > fbase + flen:
+            sys.exit(f"apps: the {image or 'shared'} apps overflow the {flen // 1024} KiB of app flash "
+                     f"by {f - fbase - flen} bytes")
+        if r > rbase + rlen:
+            sys.exit(f"apps: the {image or 'shared'} apps overflow the {rlen // 1024} KiB of process PSRAM "
+                     f"by {r - rbase - rlen} bytes")
+        return f, r
+
     for app in layout["app"]:
-        if app.get("test") and not with_tests:
-            continue
-        fs, rs = size(app["flash"]), size(app["psram"])
-        pow2(fs, app["name"] + ".flash")
-        pow2(rs, app["name"] + ".psram")
-        f, r = align_up(f, fs), align_up(r, rs)
-        slots.append(dict(name=app["name"], test=bool(app.get("test")),
-                          flash=f, flash_size=fs, ram=r, ram_size=rs,
-                          heap=size(app.get("heap", "1K")), grants=size(app.get("grants", "1K"))))
-        f, r = f + fs, r + rs
-    if f > fbase + flen:
-        sys.exit(f"apps: app flash overflows its {flen // 1024} KiB budget by {f - fbase - flen} bytes")
-    if r > rbase + rlen:
-        sys.exit(f"apps: process memory overflows its {rlen // 1024} KiB of PSRAM by {r - rbase - rlen} bytes")
+        if app.get("image") not in (None,) + IMAGES:
+            sys.exit(f"apps: {app['name']}: image must be one of {IMAGES}")
+    f, r = place([a for a in layout["app"] if "image" not in a], fbase, rbase, None)
+    for image in IMAGES:
+        place([a for a in layout["app"] if a.get("image") == image], f, r, image)
     return b, slots
+
+
+def in_image(slot, image):
+    return slot["image"] in (None, image)
+
+
+def write_if_changed(path, data):
+    """Writes `data` unless the file already holds it (keeps its mtime)."""
+    try:
+        with open(path, "rb") as fh:
+            if fh.read() == data:
+                return
+    except FileNotFoundError:
+        pass
+    with open(path, "wb") as fh:
+        fh.write(data)
 
 
 def sysroot_tool(tool, toolchain_dir):
@@ -77,7 +112,9 @@ def stack_size(elf, llvm_size):
     sys.exit(f"apps: {elf} has no .stack section")
 
 
-def build(slot, board, out_dir, llvm_size):
+def build(slot, board, out_dir, llvm_size, variant=None):
+    """Builds `slot`'s app (or its `variant`) and packs its .tab; returns
+    the TBF's bytes."""
     apps_dir = os.path.join(ROOT, "apps")
     env = dict(os.environ,
                LIBTOCK_LINKER_FLASH=hex(slot["flash"]),
@@ -85,21 +122,34 @@ def build(slot, board, out_dir, llvm_size):
                LIBTOCK_LINKER_RAM=hex(slot["ram"]),
                LIBTOCK_LINKER_RAM_LENGTH=hex(slot["ram_size"]),
                LIBTOCK_TBF_HEADER_SIZE=hex(TBF_HEADER_SIZE))
-    subprocess.run(["cargo", "build", "--quiet", "--release", "-p", slot["name"], "--target", board["target"]],
+    features = ["--features", ",".join(variant["features"])] if variant and variant.get("features") else []
+    # Variants build into a target directory of their own, so the main
+    # build's artefacts stay as they are (and are not rebuilt next time).
+    target_dir = os.path.join(apps_dir, "target", "variants") if variant else os.path.join(apps_dir, "target")
+    subprocess.run(["cargo", "build", "--quiet", "--release", "-p", slot["name"], "--target", board["target"],
+                    "--target-dir", target_dir] + features,
                    cwd=apps_dir, env=env, check=True)
-    elf = os.path.join(apps_dir, "target", board["target"], "release", slot["name"])
+    elf = os.path.join(target_dir, board["target"], "release", slot["name"])
     stack = stack_size(elf, llvm_size)
+    suffix = f"-{variant['name']}" if variant else ""
     work = os.path.join(out_dir, "elf")
     os.makedirs(work, exist_ok=True)
-    named = os.path.join(work, f"{slot['name']}.{board['arch']}.elf")
-    with open(elf, "rb") as src, open(named, "wb") as dst:
-        dst.write(src.read())
-    tab = os.path.join(out_dir, "apps", slot["name"] + ".tab")
-    os.makedirs(os.path.dirname(tab), exist_ok=True)
+    named = os.path.join(work, f"{slot['name']}{suffix}.{board['arch']}.elf")
+    with open(elf, "rb") as src:
+        write_if_changed(named, src.read())
+    tab_dir = os.path.join(out_dir, "apps", "variants") if variant else os.path.join(out_dir, "apps")
+    tab = os.path.join(tab_dir, slot["name"] + suffix + ".tab")
+    os.makedirs(tab_dir, exist_ok=True)
+    version = variant.get("version", slot["version"]) if variant else slot["version"]
+    tmp_tab = tab + ".new"
     subprocess.run(["elf2tab", "--deterministic", "--kernel-major", "2", "--kernel-minor", "0",
-                    "-n", slot["name"], "-o", tab, "--stack", str(stack),
+                    "--app-version", str(version),
+                    "-n", slot["name"], "-o", tmp_tab, "--stack", str(stack),
                     "--app-heap", str(slot["heap"]), "--kernel-heap", str(slot["grants"]),
                     f"{named},{board['arch']}"], check=True, stdout=subprocess.DEVNULL)
+    with open(tmp_tab, "rb") as fh:
+        write_if_changed(tab, fh.read())
+    os.remove(tmp_tab)
     tbf = named[:-len(".elf")] + ".tbf"
     with open(tbf, "rb") as fh:
         data = fh.read()
@@ -110,7 +160,10 @@ def build(slot, board, out_dir, llvm_size):
     if min_ram + KERNEL_RESERVE > slot["ram_size"]:
         sys.exit(f"apps: {slot['name']} needs {min_ram + KERNEL_RESERVE} bytes of PSRAM, over its "
                  f"{slot['ram_size']}-byte slot")
-    slot.update(tbf=tbf, tab=tab, tbf_size=total, min_ram=min_ram, stack=stack)
+    if variant:
+        variant.update(tab=tab, tbf_size=total, version=version)
+    else:
+        slot.update(tbf=tbf, tab=tab, tbf_size=total, min_ram=min_ram, stack=stack)
     return data
 
 
@@ -126,12 +179,13 @@ def tbf_min_ram(data, header_size):
 
 
 def padding_tbf(length):
-    """A TBF the loader skips: base header only, not an app."""
+    """A TBF the loader skips: base header only, not an app; the rest is
+    erased flash (0xFF), as tockloader writes its own padding."""
     words = struct.pack("<HHII", 2, 16, length, 0)
     checksum = 0
     for (w,) in struct.iter_unpack("<I", words):
         checksum ^= w
-    return (words + struct.pack("<I", checksum)).ljust(length, b"\0")
+    return (words + struct.pack("<I", checksum)).ljust(length, b"\xff")
 
 
 def image(slots, images, base):
@@ -151,21 +205,28 @@ def main():
     args = ap.parse_args()
     with open(os.path.join(ROOT, "apps", "layout.toml"), "rb") as fh:
         layout = tomllib.load(fh)
-    board, slots = plan(layout, args.board, with_tests=True)
+    board, slots = plan(layout, args.board)
     llvm_size = sysroot_tool("llvm-size", os.path.join(ROOT, "apps"))
-    images = {s["name"]: build(s, board, args.out, llvm_size) for s in slots}
-    base = board["app_flash"][0]
-    with open(os.path.join(args.out, "apps.bin"), "wb") as fh:
-        fh.write(image([s for s in slots if not s["test"]], images, base))
-    with open(os.path.join(args.out, "apps-test.bin"), "wb") as fh:
-        fh.write(image(slots, images, base))
-    with open(os.path.join(args.out, "layout.json"), "w") as fh:
-        json.dump(dict(board=args.board, app_flash=board["app_flash"][0],
-                       process_psram=board["process_psram"][0], apps=slots), fh, indent=1)
+    images = {}
     for s in slots:
+        images[s["name"]] = build(s, board, args.out, llvm_size)
+        for v in s["variants"]:
+            build(s, board, args.out, llvm_size, variant=v)
+    base = board["app_flash"][0]
+    write_if_changed(os.path.join(args.out, "apps.bin"),
+                     image([s for s in slots if in_image(s, "product")], images, base))
+    write_if_changed(os.path.join(args.out, "apps-test.bin"),
+                     image([s for s in slots if in_image(s, "test")], images, base))
+    write_if_changed(os.path.join(args.out, "layout.json"),
+                     json.dumps(dict(board=args.board, app_flash=board["app_flash"][0],
+                                     app_flash_size=size(board["app_flash"][1]),
+                                     process_psram=board["process_psram"][0], apps=slots), indent=1).encode())
+    for s in slots:
+        where = {None: "", "product": "   (product image only)", "test": "   (test image only)"}[s["image"]]
         print(f"apps: {s['name']:<10} flash {s['flash']:#010x} {s['tbf_size']:>7} B of {s['flash_size'] // 1024} KiB"
-              f"   PSRAM {s['ram']:#010x} {s['min_ram']:>7} B of {s['ram_size'] // 1024} KiB"
-              + ("   (test image only)" if s["test"] else ""))
+              f"   PSRAM {s['ram']:#010x} {s['min_ram']:>7} B of {s['ram_size'] // 1024} KiB" + where)
+        for v in s["variants"]:
+            print(f"apps:   variant {v['name']}: {v['tbf_size']} B, version {v['version']} ({os.path.relpath(v['tab'], ROOT)})")
 
 
 if __name__ == "__main__":

@@ -82,7 +82,7 @@ def kernel_costs():
     measures them at boot (against `psramtest`)."""
     tmp = os.path.join(OUT, "kernel")
     os.makedirs(tmp, exist_ok=True)
-    twin = Twin(tmp, apps="apps-test.bin", guest_ports=())
+    twin = Twin(tmp, flash="flash-test.bin", guest_ports=())
     try:
         rt = twin.expect(r"ipcprobe: \d+ round trips to \w+, (\d+) us each\r?\n", timeout=120, since_boot=True)
         sc = twin.expect(r"ipcprobe: a system call takes (\d+) ns\r?\n", timeout=60)
@@ -99,7 +99,7 @@ def status(twin):
 def main():
     os.makedirs(OUT, exist_ok=True)
     results = {"date": time.strftime("%Y-%m-%d %H:%M:%S"), "duration_s": DURATION, "http": {}}
-    twin = Twin(OUT, apps="apps.bin", net="tap", disk_image=bench_image(os.path.join(OUT, "bench.img")))
+    twin = Twin(OUT, flash="flash.bin", net="tap", disk_image=bench_image(os.path.join(OUT, "bench.img")))
     try:
         twin.expect(r"http: serving on", timeout=60, since_boot=True)
         twin.expect(r"storage: mounted FAT volume", timeout=60, since_boot=True)

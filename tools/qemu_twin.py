@@ -2,7 +2,7 @@
 """The QEMU twin of the NUCLEO-H723ZG: its command line, for `make run` and
 for the system tests (which import `qemu_command`).
 
-  qemu_twin.py run --kernel ELF --apps BIN --disk IMG [--http-port N ...]
+  qemu_twin.py run --flash FLASH --disk IMG [--http-port N ...]
 
 `run` boots the twin on this terminal (Ctrl-A X leaves), after printing the
 URLs of the services forwarded to 127.0.0.1.
@@ -12,24 +12,23 @@ import os
 import shutil
 import sys
 
-APP_FLASH = 0x80040000      # boards/qemu_twin/layout.ld: prog
 PASSIVE_PORTS = range(50000, 50010)   # FTP passive data ports (apps/ftp/ftp.cfg), forwarded one to one
 GUEST_IP = "10.0.2.15"      # the board's address on QEMU's user network
 MAC = "de:ad:be:ef:17:64"   # the original firmware's MAC address
 
 
-def qemu_command(kernel, apps, disk, forwards=(), console="stdio", net="user", extra=()):
-    """QEMU arguments. `net` is "user" (QEMU's NAT, with `forwards`: a list
+def qemu_command(flash, disk, forwards=(), console="stdio", net="user", extra=()):
+    """QEMU arguments: the machine boots `flash`, a whole flash image
+    (tools/flash_image.py: kernel, apps, settings). `net` is "user" (QEMU's NAT, with `forwards`: a list
     of (host_port, guest_port) TCP forwards on 127.0.0.1), "tap" (a tap
     device named tap0, which the caller creates, e.g. inside a network
     namespace) or None. `console` is "stdio" (tests: plain pipe) or
     "terminal" (make run: -nographic with the Ctrl-A monitor keys)."""
     cmd = [shutil.which("qemu-system-riscv32") or "qemu-system-riscv32",
-           "-machine", "virt", "-m", "64M", "-bios", kernel,
+           "-machine", "virt", "-m", "64M", "-bios", flash,
            "-global", "driver=riscv-cpu,property=smepmp,value=true",
            "-global", "virtio-mmio.force-legacy=false",
            "-device", "virtio-rng-device",
-           "-device", f"loader,file={apps},addr={APP_FLASH:#x}",
            "-semihosting"]
     if disk:
         cmd += ["-drive", f"if=none,file={disk},format=raw,id=emmc",
@@ -52,8 +51,7 @@ def main():
     ap = argparse.ArgumentParser()
     sub = ap.add_subparsers(dest="cmd", required=True)
     run = sub.add_parser("run")
-    run.add_argument("--kernel", required=True)
-    run.add_argument("--apps", required=True)
+    run.add_argument("--flash", required=True)
     run.add_argument("--disk", required=True)
     run.add_argument("--http-port", type=int, default=8000)
     run.add_argument("--ws-port", type=int, default=8080)
@@ -77,7 +75,7 @@ def main():
               f" (passive ports {PASSIVE_PORTS.start}-{PASSIVE_PORTS.stop - 1})")
     print(f"  eMMC image {args.disk} (a copy; the built image stays pristine)")
     print(flush=True)
-    cmd = qemu_command(args.kernel, args.apps, args.disk, forwards, console="terminal")
+    cmd = qemu_command(args.flash, args.disk, forwards, console="terminal")
     os.execvp(cmd[0], cmd)
 
 

@@ -67,7 +67,10 @@ _netns_count = 0
 
 
 class Twin:
-    """One QEMU twin, booted with a fresh copy of the disk image.
+    """One QEMU twin, booted with a fresh copy of the disk image from a
+    flash image: `flash-test.bin` (the shared apps and the test probes) by
+    default, `flash.bin` for the product (with websocket and telemetry),
+    or a path (a copy tockloader edited).
 
     net="user": QEMU's NAT; guest ports in `guest_ports` are forwarded to
     free ports on 127.0.0.1 (`self.ports[guest_port]`).
@@ -76,7 +79,7 @@ class Twin:
     there, which reaches the board at GUEST_IP.
     """
 
-    def __init__(self, tmp_dir, apps="apps-test.bin", disk_image=None, guest_ports=(80, 21, 8080, 81),
+    def __init__(self, tmp_dir, flash="flash-test.bin", disk_image=None, guest_ports=(80, 21, 8080, 81),
                  net="user", passive=None):
         global _netns_count
         self.disk = os.path.join(tmp_dir, "disk.img")
@@ -106,8 +109,8 @@ class Twin:
                          ["ip", "link", "set", "tap0", "up"]):
                 subprocess.run(["ip", "netns", "exec", self.netns] + argv, check=True)
             prefix = ["ip", "netns", "exec", self.netns]
-        cmd = prefix + qemu_twin.qemu_command(os.path.join(BUILD, "kernel.elf"), os.path.join(BUILD, apps),
-                                             self.disk, forwards=forwards, net=net)
+        flash_path = flash if os.path.isabs(flash) else os.path.join(BUILD, flash)
+        cmd = prefix + qemu_twin.qemu_command(flash_path, self.disk, forwards=forwards, net=net)
         self.log_path = os.path.join(tmp_dir, "console.log")
         self._log = open(self.log_path, "wb")
         self.proc = subprocess.Popen(cmd, stdin=subprocess.PIPE, stdout=subprocess.PIPE, stderr=subprocess.STDOUT)

@@ -1,8 +1,6 @@
 //! The settings file, `/config/ftp.cfg`: login and passive mode.
 //!
-//! Lines are `key = value`; blank lines and lines starting with `#` are
-//! ignored (a `#` later in a line is part of the value: passwords may
-//! contain it). Keys are `user`, `pass`, `pasv_ports` (`first-last` or one
+//! Lines are `key = value` (the `settings` crate's format). Keys are `user`, `pass`, `pasv_ports` (`first-last` or one
 //! port), `pasv_address` (dotted IPv4), `idle_timeout` and `data_timeout`
 //! (seconds). Unknown keys, bad values and a
 //! missing file are reported on the console (never a password) and the
@@ -11,7 +9,7 @@
 use alloc::string::String;
 use core::net::Ipv4Addr;
 
-use proto_storage::{ClientError, Error, OpenMode, StorageClient, Transport};
+use proto_storage::{ClientError, StorageClient, Transport};
 
 /// Where the settings live on the volume.
 pub const PATH: &str = "/config/ftp.cfg";
@@ -88,57 +86,34 @@ impl Config {
     }
 
     /// Reads [`PATH`] through the storage service (at most `buf.len()`,
-    /// i.e. [`MAX_FILE`], bytes); the handle is closed on every path.
+    /// i.e. [`MAX_FILE`], bytes).
     pub fn load<T: Transport>(storage: &mut StorageClient<T>, buf: &mut [u8]) -> (Config, Source) {
         let mut config = Config::defaults();
-        let handle = match storage.open(PATH, OpenMode::Read) {
-            Ok(h) => h,
-            Err(ClientError::Storage(Error::NotFound)) => return (config, Source::Missing),
-            Err(e) => return (config, Source::Unavailable(e)),
-        };
-        let mut len = 0;
-        let mut failed = None;
-        while len < buf.len() {
-            match storage.read(handle, &mut buf[len..]) {
-                Ok(0) => break,
-                Ok(n) => len += n,
-                Err(e) => {
-                    failed = Some(e);
-                    break;
-                }
+        match settings::read(storage, PATH, buf) {
+            settings::File::Read { len, truncated } => {
+                let seen = config.apply(&buf[..len], |line, problem| {
+                    say::say!("ftp: {} line {}: {}; ignored", PATH, line, problem);
+                });
+                (config, Source::File { seen, truncated })
             }
+            settings::File::Missing => (config, Source::Missing),
+            settings::File::Unavailable(e) => (config, Source::Unavailable(e)),
         }
-        let mut more = [0u8; 1];
-        let truncated = failed.is_none() && len == buf.len() && storage.read(handle, &mut more).unwrap_or(0) > 0;
-        let _ = storage.close(handle);
-        if let Some(e) = failed {
-            return (config, Source::Unavailable(e));
-        }
-        let seen = config.apply(&buf[..len], |line, problem| {
-            say::say!("ftp: {} line {}: {}; ignored", PATH, line, problem);
-        });
-        (config, Source::File { seen, truncated })
     }
 
     /// Applies the settings text; `warn(line number, problem)` for each
     /// line that is not understood. Returns which keys were set.
     pub fn apply(&mut self, text: &[u8], mut warn: impl FnMut(usize, &str)) -> Seen {
         let mut seen = Seen::default();
-        for (i, raw) in text.split(|&b| b == b'\n').enumerate() {
-            let line_no = i + 1;
-            let Ok(line) = core::str::from_utf8(raw) else {
-                warn(line_no, "not UTF-8");
-                continue;
+        for line in settings::lines(text) {
+            let line_no = line.number;
+            let (key, value) = match line.entry {
+                Ok(kv) => kv,
+                Err(why) => {
+                    warn(line_no, why);
+                    continue;
+                }
             };
-            let line = line.trim();
-            if line.is_empty() || line.starts_with('#') {
-                continue;
-            }
-            let Some((key, value)) = line.split_once('=') else {
-                warn(line_no, "expected `key = value`");
-                continue;
-            };
-            let (key, value) = (key.trim(), value.trim());
             match key {
                 "user" => match credential(value) {
                     Some(v) => {
@@ -169,14 +144,14 @@ impl Config {
                     }
                     _ => warn(line_no, "bad pasv_address value (dotted IPv4 address)"),
                 },
-                "idle_timeout" => match seconds(value) {
+                "idle_timeout" => match settings::seconds(value, 1..=MAX_TIMEOUT_S) {
                     Some(v) => {
                         self.idle_timeout_s = v;
                         seen.idle_timeout = true;
                     }
                     None => warn(line_no, "bad idle_timeout value (seconds, 1 to 86400)"),
                 },
-                "data_timeout" => match seconds(value) {
+                "data_timeout" => match settings::seconds(value, 1..=MAX_TIMEOUT_S) {
                     Some(v) => {
                         self.data_timeout_s = v;
                         seen.data_timeout = true;
@@ -194,11 +169,6 @@ impl Config {
 fn credential(value: &str) -> Option<String> {
     let ok = !value.is_empty() && value.len() <= MAX_CREDENTIAL && !value.chars().any(char::is_control);
     ok.then(|| String::from(value))
-}
-
-/// A timeout in whole seconds, 1 to a day.
-fn seconds(value: &str) -> Option<u32> {
-    value.parse::<u32>().ok().filter(|s| (1..=MAX_TIMEOUT_S).contains(s))
 }
 
 /// `first-last` (inclusive) or a single port, all of them >= 1024.

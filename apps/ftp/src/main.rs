@@ -83,9 +83,7 @@ use libtock_runtime::{set_main, stack_size, TockSyscalls};
 use net::{Net, NetDevice, Protocol, MAX_FRAME};
 use proto_storage::{ClientError, Transport};
 use say::say;
-use smoltcp::iface::{Config as IfaceConfig, Interface, SocketSet, SocketStorage};
 use smoltcp::time::Instant;
-use smoltcp::wire::{EthernetAddress, HardwareAddress, IpCidr, Ipv4Address};
 use storage_client::IpcTransport;
 
 use config::{Config, Source};
@@ -126,20 +124,8 @@ fn main() {
 
     let mut seed = [0u8; 8];
     let _ = Rng::<TockSyscalls>::get_bytes_sync(&mut seed, 8);
-    let mut iface_config = IfaceConfig::new(HardwareAddress::Ethernet(EthernetAddress(net.mac)));
-    iface_config.random_seed = u64::from_le_bytes(seed);
-    let mut iface = Interface::new(iface_config, &mut device, Instant::from_millis(clock.now_ms() as i64));
-    let ip = Ipv4Address::from(net.ipv4);
-    iface.update_ip_addrs(|addrs| {
-        let _ = addrs.push(IpCidr::new(ip.into(), net.prefix_len));
-    });
-    let _ = iface.routes_mut().add_default_ipv4_route(Ipv4Address::from(net.gateway));
-
-    let socket_storage: &'static mut [SocketStorage<'static>] = (0..control::CONTROL_SOCKETS + data::DATA_SOCKETS)
-        .map(|_| SocketStorage::EMPTY)
-        .collect::<alloc::vec::Vec<_>>()
-        .leak();
-    let mut sockets = SocketSet::new(&mut socket_storage[..]);
+    let mut iface = net::interface(&net, &mut device, clock.now_ms(), u64::from_le_bytes(seed));
+    let mut sockets = net::socket_set(control::CONTROL_SOCKETS + data::DATA_SOCKETS);
 
     let messages = Cell::new(false);
     Events::<TockSyscalls>::run(&frames, &messages, |events| {

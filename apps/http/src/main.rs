@@ -27,9 +27,8 @@ use libtock_rng::Rng;
 use libtock_runtime::{set_main, stack_size, TockSyscalls};
 use net::{Net, NetDevice, Protocol, MAX_FRAME};
 use say::say;
-use smoltcp::iface::{Config, Interface, PollIngressSingleResult, SocketSet, SocketStorage};
+use smoltcp::iface::PollIngressSingleResult;
 use smoltcp::time::Instant;
-use smoltcp::wire::{EthernetAddress, HardwareAddress, IpCidr, Ipv4Address};
 
 set_main! {main}
 /// Frames taken in before the connections are serviced (a receive queue's
@@ -79,26 +78,8 @@ fn main() {
 
     let mut seed = [0u8; 8];
     let _ = Rng::<TockSyscalls>::get_bytes_sync(&mut seed, 8);
-    let mut iface_config = Config::new(HardwareAddress::Ethernet(EthernetAddress(config.mac)));
-    iface_config.random_seed = u64::from_le_bytes(seed);
-    let mut iface = Interface::new(
-        iface_config,
-        &mut device,
-        Instant::from_millis(clock.now_ms() as i64),
-    );
-    let ip = Ipv4Address::from(config.ipv4);
-    iface.update_ip_addrs(|addrs| {
-        let _ = addrs.push(IpCidr::new(ip.into(), config.prefix_len));
-    });
-    let _ = iface
-        .routes_mut()
-        .add_default_ipv4_route(Ipv4Address::from(config.gateway));
-
-    let storage: &'static mut [SocketStorage<'static>] = (0..server::SOCKETS)
-        .map(|_| SocketStorage::EMPTY)
-        .collect::<alloc::vec::Vec<_>>()
-        .leak();
-    let mut sockets = SocketSet::new(&mut storage[..]);
+    let mut iface = net::interface(&config, &mut device, clock.now_ms(), u64::from_le_bytes(seed));
+    let mut sockets = net::socket_set(server::SOCKETS);
     let mut server = server::Server::new(&mut sockets);
 
     say!(

@@ -2,7 +2,8 @@
 //!
 //! - [`Net`]: its syscall API, one function per command.
 //! - [`NetDevice`]: a smoltcp `phy::Device` over it, so an app gets a full
-//!   TCP/IP stack (its own, in its own PSRAM) in a few lines.
+//!   TCP/IP stack (its own, in its own PSRAM) in a few lines;
+//!   [`interface`] and [`socket_set`] build the rest of that stack.
 //!
 //! Waiting for frames is the `events` crate's job (it also waits for IPC
 //! messages and deadlines).
@@ -45,7 +46,11 @@
 
 mod api;
 mod device;
+mod stack;
 
 pub use api::{Config, Net, Protocol};
 pub use device::NetDevice;
+pub use stack::interface;
+#[cfg(feature = "alloc")]
+pub use stack::socket_set;
 pub use syscall_abi::net::{Counters, MAX_FRAME};

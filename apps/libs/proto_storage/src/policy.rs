@@ -9,6 +9,8 @@
 //! |---|---|---|---|
 //! | `http` | `/www` and below | nothing | no |
 //! | `ftp`  | everything | everything | yes |
+//! | `telemetry` | `/config/telemetry.cfg` only | nothing | no |
+//! | `websocket` | `/config/websocket.cfg` only | nothing | no |
 //! | anyone else | nothing | nothing | no |
 //!
 //! `VolumeStatus` and `FreeSpace` are open to every client. Handle operations
@@ -68,6 +70,19 @@ pub const RULES: &[Rule] = &[
         read: Scope::Everything,
         write: Scope::Everything,
         format: true,
+    },
+    // Each reads its own settings file, never another's (ftp.cfg holds a password).
+    Rule {
+        client: "telemetry",
+        read: Scope::Under("/config/telemetry.cfg"),
+        write: Scope::Nothing,
+        format: false,
+    },
+    Rule {
+        client: "websocket",
+        read: Scope::Under("/config/websocket.cfg"),
+        write: Scope::Nothing,
+        format: false,
     },
 ];
 
@@ -349,6 +364,56 @@ mod tests {
                     data: Chunk::prefix(b"x"),
                 },
                 ok,
+            ),
+            // telemetry and websocket: their own settings file, read only.
+            (
+                "telemetry",
+                Request::Open {
+                    path: "/config/telemetry.cfg",
+                    mode: R,
+                },
+                ok,
+            ),
+            (
+                "telemetry",
+                Request::Open {
+                    path: "/config/ftp.cfg",
+                    mode: R,
+                },
+                denied,
+            ),
+            (
+                "telemetry",
+                Request::Open {
+                    path: "/config/telemetry.cfg",
+                    mode: W,
+                },
+                denied,
+            ),
+            ("telemetry", Request::List { path: "/config", cursor: 0 }, denied),
+            (
+                "websocket",
+                Request::Open {
+                    path: "/config/websocket.cfg",
+                    mode: R,
+                },
+                ok,
+            ),
+            (
+                "websocket",
+                Request::Open {
+                    path: "/config/telemetry.cfg",
+                    mode: R,
+                },
+                denied,
+            ),
+            (
+                "websocket",
+                Request::Open {
+                    path: "/config/websocket.cfg/../ftp.cfg",
+                    mode: R,
+                },
+                denied,
             ),
             // strangers: status only.
             ("sysinfo", Request::VolumeStatus, ok),

@@ -1,0 +1,38 @@
+// Licensed under the Apache License, Version 2.0 or the MIT License.
+// SPDX-License-Identifier: Apache-2.0 OR MIT
+
+//! The one place an app's smoltcp interface is built.
+
+use libtock_platform::Syscalls;
+use smoltcp::iface::{Config as IfaceConfig, Interface};
+#[cfg(feature = "alloc")]
+use smoltcp::iface::{SocketSet, SocketStorage};
+use smoltcp::time::Instant;
+use smoltcp::wire::{EthernetAddress, HardwareAddress, IpCidr, Ipv4Address};
+
+use crate::{Config, NetDevice};
+
+/// An interface with the board's MAC and IPv4 address, its prefix and
+/// default route, as the kernel configured them; `seed` (from the RNG)
+/// randomises TCP sequence numbers and ephemeral ports.
+pub fn interface<S: Syscalls>(config: &Config, device: &mut NetDevice<S>, now_ms: u64, seed: u64) -> Interface {
+    let mut iface_config = IfaceConfig::new(HardwareAddress::Ethernet(EthernetAddress(config.mac)));
+    iface_config.random_seed = seed;
+    let mut iface = Interface::new(iface_config, device, Instant::from_millis(now_ms as i64));
+    let ip = Ipv4Address::from(config.ipv4);
+    iface.update_ip_addrs(|addrs| {
+        let _ = addrs.push(IpCidr::new(ip.into(), config.prefix_len));
+    });
+    let _ = iface.routes_mut().add_default_ipv4_route(Ipv4Address::from(config.gateway));
+    iface
+}
+
+/// A socket set for `count` sockets, its storage on the heap for the life
+/// of the app (feature `alloc`: apps without a heap cannot link `alloc`).
+#[cfg(feature = "alloc")]
+pub fn socket_set(count: usize) -> SocketSet<'static> {
+    extern crate alloc;
+    let storage: &'static mut [SocketStorage<'static>] =
+        alloc::vec::Vec::leak((0..count).map(|_| SocketStorage::EMPTY).collect());
+    SocketSet::new(storage)
+}
