@@ -116,7 +116,14 @@
 
   // ---- WebSocket connection -------------------------------------------------
 
-  const conn = { url: "", ws: null, attempt: 0, queue: [], state: "" };
+  // A board whose websocket app restarted never tells an idle browser (the
+  // new app knows nothing of the old connection), so silence is probed:
+  // after max(5 s, 3 periods) without a message the page asks for the rate,
+  // which a live server answers and a restarted one resets; no answer in
+  // 5 s more and the connection is dropped and made again.
+  const SILENCE_MIN_MS = 5000;
+  const PROBE_WAIT_MS = 5000;
+  const conn = { url: "", ws: null, attempt: 0, queue: [], state: "", lastRx: 0, probeAt: 0, periodMs: 1000 };
 
   function wsUrl() {
     const fallback = `ws://${location.hostname || "127.0.0.1"}:${WS_PORT}/`;
@@ -153,20 +160,46 @@
     conn.ws = ws;
     ws.onopen = () => {
       conn.attempt = 0;
+      conn.lastRx = Date.now();
+      conn.probeAt = 0;
       setConnState("connected");
       flushQueue();
     };
-    ws.onmessage = (ev) => onMessage(ev.data);
+    ws.onmessage = (ev) => {
+      conn.lastRx = Date.now();
+      conn.probeAt = 0;
+      onMessage(ev.data);
+    };
     // An error is always followed by close, which does the work.
     ws.onclose = (ev) => {
       if (conn.ws !== ws) return;
-      conn.ws = null;
-      setConnState("disconnected", ev.code && ev.code !== 1006 ? `code ${ev.code} ${ev.reason}`.trim() : "");
-      clearAllPending();
-      tel.gap = true;
-      retry();
+      lost(ev.code && ev.code !== 1006 ? `code ${ev.code} ${ev.reason}`.trim() : "");
     };
   }
+
+  function lost(detail) {
+    conn.ws = null;
+    setConnState("disconnected", detail);
+    clearAllPending();
+    tel.gap = true;
+    retry();
+  }
+
+  function checkAlive() {
+    if (!isOpen()) return;
+    const now = Date.now();
+    if (conn.probeAt && now - conn.probeAt > PROBE_WAIT_MS) {
+      const ws = conn.ws;
+      ws.onclose = null;
+      ws.onmessage = null;
+      ws.close();
+      lost("no answer from the board");
+    } else if (!conn.probeAt && now - conn.lastRx > Math.max(SILENCE_MIN_MS, 3 * conn.periodMs)) {
+      conn.probeAt = now;
+      conn.ws.send(JSON.stringify({ type: "get-telemetry-rate" }));
+    }
+  }
+  setInterval(checkAlive, 1000);
 
   function retry() {
     conn.attempt += 1;
@@ -512,6 +545,7 @@
   function onTelemetryRate(data) {
     if (!isObj(data) || !isNum(data.hz)) return;
     const period = isNum(data.periodMs) ? ` (${data.periodMs} ms)` : "";
+    if (isNum(data.periodMs) && data.periodMs > 0) conn.periodMs = data.periodMs;
     rate.current.textContent = `${fmtNum(data.hz)} Hz${period}`;
     rate.current.dataset.state = "known";
     rate.current.dataset.hz = String(data.hz);

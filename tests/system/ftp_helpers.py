@@ -100,7 +100,7 @@ def make_image(tmp_dir, config_text, mib=64, fill=None, many=None):
         with open(configs[0], "w") as fh:
             fh.write(config_text)
     img = os.path.join(tmp_dir, "image.img")
-    subprocess.run([os.path.join(ROOT, "tools", "mkimage.sh"), os.path.join(ROOT, "web"), img, str(mib), *configs],
+    subprocess.run([os.path.join(ROOT, "tools", "mkimage.sh"), os.path.join(ROOT, "build", "web"), img, str(mib), *configs],
                    check=True, capture_output=True)
     if fill:
         name, data = fill

@@ -61,6 +61,21 @@ def set_passive_ports(image, passive):
     return True
 
 
+def image_with_settings(tmp_dir, settings):
+    """A copy of the built disk image with `settings` ({name: text}) written
+    to /config/<name>, replacing the shipped file of that name."""
+    os.makedirs(tmp_dir, exist_ok=True)
+    image = os.path.join(tmp_dir, "settings.img")
+    shutil.copyfile(os.path.join(BUILD, "disk.img"), image)
+    env = dict(os.environ, MTOOLS_SKIP_CHECK="1")
+    for name, text in settings.items():
+        src = os.path.join(tmp_dir, name)
+        with open(src, "w") as fh:
+            fh.write(text)
+        subprocess.run(["mcopy", "-o", "-i", image, src, f"::/config/{name}"], check=True, capture_output=True, env=env)
+    return image
+
+
 GUEST_IP = qemu_twin.GUEST_IP
 HOST_IP = "10.0.2.2"        # the test's side of the tap link, inside the namespace
 _netns_count = 0

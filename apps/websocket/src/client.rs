@@ -259,8 +259,11 @@ impl Slot {
                 Taken::Ping(payload, len) => {
                     let mut frame = [0u8; 2 + MAX_CONTROL_PAYLOAD];
                     if let Ok(n) = emit_pong(&payload[..len], &mut frame) {
-                        // Into the close reserve if it must: the protocol owes it.
-                        let _ = socket.send_slice(&frame[..n]);
+                        // A pong that does not fit is lost like any message
+                        // to a client that does not read: it is stalled.
+                        if !send_whole(socket, &frame[..n], CLOSE_RESERVE) {
+                            session.stalled.get_or_insert(now);
+                        }
                     }
                 }
                 Taken::Pong(payload, len) => {
@@ -276,11 +279,14 @@ impl Slot {
                         None => emit_close_empty(&mut frame),
                     };
                     if let Ok(n) = n {
-                        let _ = socket.send_slice(&frame[..n]);
+                        send_whole(socket, &frame[..n], 0);
                     }
                     return Step::Close;
                 }
-                Taken::Fail(code) => return Step::CloseWith(code, "protocol violation"),
+                Taken::Fail(code) => {
+                    let why = session.rx.violation().map_or("protocol violation", |v| v.as_str());
+                    return Step::CloseWith(code, why);
+                }
             }
         }
         if !socket.may_recv() {
@@ -304,7 +310,7 @@ impl Slot {
                 session.pings = session.pings.wrapping_add(1);
                 let payload = session.pings.to_be_bytes();
                 let mut frame = [0u8; 6];
-                if emit_ping(&payload, &mut frame).is_ok() && socket.send_slice(&frame).is_ok() {
+                if emit_ping(&payload, &mut frame).is_ok() && send_whole(socket, &frame, CLOSE_RESERVE) {
                     session.ping = Some((payload, now));
                 }
             }
@@ -317,19 +323,20 @@ impl Slot {
     /// otherwise the client is stalled from now. `false` if not queued.
     pub fn send(&mut self, socket: &mut tcp::Socket, frame: &[u8], now: u64) -> bool {
         let Phase::Open(session) = &mut self.phase else { return false };
-        let free = socket.send_capacity() - socket.send_queue();
-        if frame.len() + CLOSE_RESERVE <= free && socket.send_slice(frame) == Ok(frame.len()) {
+        if send_whole(socket, frame, CLOSE_RESERVE) {
             return true;
         }
         session.stalled.get_or_insert(now);
         false
     }
 
-    /// Sends a Close frame, then closes TCP.
+    /// Sends a Close frame, then closes TCP; says so on the console (the
+    /// server ends a connection only for a reason worth knowing).
     pub fn close_with(&mut self, socket: &mut tcp::Socket, code: CloseCode, reason: &str, now: u64) {
+        say::say!("websocket: closing a client: {} {}", code.to_wire(), reason);
         let mut frame = [0u8; 2 + MAX_CONTROL_PAYLOAD];
         if let Ok(n) = emit_close(code, reason, &mut frame) {
-            let _ = socket.send_slice(&frame[..n]);
+            send_whole(socket, &frame[..n], 0);
         }
         self.close_socket(socket, now);
     }
@@ -364,6 +371,13 @@ impl Slot {
             }
         }
     }
+}
+
+/// Queues `frame` only if all of it fits with `reserve` bytes to spare: a
+/// frame cut short would corrupt the stream.
+fn send_whole(socket: &mut tcp::Socket, frame: &[u8], reserve: usize) -> bool {
+    let free = socket.send_capacity() - socket.send_queue();
+    frame.len() + reserve <= free && socket.send_slice(frame) == Ok(frame.len())
 }
 
 fn take(event: Option<Event<'_>>) -> Taken {

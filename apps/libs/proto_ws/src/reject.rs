@@ -49,6 +49,9 @@ pub enum Rejection {
     MethodNotAllowed,
     /// 403: `Origin` is not in the allow-list.
     OriginNotAllowed,
+    /// 404: no WebSocket endpoint at [`Upgrade::path`](crate::Upgrade::path). Never
+    /// returned by parsing, which accepts any path; the caller decides.
+    NotFound,
     /// 426 with `Sec-WebSocket-Version: 13`: missing or other protocol version.
     UnsupportedVersion,
     /// 503: every client slot is busy. Never returned by parsing; the server
@@ -82,6 +85,7 @@ impl Rejection {
             Rejection::Http(e) => e.status().code(),
             Rejection::BadRequest(_) => 400,
             Rejection::OriginNotAllowed => 403,
+            Rejection::NotFound => 404,
             Rejection::UnsupportedVersion => 426,
             Rejection::ServerFull => 503,
         }
@@ -91,6 +95,7 @@ impl Rejection {
     pub fn reason(&self) -> &'static str {
         match self.status() {
             403 => "Forbidden",
+            404 => "Not Found",
             405 => "Method Not Allowed",
             426 => "Upgrade Required",
             503 => "Service Unavailable",
@@ -117,6 +122,7 @@ impl Rejection {
             Rejection::Http(E::VersionNotSupported) => "HTTP version not supported",
             Rejection::BadRequest(detail) => detail.as_str(),
             Rejection::OriginNotAllowed => "origin not allowed",
+            Rejection::NotFound => "no WebSocket endpoint at this path",
             Rejection::UnsupportedVersion => "WebSocket version 13 required",
             Rejection::ServerFull => "all WebSocket slots are busy",
         }

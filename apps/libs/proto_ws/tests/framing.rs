@@ -219,3 +219,58 @@ fn zero_length_frames_complete_without_payload_bytes() {
         ],
     );
 }
+
+/// xorshift64: deterministic streams without a dev-dependency.
+struct Rng(u64);
+
+impl Rng {
+    fn below(&mut self, n: u64) -> u64 {
+        self.0 ^= self.0 << 13;
+        self.0 ^= self.0 >> 7;
+        self.0 ^= self.0 << 17;
+        self.0 % n
+    }
+}
+
+/// A random, mostly valid client frame: any opcode, occasional RSV bit or missing mask.
+fn random_frame(rng: &mut Rng) -> Vec<u8> {
+    const OPCODES: [u8; 11] = [0, 0, 1, 1, 2, 8, 9, 9, 10, 3, 11];
+    let opcode = OPCODES[rng.below(OPCODES.len() as u64) as usize];
+    let fin = if rng.below(3) == 0 { 0 } else { 0x80 };
+    let rsv = if rng.below(50) == 0 { 0x40 } else { 0 };
+    let len = match rng.below(8) {
+        0 => rng.below(300) as usize,
+        _ => rng.below(12) as usize,
+    };
+    let sample = "aκό𝄞€z".as_bytes();
+    let payload: Vec<u8> = match rng.below(4) {
+        0 => (0..len).map(|_| rng.below(256) as u8).collect(),
+        _ => sample.iter().cycle().take(len).copied().collect(),
+    };
+    let key = if rng.below(40) == 0 { None } else { Some(KEY) };
+    raw_frame(fin | rsv | opcode, key, &payload, LenForm::Minimal)
+}
+
+#[test]
+fn random_streams_do_not_depend_on_chunking() {
+    let mut rng = Rng(0x2545_f491_4f6c_dd1d);
+    for round in 0..2000 {
+        let frames: Vec<Vec<u8>> = (0..=rng.below(6)).map(|_| random_frame(&mut rng)).collect();
+        let wire = stream(&frames);
+        let max = [0, 16, 1024][rng.below(3) as usize];
+        let whole = events(max, &wire);
+        // Nothing follows a Close or a failure.
+        for (i, e) in whole.iter().enumerate() {
+            if matches!(e, Ev::Close(..) | Ev::Fail(_)) {
+                assert_eq!(i + 1, whole.len(), "round {round}: {whole:?}");
+            }
+        }
+        assert_eq!(events_chunked(max, wire.chunks(1)), whole, "round {round}");
+        let size = 1 + rng.below(20) as usize;
+        assert_eq!(
+            events_chunked(max, wire.chunks(size)),
+            whole,
+            "round {round}"
+        );
+    }
+}

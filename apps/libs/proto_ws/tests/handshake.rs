@@ -375,8 +375,16 @@ fn oversized_heads_get_431_and_414() {
 
 #[test]
 fn every_rejection_response_is_complete_and_closes() {
+    use proto_http::Error as E;
     let all = [
         Rejection::Http(proto_http_error()),
+        Rejection::Http(E::MethodNotImplemented),
+        Rejection::Http(E::TransferEncodingNotImplemented),
+        Rejection::Http(E::UriTooLong),
+        Rejection::Http(E::HeaderSectionTooLarge),
+        Rejection::Http(E::TooManyHeaders),
+        Rejection::Http(E::VersionNotSupported),
+        Rejection::Http(E::MethodNotAllowed),
         Rejection::BadRequest(BadHandshake::HttpVersion),
         Rejection::BadRequest(BadHandshake::Body),
         Rejection::BadRequest(BadHandshake::Host),
@@ -386,6 +394,7 @@ fn every_rejection_response_is_complete_and_closes() {
         Rejection::BadRequest(BadHandshake::Origin),
         Rejection::MethodNotAllowed,
         Rejection::OriginNotAllowed,
+        Rejection::NotFound,
         Rejection::UnsupportedVersion,
         Rejection::ServerFull,
     ];
@@ -411,6 +420,20 @@ fn every_rejection_response_is_complete_and_closes() {
         let mut buf = vec![0u8; text.len() - 1];
         assert!(r.emit(&mut buf).is_err());
     }
+}
+
+#[test]
+fn not_found_is_for_the_caller_to_send() {
+    // Parsing accepts any path; routing is the caller's, with a ready 404.
+    let req =
+        String::from_utf8(RFC_REQUEST.to_vec())
+            .unwrap()
+            .replacen("/chat", "/elsewhere/x?y", 1);
+    let (upgrade, _) = accept(req.as_bytes(), &Config::DEFAULT);
+    assert_eq!(upgrade.path(), b"/elsewhere/x");
+    let text = response(Rejection::NotFound);
+    assert!(text.starts_with("HTTP/1.1 404 Not Found\r\n"), "{text}");
+    assert!(text.ends_with("404 Not Found: no WebSocket endpoint at this path\n"));
 }
 
 #[test]
