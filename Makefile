@@ -91,11 +91,18 @@ apps: deps tools
 	@$(PY) tools/apps.py --board qemu_twin --out $(TWIN)
 
 # The twin's whole flash (kernel, apps, settings), as a board's would be:
-# flash.bin with the product apps, flash-test.bin with the test probes.
+# flash-product.bin with the product apps, flash-test.bin with the test
+# probes (both pristine: the tests boot them), and flash.bin, the device's
+# flash that `make run` boots and tockloader edits. It is "flashed" again
+# (copied from flash-product.bin) only when the build changed the product
+# image, or by `make reflash`.
 .PHONY: flash-images
-flash-images: kernel apps $(TWIN)/flash.bin $(TWIN)/flash-test.bin
-$(TWIN)/flash.bin: $(TWIN)/kernel.elf $(TWIN)/apps.bin tools/flash_image.py
+flash-images: kernel apps $(TWIN)/flash-product.bin $(TWIN)/flash-test.bin $(TWIN)/flash.bin
+$(TWIN)/flash-product.bin: $(TWIN)/kernel.elf $(TWIN)/apps.bin tools/flash_image.py
 	@$(PY) tools/flash_image.py --kernel $(TWIN)/kernel.elf --apps $(TWIN)/apps.bin --out $@
+$(TWIN)/flash.bin: $(TWIN)/flash-product.bin
+	@cp $< $@
+	@echo "flash: $@ written from the product image"
 $(TWIN)/flash-test.bin: $(TWIN)/kernel.elf $(TWIN)/apps-test.bin tools/flash_image.py
 	@$(PY) tools/flash_image.py --kernel $(TWIN)/kernel.elf --apps $(TWIN)/apps-test.bin --out $@
 
@@ -136,9 +143,9 @@ TWIN_TOCKLOADER_ARGS = --flash-file $(TWIN)/flash.bin --board qemu_rv32_virt --a
 swap-telemetry: flash-images
 	@$(PY) tools/swap_app.py --flash $(TWIN)/flash.bin --tab $(TWIN)/apps/variants/telemetry-v2.tab --tockloader $(TOCKLOADER)
 
-reflash: kernel apps
-	@rm -f $(TWIN)/flash.bin
-	@$(MAKE) flash-images
+reflash: flash-images
+	@cp $(TWIN)/flash-product.bin $(TWIN)/flash.bin
+	@echo "flash: $(TWIN)/flash.bin written from the product image"
 
 tockloader-list: flash-images
 	@$(TOCKLOADER) list $(TWIN_TOCKLOADER_ARGS)

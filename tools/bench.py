@@ -62,12 +62,78 @@ def ftp(twin, size):
             "intact": r["intact"]}
 
 
+WS_CLIENT = r"""
+import asyncio, json, statistics, sys, time
+from websockets.asyncio.client import connect
+url, seconds = sys.argv[1], float(sys.argv[2])
+RATES = [10, 20, 50, 100]
+
+async def recv_until(ws, kind, pred=lambda m: True, timeout=10):
+    while True:
+        m = json.loads(await asyncio.wait_for(ws.recv(), timeout))
+        if m["type"] == kind and pred(m):
+            return m
+
+async def collect(ws, seconds, period_ms):
+    ups, end = [], time.monotonic() + seconds
+    while time.monotonic() < end:
+        try:
+            m = json.loads(await asyncio.wait_for(ws.recv(), 2))
+        except asyncio.TimeoutError:
+            continue
+        if m["type"] == "telemetry":
+            ups.append(round(m["data"]["uptime"] * 1000))
+    steps = [b - a for a, b in zip(ups, ups[1:])]
+    lost = sum(s // period_ms - 1 for s in steps if s > period_ms)
+    return {"received": len(ups), "lost": lost, "bytes": None}
+
+async def main():
+    clients = [await connect(url, open_timeout=10, max_queue=None) for _ in range(8)]
+    out = {"rates": []}
+    for hz in RATES:
+        period = 1000 // hz
+        await clients[0].send(json.dumps({"type": "set-telemetry-rate", "hz": hz}))
+        await asyncio.gather(*(recv_until(c, "telemetry-rate", lambda m: m["data"]["periodMs"] == period) for c in clients))
+        per = await asyncio.gather(*(collect(c, seconds, period) for c in clients))
+        out["rates"].append({"hz": hz, "received": [p["received"] for p in per], "lost": sum(p["lost"] for p in per)})
+    await clients[0].send(json.dumps({"type": "set-telemetry-rate", "hz": 1}))
+    await recv_until(clients[0], "telemetry-rate", lambda m: m["data"]["periodMs"] == 1000)
+    rtts, state = [], False
+    for i in range(200):
+        state = not state
+        t = time.perf_counter()
+        await clients[0].send(json.dumps({"type": "led-command", "led": "yellow", "state": state}))
+        await recv_until(clients[0], "led-status", lambda m: m["data"]["yellowLed"] == state)
+        rtts.append((time.perf_counter() - t) * 1000)
+    q = statistics.quantiles(rtts, n=100)
+    out["led_round_trip_ms"] = {"p50": q[49], "p99": q[98], "n": len(rtts)}
+    for c in clients:
+        await c.close()
+    print(json.dumps(out))
+
+asyncio.run(main())
+"""
+
+
+def websocket(twin):
+    """8 clients (the websockets library) at rising telemetry rates, then
+    the led-command -> led-status round trip."""
+    out = twin.netns_run([sys.executable, "-c", WS_CLIENT, f"ws://{GUEST_IP}:8080/", str(min(DURATION, 10))],
+                         timeout=600).stdout.decode()
+    r = json.loads(out.strip().splitlines()[-1])
+    lossless = [x["hz"] for x in r["rates"] if x["lost"] == 0]
+    r["highest_lossless_hz"] = max(lossless) if lossless else None
+    per_client = re.search(r"websocket: serving on .*?; (\d+) bytes of PSRAM per client", twin.output)
+    r["psram_per_client_bytes"] = int(per_client.group(1)) if per_client else None
+    return r
+
+
 def bench_image(path):
     """The production image plus files to serve: 64 KiB and 1 MiB under
     /www/bench, made by the build's own script."""
     web = os.path.join(OUT, "web")
     shutil.rmtree(web, ignore_errors=True)
-    shutil.copytree(os.path.join(ROOT, "web"), web)
+    shutil.copytree(os.path.join(ROOT, "build", "web"), web)
     os.makedirs(os.path.join(web, "bench"))
     for name, size in (("64k.bin", 64 << 10), ("1m.bin", 1 << 20)):
         with open(os.path.join(web, "bench", name), "wb") as fh:
@@ -99,7 +165,7 @@ def status(twin):
 def main():
     os.makedirs(OUT, exist_ok=True)
     results = {"date": time.strftime("%Y-%m-%d %H:%M:%S"), "duration_s": DURATION, "http": {}}
-    twin = Twin(OUT, flash="flash.bin", net="tap", disk_image=bench_image(os.path.join(OUT, "bench.img")))
+    twin = Twin(OUT, flash="flash-product.bin", net="tap", disk_image=bench_image(os.path.join(OUT, "bench.img")))
     try:
         twin.expect(r"http: serving on", timeout=60, since_boot=True)
         twin.expect(r"storage: mounted FAT volume", timeout=60, since_boot=True)
@@ -110,6 +176,8 @@ def main():
         results["http"]["file 1MiB"] = [wrk(twin, c, "/bench/1m.bin") for c in (1, 4)]
         twin.expect(r"ftp: serving on", timeout=60, since_boot=True)
         results["ftp"] = [ftp(twin, size) for size in (1 << 20, 10 << 20)]
+        twin.expect(r"websocket: serving on", timeout=60, since_boot=True)
+        results["websocket"] = websocket(twin)
         s = status(twin)
         results["memory"] = {r["name"]: {"size": r["size"], "used": r["used"]} for r in s["memory"]}
         results["processes"] = {p["name"]: p["memory"] for p in s["processes"]}
@@ -143,6 +211,18 @@ def write_markdown(r):
     for row in r.get("ftp", []):
         lines.append(f"| {row['bytes'] / 1024 / 1024:.0f} MiB | {row['upload_bytes_per_s'] / 1024 / 1024:.2f} MiB/s | "
                      f"{row['download_bytes_per_s'] / 1024 / 1024:.2f} MiB/s | {row['intact']} |")
+    w = r.get("websocket")
+    if w:
+        lines += ["", "## WebSocket (8 clients, the websockets library)", "",
+                  "| telemetry rate | samples per client | lost (all clients) |", "|---|---|---|"]
+        for x in w["rates"]:
+            lines.append(f"| {x['hz']} Hz | {min(x['received'])}-{max(x['received'])} | {x['lost']} |")
+        rt = w["led_round_trip_ms"]
+        lines += ["", f"- highest rate delivered to all 8 clients with no sample lost: {w['highest_lossless_hz']} Hz",
+                  f"- `led-command` -> `led-status` round trip ({rt['n']} commands, 8 clients connected): "
+                  f"p50 {rt['p50']:.1f} ms, p99 {rt['p99']:.1f} ms",
+                  f"- PSRAM per client (heap taken per slot at start, as the app reports it): "
+                  f"{w['psram_per_client_bytes']} bytes"]
     k = r.get("kernel", {})
     if k:
         lines += ["", "## Kernel (test image, `ipcprobe`)", "",

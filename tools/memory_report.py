@@ -78,7 +78,7 @@ def live(build):
     from twin import Twin
     from http_client import status_json, wait_ready
     with tempfile.TemporaryDirectory() as tmp:
-        t = Twin(tmp, flash="flash.bin")
+        t = Twin(tmp, flash="flash-product.bin")
         try:
             t.expect(r"http: serving on", timeout=60, since_boot=True)
             wait_ready(t.url("/api/status"))

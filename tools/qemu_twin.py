@@ -74,6 +74,7 @@ def main():
         print(f"  ftp        ftp://user:pass@127.0.0.1:{args.ftp_port}"
               f" (passive ports {PASSIVE_PORTS.start}-{PASSIVE_PORTS.stop - 1})")
     print(f"  eMMC image {args.disk} (a copy; the built image stays pristine)")
+    print(f"  flash      {args.flash} (kernel + apps; tockloader edits it, see the README)")
     print(flush=True)
     cmd = qemu_command(args.flash, args.disk, forwards, console="terminal")
     os.execvp(cmd[0], cmd)

@@ -133,7 +133,7 @@ def boot_own_twin(tmp_dir, image, passive):
     """A twin of the test's own: production apps (no test apps), `image`,
     only port 21 and the passive range `passive` forwarded (not the module
     twin's 50000-50009, so both can run at once)."""
-    t = Twin(tmp_dir, flash="flash.bin", disk_image=image, guest_ports=(21,), passive=passive)
+    t = Twin(tmp_dir, flash="flash-product.bin", disk_image=image, guest_ports=(21,), passive=passive)
     try:
         t.expect(r"ftp: serving on ", timeout=60)
     except BaseException:

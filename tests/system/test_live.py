@@ -20,7 +20,7 @@ SHOTS = os.path.join(ROOT, "build", "test-output")
 
 @pytest.fixture(scope="module")
 def live_twin(tmp_path_factory):
-    t = boot(tmp_path_factory, flash="flash.bin", guest_ports=(80, 8080, 21))
+    t = boot(tmp_path_factory, flash="flash-product.bin", guest_ports=(80, 8080, 21))
     try:
         t.expect(r"websocket: serving on ", timeout=60, since_boot=True)
         t.expect(r"telemetry: publishing as `telemetry`", timeout=30, since_boot=True)

@@ -29,7 +29,7 @@ PERIOD_MS = 1000 // RATE_HZ
 @pytest.fixture(scope="module")
 def ws_twin(tmp_path_factory):
     image = image_with_settings(str(tmp_path_factory.mktemp("wsimg")), {"websocket.cfg": SETTINGS})
-    t = boot(tmp_path_factory, flash="flash.bin", disk_image=image, guest_ports=(80, 8080, 21))
+    t = boot(tmp_path_factory, flash="flash-product.bin", disk_image=image, guest_ports=(80, 8080, 21))
     try:
         t.expect(r"websocket: serving on 10\.0\.2\.15:8080 \(8 clients", timeout=60, since_boot=True)
         t.expect(r"telemetry: publishing as `telemetry`", timeout=30, since_boot=True)

@@ -84,7 +84,7 @@ _netns_count = 0
 class Twin:
     """One QEMU twin, booted with a fresh copy of the disk image from a
     flash image: `flash-test.bin` (the shared apps and the test probes) by
-    default, `flash.bin` for the product (with websocket and telemetry),
+    default, `flash-product.bin` for the product (with websocket and telemetry),
     or a path (a copy tockloader edited).
 
     net="user": QEMU's NAT; guest ports in `guest_ports` are forwarded to
