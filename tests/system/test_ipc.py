@@ -26,3 +26,28 @@ def test_peer_of_a_restarted_service_gets_an_error_then_the_new_instance(twin):
     assert m.group(1).decode() != old
     assert m.group(2) == b"true" and m.group(3) == b"true"
     assert twin.alive()
+
+
+def test_an_impostor_cannot_take_the_storage_service_even_while_it_restarts(twin):
+    """The board gives `storage` (and `telemetry`) to one app: the test
+    image's `impostor` is refused, above all in the gap while the real
+    service restarts; FTP and HTTP keep using the real one."""
+    import ftplib
+    from http_client import curl, wait_ready
+    twin.expect(r"impostor: register `storage` while it runs: refused \(RESERVE\)", since_boot=True, timeout=60)
+    twin.expect(r"impostor: register `telemetry`: refused \(RESERVE\)", since_boot=True, timeout=10)
+    for attempt in range(3):
+        twin.command("fault storage", r"fault: process storage faulted; restarting it")
+        m = twin.expect(r"impostor: storage is gone \(gap (\d+)\); register `storage`: (.*?)\r?\n", timeout=20)
+        assert m.group(2) == b"refused (RESERVE)", m.group(0)
+        twin.expect(rf"impostor: storage is back \(gap {m.group(1).decode()}\)", timeout=20)
+    assert "REGISTERED" not in twin.output
+    # The real service answers: HTTP serves the eMMC's page, FTP lists files.
+    wait_ready(twin.url("/index.html"))
+    code, _, body = curl(twin.url("/index.html"))
+    assert code == 200 and b"NUCLEO-MEM" in body and b"<script" in body, body[:200]
+    ftp = ftplib.FTP()
+    ftp.connect("127.0.0.1", twin.ports[21], timeout=20)
+    ftp.login("user", "pass")
+    assert "/www" in ftp.nlst("/") or "www" in ftp.nlst("/")
+    ftp.quit()

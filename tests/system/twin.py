@@ -61,19 +61,25 @@ def set_passive_ports(image, passive):
     return True
 
 
+def image_with_files(tmp_dir, files):
+    """A copy of the built disk image with `files` ({volume path: bytes or
+    text}) written into it, replacing files of the same name."""
+    os.makedirs(tmp_dir, exist_ok=True)
+    image = os.path.join(tmp_dir, "files.img")
+    shutil.copyfile(os.path.join(BUILD, "disk.img"), image)
+    env = dict(os.environ, MTOOLS_SKIP_CHECK="1")
+    for i, (path, data) in enumerate(files.items()):
+        src = os.path.join(tmp_dir, f"file{i}")
+        with open(src, "wb") as fh:
+            fh.write(data.encode() if isinstance(data, str) else data)
+        subprocess.run(["mcopy", "-o", "-i", image, src, f"::{path}"], check=True, capture_output=True, env=env)
+    return image
+
+
 def image_with_settings(tmp_dir, settings):
     """A copy of the built disk image with `settings` ({name: text}) written
     to /config/<name>, replacing the shipped file of that name."""
-    os.makedirs(tmp_dir, exist_ok=True)
-    image = os.path.join(tmp_dir, "settings.img")
-    shutil.copyfile(os.path.join(BUILD, "disk.img"), image)
-    env = dict(os.environ, MTOOLS_SKIP_CHECK="1")
-    for name, text in settings.items():
-        src = os.path.join(tmp_dir, name)
-        with open(src, "w") as fh:
-            fh.write(text)
-        subprocess.run(["mcopy", "-o", "-i", image, src, f"::/config/{name}"], check=True, capture_output=True, env=env)
-    return image
+    return image_with_files(tmp_dir, {f"/config/{name}": text for name, text in settings.items()})
 
 
 GUEST_IP = qemu_twin.GUEST_IP
@@ -139,8 +145,11 @@ class Twin:
             chunk = self.proc.stdout.read1(4096)
             if not chunk:
                 break
-            self._log.write(chunk)
-            self._log.flush()
+            try:
+                self._log.write(chunk)
+                self._log.flush()
+            except ValueError:
+                break  # close() ended the log while QEMU was still writing
             with self._lock:
                 self._buf += chunk
                 self._lock.notify_all()

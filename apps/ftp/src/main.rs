@@ -130,6 +130,7 @@ fn main() {
     let messages = Cell::new(false);
     Events::<TockSyscalls>::run(&frames, &messages, |events| {
         let mut store = Box::new(IpcTransport::new(events, &clock).storage());
+        let mut inbox = alloc::vec![0u8; ipc::MAX_MESSAGE];
 
         // Settings: wait (bounded) for the storage service to come up.
         let start = clock.now_ms();
@@ -177,10 +178,11 @@ fn main() {
             }
             let advertised = config.pasv_address.unwrap_or(board);
             let progressed = server.service(&mut sockets, &mut *store, &config, advertised, now);
-            // A reply that came after its call gave up leaves the message
-            // flag set; the next storage call drops the message itself.
+            // Late replies (after their call gave up) and strays: read out
+            // and dropped, so the inbox is seen empty and the kernel raises
+            // its upcall again for the next message.
             if events.messages_pending() {
-                events.messages_drained();
+                store.transport().poll_changes(&mut inbox[..]);
             }
             if progressed || device.maybe_pending() {
                 continue;

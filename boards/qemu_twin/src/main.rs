@@ -85,6 +85,13 @@ const PSRAM_GRANT_LIMITS: capsules_psram::Limits = capsules_psram::Limits { byte
 /// Apps that may use the block device: only the storage service, which
 /// owns the FAT volume.
 const BLOCK_DEVICE_USERS: &[&str] = &["storage"];
+/// IPC service names only one app may register (any other process asking
+/// for them is refused, even while the owner restarts). Other names are
+/// open to the first process that asks.
+const SERVICE_OWNERS: &[capsules_ipc::ServiceOwner] = &[
+    capsules_ipc::ServiceOwner { service: "storage", app: "storage" },
+    capsules_ipc::ServiceOwner { service: "telemetry", app: "telemetry" },
+];
 type LedDriver = capsules_core::led::LedDriver<'static, EmulatedLed, 3>;
 type TemperatureDriver =
     capsules_extra::temperature::TemperatureSensor<'static, EmulatedTemperature<'static, AlarmHw>>;
@@ -334,7 +341,11 @@ unsafe fn start() -> (&'static kernel::Kernel, QemuTwin, &'static ChipHw) {
     });
     let ipc = static_init!(
         IpcDriver,
-        capsules_ipc::Ipc::new(board_kernel.create_grant(capsules_ipc::DRIVER_NUM, &memory_allocation_cap), identity)
+        capsules_ipc::Ipc::new(
+            board_kernel.create_grant(capsules_ipc::DRIVER_NUM, &memory_allocation_cap),
+            identity,
+            SERVICE_OWNERS
+        )
     );
     let dma_blk = dma_blk_driver + dma.used() - mark;
     let mark = dma.used();

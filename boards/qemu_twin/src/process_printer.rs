@@ -52,7 +52,14 @@ impl ProcessPrinter for BoardProcessPrinter {
         let pid = process.processid();
         self.psram.map(|psram| {
             let (bytes, count) = psram.held(pid);
-            let _ = write!(w, " PSRAM grants: {} ({} bytes)\r\n", count, bytes);
+            let _ = write!(
+                w,
+                " PSRAM grants: {} ({} bytes); grant pool: {} of {} bytes in use\r\n",
+                count,
+                bytes,
+                psram.used(),
+                psram.pool_bytes()
+            );
         });
         self.net.map(|net| {
             if let Some((c, ports)) = net.process_counters(pid) {

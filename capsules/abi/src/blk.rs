@@ -4,23 +4,9 @@
 //! process gets `NODEVICE` from every command but 0. One transfer at a
 //! time, through a DMA-safe bounce buffer of [`MAX_SECTORS`] sectors.
 //!
-//! ### Commands
-//! - `0`: driver present. Success (for everyone).
-//! - `1`: capacity: success with `(sectors low, sectors high)` `u32`s.
-//! - `2`: read `(sector, count)`: `count` sectors (1 to [`MAX_SECTORS`])
-//!   from `sector` into read-write allow 0. Success when started; `SIZE` if
-//!   the allow is shorter than `count` sectors or `count` is out of range;
-//!   `INVAL` past the end of the device; `BUSY` while a transfer runs.
-//! - `3`: write `(sector, count)` from read-only allow 0. As for read.
-//! - `4`: flush the device's write cache. Success when started; `BUSY`.
-//!
-//! ### Upcalls
-//! - `0`: a transfer finished: `(operation, status, sectors)`, operation 2
-//!   read, 3 write, 4 flush; status 0 for success or a Tock error code.
-//!
-//! ### Allows
-//! - read-write `0`: destination of reads.
-//! - read-only `0`: source of writes.
+//! The syscall interface (commands, allows, upcalls, errors) is written
+//! once, at the top of `capsules/blk/src/lib.rs`; this module only holds
+//! the numbers and layouts both sides share.
 
 pub const DRIVER_NUM: usize = 0x8000_0002;
 

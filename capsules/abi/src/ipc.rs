@@ -10,45 +10,9 @@
 //! instead of reaching a new instance, and nothing ever waits on a process
 //! that is gone.
 //!
-//! ### Commands
-//! - `0`: driver present. Success.
-//! - `1`: register the service name in read-only allow 0 (1 to
-//!   [`MAX_NAME`] bytes). Success; `RESERVE` if a live process holds it;
-//!   `ALREADY` if this process registered a name before; `INVAL` for an
-//!   empty or too long name.
-//! - `2`: look up the name in read-only allow 0: success with the service's
-//!   handle; `NODEVICE` if no live process registered it.
-//! - `3`: send `(handle, len | tag << 16)`: the first `len` bytes of
-//!   read-only allow 1 into the inbox of process `handle`, with a 16-bit
-//!   `tag` the receiver gets with it (a reply echoes its request's tag, so
-//!   a late reply is never taken for the answer to a newer request).
-//!   Success; `NODEVICE` if no such live process; `INVAL` if `handle` is
-//!   the sender itself; `NOMEM` if its inbox is full (counted; the sender
-//!   may retry); `SIZE` if `len` is 0, over [`MAX_MESSAGE`] or over the
-//!   allow.
-//! - `4`: receive: the oldest message in this process's inbox into
-//!   read-write allow 0, removed. Success with `(len, sender handle, kind |
-//!   tag << 16)`, kind 0 for a direct message and 1 for a publication (tag
-//!   0); `len` 0 when the inbox is empty; `SIZE` if the allow is shorter
-//!   (the message stays).
-//! - `5`: the app name of process `handle` into read-write allow 1: success
-//!   with its length; `NODEVICE` if no such live process.
-//! - `6`: subscribe to publications of the service name in read-only allow
-//!   0 (it need not be registered yet). Success; `NOMEM` when this process
-//!   has [`MAX_SUBSCRIPTIONS`] already; `ALREADY`; `INVAL`.
-//! - `7`: publish `len` bytes of read-only allow 1 to every subscriber of
-//!   this process's service name. Success with the number of inboxes it
-//!   reached; `INVAL` if this process registered no name; `SIZE`.
-//! - `8`: is process `handle` alive? Success, or `NODEVICE`.
-//!
-//! ### Upcalls
-//! - `0`: messages are waiting in the inbox; argument 0 is how many.
-//!
-//! ### Allows
-//! - read-only `0`: a service name.
-//! - read-only `1`: a message to send or publish.
-//! - read-write `0`: buffer receiving a message.
-//! - read-write `1`: buffer receiving an app name.
+//! The syscall interface (commands, allows, upcalls, errors) is written
+//! once, at the top of `capsules/ipc/src/lib.rs`; this module only holds
+//! the numbers and layouts both sides share.
 
 pub const DRIVER_NUM: usize = 0x8000_0004;
 

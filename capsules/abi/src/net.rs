@@ -4,37 +4,9 @@
 //! address itself, and gives each process only the frames for the TCP and
 //! UDP ports it bound. A process may only send from ports it bound.
 //!
-//! ### Commands
-//! - `0`: driver present. Success.
-//! - `1`: bind `(protocol, port)`; `protocol` is 6 (TCP) or 17 (UDP).
-//!   Success; `RESERVE` if another process holds it; `ALREADY` if this
-//!   process does; `NOMEM` if this process holds [`MAX_BINDINGS`] already;
-//!   `INVAL` for protocol or port 0; `NOMEM` also if the process's memory
-//!   cannot hold its queues.
-//! - `2`: unbind `(protocol, port)`. Success, or `INVAL` if not bound.
-//! - `3`: transmit the frame of `len` bytes at the start of read-only allow
-//!   0 (Ethernet header first, no FCS). Success when sent or queued;
-//!   `INVAL` if the frame is not one this process may send (counted as
-//!   refused); `SIZE` if `len` is 0, over [`MAX_FRAME`] or over the allow;
-//!   `NOMEM` if this process's transmit queue is full (counted as dropped).
-//! - `4`: receive: copies the oldest queued frame into read-write allow 0
-//!   and removes it. Success with its length, or with 0 when the queue is
-//!   empty; `SIZE` if the allow is shorter than the frame (it stays queued).
-//! - `5`: MAC address: success with `(bytes 0-3, bytes 4-5)` as
-//!   little-endian `u32`s.
-//! - `6`: IPv4 address and prefix length: success with `(address, prefix)`,
-//!   the address as a big-endian `u32` (network order).
-//! - `7`: IPv4 gateway: success with the address as a big-endian `u32`.
-//! - `8`: counters: writes this process's [`Counters`] record into
-//!   read-write allow 1. Success, or `SIZE` if the allow is too short.
-//!
-//! ### Upcalls
-//! - `0`: frames are queued for this process; argument 0 is how many.
-//!
-//! ### Allows
-//! - read-only `0`: frame to transmit.
-//! - read-write `0`: buffer receiving a frame.
-//! - read-write `1`: buffer receiving the [`Counters`] record.
+//! The syscall interface (commands, allows, upcalls, errors) is written
+//! once, at the top of `capsules/net/src/lib.rs`; this module only holds
+//! the numbers and layouts both sides share.
 
 use crate::record::{get_u32, put_u32};
 

@@ -7,18 +7,9 @@
 //! restarts. Each process has a byte limit and a grant-count limit (its
 //! spare MPU regions) set by the board.
 //!
-//! ### Commands
-//! - `0`: driver present. Success.
-//! - `1`: grant `bytes`: success with `(address, size)`, the size rounded
-//!   up to a power-of-two block; `SIZE` if `bytes` is 0 or over this
-//!   process's remaining byte limit; `NOMEM` if the pool has no free block
-//!   that large; `BUSY` if this process holds its maximum number of grants
-//!   (no MPU region left).
-//! - `2`: free the grant at `address`. Success, or `INVAL` if this process
-//!   holds no grant there.
-//! - `3`: this process's grants: success with `(bytes, count)`.
-//! - `4`: this process's limits: success with `(bytes, count)`.
-//! - `5`: the pool: success with `(size, free bytes)`.
+//! The syscall interface (commands, allows, upcalls, errors) is written
+//! once, at the top of `capsules/psram/src/lib.rs`; this module only holds
+//! the numbers and layouts both sides share.
 
 pub const DRIVER_NUM: usize = 0x8000_0003;
 

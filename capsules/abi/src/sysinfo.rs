@@ -4,20 +4,9 @@
 //! with its memory and network counters, every memory region with its use,
 //! and the Ethernet switch's own counters.
 //!
-//! ### Commands
-//! - `0`: driver present. Success.
-//! - `1`: uptime: success with `(milliseconds low, high)` `u32`s.
-//! - `2`: number of processes: success with the count.
-//! - `3`: process `index`: writes its [`ProcessRecord`] into read-write allow
-//!   0. Success; `INVAL` if there is no such process; `SIZE` if the allow is
-//!   too short.
-//! - `4`: memory region `index`: writes its [`RegionRecord`] into read-write
-//!   allow 0. Success; `INVAL` past the last region; `SIZE` as above.
-//! - `5`: switch counters: writes [`crate::net::SwitchCounters`] into
-//!   read-write allow 0. Success; `NODEVICE` without a network card.
-//!
-//! ### Allows
-//! - read-write `0`: buffer receiving a record.
+//! The syscall interface (commands, allows, upcalls, errors) is written
+//! once, at the top of `capsules/sysinfo/src/lib.rs`; this module only holds
+//! the numbers and layouts both sides share.
 
 use crate::net::Counters;
 use crate::record::{get_u32, put_u32};

@@ -23,17 +23,19 @@
 //! ### Commands
 //! - `0`: driver present. Success.
 //! - `1`: register the service name in read-only allow 0 (1 to 16 bytes).
-//!   Success; `RESERVE` if a live process holds it; `ALREADY` if this
+//!   Success; `RESERVE` if the board gives the name to another app (see
+//!   [`ServiceOwner`]) or a live process holds it; `ALREADY` if this
 //!   process registered a name before; `INVAL` for an empty or too long
-//!   name.
+//!   name; `NOMEM` if this process's grant region cannot hold its inbox.
 //! - `2`: look up the name in read-only allow 0: success with the service's
 //!   handle; `NODEVICE` if no live process registered it.
 //! - `3`: send `(handle, len | tag << 16)`: the first `len` bytes of
 //!   read-only allow 1 into the inbox of process `handle`, with a 16-bit
 //!   `tag` the receiver gets with it (replies echo their request's tag).
 //!   Success; `NODEVICE` if no such live process; `INVAL` if `handle` is
-//!   the sender itself; `NOMEM` if its inbox is full; `SIZE` if `len` is
-//!   0, over 4608 or over the allow.
+//!   the sender itself; `NOMEM` if its inbox is full (counted; the sender
+//!   may retry) or the sender's own inbox (for replies) cannot be made;
+//!   `SIZE` if `len` is 0, over 4608 or over the allow.
 //! - `4`: receive the oldest message of this process's inbox into
 //!   read-write allow 0. Success with `(len, sender handle, kind | tag <<
 //!   16)`, kind 0 direct and 1 publication (tag 0); `len` 0 when the inbox
@@ -41,7 +43,8 @@
 //! - `5`: the app name of process `handle` into read-write allow 1: success
 //!   with its length; `NODEVICE` if no such live process.
 //! - `6`: subscribe to publications of the service name in read-only allow
-//!   0. Success; `ALREADY`; `NOMEM` after 4 subscriptions; `INVAL`.
+//!   0 (it need not be registered yet). Success; `ALREADY`; `NOMEM` after
+//!   4 subscriptions or if the inbox cannot be made; `INVAL`.
 //! - `7`: publish `len` bytes of read-only allow 1 to every subscriber of
 //!   this process's service name: success with the number of inboxes it
 //!   reached; `INVAL` if this process registered no name; `SIZE`.
@@ -49,6 +52,8 @@
 //!
 //! ### Upcalls
 //! - `0`: messages are waiting in the inbox; argument 0 is how many.
+//!   Raised once, then not again until a receive (command 4) has found
+//!   the inbox empty: a process reads until then.
 //!
 //! ### Allows
 //! - read-only `0`: a service name.
@@ -64,7 +69,7 @@ use kernel::grant::{AllowRoCount, AllowRwCount, CustomGrant, Grant, GrantKernelD
 use kernel::processbuffer::{ReadableProcessBuffer, ReadableProcessSlice, WriteableProcessBuffer};
 use kernel::syscall::{CommandReturn, SyscallDriver};
 use kernel::{ErrorCode, ProcessId};
-use record_queue::FrameRing;
+use record_queue::{FrameRing, WakeLatch};
 use syscall_abi::ipc::{
     allow_ro, allow_rw, command, split_send_arg, upcall, KIND_DIRECT, KIND_PUBLICATION, MAX_MESSAGE, MAX_NAME,
     MAX_SUBSCRIPTIONS,
@@ -100,6 +105,8 @@ pub struct App<const INBOX: usize> {
     subscriptions: [Option<Name>; MAX_SUBSCRIPTIONS],
     inbox_mem: Option<CustomGrant<[u8; INBOX]>>,
     inbox: FrameRing,
+    /// When the messages upcall is raised (see [`WakeLatch`]).
+    wake: WakeLatch,
     /// Messages refused because this inbox was full.
     dropped: u32,
 }
@@ -113,15 +120,16 @@ impl<const INBOX: usize> App<INBOX> {
     }
 
     /// Queues a message, copied straight from the sender's memory; tells
-    /// the process when its inbox was empty.
+    /// the process unless it was told and has not read its inbox empty
+    /// since (an upcall that could not be queued is tried again with the
+    /// next message).
     fn deliver(
         &mut self,
         header: &[u8; RECORD_HEADER],
         message: &ReadableProcessSlice,
         kernel_data: &GrantKernelData,
     ) -> bool {
-        let App { inbox_mem, inbox, dropped, .. } = self;
-        let was_empty = inbox.is_empty();
+        let App { inbox_mem, inbox, dropped, wake, .. } = self;
         let total = RECORD_HEADER + message.len();
         let queued = inbox_mem
             .as_ref()
@@ -131,8 +139,8 @@ impl<const INBOX: usize> App<INBOX> {
             == Some(true);
         if !queued {
             *dropped = dropped.wrapping_add(1);
-        } else if was_empty {
-            let _ = kernel_data.schedule_upcall(upcall::MESSAGES as usize, (inbox.frames(), 0, 0));
+        } else {
+            wake.item_queued(|| kernel_data.schedule_upcall(upcall::MESSAGES as usize, (inbox.frames(), 0, 0)).is_ok());
         }
         queued
     }
@@ -145,10 +153,26 @@ type IpcGrant<const INBOX: usize> = Grant<
     AllowRwCount<{ allow_rw::COUNT }>,
 >;
 
+/// A service name the board gives to one app: only a process of that app
+/// (its TBF package name, as the kernel loaded it) may register it. Names
+/// the board lists nobody for are open to the first process that asks.
+///
+/// Package names, not ShortIds: this board loads apps without credentials,
+/// so a ShortId from a TBF header is no harder to forge than a name, and
+/// names are what the storage policy and the console already use. With
+/// signed apps (a credential checker at load), the same table would name
+/// apps whose names a signature vouches for.
+#[derive(Clone, Copy, Debug)]
+pub struct ServiceOwner {
+    pub service: &'static str,
+    pub app: &'static str,
+}
+
 /// The IPC driver; `INBOX` is the bytes of each process's inbox.
 pub struct Ipc<'a, const INBOX: usize> {
     apps: IpcGrant<INBOX>,
     identity: &'a dyn ProcessIdentity,
+    owners: &'static [ServiceOwner],
 }
 
 /// Copies `header` then `body` into the two pieces `a` then `b`.
@@ -173,8 +197,17 @@ fn header(sender: ProcessId, kind: u32, tag: u16) -> [u8; RECORD_HEADER] {
 }
 
 impl<'a, const INBOX: usize> Ipc<'a, INBOX> {
-    pub fn new(apps: IpcGrant<INBOX>, identity: &'a dyn ProcessIdentity) -> Self {
-        Ipc { apps, identity }
+    pub fn new(apps: IpcGrant<INBOX>, identity: &'a dyn ProcessIdentity, owners: &'static [ServiceOwner]) -> Self {
+        Ipc { apps, identity, owners }
+    }
+
+    /// Whether the board lets process `pid` register `name`.
+    fn may_register(&self, pid: ProcessId, name: &Name) -> bool {
+        let name = &name.bytes[..name.len as usize];
+        match self.owners.iter().find(|o| o.service.as_bytes() == name) {
+            None => true,
+            Some(owner) => self.identity.app_name(pid) == Some(owner.app),
+        }
     }
 
     /// The live process with this handle.
@@ -202,6 +235,9 @@ impl<'a, const INBOX: usize> Ipc<'a, INBOX> {
 
     fn register(&self, pid: ProcessId) -> Result<(), ErrorCode> {
         let name = self.apps.enter(pid, |_, kd| Self::name_arg(kd)).map_err(ErrorCode::from)??;
+        if !self.may_register(pid, &name) {
+            return Err(ErrorCode::RESERVE);
+        }
         for pg in self.apps.iter() {
             if pg.processid() != pid && pg.enter(|app, _| app.service == Some(name)) {
                 return Err(ErrorCode::RESERVE);
@@ -277,7 +313,7 @@ impl<'a, const INBOX: usize> Ipc<'a, INBOX> {
     fn receive(&self, pid: ProcessId) -> CommandReturn {
         self.apps
             .enter(pid, |app, kd| {
-                let App { inbox_mem, inbox, .. } = &mut **app;
+                let App { inbox_mem, inbox, wake, .. } = &mut **app;
                 let Some(mem) = inbox_mem.as_ref() else { return CommandReturn::success_u32_u32_u32(0, 0, 0) };
                 let out = match kd.get_readwrite_processbuffer(allow_rw::MESSAGE as usize) {
                     Ok(out) => out,
@@ -286,6 +322,7 @@ impl<'a, const INBOX: usize> Ipc<'a, INBOX> {
                 out.mut_enter(|out| {
                     mem.enter(|mem| {
                         let Some(total) = inbox.peek_len(&mem[..]) else {
+                            wake.read_empty();
                             return CommandReturn::success_u32_u32_u32(0, 0, 0);
                         };
                         let len = total.saturating_sub(RECORD_HEADER);

@@ -13,7 +13,7 @@ use kernel::{ErrorCode, ProcessId};
 use syscall_abi::net::{allow_ro, allow_rw, command, upcall, Counters, SwitchCounters, MAX_BINDINGS, MAX_FRAME};
 
 use crate::frame::{self, check_outbound, classify, Inbound, NetConfig, Proto};
-use record_queue::FrameRing;
+use record_queue::{FrameRing, WakeLatch};
 
 /// Per-process state, in the process's grant region (so in its PSRAM).
 #[derive(Default)]
@@ -24,10 +24,8 @@ pub struct App<const RXQ: usize, const TXQ: usize> {
     tx_mem: Option<CustomGrant<[u8; TXQ]>>,
     rx: FrameRing,
     tx: FrameRing,
-    /// Upcall 0 was scheduled and no receive has found the queue empty
-    /// since: the process will read on, so another upcall would only fill
-    /// its task queue (a full one drops upcalls: IPC and alarm ones too).
-    rx_notified: bool,
+    /// When upcall 0 is raised (see [`WakeLatch`]).
+    rx_wake: WakeLatch,
     counters: Counters,
 }
 
@@ -43,14 +41,12 @@ impl<const RXQ: usize, const TXQ: usize> App<RXQ, TXQ> {
     /// Queues a received frame; tells the process unless it was told
     /// already and has not read its queue empty since.
     fn deliver(&mut self, frame: &[u8], kernel_data: &GrantKernelData) {
-        let App { rx_mem, rx, rx_notified, counters, .. } = self;
+        let App { rx_mem, rx, rx_wake, counters, .. } = self;
         let queued = rx_mem.as_ref().and_then(|m| m.enter(|mut mem| rx.push(&mut mem[..], frame)).ok());
         if queued == Some(true) {
             counters.rx_frames = counters.rx_frames.wrapping_add(1);
             counters.rx_bytes = counters.rx_bytes.wrapping_add(frame.len() as u32);
-            if !*rx_notified {
-                *rx_notified = kernel_data.schedule_upcall(upcall::FRAMES_QUEUED as usize, (rx.frames(), 0, 0)).is_ok();
-            }
+            rx_wake.item_queued(|| kernel_data.schedule_upcall(upcall::FRAMES_QUEUED as usize, (rx.frames(), 0, 0)).is_ok());
         } else {
             counters.rx_dropped = counters.rx_dropped.wrapping_add(1);
         }
@@ -313,11 +309,10 @@ impl<'a, E: EthernetAdapterDatapath<'a>, const RXQ: usize, const TXQ: usize, con
     fn receive(&self, pid: ProcessId) -> CommandReturn {
         self.apps
             .enter(pid, |app, kernel_data| {
-                let App { rx_mem, rx, rx_notified, .. } = &mut **app;
+                let App { rx_mem, rx, rx_wake, .. } = &mut **app;
                 let Some(mem) = rx_mem.as_ref() else { return CommandReturn::success_u32(0) };
                 if rx.is_empty() {
-                    // The process saw the queue empty: the next frame needs an upcall.
-                    *rx_notified = false;
+                    rx_wake.read_empty();
                     return CommandReturn::success_u32(0);
                 }
                 kernel_data

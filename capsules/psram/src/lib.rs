@@ -5,9 +5,9 @@
 //! their size, what an MPU region needs), zeroes it so nothing of a
 //! previous owner leaks, and maps it for that process alone
 //! (`Process::add_mpu_region`). The block goes back to the pool when the
-//! process frees it, exits or restarts: a process that restarts gets a new
-//! identifier, and every allocation whose owner is no longer alive is swept
-//! back before any grant or figure is computed. Every byte is accounted per
+//! process frees it, exits, restarts, is terminated or is stopped after
+//! faulting (a crash loop): every allocation whose owner can no longer use
+//! it is swept back before any grant or figure is computed. Every byte is accounted per
 //! process for the system information capsule.
 //!
 //! Syscall interface
@@ -37,6 +37,7 @@ use core::cell::Cell;
 
 use kernel::capabilities::ProcessManagementCapability;
 use kernel::platform::mpu;
+use kernel::process::State;
 use kernel::syscall::{CommandReturn, SyscallDriver};
 use kernel::utilities::cells::MapCell;
 use kernel::{ErrorCode, ProcessId};
@@ -111,11 +112,21 @@ impl<C: ProcessManagementCapability> PsramGrants<C> {
         self.leaf_bytes * LEAVES
     }
 
+    /// Whether `pid` can still use its grants: it exists with this
+    /// identifier (a restart gives a new one) and was not terminated or
+    /// stopped after faulting (it keeps its identifier then, but will only
+    /// run again as a new process).
     fn alive(&self, pid: ProcessId) -> bool {
-        self.kernel.process_map_or_external(false, pid, |_| true, &self.capability)
+        self.kernel.process_map_or_external(
+            false,
+            pid,
+            |p| !matches!(p.get_state(), State::Terminated | State::Faulted),
+            &self.capability,
+        )
     }
 
-    /// Returns the grants of processes that exited or restarted.
+    /// Returns the grants of processes that exited, restarted, were
+    /// terminated or were stopped after faulting.
     fn sweep(&self) {
         for slot in self.table.iter() {
             if let Some(a) = slot.get() {

@@ -5,10 +5,14 @@
 //!
 //! The state ([`FrameRing`]) lives apart from the memory: in Tock the memory
 //! is a per-process allocation in the process's grant region, entered
-//! separately from the grant that holds the state.
+//! separately from the grant that holds the state. [`WakeLatch`] is when a
+//! queue's upcall is raised.
 
 #![no_std]
 #![forbid(unsafe_code)]
+
+mod latch;
+pub use latch::WakeLatch;
 
 /// Bytes of a record header.
 const LEN_BYTES: usize = 2;

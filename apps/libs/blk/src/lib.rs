@@ -1,30 +1,12 @@
 //! The block device (eMMC) from userspace (`capsules/blk`). Only the apps
 //! the board allows (the storage service) may use it.
 //!
-//! Syscall interface (mirrors the capsule's)
-//! -----------------------------------------
+//! Syscall interface
+//! -----------------
 //!
-//! Driver number `0x8000_0002`.
-//!
-//! ### Commands
-//! - `0`: driver present. Success (for everyone).
-//! - `1`: capacity: success with `(sectors low, sectors high)` `u32`s.
-//! - `2`: read `(sector, count)`: `count` sectors (1 to 8) from `sector`
-//!   into read-write allow 0. Success when started; `SIZE` if the allow is
-//!   shorter than `count` sectors or `count` is out of range; `INVAL` past
-//!   the end of the device; `BUSY` while a transfer runs.
-//! - `3`: write `(sector, count)` from read-only allow 0. As for read.
-//! - `4`: flush the device's write cache. Success when started; `BUSY`.
-//!
-//! Every command but 0 returns `NODEVICE` to apps the board did not allow.
-//!
-//! ### Upcalls
-//! - `0`: a transfer finished: `(operation, status, sectors)`, operation 2
-//!   read, 3 write, 4 flush; status 0 for success or a Tock error code.
-//!
-//! ### Allows
-//! - read-write `0`: destination of reads.
-//! - read-only `0`: source of writes.
+//! Written once, at the top of the capsule: `capsules/blk/src/lib.rs`
+//! (commands, allows, upcalls, errors). The numbers come from
+//! `syscall-abi` (`capsules/abi`), which the kernel uses too.
 
 #![no_std]
 

@@ -44,10 +44,11 @@ impl<S: Syscalls> Events<'_, S> {
     /// Runs `body` with the subscriptions in place. `frames` is the flag
     /// shared with the network device (`net::NetDevice`), `messages` the
     /// one for the IPC inbox; a source whose flag is set is looked at
-    /// before any wait. The kernel raises its upcall only when an empty
-    /// queue gets something, so an app that uses IPC starts with
-    /// `messages` set and drains its inbox (a message may have arrived
-    /// before the subscription), then calls [`Events::messages_drained`].
+    /// before any wait. The kernel raises each upcall once, then not again
+    /// until a receive has found that queue empty, so an app that uses IPC
+    /// starts with `messages` set, drains its inbox (a message may have
+    /// arrived before the subscription) and calls
+    /// [`Events::messages_drained`] only after a receive found it empty.
     pub fn run<R>(frames: &Cell<bool>, messages: &Cell<bool>, body: impl FnOnce(&Events<'_, S>) -> R) -> R {
         let alarm = Cell::new(false);
         let hz = libtock_alarm::Alarm::<S>::get_frequency().map_or(1, |h| h.0);
@@ -74,7 +75,8 @@ impl<S: Syscalls> Events<'_, S> {
         self.messages.get()
     }
 
-    /// Call when a receive found the inbox empty.
+    /// Call when a receive found the inbox empty (never otherwise: no
+    /// upcall would come for a message left behind).
     pub fn messages_drained(&self) {
         self.messages.set(false);
     }

@@ -1,46 +1,11 @@
 //! Messages between processes, through the kernel (`capsules/ipc`).
 //!
-//! Syscall interface (mirrors the capsule's)
-//! -----------------------------------------
+//! Syscall interface
+//! -----------------
 //!
-//! Driver number `0x8000_0004`.
-//!
-//! ### Commands
-//! - `0`: driver present. Success.
-//! - `1`: register the service name in read-only allow 0 (1 to 16 bytes).
-//!   Success; `RESERVE` if a live process holds it; `ALREADY` if this
-//!   process registered a name before; `INVAL` for an empty or too long
-//!   name.
-//! - `2`: look up the name in read-only allow 0: success with the service's
-//!   handle; `NODEVICE` if no live process registered it.
-//! - `3`: send `(handle, len | tag << 16)`: the first `len` bytes of
-//!   read-only allow 1 into the inbox of process `handle`, with a 16-bit
-//!   `tag` the receiver gets with it (replies echo their request's tag).
-//!   Success; `NODEVICE` if no such live process; `INVAL` if `handle` is
-//!   the sender itself; `NOMEM` if its inbox is full; `SIZE` if `len` is
-//!   0, over 4608 or over the allow.
-//! - `4`: receive the oldest message of this process's inbox into
-//!   read-write allow 0. Success with `(len, sender handle, kind | tag <<
-//!   16)`, kind 0 direct and 1 publication (tag 0); `len` 0 when the inbox
-//!   is empty; `SIZE` if the allow is shorter (the message stays).
-//! - `5`: the app name of process `handle` into read-write allow 1: success
-//!   with its length; `NODEVICE` if no such live process.
-//! - `6`: subscribe to publications of the service name in read-only allow
-//!   0. Success; `ALREADY`; `NOMEM` after 4 subscriptions; `INVAL`.
-//! - `7`: publish `len` bytes of read-only allow 1 to every subscriber of
-//!   this process's service name: success with the number of inboxes it
-//!   reached; `INVAL` if this process registered no name; `SIZE`.
-//! - `8`: is process `handle` alive? Success, or `NODEVICE`.
-//!
-//! ### Upcalls
-//! - `0`: messages are waiting in the inbox; argument 0 is how many.
-//!   (Subscribed by the `events` crate's main loop.)
-//!
-//! ### Allows
-//! - read-only `0`: a service name.
-//! - read-only `1`: a message to send or publish.
-//! - read-write `0`: buffer receiving a message.
-//! - read-write `1`: buffer receiving an app name.
+//! Written once, at the top of the capsule: `capsules/ipc/src/lib.rs`
+//! (commands, allows, upcalls, errors). The numbers come from
+//! `syscall-abi` (`capsules/abi`), which the kernel uses too.
 
 #![no_std]
 

@@ -60,6 +60,9 @@ pub const MAX_MESSAGE: usize = 4608;
 
 /// The name the storage service registers under (kernel IPC).
 pub const SERVICE_NAME: &str = "storage";
+/// The app that answers as [`SERVICE_NAME`]: the board gives the name to it
+/// alone, and clients check the answering process is it.
+pub const SERVICE_APP: &str = "storage";
 
 /// Most file data in one `Read` or `Write`: one 4 KiB block, the unit the
 /// block device and the volume's cache move.

@@ -1,22 +1,11 @@
 //! Extra PSRAM at run time (`capsules/psram`).
 //!
-//! Syscall interface (mirrors the capsule's)
-//! -----------------------------------------
+//! Syscall interface
+//! -----------------
 //!
-//! Driver number `0x8000_0003`.
-//!
-//! ### Commands
-//! - `0`: driver present. Success.
-//! - `1`: grant `bytes`: success with `(address, size)`, the size rounded
-//!   up to a power-of-two block; `SIZE` if `bytes` is 0 or over this
-//!   process's remaining byte limit; `NOMEM` if the pool has no free block
-//!   that large; `BUSY` if this process holds its maximum number of grants
-//!   (no MPU region left).
-//! - `2`: free the grant at `address`. Success, or `INVAL` if this process
-//!   holds no grant there.
-//! - `3`: this process's grants: success with `(bytes, count)`.
-//! - `4`: this process's limits: success with `(bytes, count)`.
-//! - `5`: the pool: success with `(size, free bytes)`.
+//! Written once, at the top of the capsule: `capsules/psram/src/lib.rs`
+//! (commands, allows, upcalls, errors). The numbers come from
+//! `syscall-abi` (`capsules/abi`), which the kernel uses too.
 
 #![no_std]
 

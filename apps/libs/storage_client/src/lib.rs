@@ -4,10 +4,14 @@
 //! Waiting uses the app's main-loop subscriptions (`events`), so network
 //! frames stay queued in the kernel meanwhile. Other messages arriving in
 //! between are dropped: apps using this client talk to no other service.
-//! A call leaves the messages flag clear, so the main loop sleeps again.
+//! A call clears the messages flag only when it found the inbox empty:
+//! the kernel raises its upcall once until then, so a message left behind
+//! must keep the flag set for the app's main loop to drain.
 //! While waiting, the service is checked every [`ALIVE_CHECK_MS`]: if it
 //! died or restarted (its handle is stale) the call fails with
-//! `ServiceGone` at once, and the next call looks it up again; a reply
+//! `ServiceGone` at once, and the next call looks it up again (a call that
+//! finds its remembered handle stale before anything was delivered is sent
+//! to the new instance at once); a reply
 //! that never comes fails with `Timeout` after [`REPLY_TIMEOUT_MS`].
 //! Every request carries a fresh IPC tag and the service echoes it: a late
 //! reply to a call that timed out is recognised and dropped, never taken
@@ -62,6 +66,14 @@ impl<'e, S: Syscalls> IpcTransport<'e, S> {
         }
         let h = Ipc::<S>::lookup(proto_storage::SERVICE_NAME)
             .map_err(|_| TransportError::ServiceGone)?;
+        // Whoever holds the name must be the storage app itself (the
+        // kernel already refuses the name to others; this is the client's
+        // own check, so a misconfigured board cannot hand files to an
+        // impostor).
+        let mut name = [0u8; ipc::MAX_NAME];
+        if Ipc::<S>::sender_name(h, &mut name).ok() != Some(proto_storage::SERVICE_APP) {
+            return Err(TransportError::ServiceGone);
+        }
         self.service = Some(h);
         // A new instance: files may have changed meanwhile.
         self.changed = true;
@@ -110,19 +122,28 @@ impl<'e, S: Syscalls> IpcTransport<'e, S> {
 
 impl<S: Syscalls> Transport for IpcTransport<'_, S> {
     fn call(&mut self, request: &[u8], reply: &mut [u8]) -> Result<usize, TransportError> {
-        let service = self.service()?;
+        let had_handle = self.service.is_some();
+        let mut service = self.service()?;
         self.tag = self.tag.wrapping_add(1);
         let tag = self.tag;
-        self.send(service, request, tag)?;
+        match self.send(service, request, tag) {
+            // The remembered handle was stale (the service restarted since
+            // the last call): the request reached nobody, so it is sent
+            // once more to the new instance.
+            Err(TransportError::ServiceGone) if had_handle => {
+                service = self.service()?;
+                self.send(service, request, tag)?;
+            }
+            other => other?,
+        }
         let start = self.clock.now_ms();
         loop {
             match Ipc::<S>::receive(reply) {
                 Ok(Some(m)) if m.sender == service && !m.publication && m.tag == tag => {
-                    // The reply was the message we were woken for: the flag
-                    // must not keep the app's main loop from sleeping. (A
-                    // stray message behind it waits for the next call,
-                    // which skips it.)
-                    self.events.messages_drained();
+                    // The messages flag stays as it is: only a receive that
+                    // finds the inbox empty may clear it (the kernel raises
+                    // no new upcall until then), so an announcement behind
+                    // the reply is still seen by the app's main loop.
                     return Ok(m.len);
                 }
                 // Announcements, late replies to calls that timed out,

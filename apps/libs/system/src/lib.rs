@@ -1,25 +1,12 @@
 //! System information from the kernel (`capsules/sysinfo`): what runs
 //! where, and how much it uses.
 //!
-//! Syscall interface (mirrors the capsule's)
-//! -----------------------------------------
+//! Syscall interface
+//! -----------------
 //!
-//! Driver number `0x8000_0005`.
-//!
-//! ### Commands
-//! - `0`: driver present. Success.
-//! - `1`: uptime: success with `(milliseconds low, high)` `u32`s.
-//! - `2`: number of processes: success with the count.
-//! - `3`: process `index`: writes its [`ProcessRecord`] into read-write allow
-//!   0. Success; `INVAL` if there is no such process; `SIZE` if the allow is
-//!   too short.
-//! - `4`: memory region `index`: writes its [`RegionRecord`] into read-write
-//!   allow 0. Success; `INVAL` past the last region; `SIZE` as above.
-//! - `5`: switch counters: writes [`SwitchCounters`] into read-write allow 0.
-//!   Success; `NODEVICE` without a network card.
-//!
-//! ### Allows
-//! - read-write `0`: buffer receiving a record.
+//! Written once, at the top of the capsule: `capsules/sysinfo/src/lib.rs`
+//! (commands, allows, upcalls, errors). The numbers come from
+//! `syscall-abi` (`capsules/abi`), which the kernel uses too.
 
 #![no_std]
 
