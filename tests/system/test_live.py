@@ -35,6 +35,12 @@ def live_twin(tmp_path_factory):
         t.close()
 
 
+def test_idle_product_apps_do_not_spin(live_twin):
+    from test_boot import assert_idle
+    live_twin.expect(r"ftp: serving on", since_boot=True, timeout=60)
+    assert_idle(live_twin, {"http", "ftp", "storage", "websocket", "telemetry", "sysinfo"})
+
+
 def ws_url(twin):
     return f"ws://127.0.0.1:{twin.ports[8080]}/"
 

@@ -27,7 +27,9 @@ use core::cell::Cell;
 
 use events::Events;
 use ipc::Ipc;
-use libtock_platform::ErrorCode;
+use libtock_platform::{share, ErrorCode};
+use libtock_rng::Rng;
+use libtock_temperature::{Temperature, TemperatureListener};
 use libtock_runtime::{set_main, stack_size, TockSyscalls};
 use proto_telemetry::schedule::Schedule;
 use proto_telemetry::wire::{self, Reply};
@@ -106,26 +108,37 @@ fn main() {
         }
         say!("telemetry: publishing as `{}` every {} ms", SERVICE_NAME, period.ms());
 
-        let mut schedule = Schedule::new(period, uptime.now_ms());
-        let mut sampler = sampler::Sampler::default();
-        // A whole message: a shorter buffer would leave an oversized one
-        // stuck at the head of the inbox.
-        let mut inbox = vec![0u8; ipc::MAX_MESSAGE];
-        loop {
-            if events.messages_pending() {
-                serve(&mut inbox, &mut schedule, uptime.now_ms());
-                events.messages_drained();
+        let mut seed = [0u8; 8];
+        let _ = Rng::<TockSyscalls>::get_bytes_sync(&mut seed, 8);
+        let temperature = Cell::new(None);
+        let listener = TemperatureListener(|centi| temperature.set(Some(centi)));
+        share::scope(|subscribe| {
+            // Without a temperature driver the field is simply left out.
+            let _ = Temperature::<TockSyscalls>::register_listener(&listener, subscribe);
+            let mut sampler = sampler::Sampler::new(&temperature, u64::from_le_bytes(seed));
+            // So that the first sample has a temperature already.
+            sampler.ask_temperature(uptime.now_ms());
+            let mut schedule = Schedule::new(period, uptime.now_ms());
+            // A whole message: a shorter buffer would leave an oversized
+            // one stuck at the head of the inbox.
+            let mut inbox = vec![0u8; ipc::MAX_MESSAGE];
+            loop {
+                if events.messages_pending() {
+                    serve(&mut inbox, &mut schedule, uptime.now_ms());
+                    events.messages_drained();
+                }
+                let now = uptime.now_ms();
+                if let Some(at) = schedule.due(now) {
+                    let json = sampler.sample(at, now);
+                    // No subscriber yet, or a full inbox: the sample is
+                    // gone, like a frame on a busy wire (the kernel counts
+                    // drops).
+                    let _ = Ipc::<TockSyscalls>::publish(json.as_bytes());
+                }
+                let wait = schedule.wait_ms(uptime.now_ms()).clamp(1, u64::from(u32::MAX)) as u32;
+                events.wait(Some(wait));
             }
-            let now = uptime.now_ms();
-            if let Some(at) = schedule.due(now) {
-                let json = sampler.sample(at, now);
-                // No subscriber yet, or a full inbox: the sample is gone,
-                // like a frame on a busy wire (the kernel counts drops).
-                let _ = Ipc::<TockSyscalls>::publish(json.as_bytes());
-            }
-            let wait = schedule.wait_ms(uptime.now_ms()).clamp(1, u64::from(u32::MAX)) as u32;
-            events.wait(Some(wait));
-        }
+        })
     });
 }
 
