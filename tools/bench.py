@@ -164,8 +164,16 @@ def status(twin):
 
 def main():
     os.makedirs(OUT, exist_ok=True)
+    only = os.environ.get("BENCH_ONLY")  # e.g. websocket: one part, for quick iterations
     results = {"date": time.strftime("%Y-%m-%d %H:%M:%S"), "duration_s": DURATION, "http": {}}
     twin = Twin(OUT, flash="flash-product.bin", net="tap", disk_image=bench_image(os.path.join(OUT, "bench.img")))
+    if only == "websocket":
+        try:
+            twin.expect(r"websocket: serving on", timeout=60, since_boot=True)
+            print(json.dumps(websocket(twin), indent=1))
+        finally:
+            twin.close()
+        return
     try:
         twin.expect(r"http: serving on", timeout=60, since_boot=True)
         twin.expect(r"storage: mounted FAT volume", timeout=60, since_boot=True)

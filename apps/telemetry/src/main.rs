@@ -119,6 +119,7 @@ fn main() {
             // So that the first sample has a temperature already.
             sampler.ask_temperature(uptime.now_ms());
             let mut schedule = Schedule::new(period, uptime.now_ms());
+            let mut missed = Missed::default();
             // A whole message: a shorter buffer would leave an oversized
             // one stuck at the head of the inbox.
             let mut inbox = vec![0u8; ipc::MAX_MESSAGE];
@@ -128,7 +129,10 @@ fn main() {
                     events.messages_drained();
                 }
                 let now = uptime.now_ms();
-                if let Some(at) = schedule.due(now) {
+                let mut expected = schedule.next_ms();
+                while let Some(at) = schedule.due(now) {
+                    missed.add((at - expected) / u64::from(schedule.period().ms()), now);
+                    expected = schedule.next_ms();
                     let json = sampler.sample(at, now);
                     // No subscriber yet, or a full inbox: the sample is
                     // gone, like a frame on a busy wire (the kernel counts
@@ -140,6 +144,29 @@ fn main() {
             }
         })
     });
+}
+
+/// Samples skipped because the app woke too late, reported at most every
+/// 10 s so a busy board does not also flood the console.
+#[derive(Default)]
+struct Missed {
+    count: u64,
+    since_ms: u64,
+}
+
+impl Missed {
+    const REPORT_MS: u64 = 10_000;
+
+    fn add(&mut self, n: u64, now_ms: u64) {
+        if self.count == 0 {
+            self.since_ms = now_ms;
+        }
+        self.count += n;
+        if self.count > 0 && now_ms >= self.since_ms + Self::REPORT_MS {
+            say!("telemetry: {} samples missed in the last {} s (woke too late)", self.count, (now_ms - self.since_ms) / 1000);
+            self.count = 0;
+        }
+    }
 }
 
 /// Answers every waiting request (get or set the period).

@@ -55,6 +55,10 @@ static HEAP: heap::ProcessHeap = heap::ProcessHeap::new();
 const STORAGE_WAIT_MS: u64 = 10_000;
 /// Longest sleep: the millisecond clock must be read once per timer wrap.
 const MAX_SLEEP_MS: u64 = 60_000;
+/// Skipped samples are reported on the console at most this often.
+const DROP_REPORT_MS: u64 = 10_000;
+/// Inbox messages handled before the stack is polled again.
+const SAMPLES_PER_PASS: usize = 4;
 
 fn main() {
     let net = match Net::<TockSyscalls>::config() {
@@ -130,13 +134,24 @@ fn main() {
 
         let mut link = link::TelemetryLink::default();
         let mut inbox = alloc::vec![0u8; ipc::MAX_MESSAGE];
+        let (mut reported_drops, mut reported_at) = (0u32, clock.now_ms());
         loop {
             let now = clock.now_ms();
             let stamp = Instant::from_millis(now as i64);
             let mut progressed = false;
             if events.messages_pending() {
-                // Samples and the telemetry service's replies.
-                while let Ok(Some(msg)) = Ipc::<TockSyscalls>::receive(&mut inbox) {
+                // Samples and the telemetry service's replies, a few at a
+                // time: between batches the stack takes in the clients'
+                // ACKs, which free their send queues (a backlog sent at
+                // once would overflow them); the rest waits in the inbox.
+                let mut batch = 0;
+                let mut empty = false;
+                while batch < SAMPLES_PER_PASS {
+                    let Ok(Some(msg)) = Ipc::<TockSyscalls>::receive(&mut inbox) else {
+                        empty = true;
+                        break;
+                    };
+                    batch += 1;
                     progressed = true;
                     let body = &inbox[..msg.len];
                     if msg.publication {
@@ -153,7 +168,18 @@ fn main() {
                         }
                     }
                 }
-                events.messages_drained();
+                if empty {
+                    events.messages_drained();
+                }
+            }
+            if server.stats.samples_dropped != reported_drops && now >= reported_at + DROP_REPORT_MS {
+                say!(
+                    "websocket: {} samples not sent (a client's send queue was full) in the last {} s",
+                    server.stats.samples_dropped.wrapping_sub(reported_drops),
+                    (now - reported_at) / 1000
+                );
+                reported_drops = server.stats.samples_dropped;
+                reported_at = now;
             }
             if let Some(requester) = link.timed_out(now) {
                 server.telemetry_timeout(&mut sockets, requester, now);

@@ -8,12 +8,19 @@
 //! fast, so its telemetry drifted. Here every sample is due at an absolute
 //! instant `k x period` of the kernel's clock, and the uptime a sample
 //! reports is that instant: consecutive samples step by exactly the period,
-//! however late the app wakes. A sample that could not be taken in time
-//! (the app was stopped, or a period shorter than the app can keep up with)
-//! is skipped, never sent in a burst: the uptimes then step by a multiple
-//! of the period, which a dashboard shows as a gap.
+//! however late the app wakes. An app that woke a little late (other
+//! processes' time slices, a host that paused the twin) catches up: up to
+//! [`CATCH_UP`] due instants are sampled at once, each reporting its own
+//! instant. Beyond that (the app was stopped, or a period shorter than it
+//! can keep up with) the missed instants are skipped, never sent in a
+//! burst: the uptimes then step by a multiple of the period, which a
+//! dashboard shows as a gap.
 
 use crate::Period;
+
+/// Most due instants sampled at once after a late wake: 50 ms at 100 Hz,
+/// a burst the websocket app's send queues take easily.
+pub const CATCH_UP: u64 = 5;
 
 /// The sampling schedule.
 #[derive(Clone, Copy, Debug, PartialEq, Eq)]
@@ -45,14 +52,17 @@ impl Schedule {
         self.next_ms.saturating_sub(now_ms)
     }
 
-    /// If a sample is due at `now_ms`: the uptime it reports (the latest
-    /// instant of the schedule that has passed), and the schedule moves on.
+    /// If a sample is due at `now_ms`: the uptime it reports, and the
+    /// schedule moves on (call again until `None`). That is the earliest
+    /// instant not sampled yet, unless more than [`CATCH_UP`] have passed:
+    /// then the latest, and the ones before it are skipped.
     pub fn due(&mut self, now_ms: u64) -> Option<u64> {
         if now_ms < self.next_ms {
             return None;
         }
         let p = u64::from(self.period.ms());
-        let at = self.next_ms + (now_ms - self.next_ms) / p * p;
+        let behind = (now_ms - self.next_ms) / p;
+        let at = if behind < CATCH_UP { self.next_ms } else { self.next_ms + behind * p };
         self.next_ms = at + p;
         Some(at)
     }
@@ -101,13 +111,22 @@ mod tests {
     }
 
     #[test]
-    fn missed_samples_are_skipped_not_bursted() {
+    fn a_late_wake_catches_up_a_long_stop_is_skipped() {
         let mut s = Schedule::new(ms(10), 0);
         assert_eq!(s.due(10), Some(10));
+        // 25 ms late: the three instants due are all sampled.
+        assert_eq!(s.due(45), Some(20));
+        assert_eq!(s.due(45), Some(30));
+        assert_eq!(s.due(45), Some(40));
+        assert_eq!(s.due(45), None);
         // Stopped for half a second: one sample, at the latest due instant.
         assert_eq!(s.due(537), Some(530));
         assert_eq!(s.due(539), None);
         assert_eq!(s.next_ms(), 540);
+        // Exactly CATCH_UP behind is still caught up.
+        let mut s = Schedule::new(ms(10), 0);
+        let at: alloc::vec::Vec<_> = core::iter::from_fn(|| s.due(10 + CATCH_UP * 10 - 1)).collect();
+        assert_eq!(at.len() as u64, CATCH_UP);
     }
 
     #[test]
