@@ -30,11 +30,12 @@ use twin_chip::virtio_net::VirtIONet;
 use capsules_net::{EthernetSwitch, NetConfig};
 use capsules_sysinfo::{Region, SystemInfo, Uptime, Use};
 
-mod fault_policy;
 mod io;
-mod memory_map;
-mod process_printer;
+mod pmp;
 mod virtio_devices;
+
+use board_common::memory_map;
+use board_common::{fault_policy, process_printer};
 
 /// Process slots: the services (http, ftp, storage; websocket and
 /// telemetry to come), sysinfo, and the test image's four probes.
@@ -129,30 +130,9 @@ impl Uptime for MachineTimerUptime {
     }
 }
 
-/// Lets the system-information capsule read the PSRAM grants.
-struct GrantStats(&'static PsramDriver);
-
-impl capsules_sysinfo::PsramStats for GrantStats {
-    fn process_grants(&self, pid: kernel::ProcessId) -> (u32, u32) {
-        let (bytes, n) = self.0.held(pid);
-        (bytes as u32, n as u32)
-    }
-    fn pool_used(&self) -> u32 {
-        self.0.used() as u32
-    }
-}
-
-/// Lets the system-information capsule read the switch's counters.
-struct SwitchStats(&'static NetSwitch);
-
-impl capsules_sysinfo::NetStats for SwitchStats {
-    fn switch_counters(&self) -> syscall_abi::net::SwitchCounters {
-        self.0.switch_counters()
-    }
-    fn process_counters(&self, pid: kernel::ProcessId) -> Option<(syscall_abi::net::Counters, u32)> {
-        self.0.process_counters(pid)
-    }
-}
+type GrantStats = board_common::stats::GrantStats<ProcessInfoCap>;
+type SwitchStats = board_common::stats::SwitchStats<NetHw, NET_PROCESS_RX_QUEUE, NET_PROCESS_TX_QUEUE, NET_TX_BUFFERS>;
+type FaultPolicy = fault_policy::RestartOnFault<NUM_PROCS>;
 
 /// Syscall drivers and kernel resources of the twin.
 struct QemuTwin {
@@ -170,7 +150,7 @@ struct QemuTwin {
     ipc: &'static IpcDriver,
     psram: &'static PsramDriver,
     sysinfo: &'static SysInfo,
-    fault_policy: &'static fault_policy::RestartOnFault,
+    fault_policy: &'static FaultPolicy,
     scheduler: &'static capsules_system::scheduler::round_robin::RoundRobinSched<'static>,
     scheduler_timer: &'static SchedulerTimerHw,
 }
@@ -277,7 +257,7 @@ unsafe fn start() -> (&'static kernel::Kernel, QemuTwin, &'static ChipHw) {
 
     let map = memory_map::MemoryMap::from_linker();
     // Kernel memory protection first, so the rest of boot runs under it.
-    let epmp = map.kernel_protection();
+    let epmp = pmp::kernel_protection();
 
     let memory_allocation_cap = create_capability!(capabilities::MemoryAllocationCapability);
     let processes = components::process_array::ProcessArrayComponent::new()
@@ -461,7 +441,7 @@ unsafe fn start() -> (&'static kernel::Kernel, QemuTwin, &'static ChipHw) {
         ]
     );
     let uptime = static_init!(MachineTimerUptime, MachineTimerUptime(hardware_timer));
-    let fault_policy = static_init!(fault_policy::RestartOnFault, fault_policy::RestartOnFault::new());
+    let fault_policy = static_init!(FaultPolicy, FaultPolicy::new());
     fault_policy.set_clock(uptime);
     let sysinfo = static_init!(
         SysInfo,
@@ -473,8 +453,9 @@ unsafe fn start() -> (&'static kernel::Kernel, QemuTwin, &'static ChipHw) {
             board_kernel.create_grant(capsules_sysinfo::DRIVER_NUM, &memory_allocation_cap),
         )
     );
-    if let Some(switch) = net {
-        sysinfo.set_net(static_init!(SwitchStats, SwitchStats(switch)));
+    let switch_stats: Option<&'static SwitchStats> = net.map(|switch| &*static_init!(SwitchStats, board_common::stats::SwitchStats(switch)));
+    if let Some(stats) = switch_stats {
+        sysinfo.set_net(stats);
     }
     let psram = static_init!(
         PsramDriver,
@@ -485,8 +466,9 @@ unsafe fn start() -> (&'static kernel::Kernel, QemuTwin, &'static ChipHw) {
             PSRAM_GRANT_LIMITS,
         )
     );
-    sysinfo.set_psram(static_init!(GrantStats, GrantStats(psram)));
-    process_printer.set_sources(psram, net);
+    let grant_stats = static_init!(GrantStats, board_common::stats::GrantStats(psram));
+    sysinfo.set_psram(grant_stats);
+    process_printer.set_sources(grant_stats, switch_stats.map(|s| s as &'static dyn capsules_sysinfo::NetStats));
 
     let scheduler = components::sched::round_robin::RoundRobinComponent::new(processes)
         .finalize(components::round_robin_component_static!(NUM_PROCS));

@@ -1,16 +1,15 @@
-//! The twin's memory map, from the linker script, and the boot-time report
-//! of what uses each region.
+//! A board's memory map, from its linker script, and the boot-time report
+//! of what uses each region. Every board's `layout.ld` defines the same
+//! symbols (kernel flash, app flash, settings, kernel RAM, DMA-safe SRAM,
+//! PSRAM), with the NUCLEO-H723ZG's sizes.
 
 use core::fmt::{self, Write as _};
 
 use kernel::capabilities::ProcessManagementCapability;
 use kernel::debug;
-use rv32i::pmp::kernel_protection::{FlashRegion, KernelProtectionPMP, KernelTextRegion, MMIORegion, RAMRegion};
-use rv32i::pmp::{NAPOTRegionSpec, TORRegionSpec};
 
 extern "C" {
     static _sflash: u8;
-    static _eflash: u8;
     static _stext: u8;
     static _etext: u8;
     static _srelocate: u8;
@@ -23,8 +22,6 @@ extern "C" {
     static _eapps: u8;
     static _ssettings: u8;
     static _esettings: u8;
-    static _ssram: u8;
-    static _esram: u8;
     static _skram: u8;
     static _ekram: u8;
     static _sdma: u8;
@@ -36,7 +33,7 @@ extern "C" {
     static _eattributes: u8;
 }
 
-fn addr(sym: *const u8) -> usize {
+pub fn addr(sym: *const u8) -> usize {
     sym as usize
 }
 
@@ -129,31 +126,6 @@ impl MemoryMap {
                 bss: addr(&raw const _ezero) - addr(&raw const _szero),
             }
         }
-    }
-
-    /// The kernel's PMP: R over all flash, RW over all RAM (kernel RAM, DMA
-    /// SRAM, PSRAM), RW over MMIO, X over kernel text only, locked; user
-    /// mode gets nothing but its process's regions.
-    pub fn kernel_protection(&self) -> KernelProtectionPMP<16> {
-        let (flash, ram, text) = {
-            (
-                NAPOTRegionSpec::from_start_end(&raw const _sflash, &raw const _eflash),
-                NAPOTRegionSpec::from_start_end(&raw const _ssram, &raw const _esram),
-                TORRegionSpec::from_start_end(&raw const _stext, &raw const _etext),
-            )
-        };
-        let mmio = NAPOTRegionSpec::from_start_size(core::ptr::null::<u8>(), 0x2000_0000);
-        // SAFETY: called once at boot, before any process exists; the regions
-        // cover exactly the memory the layout gives the kernel.
-        unsafe {
-            KernelProtectionPMP::new(
-                FlashRegion(flash.expect("layout.ld: flash is not a NAPOT region")),
-                RAMRegion(ram.expect("layout.ld: RAM (kernel, DMA, PSRAM) is not a NAPOT region")),
-                MMIORegion(mmio.expect("MMIO region")),
-                KernelTextRegion(text.expect("layout.ld: kernel text is not word aligned")),
-            )
-        }
-        .expect("PMP configuration refused")
     }
 
     /// The app flash region, where process binaries (TBFs) are.

@@ -16,8 +16,6 @@ use kernel::utilities::cells::OptionalCell;
 /// Faults within [`LOOP_WINDOW_MS`] that make a crash loop.
 pub const LOOP_FAULTS: u32 = 20;
 pub const LOOP_WINDOW_MS: u64 = 10_000;
-/// Processes tracked (the board's process slots).
-const TRACKED: usize = crate::NUM_PROCS;
 
 #[derive(Clone, Copy)]
 struct Record {
@@ -26,12 +24,13 @@ struct Record {
     faults: u32,
 }
 
-pub struct RestartOnFault {
+/// The policy; `TRACKED` is the board's number of process slots.
+pub struct RestartOnFault<const TRACKED: usize> {
     clock: OptionalCell<&'static dyn Uptime>,
     records: [Cell<Option<Record>>; TRACKED],
 }
 
-impl RestartOnFault {
+impl<const TRACKED: usize> RestartOnFault<TRACKED> {
     pub const fn new() -> Self {
         RestartOnFault { clock: OptionalCell::empty(), records: [const { Cell::new(None) }; TRACKED] }
     }
@@ -58,7 +57,13 @@ impl RestartOnFault {
     }
 }
 
-impl ProcessFaultPolicy for RestartOnFault {
+impl<const TRACKED: usize> Default for RestartOnFault<TRACKED> {
+    fn default() -> Self {
+        Self::new()
+    }
+}
+
+impl<const TRACKED: usize> ProcessFaultPolicy for RestartOnFault<TRACKED> {
     fn action(&self, process: &dyn Process) -> FaultAction {
         let name = process.get_process_name();
         let now = self.clock.map_or(0, |c| c.uptime_ms());

@@ -10,15 +10,16 @@ use kernel::process::{Process, ProcessPrinter, ProcessPrinterContext};
 use kernel::utilities::binary_write::BinaryWrite;
 use kernel::utilities::cells::OptionalCell;
 
-use crate::{NetSwitch, PsramDriver};
+use crate::stats::GrantFigures;
+use capsules_sysinfo::NetStats;
 
 /// Offsets at and above this continue our part; below, upstream's.
 const OURS: usize = 1 << 30;
 
 pub struct BoardProcessPrinter {
     text: ProcessPrinterText,
-    psram: OptionalCell<&'static PsramDriver>,
-    net: OptionalCell<&'static NetSwitch>,
+    psram: OptionalCell<&'static dyn GrantFigures>,
+    net: OptionalCell<&'static dyn NetStats>,
 }
 
 impl BoardProcessPrinter {
@@ -26,11 +27,17 @@ impl BoardProcessPrinter {
         BoardProcessPrinter { text: ProcessPrinterText::new(), psram: OptionalCell::empty(), net: OptionalCell::empty() }
     }
 
-    pub fn set_sources(&self, psram: &'static PsramDriver, net: Option<&'static NetSwitch>) {
+    pub fn set_sources(&self, psram: &'static dyn GrantFigures, net: Option<&'static dyn NetStats>) {
         self.psram.set(psram);
         if let Some(n) = net {
             self.net.set(n);
         }
+    }
+}
+
+impl Default for BoardProcessPrinter {
+    fn default() -> Self {
+        Self::new()
     }
 }
 
@@ -51,14 +58,14 @@ impl ProcessPrinter for BoardProcessPrinter {
         w.set_offset(offset.saturating_sub(OURS));
         let pid = process.processid();
         self.psram.map(|psram| {
-            let (bytes, count) = psram.held(pid);
+            let (bytes, count) = psram.process_grants(pid);
             let _ = write!(
                 w,
                 " PSRAM grants: {} ({} bytes); grant pool: {} of {} bytes in use\r\n",
                 count,
                 bytes,
-                psram.used(),
-                psram.pool_bytes()
+                psram.pool_used(),
+                psram.pool_size()
             );
         });
         self.net.map(|net| {
