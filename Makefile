@@ -43,7 +43,7 @@ FTP_PORT  ?= 2121
 
 .PHONY: help
 help:
-	@echo "make run | test | bench | memory-report | swap-telemetry | reflash | tockloader-list"
+	@echo "make run | run-m7 | test | bench | memory-report | swap-telemetry | reflash | tockloader-list"
 	@echo "     deps | tools | kernel | apps | flash-images | web | image | clean"
 
 # ---- tools ---------------------------------------------------------------
@@ -76,6 +76,9 @@ deps:
 # ---- builds ----------------------------------------------------------------
 TWIN        := $(BUILD)/qemu_twin
 TWIN_KERNEL := target/riscv32imac-unknown-none-elf/release/qemu_twin
+# The Cortex-M7 twin (QEMU mps2-an500): the Arm builds, their MPU, faults.
+M7          := $(BUILD)/qemu_m7
+M7_KERNEL   := target/thumbv7em-none-eabihf/release/qemu_m7
 DISK_MIB    ?= 64
 
 .PHONY: kernel apps image
@@ -85,10 +88,13 @@ DISK_MIB    ?= 64
 kernel: deps tools
 	@cd boards/qemu_twin && cargo build --quiet --release
 	@mkdir -p $(TWIN) && { cmp -s $(TWIN_KERNEL) $(TWIN)/kernel.elf || cp $(TWIN_KERNEL) $(TWIN)/kernel.elf; }
+	@cd boards/qemu_m7 && cargo build --quiet --release
+	@mkdir -p $(M7) && { cmp -s $(M7_KERNEL) $(M7)/kernel.elf || cp $(M7_KERNEL) $(M7)/kernel.elf; }
 
 apps: deps tools
-	@mkdir -p $(TWIN)
+	@mkdir -p $(TWIN) $(M7)
 	@$(PY) tools/apps.py --board qemu_twin --out $(TWIN)
+	@$(PY) tools/apps.py --board qemu_m7 --out $(M7)
 
 # The twin's whole flash (kernel, apps, settings), as a board's would be:
 # flash-product.bin with the product apps, flash-test.bin with the test
@@ -97,7 +103,9 @@ apps: deps tools
 # (copied from flash-product.bin) only when the build changed the product
 # image, or by `make reflash`.
 .PHONY: flash-images
-flash-images: kernel apps $(TWIN)/flash-product.bin $(TWIN)/flash-test.bin $(TWIN)/flash.bin
+flash-images: kernel apps $(TWIN)/flash-product.bin $(TWIN)/flash-test.bin $(TWIN)/flash.bin $(M7)/flash.bin
+$(M7)/flash.bin: $(M7)/kernel.elf $(M7)/apps.bin tools/flash_image.py
+	@$(PY) tools/flash_image.py --kernel $(M7)/kernel.elf --apps $(M7)/apps.bin --out $@ --base 0
 $(TWIN)/flash-product.bin: $(TWIN)/kernel.elf $(TWIN)/apps.bin tools/flash_image.py
 	@$(PY) tools/flash_image.py --kernel $(TWIN)/kernel.elf --apps $(TWIN)/apps.bin --out $@
 $(TWIN)/flash.bin: $(TWIN)/flash-product.bin
@@ -124,11 +132,15 @@ $(TWIN)/disk.img: tools/mkimage.sh $(BUILD)/web-size.txt $(IMAGE_CONFIG) | tools
 	@tools/mkimage.sh $(WEB_OUT) $@ $(DISK_MIB) $(IMAGE_CONFIG)
 
 # ---- run -------------------------------------------------------------------
-.PHONY: run
+.PHONY: run run-m7
 run: flash-images image
 	@cp --sparse=always $(TWIN)/disk.img $(TWIN)/run-disk.img
 	@$(PY) tools/qemu_twin.py run --flash $(TWIN)/flash.bin \
 	    --disk $(TWIN)/run-disk.img --layout $(TWIN)/layout.json --http-port $(HTTP_PORT) --ws-port $(WS_PORT) --ftp-port $(FTP_PORT)
+
+# The Cortex-M7 twin on this terminal (console only: no network or disk).
+run-m7: flash-images
+	@$(PY) -c 'import os, sys; sys.path.insert(0, "tools"); import qemu_twin as q; c = q.qemu_m7_command("$(M7)/flash.bin", console="terminal"); print("NUCLEO-MEM Cortex-M7 twin: booting QEMU mps2-an500 (Ctrl-A X to quit)", flush=True); os.execvp(c[0], c)'
 
 # ---- tockloader on the twin's flash ----------------------------------------
 # The twin's board definition for tockloader: its flash file starts at
@@ -160,6 +172,7 @@ test: host-test system-test
 host-test: deps tools
 	@echo "== host tests: kernel crates"
 	@cargo test --quiet
+	@cargo test --quiet -p cortexm --lib   # the MPU patch's RASR encoding
 	@echo "== host tests: app libraries"
 	@cd apps && cargo test --quiet
 

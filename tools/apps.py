@@ -75,6 +75,15 @@ def plan(layout, board):
     for app in layout["app"]:
         if app.get("image") not in (None,) + IMAGES:
             sys.exit(f"apps: {app['name']}: image must be one of {IMAGES}")
+    if "apps" in b:
+        # A board that runs a chosen few (the Cortex-M7 twin): one image,
+        # in the manifest's order.
+        chosen = [a for a in layout["app"] if a["name"] in b["apps"]]
+        missing = set(b["apps"]) - {a["name"] for a in chosen}
+        if missing:
+            sys.exit(f"apps: {board} lists unknown apps {sorted(missing)}")
+        place([dict(a, variant=[]) for a in chosen], fbase, rbase, None)
+        return b, slots
     f, r = place([a for a in layout["app"] if "image" not in a], fbase, rbase, None)
     for image in IMAGES:
         place([a for a in layout["app"] if a.get("image") == image], f, r, image)
@@ -213,10 +222,13 @@ def main():
         for v in s["variants"]:
             build(s, board, args.out, llvm_size, variant=v)
     base = board["app_flash"][0]
-    write_if_changed(os.path.join(args.out, "apps.bin"),
-                     image([s for s in slots if in_image(s, "product")], images, base))
-    write_if_changed(os.path.join(args.out, "apps-test.bin"),
-                     image([s for s in slots if in_image(s, "test")], images, base))
+    if "apps" in board:
+        write_if_changed(os.path.join(args.out, "apps.bin"), image(slots, images, base))
+    else:
+        write_if_changed(os.path.join(args.out, "apps.bin"),
+                         image([s for s in slots if in_image(s, "product")], images, base))
+        write_if_changed(os.path.join(args.out, "apps-test.bin"),
+                         image([s for s in slots if in_image(s, "test")], images, base))
     write_if_changed(os.path.join(args.out, "layout.json"),
                      json.dumps(dict(board=args.board, app_flash=board["app_flash"][0],
                                      app_flash_size=size(board["app_flash"][1]),

@@ -1,6 +1,7 @@
 #!/usr/bin/env bash
 # Installs the host packages the build and the tests need, only when missing.
-# QEMU >= 8.2 comes from Debian bookworm-backports; the suite is added by
+# QEMU >= 8.2 (RISC-V twin) and qemu-system-arm (Cortex-M7 twin) come from
+# Debian bookworm-backports; the suite is added by
 # reusing the Debian mirror URI already configured on this machine, so no
 # package host name is written into the repository.
 set -euo pipefail
@@ -16,6 +17,8 @@ need_qemu() {
 pkgs=()
 bpo=()
 need_qemu && bpo+=(qemu-system-misc)
+# The Cortex-M7 twin: mps2-an500 (QEMU 10 from the same suite).
+qemu-system-arm -machine help 2>/dev/null | grep -q mps2-an500 || bpo+=(qemu-system-arm)
 command -v mcopy >/dev/null 2>&1 || pkgs+=(mtools)
 command -v mkfs.fat >/dev/null 2>&1 || pkgs+=(dosfstools)
 command -v chromium >/dev/null 2>&1 || pkgs+=(chromium)

@@ -47,6 +47,18 @@ def qemu_command(flash, disk, forwards=(), console="stdio", net="user", extra=()
     return cmd + list(extra)
 
 
+def qemu_m7_command(flash, console="stdio", extra=()):
+    """QEMU arguments of the Cortex-M7 twin (boards/qemu_m7): the mps2-an500
+    machine boots `flash` (its vector table at 0); no network, no disk."""
+    cmd = [shutil.which("qemu-system-arm") or "qemu-system-arm",
+           "-machine", "mps2-an500", "-kernel", flash, "-semihosting"]
+    if console == "terminal":
+        cmd += ["-nographic"]
+    else:
+        cmd += ["-display", "none", "-serial", "stdio", "-monitor", "none"]
+    return cmd + list(extra)
+
+
 def main():
     ap = argparse.ArgumentParser()
     sub = ap.add_subparsers(dest="cmd", required=True)

@@ -12,6 +12,7 @@ import time
 
 ROOT = os.path.dirname(os.path.dirname(os.path.dirname(os.path.abspath(__file__))))
 BUILD = os.path.join(ROOT, "build", "qemu_twin")
+BUILD_M7 = os.path.join(ROOT, "build", "qemu_m7")
 sys.path.insert(0, os.path.join(ROOT, "tools"))
 import qemu_twin  # noqa: E402
 
@@ -101,8 +102,15 @@ class Twin:
     """
 
     def __init__(self, tmp_dir, flash="flash-test.bin", disk_image=None, guest_ports=(80, 21, 8080, 81),
-                 net="user", passive=None):
+                 net="user", passive=None, board="qemu_twin"):
         global _netns_count
+        self.board = board
+        if board == "qemu_m7":
+            # The Cortex-M7 twin: console only, no disk, no network.
+            self.disk, self.ports, self.passive, self.netns = None, {}, None, None
+            cmd = qemu_twin.qemu_m7_command(os.path.join(BUILD_M7, flash))
+            self._start(tmp_dir, cmd)
+            return
         self.disk = os.path.join(tmp_dir, "disk.img")
         shutil.copyfile(disk_image or os.path.join(BUILD, "disk.img"), self.disk)
         self.ports = {g: free_port() for g in guest_ports} if net == "user" else {}
@@ -132,6 +140,9 @@ class Twin:
             prefix = ["ip", "netns", "exec", self.netns]
         flash_path = flash if os.path.isabs(flash) else os.path.join(BUILD, flash)
         cmd = prefix + qemu_twin.qemu_command(flash_path, self.disk, forwards=forwards, net=net)
+        self._start(tmp_dir, cmd)
+
+    def _start(self, tmp_dir, cmd):
         self.log_path = os.path.join(tmp_dir, "console.log")
         self._log = open(self.log_path, "wb")
         self.proc = subprocess.Popen(cmd, stdin=subprocess.PIPE, stdout=subprocess.PIPE, stderr=subprocess.STDOUT)

@@ -12,3 +12,4 @@ pub mod fault_policy;
 pub mod memory_map;
 pub mod process_printer;
 pub mod stats;
+pub mod uptime;
