@@ -86,31 +86,38 @@ pub fn set_way(set: u32, way: u32, ways: u32) -> u32 {
 /// Once, at boot, before any DMA buffer is in use, after the MPU gives the
 /// memory types that must not be cached their attributes.
 pub unsafe fn enable() {
-    #[cfg(all(target_arch = "arm", target_os = "none"))]
+    use crate::mmio::{read, write};
     // SAFETY: the caller's promise; these are the SCB's own registers.
     unsafe {
-        use core::ptr::read_volatile;
         dsb();
-        write_volatile(ICIALLU as *mut u32, 0);
+        write(ICIALLU, 0);
         dsb();
-        core::arch::asm!("isb", options(nostack, preserves_flags));
-        write_volatile(CCR as *mut u32, read_volatile(CCR as *const u32) | CCR_IC);
+        isb();
+        write(CCR, read(CCR) | CCR_IC);
         dsb();
-        core::arch::asm!("isb", options(nostack, preserves_flags));
+        isb();
 
-        write_volatile(CSSELR as *mut u32, 0); // level 1 data cache
+        write(CSSELR, 0); // level 1 data cache
         dsb();
-        let ccsidr = read_volatile(CCSIDR as *const u32);
+        let ccsidr = read(CCSIDR);
         let sets = ((ccsidr >> 13) & 0x7FFF) + 1;
         let ways = ((ccsidr >> 3) & 0x3FF) + 1;
         for set in 0..sets {
             for way in 0..ways {
-                write_volatile(DCISW as *mut u32, set_way(set, way, ways));
+                write(DCISW, set_way(set, way, ways));
             }
         }
         dsb();
-        write_volatile(CCR as *mut u32, read_volatile(CCR as *const u32) | CCR_DC);
+        write(CCR, read(CCR) | CCR_DC);
         dsb();
+        isb();
+    }
+}
+
+fn isb() {
+    #[cfg(all(target_arch = "arm", target_os = "none"))]
+    // SAFETY: a barrier changes no state.
+    unsafe {
         core::arch::asm!("isb", options(nostack, preserves_flags));
     }
 }

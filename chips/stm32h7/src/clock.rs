@@ -212,11 +212,7 @@ impl ClockPlan {
     /// USARTDIV (BRR, 16x oversampling) for `baud` from the APB clock,
     /// rounded to nearest, and the baud rate it gives.
     pub fn usart_divider(&self, baud: u32) -> Option<(u32, u32)> {
-        if baud == 0 {
-            return None;
-        }
-        let div = (self.apb_hz + baud / 2) / baud;
-        (16..=0xFFFF).contains(&div).then_some((div, self.apb_hz / div))
+        crate::usart::divider(self.apb_hz, baud).map(|div| (div, self.apb_hz / div))
     }
 }
 
