@@ -79,6 +79,11 @@ TWIN_KERNEL := target/riscv32imac-unknown-none-elf/release/qemu_twin
 # The Cortex-M7 twin (QEMU mps2-an500): the Arm builds, their MPU, faults.
 M7          := $(BUILD)/qemu_m7
 M7_KERNEL   := target/thumbv7em-none-eabihf/release/qemu_m7
+# The real board: built in every run (its budgets are checked at link
+# time), flashed with boards/nucleo_h723zg/Makefile.
+NUCLEO        := $(BUILD)/nucleo_h723zg
+NUCLEO_KERNEL := target/thumbv7em-none-eabihf/release/nucleo_h723zg
+TABS          := $(BUILD)/tab
 DISK_MIB    ?= 64
 
 .PHONY: kernel apps image
@@ -90,11 +95,22 @@ kernel: deps tools
 	@mkdir -p $(TWIN) && { cmp -s $(TWIN_KERNEL) $(TWIN)/kernel.elf || cp $(TWIN_KERNEL) $(TWIN)/kernel.elf; }
 	@cd boards/qemu_m7 && cargo build --quiet --release
 	@mkdir -p $(M7) && { cmp -s $(M7_KERNEL) $(M7)/kernel.elf || cp $(M7_KERNEL) $(M7)/kernel.elf; }
+	@cd boards/nucleo_h723zg && cargo build --quiet --release
+	@mkdir -p $(NUCLEO) && { cmp -s $(NUCLEO_KERNEL) $(NUCLEO)/kernel.elf || cp $(NUCLEO_KERNEL) $(NUCLEO)/kernel.elf; }
 
 apps: deps tools
 	@mkdir -p $(TWIN) $(M7)
 	@$(PY) tools/apps.py --board qemu_twin --out $(TWIN)
 	@$(PY) tools/apps.py --board qemu_m7 --out $(M7)
+	@$(PY) tools/apps.py --board nucleo_h723zg --out $(NUCLEO)
+	@$(PY) tools/tabs.py --out $(TABS) $(TWIN) $(NUCLEO) $(M7)
+
+# The NUCLEO-H723ZG's kernel binary and whole flash image (kernel + apps).
+.PHONY: nucleo
+nucleo: kernel apps $(NUCLEO)/flash.bin
+$(NUCLEO)/flash.bin: $(NUCLEO)/kernel.elf $(NUCLEO)/apps.bin tools/flash_image.py
+	@$(PY) tools/flash_image.py --kernel $(NUCLEO)/kernel.elf --apps $(NUCLEO)/apps.bin --out $@ \
+	    --base 0x08000000 --kernel-bin $(NUCLEO)/kernel.bin
 
 # The twin's whole flash (kernel, apps, settings), as a board's would be:
 # flash-product.bin with the product apps, flash-test.bin with the test
@@ -103,7 +119,7 @@ apps: deps tools
 # (copied from flash-product.bin) only when the build changed the product
 # image, or by `make reflash`.
 .PHONY: flash-images
-flash-images: kernel apps $(TWIN)/flash-product.bin $(TWIN)/flash-test.bin $(TWIN)/flash.bin $(M7)/flash.bin
+flash-images: kernel apps $(TWIN)/flash-product.bin $(TWIN)/flash-test.bin $(TWIN)/flash.bin $(M7)/flash.bin $(NUCLEO)/flash.bin
 $(M7)/flash.bin: $(M7)/kernel.elf $(M7)/apps.bin tools/flash_image.py
 	@$(PY) tools/flash_image.py --kernel $(M7)/kernel.elf --apps $(M7)/apps.bin --out $@ --base 0
 $(TWIN)/flash-product.bin: $(TWIN)/kernel.elf $(TWIN)/apps.bin tools/flash_image.py

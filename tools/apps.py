@@ -230,7 +230,7 @@ def main():
         write_if_changed(os.path.join(args.out, "apps-test.bin"),
                          image([s for s in slots if in_image(s, "test")], images, base))
     write_if_changed(os.path.join(args.out, "layout.json"),
-                     json.dumps(dict(board=args.board, app_flash=board["app_flash"][0],
+                     json.dumps(dict(board=args.board, arch=board["arch"], app_flash=board["app_flash"][0],
                                      app_flash_size=size(board["app_flash"][1]),
                                      process_psram=board["process_psram"][0], apps=slots), indent=1).encode())
     for s in slots:

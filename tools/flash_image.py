@@ -45,6 +45,7 @@ def main():
     ap.add_argument("--apps", required=True)
     ap.add_argument("--out", required=True)
     ap.add_argument("--base", type=lambda v: int(v, 0), default=FLASH_BASE, help="flash start address")
+    ap.add_argument("--kernel-bin", help="also write the kernel region alone (its attributes end it), to flash it by itself")
     args = ap.parse_args()
     with open(args.apps, "rb") as fh:
         apps = fh.read()
@@ -52,6 +53,8 @@ def main():
         sys.exit(f"flash_image: {args.apps} is {len(apps)} bytes, over the {APP_FLASH_SIZE}-byte app flash")
     image = kernel_image(args.kernel, args.base) + apps.ljust(APP_FLASH_SIZE, bytes([ERASED])) + bytes([ERASED]) * SETTINGS_SIZE
     write_if_changed(args.out, image)
+    if args.kernel_bin:
+        write_if_changed(args.kernel_bin, image[:KERNEL_SIZE])
 
 
 if __name__ == "__main__":

@@ -43,7 +43,8 @@ def test_swap_telemetry_with_tockloader(tmp_path):
     apps = versions(tockloader("list", "--verbose", flash=flash))
     assert apps == {"http": 1, "ftp": 1, "storage": 1, "sysinfo": 1, "telemetry": 1, "websocket": 1}, apps
 
-    v2 = os.path.join(BUILD, "apps", "variants", "telemetry-v2.tab")
+    # The tab users get: every board's build; tockloader takes the twin's.
+    v2 = os.path.join(ROOT, "build", "tab", "telemetry-v2.tab")
     before, after, listing = swap_app.install(TOCKLOADER, flash, v2)
     assert before == after, "the kernel region changed"
     # tockloader shows the new version of telemetry and left the others.

@@ -287,7 +287,10 @@ unsafe fn start() -> (&'static kernel::Kernel, QemuTwin, &'static ChipHw) {
     .finalize(components::alarm_component_static!(AlarmHw));
 
     // DMA-safe SRAM: statics placed by the linker, the rest carved at boot.
-    let mut dma = DmaPool::new(DmaRegion::<Coherent>::new(map.dma.start, map.dma.len), map.dma_free())
+    // SAFETY: the linker's DMA window, reachable by the VirtIO devices and
+    // used by nothing else.
+    let region = unsafe { DmaRegion::<Coherent>::new(map.dma.start, map.dma.len) };
+    let mut dma = DmaPool::new(region, map.dma_free())
         .unwrap_or_else(|e| panic!("DMA window: {}", e));
     let devices = virtio_devices::probe(peripherals);
     let mark = dma.used();

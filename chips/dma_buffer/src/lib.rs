@@ -11,10 +11,12 @@
 //! data cache (device is about to read) and yields the raw slice the device
 //! queue wants; [`DmaRegion::reclaim`] takes the slice back when the device
 //! is done, invalidates the cache (the device may have written) and checks
-//! again that it is DMA memory.
+//! again that it is DMA memory. Only a board makes a [`DmaRegion`] (its
+//! constructor is `unsafe`): a capsule cannot declare memory DMA-safe.
 
 #![no_std]
-#![forbid(unsafe_code)]
+// The one `unsafe` item is the board's promise in `DmaRegion::new`.
+#![deny(unsafe_code)]
 
 mod cache;
 mod pool;

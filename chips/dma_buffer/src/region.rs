@@ -57,7 +57,19 @@ impl<C> Copy for DmaRegion<C> {}
 
 impl<C: CacheMaintenance> DmaRegion<C> {
     /// The window `[start, start + len)`, as the board's memory map defines it.
-    pub const fn new(start: usize, len: usize) -> Self {
+    ///
+    /// # Safety
+    /// Only a board calls this, for memory every DMA master that will be
+    /// given its buffers can reach, that nothing else uses (the linker's
+    /// DMA section), and whose cache behaviour `C` describes. A capsule
+    /// cannot make DMA memory of arbitrary addresses:
+    ///
+    /// ```compile_fail
+    /// // Outside an `unsafe` block (which capsules forbid) this is refused.
+    /// let region = dma_buffer::DmaRegion::<dma_buffer::Coherent>::new(0x2400_0000, 4096);
+    /// ```
+    #[allow(unsafe_code)]
+    pub const unsafe fn new(start: usize, len: usize) -> Self {
         DmaRegion { start, end: start + len, _cache: PhantomData }
     }
 

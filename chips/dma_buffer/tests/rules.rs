@@ -12,7 +12,7 @@ fn leak() -> &'static mut [u8] {
 }
 
 fn region_of(mem: &[u8]) -> DmaRegion<Coherent> {
-    DmaRegion::new(mem.as_ptr() as usize, mem.len())
+    unsafe { DmaRegion::new(mem.as_ptr() as usize, mem.len()) }
 }
 
 #[test]
@@ -69,7 +69,7 @@ fn empty_buffer_is_refused() {
 
 #[test]
 fn check_does_not_overflow_at_top_of_address_space() {
-    let region: DmaRegion<Coherent> = DmaRegion::new(0x2400_0000, 0x5_0000);
+    let region: DmaRegion<Coherent> = unsafe { DmaRegion::new(0x2400_0000, 0x5_0000) };
     assert!(matches!(region.check(usize::MAX - 31, 64), Err(DmaError::OutsideRegion { .. })));
     assert_eq!(region.check(0x2400_0000, 0x5_0000), Ok(()));
     assert!(region.check(0x2400_0000, 0x5_0020).is_err());
@@ -102,7 +102,7 @@ fn pool_reports_exhaustion() {
 #[test]
 fn pool_over_memory_outside_region_is_refused() {
     let mem = leak();
-    let region: DmaRegion<Coherent> = DmaRegion::new(0x1000, 0x1000);
+    let region: DmaRegion<Coherent> = unsafe { DmaRegion::new(0x1000, 0x1000) };
     assert!(matches!(DmaPool::new(region, mem), Err(DmaError::OutsideRegion { .. })));
 }
 
@@ -132,7 +132,7 @@ impl CacheMaintenance for Recording {
 #[test]
 fn handing_to_device_cleans_and_reclaiming_invalidates() {
     let mem = leak();
-    let region: DmaRegion<Recording> = DmaRegion::new(mem.as_ptr() as usize, mem.len());
+    let region: DmaRegion<Recording> = unsafe { DmaRegion::new(mem.as_ptr() as usize, mem.len()) };
     let buf = region.buffer(&mut mem[..512]).ok().unwrap();
     let addr = buf.as_slice().as_ptr() as usize;
     let raw = buf.into_device();

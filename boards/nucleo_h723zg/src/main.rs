@@ -1,0 +1,489 @@
+// Licensed under the Apache License, Version 2.0 or the MIT License.
+// SPDX-License-Identifier: Apache-2.0 OR MIT
+
+//! Board file for the NUCLEO-H723ZG with the NUCLEO-MEM shield: 8 MiB octal
+//! PSRAM on OCTOSPI1, an eMMC on SDMMC1, the on-board LAN8742 Ethernet PHY.
+//!
+//! Boot order: clocks (from the ST-LINK's 8 MHz, 550 MHz when the part's
+//! CPUFREQ_BOOST option bit allows it, else 520 MHz), the MPU's kernel
+//! regions (external-memory guard, write-back PSRAM), then the caches, the
+//! console, the PSRAM and its memory test, the capsules, and only then the
+//! processes, whose memory is all in PSRAM. The same capsules, apps and
+//! restart-on-fault policy as the twins. What has run where is in
+//! `docs/hardware.md`: none of this has run on a board yet.
+
+#![no_std]
+#![no_main]
+
+use capsules_core::virtualizers::virtual_alarm::{MuxAlarm, VirtualMuxAlarm};
+use capsules_sysinfo::{Region, SystemInfo, Use};
+use cortexm::mpu::{KernelAccess, KernelRegion, MemoryAttributes};
+use kernel::capabilities;
+use kernel::component::Component;
+use kernel::debug::PanicResources;
+use kernel::hil;
+use kernel::hil::led::LedHigh;
+use kernel::hil::time::Alarm;
+use kernel::platform::chip::Chip;
+use kernel::platform::{KernelResources, SyscallDriverLookup};
+use kernel::utilities::single_thread_value::SingleThreadValue;
+use kernel::utilities::StaticRef;
+use kernel::{create_capability, debug, static_init};
+use stm32h7::clock::{ClockPlan, Hse};
+use stm32h7::gpio::{Pin, Port, Pull, Speed};
+use stm32h7::rcc::{self, Gate, Outcome};
+
+use board_common::memory_map::{self, MemoryMap};
+use board_common::{fault_policy, process_printer};
+
+mod io;
+
+/// Process slots, as on the twins.
+pub const NUM_PROCS: usize = 10;
+
+/// The clock the board runs from: the ST-LINK's MCO as shipped. A board
+/// with the 25 MHz crystal fitted at X3 uses `Hse::CRYSTAL_25MHZ`.
+const HSE: Hse = Hse::NUCLEO_STLINK;
+
+type Peripherals = stm32h7::chip::Stm32h7Peripherals<'static>;
+type ChipHw = stm32h7::chip::Stm32h7<'static, Peripherals>;
+type AlarmHw = stm32h7::tim2::Tim2<'static>;
+type ProcessPrinter = process_printer::BoardProcessPrinter;
+type FaultPolicy = fault_policy::RestartOnFault<NUM_PROCS>;
+type Uptime = board_common::uptime::ExtendedUptime<'static, VirtualMuxAlarm<'static, AlarmHw>>;
+type SysInfo = SystemInfo<ProcessInfoCap>;
+type Identity = hil_ext::identity::KernelProcessIdentity<ProcessInfoCap>;
+const IPC_INBOX: usize = 16 * 1024;
+type IpcDriver = capsules_ipc::Ipc<'static, IPC_INBOX>;
+type PsramDriver = capsules_psram::PsramGrants<ProcessInfoCap>;
+type GrantStats = board_common::stats::GrantStats<ProcessInfoCap>;
+/// 16 MPU regions: 2 for the kernel, 2 for a process's memory, 1 for its
+/// flash, the rest for PSRAM grants (as on the Cortex-M7 twin).
+const PSRAM_GRANT_LIMITS: capsules_psram::Limits = capsules_psram::Limits { bytes: 2 << 20, grants: 4 };
+const SERVICE_OWNERS: &[capsules_ipc::ServiceOwner] = &[
+    capsules_ipc::ServiceOwner { service: "storage", app: "storage" },
+    capsules_ipc::ServiceOwner { service: "telemetry", app: "telemetry" },
+];
+type Led = LedHigh<'static, Pin>;
+type LedDriver = capsules_core::led::LedDriver<'static, Led, 3>;
+type TemperatureDriver = capsules_extra::temperature::TemperatureSensor<'static, stm32h7::dts::Dts<'static>>;
+type RngDriver = components::rng::RngComponentType<stm32h7::rng::Rng<'static>>;
+
+/// The OCTOSPI PSRAM, memory-mapped: all process memory.
+const PSRAM_START: usize = 0x9000_0000;
+const PSRAM_SIZE: usize = 8 << 20;
+
+/// The kernel's own MPU regions, below every process region.
+static KERNEL_REGIONS: [KernelRegion; 2] = [
+    // No access to 0x6000_0000-0xDFFF_FFFF (FMC and OCTOSPI windows, most of
+    // them unmapped): a speculative read there would stall the bus
+    // (HARDWARE.md section 2, the original firmware's region 0). The
+    // eighths for code, SRAM, peripherals and the system space are left to
+    // the default map.
+    KernelRegion {
+        start: 0,
+        size_log2: 32,
+        disabled_subregions: 0b1000_0111,
+        access: KernelAccess::None,
+        memory: MemoryAttributes::STRONGLY_ORDERED,
+    },
+    // The PSRAM for the kernel (grants, process control blocks) with the
+    // processes' own memory type, so the two views never disagree.
+    KernelRegion {
+        start: PSRAM_START,
+        size_log2: PSRAM_SIZE.trailing_zeros(),
+        disabled_subregions: 0,
+        access: KernelAccess::PrivilegedReadWrite,
+        memory: MemoryAttributes::NORMAL_WRITE_BACK,
+    },
+];
+
+/// The memory type of a process region: write-back in PSRAM (as the kernel
+/// sees it), write-through in flash (the default map's).
+fn process_memory_attributes(start: *const u8, size: usize) -> MemoryAttributes {
+    let (s, e) = (start as usize, start as usize + size);
+    if s >= PSRAM_START && e <= PSRAM_START + PSRAM_SIZE {
+        MemoryAttributes::NORMAL_WRITE_BACK
+    } else if s >= 0x0800_0000 && e <= 0x0810_0000 {
+        MemoryAttributes::NORMAL_WRITE_THROUGH
+    } else {
+        MemoryAttributes::STRONGLY_ORDERED
+    }
+}
+
+const MPU_BASE: StaticRef<cortexm::mpu::MpuRegisters> =
+    // SAFETY: the Cortex-M7's MPU registers (ARMv7-M ARM B3.5).
+    unsafe { StaticRef::new(0xE000_ED90 as *const cortexm::mpu::MpuRegisters) };
+
+/// Resources the panic handler in `io.rs` prints.
+static PANIC_RESOURCES: SingleThreadValue<PanicResources<ChipHw, ProcessPrinter>> = SingleThreadValue::new();
+
+// Kernel stack; the rest of the 128 KiB DTCM holds static state.
+kernel::stack_size! {0x3000}
+
+kernel::define_capability_type!(ProcessConsoleCap:
+    kernel::capabilities::ProcessManagementCapability,
+    kernel::capabilities::ProcessStartCapability
+);
+kernel::define_capability_type!(ProcessInfoCap: kernel::capabilities::ProcessManagementCapability);
+
+struct NucleoH723 {
+    console: &'static capsules_core::console::Console<'static>,
+    alarm: &'static capsules_core::alarm::AlarmDriver<'static, VirtualMuxAlarm<'static, AlarmHw>>,
+    lldb: &'static capsules_core::low_level_debug::LowLevelDebug<
+        'static,
+        capsules_core::virtualizers::virtual_uart::UartDevice<'static>,
+    >,
+    led: &'static LedDriver,
+    temperature: &'static TemperatureDriver,
+    rng: &'static RngDriver,
+    ipc: &'static IpcDriver,
+    psram: &'static PsramDriver,
+    sysinfo: &'static SysInfo,
+    fault_policy: &'static FaultPolicy,
+    scheduler: &'static capsules_system::scheduler::round_robin::RoundRobinSched<'static>,
+    systick: cortexm7::systick::SysTick,
+}
+
+impl SyscallDriverLookup for NucleoH723 {
+    fn with_driver<F, R>(&self, driver_num: usize, f: F) -> R
+    where
+        F: FnOnce(Option<&dyn kernel::syscall::SyscallDriver>) -> R,
+    {
+        match driver_num {
+            capsules_core::console::DRIVER_NUM => f(Some(self.console)),
+            capsules_core::alarm::DRIVER_NUM => f(Some(self.alarm)),
+            capsules_core::low_level_debug::DRIVER_NUM => f(Some(self.lldb)),
+            capsules_core::led::DRIVER_NUM => f(Some(self.led)),
+            capsules_extra::temperature::DRIVER_NUM => f(Some(self.temperature)),
+            capsules_core::rng::DRIVER_NUM => f(Some(self.rng)),
+            capsules_sysinfo::DRIVER_NUM => f(Some(self.sysinfo)),
+            capsules_ipc::DRIVER_NUM => f(Some(self.ipc)),
+            capsules_psram::DRIVER_NUM => f(Some(self.psram)),
+            _ => f(None),
+        }
+    }
+}
+
+impl KernelResources<ChipHw> for NucleoH723 {
+    type SyscallDriverLookup = Self;
+    type SyscallFilter = ();
+    type ProcessFault = ();
+    type Scheduler = capsules_system::scheduler::round_robin::RoundRobinSched<'static>;
+    type SchedulerTimer = cortexm7::systick::SysTick;
+    type WatchDog = ();
+    type ContextSwitchCallback = ();
+
+    fn syscall_driver_lookup(&self) -> &Self::SyscallDriverLookup {
+        self
+    }
+    fn syscall_filter(&self) -> &Self::SyscallFilter {
+        &()
+    }
+    fn process_fault(&self) -> &Self::ProcessFault {
+        &()
+    }
+    fn scheduler(&self) -> &Self::Scheduler {
+        self.scheduler
+    }
+    fn scheduler_timer(&self) -> &Self::SchedulerTimer {
+        &self.systick
+    }
+    fn watchdog(&self) -> &Self::WatchDog {
+        &()
+    }
+    fn context_switch_callback(&self) -> &Self::ContextSwitchCallback {
+        &()
+    }
+}
+
+/// Boot: bring up the board, wire the capsules, load the apps, run.
+#[no_mangle]
+pub unsafe fn main() {
+    let (board_kernel, board, chip, psram_ok) = unsafe { start() };
+    let process_mgmt_cap = create_capability!(capabilities::ProcessManagementCapability);
+    let main_loop_cap = create_capability!(capabilities::MainLoopCapability);
+    if psram_ok {
+        let map = MemoryMap::from_linker();
+        kernel::process::load_processes(
+            board_kernel,
+            chip,
+            map.app_flash(),
+            map.process_memory(),
+            board.fault_policy,
+            &process_mgmt_cap,
+        )
+        .unwrap_or_else(|err| {
+            debug!("Error loading processes: {:?}", err);
+        });
+        memory_map::print_processes(board_kernel, &process_mgmt_cap);
+    } else {
+        debug!("processes: not loaded (all process memory is in the PSRAM, which failed its test)");
+    }
+    board_kernel.kernel_loop(&board, chip, None::<&kernel::ipc::IPC<0>>, &main_loop_cap);
+}
+
+/// The clock plan for this part, applied; what was applied and how it went.
+unsafe fn clocks() -> (ClockPlan, bool, Outcome) {
+    let boost = rcc::boost_enabled();
+    let plan = match stm32h7::clock::plan(HSE, boost) {
+        Ok(plan) => plan,
+        // A board constant no plan fits: stay on the HSI, say so below.
+        Err(_) => return (ClockPlan::hsi(HSE), boost, Outcome::NoHse),
+    };
+    // SAFETY: once, at boot, before any peripheral runs.
+    match unsafe { rcc::apply(&plan) } {
+        Outcome::Planned => (plan, boost, Outcome::Planned),
+        other => (ClockPlan::hsi(HSE), boost, other),
+    }
+}
+
+/// The ST-LINK console: USART3 on PD8 (TX) and PD9 (RX), AF7.
+fn console_pins() {
+    for n in [8, 9] {
+        let pin = Pin::new(Port::D, n);
+        pin.enable_port();
+        pin.set_alternate(7, Speed::Low, Pull::None);
+    }
+}
+
+/// LD1 green PB0, LD2 yellow PE1, LD3 red PB14, active high.
+unsafe fn led_pins() -> [&'static Pin; 3] {
+    let pins = static_init!([Pin; 3], [Pin::new(Port::B, 0), Pin::new(Port::E, 1), Pin::new(Port::B, 14)]);
+    for pin in pins.iter() {
+        pin.enable_port();
+    }
+    let [green, yellow, red] = pins;
+    [green, yellow, red]
+}
+
+/// Everything before process loading, in its own never-inlined function so
+/// the stack used by `static_init!` is given back before the main loop.
+#[inline(never)]
+unsafe fn start() -> (&'static kernel::Kernel, NucleoH723, &'static ChipHw, bool) {
+    let _ = PANIC_RESOURCES.bind_to_thread::<<ChipHw as kernel::platform::chip::Chip>::ThreadIdProvider>(
+        PanicResources::new(),
+    );
+    kernel::deferred_call::initialize_deferred_call_state::<
+        <ChipHw as kernel::platform::chip::Chip>::ThreadIdProvider,
+    >();
+    <ChipHw as kernel::platform::chip::Chip>::init();
+
+    // SAFETY: once, at boot.
+    let (plan, boost, clock_outcome) = unsafe { clocks() };
+
+    // The MPU before the caches (HARDWARE.md section 2's order), so the
+    // guard is in place before anything may be fetched speculatively.
+    // SAFETY: the one MPU, made once; the kernel regions are checked before
+    // they are enabled.
+    let mpu = unsafe { cortexm7::mpu::MPU::new_with_policy(MPU_BASE, process_memory_attributes, &KERNEL_REGIONS) };
+    if unsafe { mpu.enable_kernel_regions() }.is_err() {
+        panic!("MPU: the kernel regions do not fit this MPU");
+    }
+    // SAFETY: once, at boot, after the MPU; no DMA buffer is in use yet.
+    unsafe { stm32h7::cache::enable() };
+
+    let memory_allocation_cap = create_capability!(capabilities::MemoryAllocationCapability);
+    let processes = components::process_array::ProcessArrayComponent::new()
+        .finalize(components::process_array_component_static!(NUM_PROCS));
+    PANIC_RESOURCES.get().map(|r| r.processes.put(processes.as_slice()));
+    let board_kernel = static_init!(kernel::Kernel, kernel::Kernel::new(processes.as_slice()));
+
+    for gate in [Gate::USART3, Gate::TIM2, Gate::RNG, Gate::DTS, Gate::SYSCFG] {
+        gate.enable();
+    }
+    console_pins();
+    let peripherals = static_init!(Peripherals, Peripherals::new());
+    peripherals.usart3.set_clock(plan.apb_hz);
+    kernel::deferred_call::DeferredCallClient::register(&peripherals.usart3);
+    kernel::deferred_call::DeferredCallClient::register(&peripherals.dts);
+    let Some(prescaler) = plan.alarm_prescaler() else {
+        panic!("TIM2: no 1 MHz prescaler from {} Hz", plan.timer_hz);
+    };
+    peripherals.tim2.start(prescaler);
+    peripherals.dts.start();
+
+    let uart_mux = components::console::UartMuxComponent::new(&peripherals.usart3, 115200)
+        .finalize(components::uart_mux_component_static!());
+
+    let mux_alarm = static_init!(MuxAlarm<'static, AlarmHw>, MuxAlarm::new(&peripherals.tim2));
+    hil::time::Alarm::set_alarm_client(&peripherals.tim2, mux_alarm);
+    let alarm = components::alarm::AlarmDriverComponent::new(
+        board_kernel,
+        capsules_core::alarm::DRIVER_NUM,
+        mux_alarm,
+        create_capability!(capabilities::MemoryAllocationCapability),
+    )
+    .finalize(components::alarm_component_static!(AlarmHw));
+
+    let uptime_alarm = static_init!(VirtualMuxAlarm<'static, AlarmHw>, VirtualMuxAlarm::new(mux_alarm));
+    uptime_alarm.setup();
+    let uptime = static_init!(Uptime, Uptime::new(uptime_alarm));
+    uptime_alarm.set_alarm_client(uptime);
+    uptime.start();
+
+    let identity = static_init!(
+        Identity,
+        Identity::new(board_kernel, kernel::mint_defined_capability!(ProcessInfoCap))
+    );
+    let ipc = static_init!(
+        IpcDriver,
+        capsules_ipc::Ipc::new(
+            board_kernel.create_grant(capsules_ipc::DRIVER_NUM, &memory_allocation_cap),
+            identity,
+            SERVICE_OWNERS
+        )
+    );
+
+    let chip = static_init!(ChipHw, stm32h7::chip::Stm32h7::new(peripherals, mpu));
+    PANIC_RESOURCES.get().map(|r| r.chip.put(chip));
+
+    let process_printer = static_init!(ProcessPrinter, ProcessPrinter::new());
+    PANIC_RESOURCES.get().map(|r| r.printer.put(process_printer));
+    let pconsole = components::process_console::ProcessConsoleComponent::new(
+        board_kernel,
+        uart_mux,
+        mux_alarm,
+        process_printer,
+        None,
+        kernel::mint_defined_capability!(ProcessConsoleCap),
+    )
+    .finalize(components::process_console_component_static!(AlarmHw, ProcessConsoleCap));
+    let console = components::console::ConsoleComponent::new(
+        board_kernel,
+        capsules_core::console::DRIVER_NUM,
+        uart_mux,
+        create_capability!(capabilities::MemoryAllocationCapability),
+    )
+    .finalize(components::console_component_static!());
+    components::debug_writer::DebugWriterComponent::new::<
+        <ChipHw as kernel::platform::chip::Chip>::ThreadIdProvider,
+    >(uart_mux, create_capability!(capabilities::SetDebugWriterCapability))
+    .finalize(components::debug_writer_component_static!());
+    let lldb = components::lldb::LowLevelDebugComponent::new(
+        board_kernel,
+        capsules_core::low_level_debug::DRIVER_NUM,
+        uart_mux,
+        create_capability!(capabilities::MemoryAllocationCapability),
+    )
+    .finalize(components::low_level_debug_component_static!());
+
+    let [green, yellow, red] = unsafe { led_pins() };
+    let led = components::led::LedsComponent::new().finalize(components::led_component_static!(
+        Led,
+        LedHigh::new(green),
+        LedHigh::new(yellow),
+        LedHigh::new(red),
+    ));
+    let temperature = components::temperature::TemperatureComponent::new(
+        board_kernel,
+        capsules_extra::temperature::DRIVER_NUM,
+        &peripherals.dts,
+        create_capability!(capabilities::MemoryAllocationCapability),
+    )
+    .finalize(components::temperature_component_static!(stm32h7::dts::Dts<'static>));
+    let rng = components::rng::RngComponent::new(
+        board_kernel,
+        capsules_core::rng::DRIVER_NUM,
+        &peripherals.rng,
+        create_capability!(capabilities::MemoryAllocationCapability),
+    )
+    .finalize(components::rng_component_static!(stm32h7::rng::Rng<'static>));
+
+    let psram_ok = external_ram::bring_up();
+
+    let map = MemoryMap::from_linker();
+    let regions = static_init!(
+        [Region; 6],
+        [
+            Region { name: "kernel flash", start: map.kernel_flash.start as u32, size: map.kernel_flash.len as u32, used: Use::Fixed(map.kernel_flash_used() as u32) },
+            Region { name: "app flash", start: map.app_flash.start as u32, size: map.app_flash.len as u32, used: Use::ProcessFlash },
+            Region { name: "settings", start: map.settings.start as u32, size: map.settings.len as u32, used: Use::Fixed(0) },
+            Region { name: "kernel RAM", start: map.kernel_ram.start as u32, size: map.kernel_ram.len as u32, used: Use::Fixed(map.kernel_ram_used() as u32) },
+            Region { name: "DMA SRAM", start: map.dma.start as u32, size: map.dma.len as u32, used: Use::Fixed(map.dma_used(0) as u32) },
+            Region { name: "PSRAM", start: map.psram.start as u32, size: map.psram.len as u32, used: Use::ProcessMemory },
+        ]
+    );
+    let fault_policy = static_init!(FaultPolicy, FaultPolicy::new());
+    fault_policy.set_clock(uptime);
+    let sysinfo = static_init!(
+        SysInfo,
+        SystemInfo::new(
+            board_kernel,
+            kernel::mint_defined_capability!(ProcessInfoCap),
+            uptime,
+            regions,
+            board_kernel.create_grant(capsules_sysinfo::DRIVER_NUM, &memory_allocation_cap),
+        )
+    );
+    let psram = static_init!(
+        PsramDriver,
+        capsules_psram::PsramGrants::new(
+            board_kernel,
+            kernel::mint_defined_capability!(ProcessInfoCap),
+            map.psram_grant_pool(),
+            PSRAM_GRANT_LIMITS,
+        )
+    );
+    let grant_stats = static_init!(GrantStats, board_common::stats::GrantStats(psram));
+    sysinfo.set_psram(grant_stats);
+    process_printer.set_sources(grant_stats, None);
+
+    let scheduler = components::sched::round_robin::RoundRobinComponent::new(processes)
+        .finalize(components::round_robin_component_static!(NUM_PROCS));
+    let systick = cortexm7::systick::SysTick::new_with_calibration(plan.cpu_hz);
+
+    debug!("NUCLEO-MEM on the NUCLEO-H723ZG: Tock {}.{}", kernel::KERNEL_MAJOR_VERSION, kernel::KERNEL_MINOR_VERSION);
+    match clock_outcome {
+        Outcome::Planned => debug!(
+            "clocks: {} MHz CPU ({}), {} MHz AXI/AHB, {}.{} MHz APB, HSE {} MHz {}, PLL2R {} MHz",
+            plan.cpu_hz / 1_000_000,
+            if boost { "CPUFREQ_BOOST set" } else { "CPUFREQ_BOOST not set: 520 MHz" },
+            plan.ahb_hz / 1_000_000,
+            plan.apb_hz / 1_000_000,
+            plan.apb_hz / 100_000 % 10,
+            plan.hse.hz / 1_000_000,
+            if plan.hse.bypass { "bypass (ST-LINK MCO)" } else { "crystal" },
+            plan.pll2.r_hz().unwrap_or(0) / 1_000_000,
+        ),
+        Outcome::NoHse => debug!(
+            "clocks: the {} MHz HSE did not start (is the ST-LINK's MCO or a crystal fitted?): running at 64 MHz on the HSI",
+            HSE.hz / 1_000_000
+        ),
+        Outcome::Stuck { step } => debug!("clocks: bring-up step {} did not complete: running at 64 MHz on the HSI", step),
+    }
+    map.print(0);
+    debug!(
+        "mpu: {} regions: {} for the kernel (external-memory guard, PSRAM write-back), the rest for processes",
+        chip.mpu().hardware_regions(),
+        KERNEL_REGIONS.len()
+    );
+    let _ = pconsole.start();
+
+    let board = NucleoH723 {
+        console,
+        alarm,
+        lldb,
+        led,
+        temperature,
+        rng,
+        ipc,
+        psram,
+        sysinfo,
+        fault_policy,
+        scheduler,
+        systick,
+    };
+    (board_kernel, board, chip, psram_ok)
+}
+
+/// The OCTOSPI PSRAM: pins, memory-mapped mode and the boot memory test.
+mod external_ram {
+    use kernel::debug;
+
+    /// Whether the PSRAM is mapped and passed its test.
+    pub fn bring_up() -> bool {
+        debug!("psram: the OCTOSPI1 driver is not wired into this board yet");
+        false
+    }
+}
