@@ -6,8 +6,9 @@ the firmware this project replaces (HARDWARE.md section 1).
 
   memory_report.py [--json]
 
-Boards: boards/qemu_twin (the real board's crate will be added here when it
-lands; nothing in this report claims figures for hardware).
+Boards: boards/qemu_twin (link map and the running twin) and
+boards/nucleo_h723zg (link map only: its internal SRAM, DTCM and AXI, next
+to the original firmware's; nothing here was measured on hardware).
 """
 import json
 import os
@@ -95,6 +96,29 @@ def live(build):
     return rows, status, dma
 
 
+# The original firmware's internal SRAM (HARDWARE.md section 1, its figures).
+ORIGINAL_SRAM = {
+    "DTCM": ("0x20000000 128 KiB", ".data, .bss (FileX sector-cache control ~24 KiB), heap, 1 KiB+ MSP"),
+    "AXI SRAM": ("0x24000000 320 KiB", "~151 KiB: ETH packet pool ~93-96 KiB, HTTP pool 30 KiB, "
+                 "WS pool 20 KiB, FileX/MMC 1 KiB, perf buffer 4 KiB, descriptors 1 KiB"),
+    "SRAM1-4, ITCM": ("0x30000000.., 0x38000000, 0x0", "unused"),
+}
+
+
+def nucleo(build):
+    """The NUCLEO-H723ZG's figures from its kernel's link map."""
+    lm = link_map(os.path.join(build, "kernel.elf"))
+    r = lm["regions"]
+    return {
+        "kernel flash": {"size": r["kernel flash"][1], "used": lm["kernel flash used"]},
+        "DTCM": {"size": r["kernel RAM"][1], "used": lm["kernel RAM used"],
+                 "stack": lm["kernel stack"], "data+bss": lm["kernel data+bss"]},
+        "AXI SRAM": {"size": r["DMA SRAM"][1], "used": lm["DMA statics"]},
+        "PSRAM": {"size": r["PSRAM"][1]},
+        "regions": {k: {"start": v[0], "size": v[1]} for k, v in r.items()},
+    }
+
+
 def main():
     as_json = "--json" in sys.argv
     build = os.path.join(ROOT, "build", "qemu_twin")
@@ -113,6 +137,7 @@ def main():
         slot = next((a for a in layout["apps"] if a["name"] == p["name"]), None)
         report["processes"][p["name"]] = {"memory": p["memory"], "flash": p["flash"],
                                           "layout": {"flash_slot": slot["flash_size"], "psram_slot": slot["ram_size"]} if slot else None}
+    report["nucleo_h723zg"] = nucleo(os.path.join(ROOT, "build", "nucleo_h723zg"))
     if as_json:
         print(json.dumps(report, indent=1))
         return
@@ -137,6 +162,18 @@ def main():
         print(f"  {name:<10} block {kib(m['size']):>10} of slot {kib(slot['psram_slot']) if slot else '?':>10}; "
               f"app {kib(m['app'])}, kernel-held {kib(m['kernel'])}, PSRAM grants {kib(m['psram_grant_bytes'])}; "
               f"flash {kib(p['flash']['size'])} of slot {kib(slot['flash_slot']) if slot else '?'}")
+
+    n = report["nucleo_h723zg"]
+    print("\nNUCLEO-H723ZG internal SRAM (link map of boards/nucleo_h723zg; not measured on hardware)\n")
+    print(f"{'memory':<14} {'size':>9} {'this kernel':>12}   original firmware")
+    print(f"{'DTCM':<14} {kib(n['DTCM']['size']):>9} {kib(n['DTCM']['used']):>12}   {ORIGINAL_SRAM['DTCM'][1]}")
+    print(f"{'':<14} {'':>9} {'':>12}   (this kernel: stack {kib(n['DTCM']['stack'])}, data+bss {kib(n['DTCM']['data+bss'])})")
+    print(f"{'AXI SRAM':<14} {kib(n['AXI SRAM']['size']):>9} {kib(n['AXI SRAM']['used']):>12}   {ORIGINAL_SRAM['AXI SRAM'][1]}")
+    print(f"{'SRAM1-4, ITCM':<14} {'':>9} {'unused':>12}   {ORIGINAL_SRAM['SRAM1-4, ITCM'][1]}")
+    print(f"{'kernel flash':<14} {kib(n['kernel flash']['size']):>9} {kib(n['kernel flash']['used']):>12}   "
+          f"{ORIGINAL['kernel flash']}")
+    print("(AXI SRAM: the board's DMA buffers are all link-time statics, so this is all it uses; process "
+          "memory and network queues are in PSRAM)")
 
 
 if __name__ == "__main__":

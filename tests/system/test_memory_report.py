@@ -31,3 +31,16 @@ def test_memory_report_matches_the_running_twin():
         assert p["layout"], f"{name} has no slot in apps/layout.toml"
         assert p["memory"]["size"] <= p["layout"]["psram_slot"]
         assert p["flash"]["size"] <= p["layout"]["flash_slot"]
+
+
+def test_memory_report_shows_the_nucleo_internal_sram():
+    out = subprocess.run([sys.executable, os.path.join(ROOT, "tools", "memory_report.py"), "--json"],
+                         capture_output=True, timeout=180, check=True)
+    n = json.loads(out.stdout)["nucleo_h723zg"]
+    assert {k: v["size"] for k, v in n["regions"].items()} == {
+        "kernel flash": 256 << 10, "app flash": 640 << 10, "settings": 128 << 10,
+        "kernel RAM": 128 << 10, "DMA SRAM": 320 << 10, "PSRAM": 8 << 20}
+    assert 0 < n["kernel flash"]["used"] <= n["kernel flash"]["size"]
+    assert n["DTCM"]["stack"] + n["DTCM"]["data+bss"] == n["DTCM"]["used"] <= 128 << 10
+    # The original firmware's network pools alone took ~151 KiB of AXI SRAM.
+    assert n["AXI SRAM"]["used"] < 151 << 10
