@@ -1,8 +1,8 @@
 #!/usr/bin/env bash
 # install-toolchains.sh KERNEL_NIGHTLY APPS_STABLE ELF2TAB_VERSION
 #
-# Installs, only when missing: the kernel's pinned nightly with rust-src and
-# llvm-tools and the two board targets, the apps' pinned stable toolchain
+# Installs, only when missing: the kernel's pinned nightly with rust-src,
+# llvm-tools, rustfmt and clippy and the board targets, the apps' pinned stable toolchain
 # with the same targets, and elf2tab.
 set -euo pipefail
 nightly=$1 stable=$2 elf2tab_version=$3
@@ -25,8 +25,8 @@ ensure() {  # ensure TOOLCHAIN COMPONENT...
     grep -qx "$t" <<<"$have" || rustup target add --toolchain "$tc" "$t" >/dev/null
   done
 }
-ensure "$nightly" rust-src llvm-tools
-ensure "$stable" llvm-tools
+ensure "$nightly" rust-src llvm-tools rustfmt clippy
+ensure "$stable" llvm-tools rustfmt clippy
 
 if [[ $(elf2tab --version 2>/dev/null) != "elf2tab $elf2tab_version" ]]; then
   echo "tools: installing elf2tab $elf2tab_version"

@@ -12,7 +12,7 @@ use crate::dualtimer::DualTimer;
 use crate::irq;
 use crate::uart::Uart;
 
-/// The Cortex-M7 MPU: 16 regions (QEMU 10 models the AN500's 16).
+/// The Cortex-M7 MPU: QEMU 10 gives the AN500 8 regions (the H723 has 16).
 pub type Mpu = cortexm7::mpu::MPU;
 
 /// The peripherals the twin uses.
