@@ -4,6 +4,7 @@
 //! The ETH MAC (a Synopsys DWC Ethernet QoS, RM0468 §61) with the
 //! NUCLEO-H723ZG's LAN8742A PHY over RMII.
 
+pub mod config;
 pub mod datapath;
 pub mod ring;
 
