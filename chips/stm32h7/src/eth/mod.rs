@@ -6,6 +6,7 @@
 
 pub mod config;
 pub mod datapath;
+pub mod regs;
 pub mod ring;
 
 #[cfg(test)]
