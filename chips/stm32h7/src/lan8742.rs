@@ -123,14 +123,35 @@ pub enum LinkEvent {
     Fault(PhyFault),
 }
 
+impl core::fmt::Display for LinkEvent {
+    fn fmt(&self, f: &mut core::fmt::Formatter<'_>) -> core::fmt::Result {
+        match self {
+            LinkEvent::Up(mode) => {
+                let speed = if mode.speed == Speed::Mbps100 { 100 } else { 10 };
+                let duplex = if mode.duplex == Duplex::Full { "full" } else { "half" };
+                write!(f, "link up, {} Mbit/s {} duplex", speed, duplex)
+            }
+            LinkEvent::Down => write!(f, "link down"),
+            LinkEvent::Fault(PhyFault::NotFound) => write!(f, "no LAN8742A answers on MDIO (JP6, SB72?); retrying"),
+            LinkEvent::Fault(PhyFault::ResetTimeout) => write!(f, "PHY soft reset did not complete; retrying"),
+            LinkEvent::Fault(PhyFault::Mdio) => write!(f, "MDIO transaction timed out; retrying"),
+        }
+    }
+}
+
 #[derive(Clone, Copy, Debug, PartialEq, Eq)]
 pub enum PhyState {
     Scanning,
-    Resetting { polls: u32 },
+    Resetting {
+        polls: u32,
+    },
     /// Auto-negotiating, or the cable is out.
     Down,
     Up(LinkMode),
-    Failed { fault: PhyFault, retry_in: u32 },
+    Failed {
+        fault: PhyFault,
+        retry_in: u32,
+    },
 }
 
 /// One poll's result: an event, if any, and when to poll next.
@@ -490,6 +511,13 @@ mod tests {
         sim.mdio_timeout.set(true);
         assert_eq!(phy.poll(&sim).event, Some(LinkEvent::Down));
         assert!(matches!(phy.state(), PhyState::Failed { fault: PhyFault::Mdio, .. }));
+    }
+
+    #[test]
+    fn link_events_read_well_on_the_console() {
+        use std::string::ToString;
+        assert_eq!(LinkEvent::Up(FAST_100_FULL).to_string(), "link up, 100 Mbit/s full duplex");
+        assert_eq!(LinkEvent::Down.to_string(), "link down");
     }
 
     #[test]

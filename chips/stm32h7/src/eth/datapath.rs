@@ -64,6 +64,8 @@ pub struct EthCounters {
     pub rx_buffer_unavailable: u32,
     pub tx_frames: u32,
     pub tx_errors: u32,
+    /// Frames the MTL dropped before the DMA (FIFO overflow, no descriptor).
+    pub rx_fifo_dropped: u32,
     /// Fatal bus errors recovered by a reset.
     pub fatal_bus_errors: u32,
 }
@@ -113,10 +115,20 @@ impl<
 {
     /// `rx_memory` and `tx_memory` hold `RXD` and `TXD` descriptors;
     /// `rx_buffers` are at least [`RX_BUFFER_LEN`] bytes each.
-    pub fn new(region: DmaRegion<C>, rx_memory: M, tx_memory: M, doorbell: &'a D, rx_buffers: [DmaBuffer<C>; RXB]) -> Self {
+    pub fn new(
+        region: DmaRegion<C>,
+        rx_memory: M,
+        tx_memory: M,
+        doorbell: &'a D,
+        rx_buffers: [DmaBuffer<C>; RXB],
+    ) -> Self {
         assert!(RXB < RXD, "eth: more receive buffers than the ring can own");
         assert!(rx_memory.count() == RXD && tx_memory.count() == TXD, "eth: descriptor memory of the wrong size");
-        assert!(rx_buffers.iter().all(|b| b.len() >= RX_BUFFER_LEN), "eth: receive buffer below {} bytes", RX_BUFFER_LEN);
+        assert!(
+            rx_buffers.iter().all(|b| b.len() >= RX_BUFFER_LEN),
+            "eth: receive buffer below {} bytes",
+            RX_BUFFER_LEN
+        );
         EthDatapath {
             region,
             rx_memory,
@@ -154,6 +166,11 @@ impl<
     /// Receive buffers the DMA holds.
     pub fn rx_posted(&self) -> usize {
         self.rx_ring.map(|r| r.owned()).unwrap_or(0)
+    }
+
+    /// Adds the MTL's dropped-frame counters (read when the DMA ran dry).
+    pub fn count_fifo_drops(&self, frames: u32) {
+        self.count(|c| c.rx_fifo_dropped = c.rx_fifo_dropped.wrapping_add(frames));
     }
 
     fn count(&self, f: impl FnOnce(&mut EthCounters)) {
@@ -378,26 +395,36 @@ impl<
 mod tests {
     use super::*;
     extern crate std;
-    use std::{boxed::Box, vec, vec::Vec};
     use crate::eth::dma_model::{Arrival, DmaModel, ModelDescriptors};
     use crate::eth::ring::rdes;
     use core::cell::RefCell;
     use dma_buffer::{Coherent, DmaPool};
+    use std::{boxed::Box, vec, vec::Vec};
 
     const RXD: usize = 9;
     const RXB: usize = 8;
     const TXD: usize = 5;
     type Path = EthDatapath<'static, Coherent, ModelDescriptors, DmaModel, RXD, RXB, TXD>;
 
+    /// A completion: result, buffer address, length, id.
+    type Done = (Result<(), ErrorCode>, usize, u16, usize);
+
     #[derive(Default)]
     struct Client {
         frames: RefCell<Vec<Vec<u8>>>,
-        done: RefCell<Vec<(Result<(), ErrorCode>, usize, u16, usize)>>,
+        done: RefCell<Vec<Done>>,
         returned: RefCell<Vec<&'static mut [u8]>>,
     }
 
     impl EthernetAdapterDatapathClient for Client {
-        fn transmit_frame_done(&self, err: Result<(), ErrorCode>, buf: &'static mut [u8], len: u16, id: usize, _: Option<u64>) {
+        fn transmit_frame_done(
+            &self,
+            err: Result<(), ErrorCode>,
+            buf: &'static mut [u8],
+            len: u16,
+            id: usize,
+            _: Option<u64>,
+        ) {
             self.done.borrow_mut().push((err, buf.as_ptr() as usize, len, id));
             self.returned.borrow_mut().push(buf);
         }
@@ -443,8 +470,13 @@ mod tests {
         let rx = core::array::from_fn(|_| pool.alloc(RX_BUFFER_LEN).unwrap());
         let dma: &'static DmaModel = Box::leak(Box::new(DmaModel::new(RXD, TXD)));
         dma.set_window(region.start(), region.len());
-        let path: &'static Path =
-            Box::leak(Box::new(EthDatapath::new(region, ModelDescriptors::new(RXD), ModelDescriptors::new(TXD), dma, rx)));
+        let path: &'static Path = Box::leak(Box::new(EthDatapath::new(
+            region,
+            ModelDescriptors::new(RXD),
+            ModelDescriptors::new(TXD),
+            dma,
+            rx,
+        )));
         let client: &'static Client = Box::leak(Box::default());
         path.set_client(client);
         path.set_link(true);
@@ -566,7 +598,10 @@ mod tests {
         // The DMA sends two, the interrupt reclaims them.
         assert_eq!(tx_dma.run_tx(b.tx_mem(), 2), 2);
         b.path.handle_events(DmaEvents { transmitted: true, ..DmaEvents::default() });
-        assert_eq!(b.client.done.borrow().iter().map(|d| (d.0, d.2, d.3)).collect::<Vec<_>>(), vec![(Ok(()), 60, 0), (Ok(()), 61, 1)]);
+        assert_eq!(
+            b.client.done.borrow().iter().map(|d| (d.0, d.2, d.3)).collect::<Vec<_>>(),
+            vec![(Ok(()), 60, 0), (Ok(()), 61, 1)]
+        );
         assert!(b.path.transmit_frame(extra, 70, 9).is_ok());
         let sent = tx_dma.sent.borrow();
         assert_eq!(sent[0].2, vec![0u8; 60]);
@@ -624,7 +659,10 @@ mod tests {
         let buf = b.tx_buffer(1);
         b.path.transmit_frame(buf, 60, 7).unwrap();
         b.path.abort();
-        assert_eq!(b.client.done.borrow().iter().map(|d| (d.0, d.3)).collect::<Vec<_>>(), vec![(Err(ErrorCode::FAIL), 7)]);
+        assert_eq!(
+            b.client.done.borrow().iter().map(|d| (d.0, d.3)).collect::<Vec<_>>(),
+            vec![(Err(ErrorCode::FAIL), 7)]
+        );
         assert_eq!((b.path.rx_posted(), b.path.tx_in_flight()), (0, 0));
         assert!(b.client.frames.borrow().is_empty(), "nothing delivered from a stopped DMA");
         // The reset DMA starts at descriptor 0 again.

@@ -398,9 +398,7 @@ impl EthMac {
         r.maca0hr.set(high | 1 << 31);
         r.maca0lr.set(low);
         self.apply_filter(filter);
-        r.maccr.modify(
-            MACCR::ACS::SET + MACCR::CST::SET + MACCR::IPC::CLEAR + MACCR::RE::CLEAR + MACCR::TE::CLEAR,
-        );
+        r.maccr.modify(MACCR::ACS::SET + MACCR::CST::SET + MACCR::IPC::CLEAR + MACCR::RE::CLEAR + MACCR::TE::CLEAR);
         // Every MMC counter interrupt masked (ST's HAL masks the same bits):
         // they would fire on the shared line with nothing to clear them.
         r.mmcrimr.set(1 << 27 | 1 << 26 | 1 << 17 | 1 << 6 | 1 << 5);
@@ -422,7 +420,14 @@ impl EthMac {
         r.dmacrxdtpr.set(rx.0);
         self.tx_ring.set(tx);
         self.rx_ring.set(rx);
-        r.dmacier.write(DMACSR::NIS::SET + DMACSR::AIS::SET + DMACSR::TI::SET + DMACSR::RI::SET + DMACSR::RBU::SET + DMACSR::FBE::SET);
+        r.dmacier.write(
+            DMACSR::NIS::SET
+                + DMACSR::AIS::SET
+                + DMACSR::TI::SET
+                + DMACSR::RI::SET
+                + DMACSR::RBU::SET
+                + DMACSR::FBE::SET,
+        );
         r.dmactxcr.modify(DMACTXCR::ST::SET);
         r.dmacrxcr.modify(DMACRXCR::SR::SET);
         Ok(())
@@ -449,7 +454,9 @@ impl EthMac {
         r.macht0r.set(ht0);
         r.macht1r.set(ht1);
         let hash = filter.uses_hash() as u32;
-        r.macpfr.write(MACPFR::PR::CLEAR + MACPFR::PM::CLEAR + MACPFR::DBF::CLEAR + MACPFR::HMC.val(hash) + MACPFR::HPF.val(hash));
+        r.macpfr.write(
+            MACPFR::PR::CLEAR + MACPFR::PM::CLEAR + MACPFR::DBF::CLEAR + MACPFR::HMC.val(hash) + MACPFR::HPF.val(hash),
+        );
     }
 
     /// Reads and clears the DMA channel status. `fatal`: a bus error
@@ -493,7 +500,10 @@ impl EthMac {
 
     fn mdio_start(&self, phy: u8, register: u8, op: u32) {
         self.registers.macmdioar.modify(
-            MACMDIOAR::PA.val(phy.into()) + MACMDIOAR::RDA.val(register.into()) + MACMDIOAR::GOC.val(op) + MACMDIOAR::MB::SET,
+            MACMDIOAR::PA.val(phy.into())
+                + MACMDIOAR::RDA.val(register.into())
+                + MACMDIOAR::GOC.val(op)
+                + MACMDIOAR::MB::SET,
         );
     }
 }

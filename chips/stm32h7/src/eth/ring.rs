@@ -309,8 +309,8 @@ impl<T, const N: usize> Ring<T, N> {
 mod tests {
     use super::*;
     extern crate std;
-    use std::vec::Vec;
     use crate::eth::dma_model::{DmaModel, ModelDescriptors};
+    use std::vec::Vec;
 
     #[test]
     fn descriptor_words_hold_what_the_dma_needs() {
@@ -346,7 +346,8 @@ mod tests {
         let mut reclaimed = Vec::new();
         for round in 0..7 {
             while !ring.is_full() {
-                ring.give(&mem, tx_descriptor(0x2400_0000 + next_token * 1536, 60 + next_token as usize), next_token).unwrap();
+                ring.give(&mem, tx_descriptor(0x2400_0000 + next_token * 1536, 60 + next_token as usize), next_token)
+                    .unwrap();
                 next_token += 1;
             }
             dma.set_tx_tail(ring.tail());
@@ -382,8 +383,14 @@ mod tests {
         let mut dec = RxDecoder::default();
         let wb = |bits: u32| [0, 0, 0, bits];
         assert_eq!(dec.decode(wb(rdes::FD | rdes::LD | 60)), RxOutcome::Frame { len: 60 });
-        assert_eq!(dec.decode(wb(rdes::FD | rdes::LD | rdes::ES | rdes::CRC_ERROR | 60)), RxOutcome::Error(RxError::Crc));
-        assert_eq!(dec.decode(wb(rdes::FD | rdes::LD | rdes::ES | rdes::OVERFLOW)), RxOutcome::Error(RxError::Overflow));
+        assert_eq!(
+            dec.decode(wb(rdes::FD | rdes::LD | rdes::ES | rdes::CRC_ERROR | 60)),
+            RxOutcome::Error(RxError::Crc)
+        );
+        assert_eq!(
+            dec.decode(wb(rdes::FD | rdes::LD | rdes::ES | rdes::OVERFLOW)),
+            RxOutcome::Error(RxError::Overflow)
+        );
         assert_eq!(dec.decode(wb(rdes::FD | rdes::LD | rdes::ES)), RxOutcome::Error(RxError::Other));
         assert_eq!(dec.decode(wb(rdes::FD | rdes::LD)), RxOutcome::Error(RxError::Other));
         assert_eq!(dec.decode(wb(rdes::FD)), RxOutcome::Spanning { last: false });
