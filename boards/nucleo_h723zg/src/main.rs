@@ -16,6 +16,8 @@
 #![no_main]
 
 use capsules_core::virtualizers::virtual_alarm::{MuxAlarm, VirtualMuxAlarm};
+use capsules_net::{EthernetSwitch, NetConfig};
+use dma_buffer::{DmaPool, DmaRegion};
 use capsules_sysinfo::{Region, SystemInfo, Use};
 use cortexm::mpu::{KernelAccess, KernelRegion, MemoryAttributes};
 use kernel::capabilities;
@@ -24,12 +26,15 @@ use kernel::debug::PanicResources;
 use kernel::hil;
 use kernel::hil::led::LedHigh;
 use kernel::hil::time::Alarm;
-use kernel::platform::chip::Chip;
+use kernel::platform::chip::{Chip, InterruptService};
 use kernel::platform::{KernelResources, SyscallDriverLookup};
 use kernel::utilities::single_thread_value::SingleThreadValue;
 use kernel::utilities::StaticRef;
 use kernel::{create_capability, debug, static_init};
+use kernel::utilities::cells::OptionalCell;
+use stm32h7::cache::CortexM7DCache;
 use stm32h7::clock::{ClockPlan, Hse};
+use stm32h7::eth;
 use stm32h7::gpio::{Pin, Port, Pull, Speed};
 use stm32h7::rcc::{self, Gate, Outcome};
 
@@ -46,7 +51,41 @@ pub const NUM_PROCS: usize = 10;
 const HSE: Hse = Hse::NUCLEO_STLINK;
 
 type Peripherals = stm32h7::chip::Stm32h7Peripherals<'static>;
-type ChipHw = stm32h7::chip::Stm32h7<'static, Peripherals>;
+type ChipHw = stm32h7::chip::Stm32h7<'static, BoardInterrupts>;
+type Cache = CortexM7DCache;
+type NetHw = eth::Ethernet<'static, Cache>;
+/// Frames in flight to the MAC at once (the switch's DMA buffers).
+const NET_TX_BUFFERS: usize = 4;
+/// Each network process's receive and transmit queues, in its grant
+/// region (PSRAM), as on the twin.
+const NET_PROCESS_RX_QUEUE: usize = 16 * 1024;
+const NET_PROCESS_TX_QUEUE: usize = 8 * 1024;
+type NetSwitch = EthernetSwitch<'static, NetHw, NET_PROCESS_RX_QUEUE, NET_PROCESS_TX_QUEUE, NET_TX_BUFFERS>;
+type LinkPoller = eth::LinkPoller<'static, VirtualMuxAlarm<'static, AlarmHw>, Cache>;
+type SwitchStats = board_common::stats::SwitchStats<NetHw, NET_PROCESS_RX_QUEUE, NET_PROCESS_TX_QUEUE, NET_TX_BUFFERS>;
+
+/// The original firmware's network identity (HARDWARE.md section 5).
+const NET_CONFIG: NetConfig = NetConfig {
+    mac: eth::NUCLEO_MEM_MAC,
+    ipv4: [192, 168, 0, 50],
+    prefix_len: 24,
+    gateway: [192, 168, 0, 1],
+};
+
+/// Every DMA buffer of the board, in AXI SRAM, as one link-time static (so
+/// the link map is the whole DMA budget): ETH descriptors (one 32-byte
+/// line each), its 8 receive buffers, the switch's transmit buffers.
+const fn lines(bytes: usize) -> usize {
+    bytes.div_ceil(32) * 32
+}
+const DMA_BYTES: usize = lines(eth::RX_DESCRIPTORS * 32)
+    + lines(eth::TX_DESCRIPTORS * 32)
+    + eth::RX_BUFFERS * lines(eth::RX_BUFFER_LEN)
+    + NET_TX_BUFFERS * lines(syscall_abi::net::MAX_FRAME);
+#[repr(C, align(32))]
+struct DmaMemory([u8; DMA_BYTES]);
+#[link_section = ".dma_sram"]
+static mut DMA_MEMORY: DmaMemory = DmaMemory([0; DMA_BYTES]);
 type AlarmHw = stm32h7::tim2::Tim2<'static>;
 type ProcessPrinter = process_printer::BoardProcessPrinter;
 type FaultPolicy = fault_policy::RestartOnFault<NUM_PROCS>;
@@ -127,6 +166,24 @@ kernel::define_capability_type!(ProcessConsoleCap:
 );
 kernel::define_capability_type!(ProcessInfoCap: kernel::capabilities::ProcessManagementCapability);
 
+/// The chip's own peripherals plus the devices the board wires (ETH).
+struct BoardInterrupts {
+    chip: &'static Peripherals,
+    eth: OptionalCell<&'static NetHw>,
+}
+
+impl InterruptService for BoardInterrupts {
+    fn service_interrupt(&self, interrupt: u32) -> bool {
+        match interrupt {
+            eth::ETH_IRQ => self.eth.map_or(false, |e| {
+                e.handle_interrupt();
+                true
+            }),
+            _ => self.chip.service_interrupt(interrupt),
+        }
+    }
+}
+
 struct NucleoH723 {
     console: &'static capsules_core::console::Console<'static>,
     alarm: &'static capsules_core::alarm::AlarmDriver<'static, VirtualMuxAlarm<'static, AlarmHw>>,
@@ -137,6 +194,7 @@ struct NucleoH723 {
     led: &'static LedDriver,
     temperature: &'static TemperatureDriver,
     rng: &'static RngDriver,
+    net: Option<&'static NetSwitch>,
     ipc: &'static IpcDriver,
     psram: &'static PsramDriver,
     sysinfo: &'static SysInfo,
@@ -157,6 +215,10 @@ impl SyscallDriverLookup for NucleoH723 {
             capsules_core::led::DRIVER_NUM => f(Some(self.led)),
             capsules_extra::temperature::DRIVER_NUM => f(Some(self.temperature)),
             capsules_core::rng::DRIVER_NUM => f(Some(self.rng)),
+            capsules_net::DRIVER_NUM => match self.net {
+                Some(net) => f(Some(net)),
+                None => f(None),
+            },
             capsules_sysinfo::DRIVER_NUM => f(Some(self.sysinfo)),
             capsules_ipc::DRIVER_NUM => f(Some(self.ipc)),
             capsules_psram::DRIVER_NUM => f(Some(self.psram)),
@@ -335,7 +397,23 @@ unsafe fn start() -> (&'static kernel::Kernel, NucleoH723, &'static ChipHw, bool
         )
     );
 
-    let chip = static_init!(ChipHw, stm32h7::chip::Stm32h7::new(peripherals, mpu));
+    // DMA memory: cacheable AXI SRAM, maintained by address (docs/hardware.md).
+    // SAFETY: the one reference to the board's DMA static, taken once.
+    let dma_memory: &'static mut [u8] = unsafe { &mut (*core::ptr::addr_of_mut!(DMA_MEMORY)).0 };
+    let map = MemoryMap::from_linker();
+    // SAFETY: the linker's AXI SRAM window (`.dma_sram`), which ETH and
+    // SDMMC reach, used by nothing else; `Cache` is the D-cache over it.
+    let region = unsafe { DmaRegion::<Cache>::new(map.dma.start, map.dma.len) };
+    let mut dma = DmaPool::new(region, dma_memory).unwrap_or_else(|e| panic!("DMA memory: {}", e));
+
+    let interrupts = static_init!(BoardInterrupts, BoardInterrupts { chip: peripherals, eth: OptionalCell::empty() });
+    let net = network(board_kernel, &mut dma, region, &plan, mux_alarm, &memory_allocation_cap);
+    if let Some((nic, _)) = net {
+        interrupts.eth.set(nic);
+    }
+    let net = net.map(|(_, switch)| switch);
+
+    let chip = static_init!(ChipHw, stm32h7::chip::Stm32h7::new(interrupts, mpu));
     PANIC_RESOURCES.get().map(|r| r.chip.put(chip));
 
     let process_printer = static_init!(ProcessPrinter, ProcessPrinter::new());
@@ -392,7 +470,6 @@ unsafe fn start() -> (&'static kernel::Kernel, NucleoH723, &'static ChipHw, bool
 
     let psram_ok = external_ram::bring_up();
 
-    let map = MemoryMap::from_linker();
     let regions = static_init!(
         [Region; 6],
         [
@@ -427,7 +504,12 @@ unsafe fn start() -> (&'static kernel::Kernel, NucleoH723, &'static ChipHw, bool
     );
     let grant_stats = static_init!(GrantStats, board_common::stats::GrantStats(psram));
     sysinfo.set_psram(grant_stats);
-    process_printer.set_sources(grant_stats, None);
+    let switch_stats: Option<&'static SwitchStats> =
+        net.map(|switch| &*static_init!(SwitchStats, board_common::stats::SwitchStats(switch)));
+    if let Some(stats) = switch_stats {
+        sysinfo.set_net(stats);
+    }
+    process_printer.set_sources(grant_stats, switch_stats.map(|s| s as &'static dyn capsules_sysinfo::NetStats));
 
     let scheduler = components::sched::round_robin::RoundRobinComponent::new(processes)
         .finalize(components::round_robin_component_static!(NUM_PROCS));
@@ -467,6 +549,7 @@ unsafe fn start() -> (&'static kernel::Kernel, NucleoH723, &'static ChipHw, bool
         led,
         temperature,
         rng,
+        net,
         ipc,
         psram,
         sysinfo,
@@ -475,6 +558,61 @@ unsafe fn start() -> (&'static kernel::Kernel, NucleoH723, &'static ChipHw, bool
         systick,
     };
     (board_kernel, board, chip, psram_ok)
+}
+
+/// The ETH MAC and the LAN8742 behind the network switch; `None` (and a
+/// console line) when the MAC does not come out of reset, which means the
+/// PHY gives no 50 MHz reference clock (jumpers JP6 and SB72).
+unsafe fn network(
+    board_kernel: &'static kernel::Kernel,
+    dma: &mut DmaPool<Cache>,
+    region: DmaRegion<Cache>,
+    plan: &ClockPlan,
+    mux_alarm: &'static MuxAlarm<'static, AlarmHw>,
+    memory_allocation_cap: &dyn capabilities::MemoryAllocationCapability,
+) -> Option<(&'static NetHw, &'static NetSwitch)> {
+    let mut alloc = |len: usize| dma.alloc(len).unwrap_or_else(|e| panic!("DMA memory: {}", e));
+    let rx_descriptors = eth::DmaDescriptors::new(alloc(eth::RX_DESCRIPTORS * 32), eth::RX_DESCRIPTORS);
+    let tx_descriptors = eth::DmaDescriptors::new(alloc(eth::TX_DESCRIPTORS * 32), eth::TX_DESCRIPTORS);
+    let rx_buffers = core::array::from_fn(|_| alloc(eth::RX_BUFFER_LEN));
+    let tx = core::array::from_fn(|_| alloc(syscall_abi::net::MAX_FRAME).into_device());
+    // SAFETY: once, at boot; nothing else owns RCC's ETH bits, SYSCFG_PMCR
+    // or the RMII pins.
+    unsafe { eth::enable_rmii() };
+    let mac = static_init!(eth::EthMac, eth::EthMac::new());
+    let nic = static_init!(
+        NetHw,
+        eth::Ethernet::new(
+            mac,
+            region,
+            rx_descriptors,
+            tx_descriptors,
+            rx_buffers,
+            NET_CONFIG.mac,
+            plan.ahb_hz,
+            eth::NUCLEO_PHY_ADDRESS,
+        )
+    );
+    if let Err(e) = nic.init() {
+        debug!("eth: the MAC did not come out of reset ({:?}): no 50 MHz RMII clock? (JP6, SB72); network off", e);
+        return None;
+    }
+    let switch = static_init!(
+        NetSwitch,
+        EthernetSwitch::new(nic, NET_CONFIG, board_kernel.create_grant(capsules_net::DRIVER_NUM, memory_allocation_cap), tx)
+    );
+    kernel::hil::ethernet::EthernetAdapterDatapath::set_client(nic, switch);
+    switch.start();
+    let poll_alarm = static_init!(VirtualMuxAlarm<'static, AlarmHw>, VirtualMuxAlarm::new(mux_alarm));
+    poll_alarm.setup();
+    let poller = static_init!(LinkPoller, eth::LinkPoller::new(poll_alarm, nic));
+    poll_alarm.set_alarm_client(poller);
+    poller.start();
+    debug!(
+        "net: ETH + LAN8742 (RMII), MAC {:02x?}, IPv4 {}.{}.{}.{}/{}",
+        NET_CONFIG.mac, NET_CONFIG.ipv4[0], NET_CONFIG.ipv4[1], NET_CONFIG.ipv4[2], NET_CONFIG.ipv4[3], NET_CONFIG.prefix_len
+    );
+    Some((nic, switch))
 }
 
 /// The OCTOSPI PSRAM: pins, memory-mapped mode and the boot memory test.
