@@ -26,7 +26,8 @@ pub mod command {
 
 pub mod upcall {
     pub const FRAMES_QUEUED: u32 = 0;
-    pub const COUNT: u8 = 1;
+    pub const TX_ROOM: u32 = 1;
+    pub const COUNT: u8 = 2;
 }
 
 pub mod allow_ro {
@@ -60,7 +61,8 @@ pub struct Counters {
     /// Frames the process sent (handed to the NIC), and their bytes.
     pub tx_frames: u32,
     pub tx_bytes: u32,
-    /// Frames dropped because the process's transmit queue was full.
+    /// Frames dropped because the process's transmit queue was full, or
+    /// the NIC had no link.
     pub tx_dropped: u32,
     /// Frames refused: not from a port the process bound, or not IPv4/ARP
     /// from the board's addresses.

@@ -30,7 +30,11 @@
 //!   0 (Ethernet header first, no FCS). Success when sent or queued;
 //!   `INVAL` if the frame is not one this process may send (counted as
 //!   refused); `SIZE` if `len` is 0, over 1514 or over the allow; `NOMEM`
-//!   if this process's transmit queue is full (counted as dropped).
+//!   if this process's transmit queue is full (counted as dropped; upcall
+//!   1 follows when it has room). A frame the NIC is too busy to take is
+//!   held and sent first once it has room, never dropped; only a NIC
+//!   without a link drops frames (counted as the switch's and the
+//!   process's drops).
 //! - `4`: receive: copies the oldest queued frame into read-write allow 0
 //!   and removes it. Success with its length, or with 0 when the queue is
 //!   empty; `SIZE` if the allow is shorter than the frame (it stays queued).
@@ -48,6 +52,8 @@
 //! - `0`: frames are queued for this process; argument 0 is how many.
 //!   Raised once, then not again until a receive (command 4) has found
 //!   the queue empty: a process reads until then.
+//! - `1`: this process's transmit queue has room again, after a transmit
+//!   (command 3) was refused with `NOMEM`. Raised once per refusal episode.
 //!
 //! ### Allows
 //! - read-only `0`: frame to transmit.
@@ -59,6 +65,7 @@
 
 pub mod frame;
 mod switch;
+pub mod tx;
 
 pub use frame::NetConfig;
 pub use switch::{App, EthernetSwitch};

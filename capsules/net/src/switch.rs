@@ -8,11 +8,11 @@ use kernel::grant::{AllowRoCount, AllowRwCount, CustomGrant, Grant, GrantKernelD
 use kernel::hil::ethernet::{EthernetAdapterDatapath, EthernetAdapterDatapathClient};
 use kernel::processbuffer::{ReadableProcessBuffer, WriteableProcessBuffer};
 use kernel::syscall::{CommandReturn, SyscallDriver};
-use kernel::utilities::cells::TakeCell;
 use kernel::{ErrorCode, ProcessId};
 use syscall_abi::net::{allow_ro, allow_rw, command, upcall, Counters, SwitchCounters, MAX_BINDINGS, MAX_FRAME};
 
 use crate::frame::{self, check_outbound, classify, Inbound, NetConfig, Proto};
+use crate::tx::{Sent, TxPath};
 use record_queue::{FrameRing, WakeLatch};
 
 /// Per-process state, in the process's grant region (so in its PSRAM).
@@ -26,6 +26,8 @@ pub struct App<const RXQ: usize, const TXQ: usize> {
     tx: FrameRing,
     /// When upcall 0 is raised (see [`WakeLatch`]).
     rx_wake: WakeLatch,
+    /// A transmit found the queue full: upcall 1 once it has room again.
+    tx_blocked: bool,
     counters: Counters,
 }
 
@@ -67,8 +69,9 @@ pub struct EthernetSwitch<'a, E: EthernetAdapterDatapath<'a>, const RXQ: usize, 
     nic: &'a E,
     config: NetConfig,
     apps: AppGrant<RXQ, TXQ>,
-    /// Free transmit buffers (DMA-safe, from the board's DMA pool).
-    tx_free: [TakeCell<'static, [u8]>; NTX],
+    /// Transmit buffers (DMA-safe, from the board's DMA pool) and the frame
+    /// the NIC was too busy to take.
+    tx_path: TxPath<NTX>,
     /// Where the next round of draining process transmit queues starts.
     tx_turn: Cell<usize>,
     stats: Cell<SwitchCounters>,
@@ -89,7 +92,7 @@ impl<'a, E: EthernetAdapterDatapath<'a>, const RXQ: usize, const TXQ: usize, con
             nic,
             config,
             apps,
-            tx_free: tx_buffers.map(TakeCell::new),
+            tx_path: TxPath::new(tx_buffers),
             tx_turn: Cell::new(0),
             stats: Cell::new(SwitchCounters::default()),
         }
@@ -123,26 +126,34 @@ impl<'a, E: EthernetAdapterDatapath<'a>, const RXQ: usize, const TXQ: usize, con
     }
 
     fn take_tx_buffer(&self) -> Option<&'static mut [u8]> {
-        self.tx_free.iter().find_map(|c| c.take())
+        self.tx_path.take()
     }
 
     fn put_tx_buffer(&self, buffer: &'static mut [u8]) {
-        if let Some(slot) = self.tx_free.iter().find(|c| c.is_none()) {
-            slot.replace(buffer);
+        self.tx_path.put(buffer)
+    }
+
+    /// Hands a frame in a transmit buffer to the NIC. A busy NIC keeps it
+    /// held (sent first, once the NIC completes a frame); `false` only when
+    /// the NIC refused it for good (no link), and it is counted dropped.
+    fn send(&self, buffer: &'static mut [u8], len: usize) -> bool {
+        let sent = self.tx_path.send(self.nic, buffer, len);
+        self.count_sent(sent);
+        !matches!(sent, Sent::Dropped(_))
+    }
+
+    fn count_sent(&self, sent: Sent) {
+        match sent {
+            Sent::Sent => self.count(|s| s.tx_frames = s.tx_frames.wrapping_add(1)),
+            Sent::Held => {}
+            Sent::Dropped(_) => self.count(|s| s.tx_dropped = s.tx_dropped.wrapping_add(1)),
         }
     }
 
-    /// Hands a frame in a transmit buffer to the NIC.
-    fn send(&self, buffer: &'static mut [u8], len: usize) -> bool {
-        match self.nic.transmit_frame(buffer, len as u16, 0) {
-            Ok(()) => {
-                self.count(|s| s.tx_frames = s.tx_frames.wrapping_add(1));
-                true
-            }
-            Err((_, buffer)) => {
-                self.put_tx_buffer(buffer);
-                false
-            }
+    /// Sends the held frame, if the NIC now takes it.
+    fn retry_held(&self) {
+        if let Some(sent) = self.tx_path.retry(self.nic) {
+            self.count_sent(sent);
         }
     }
 
@@ -154,9 +165,7 @@ impl<'a, E: EthernetAdapterDatapath<'a>, const RXQ: usize, const TXQ: usize, con
         };
         match build(buffer) {
             Some(len) => {
-                if !self.send(buffer, len) {
-                    self.count(|s| s.tx_dropped = s.tx_dropped.wrapping_add(1));
-                }
+                self.send(buffer, len);
             }
             None => self.put_tx_buffer(buffer),
         }
@@ -204,6 +213,7 @@ impl<'a, E: EthernetAdapterDatapath<'a>, const RXQ: usize, const TXQ: usize, con
     /// A frame from a process: checked, then sent at once when a buffer is
     /// free and nothing of this process is waiting, else queued.
     fn transmit(&self, pid: ProcessId, len: usize) -> Result<(), ErrorCode> {
+        self.retry_held();
         let config = self.config;
         let mut direct = None;
         let result = self
@@ -236,12 +246,13 @@ impl<'a, E: EthernetAdapterDatapath<'a>, const RXQ: usize, const TXQ: usize, con
                         app.counters.tx_refused = app.counters.tx_refused.wrapping_add(1);
                         return Err(ErrorCode::INVAL);
                     }
-                    let App { tx_mem, tx, counters, .. } = &mut **app;
+                    let App { tx_mem, tx, counters, tx_blocked, .. } = &mut **app;
                     let queued = tx_mem.as_ref().and_then(|m| m.enter(|mut mem| tx.push(&mut mem[..], &scratch[..len])).ok());
                     if queued == Some(true) {
                         Ok(())
                     } else {
                         counters.tx_dropped = counters.tx_dropped.wrapping_add(1);
+                        *tx_blocked = true;
                         Err(ErrorCode::NOMEM)
                     }
                 })?
@@ -249,8 +260,7 @@ impl<'a, E: EthernetAdapterDatapath<'a>, const RXQ: usize, const TXQ: usize, con
             .unwrap_or_else(|e| Err(e.into()));
         if let Some(buffer) = direct {
             if !self.send(buffer, len) {
-                // The NIC refused a frame we had a buffer for: count it as
-                // the process's drop (the buffer is back in the pool).
+                // No link: the process's frame is dropped, as on a wire.
                 let _ = self.apps.enter(pid, |app, _| app.counters.tx_dropped = app.counters.tx_dropped.wrapping_add(1));
             }
         }
@@ -270,8 +280,8 @@ impl<'a, E: EthernetAdapterDatapath<'a>, const RXQ: usize, const TXQ: usize, con
                     if i < pass_start || i >= pass_end || sent.is_some() {
                         continue;
                     }
-                    sent = pg.enter(|app, _| {
-                        let App { tx_mem, tx, counters, .. } = &mut **app;
+                    sent = pg.enter(|app, kernel_data| {
+                        let App { tx_mem, tx, counters, tx_blocked, .. } = &mut **app;
                         if tx.is_empty() {
                             return None;
                         }
@@ -281,6 +291,10 @@ impl<'a, E: EthernetAdapterDatapath<'a>, const RXQ: usize, const TXQ: usize, con
                             Some(len) => {
                                 counters.tx_frames = counters.tx_frames.wrapping_add(1);
                                 counters.tx_bytes = counters.tx_bytes.wrapping_add(len as u32);
+                                if *tx_blocked {
+                                    // A refused upcall leaves it set: the next drain retries.
+                                    *tx_blocked = kernel_data.schedule_upcall(upcall::TX_ROOM as usize, (0, 0, 0)).is_err();
+                                }
                                 Some((i, out, len))
                             }
                             None => {
@@ -398,6 +412,7 @@ impl<'a, E: EthernetAdapterDatapath<'a>, const RXQ: usize, const TXQ: usize, con
         _timestamp: Option<u64>,
     ) {
         self.put_tx_buffer(frame_buffer);
+        self.retry_held();
         self.drain();
     }
 
