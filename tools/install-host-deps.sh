@@ -28,6 +28,9 @@ command -v xxd >/dev/null 2>&1 || pkgs+=(xxd)
 command -v ping >/dev/null 2>&1 || pkgs+=(iputils-ping)
 command -v arping >/dev/null 2>&1 || pkgs+=(iputils-arping)
 command -v curl >/dev/null 2>&1 || pkgs+=(curl)
+command -v wget >/dev/null 2>&1 || pkgs+=(wget)
+# promtool (checks the /metrics exposition) ships in Debian's prometheus package.
+command -v promtool >/dev/null 2>&1 || pkgs+=(prometheus)
 command -v wrk >/dev/null 2>&1 || pkgs+=(wrk)
 command -v npm >/dev/null 2>&1 || pkgs+=(npm)
 

@@ -20,7 +20,7 @@ use alloc::string::String;
 use alloc::vec::Vec;
 
 use heap::{Arena, ArenaBytes};
-use proto_http::{ContentCoding, ETag, Mime};
+use proto_http::{ContentCoding, ETag, HttpDate, Mime};
 
 /// The cache's PSRAM grant: the dashboard with its scripts and their gzip
 /// variants, several times over.
@@ -36,6 +36,7 @@ pub struct Representation {
     pub etag: ETag,
     pub mime: Mime,
     pub coding: ContentCoding,
+    pub last_modified: Option<HttpDate>,
 }
 
 /// A file body in the cache's memory.
@@ -61,7 +62,9 @@ pub struct Capture {
 impl Capture {
     /// Appends the next piece of the file; `false` if it overflows.
     pub fn push(&mut self, piece: &[u8]) -> bool {
-        let Some(dst) = self.data.get_mut(self.filled..self.filled + piece.len()) else { return false };
+        let Some(dst) = self.data.get_mut(self.filled..self.filled + piece.len()) else {
+            return false;
+        };
         dst.copy_from_slice(piece);
         self.filled += piece.len();
         true
@@ -80,7 +83,12 @@ impl FileCache {
     /// grant is refused or `enabled` is false.
     pub fn new(enabled: bool) -> Self {
         let arena = if enabled { Arena::new(BUDGET) } else { None };
-        FileCache { arena, entries: Vec::new(), clock: 0, hits: 0 }
+        FileCache {
+            arena,
+            entries: Vec::new(),
+            clock: 0,
+            hits: 0,
+        }
     }
 
     /// Whether files are kept at all.
@@ -93,7 +101,10 @@ impl FileCache {
     pub fn get(&mut self, path: &str, gzip: bool) -> Option<(Representation, CachedBody)> {
         self.clock += 1;
         let clock = self.clock;
-        let e = self.entries.iter_mut().find(|e| e.gzip == gzip && e.path == path)?;
+        let e = self
+            .entries
+            .iter_mut()
+            .find(|e| e.gzip == gzip && e.path == path)?;
         e.used = clock;
         self.hits = self.hits.wrapping_add(1);
         Some((e.repr, e.body.clone()))
@@ -101,7 +112,13 @@ impl FileCache {
 
     /// Room for a file of `size` bytes, making it by dropping the least
     /// recently used entries; `None` if it cannot be kept.
-    pub fn capture(&mut self, path: &str, gzip: bool, repr: Representation, size: u64) -> Option<Capture> {
+    pub fn capture(
+        &mut self,
+        path: &str,
+        gzip: bool,
+        repr: Representation,
+        size: u64,
+    ) -> Option<Capture> {
         if size == 0 || size > MAX_FILE as u64 {
             return None;
         }
@@ -113,7 +130,13 @@ impl FileCache {
             let oldest = (0..self.entries.len()).min_by_key(|&i| self.entries[i].used)?;
             self.entries.swap_remove(oldest);
         };
-        Some(Capture { path: String::from(path), gzip, repr, data, filled: 0 })
+        Some(Capture {
+            path: String::from(path),
+            gzip,
+            repr,
+            data,
+            filled: 0,
+        })
     }
 
     /// Keeps a capture that holds its whole file.
@@ -121,14 +144,21 @@ impl FileCache {
         if c.filled != c.data.len() {
             return;
         }
-        self.entries.retain(|e| !(e.gzip == c.gzip && e.path == c.path));
+        self.entries
+            .retain(|e| !(e.gzip == c.gzip && e.path == c.path));
         if self.entries.len() >= MAX_ENTRIES {
             if let Some(oldest) = (0..self.entries.len()).min_by_key(|&i| self.entries[i].used) {
                 self.entries.swap_remove(oldest);
             }
         }
         self.clock += 1;
-        self.entries.push(Entry { path: c.path, gzip: c.gzip, repr: c.repr, body: Rc::new(c.data), used: self.clock });
+        self.entries.push(Entry {
+            path: c.path,
+            gzip: c.gzip,
+            repr: c.repr,
+            body: Rc::new(c.data),
+            used: self.clock,
+        });
     }
 
     /// Forgets everything (the volume may have changed). Bodies still being
@@ -145,6 +175,11 @@ impl FileCache {
     /// Bytes of the cache's grant.
     pub fn budget(&self) -> usize {
         self.arena.as_ref().map_or(0, |a| a.size())
+    }
+
+    /// Files kept now.
+    pub fn entries(&self) -> usize {
+        self.entries.len()
     }
 
     /// Requests answered from memory so far.

@@ -3,7 +3,7 @@
 
 use alloc::boxed::Box;
 
-use proto_http::{Limits, Parsed, Request, Status};
+use proto_http::{Expiry, HeadWait, Limits, Parsed, Request, Status, WaitLimits};
 use smoltcp::iface::SocketHandle;
 use smoltcp::socket::tcp;
 
@@ -17,10 +17,14 @@ const HEAD_BUFFER: usize = 3072;
 /// one reply carries.
 pub const FILE_CHUNK: usize = proto_storage::MAX_DATA;
 const _: () = assert!(Limits::DEFAULT.max_head_len() <= HEAD_BUFFER);
-/// A request head must arrive within this long (slow-header attacks).
+/// A request head must arrive within this long of its first byte (slow-header attacks).
 const HEAD_TIMEOUT_MS: u64 = 10_000;
-/// An idle keep-alive connection is closed after this long.
+/// An idle keep-alive connection (no byte of a next request) is closed after this long.
 const IDLE_TIMEOUT_MS: u64 = 15_000;
+const WAIT: WaitLimits = WaitLimits {
+    idle_ms: IDLE_TIMEOUT_MS,
+    head_ms: HEAD_TIMEOUT_MS,
+};
 /// A client that reads nothing of a response for this long is dropped.
 const SEND_STALL_MS: u64 = 30_000;
 /// A closing connection gets this long to finish its FIN handshake.
@@ -28,8 +32,8 @@ const CLOSE_TIMEOUT_MS: u64 = 5_000;
 
 enum Phase {
     Listening,
-    /// Waiting for (the rest of) a request head.
-    Reading,
+    /// Waiting for (the rest of) a request head, idle or started (see `HeadWait`).
+    Reading(HeadWait),
     /// Sending `response`; `consumed` request bytes go once it is sent.
     Sending {
         response: Response,
@@ -66,15 +70,14 @@ impl Conn {
 
     /// Whether this slot holds a client (counts against the limit).
     pub fn is_active(&self) -> bool {
-        matches!(self.phase, Phase::Reading | Phase::Sending { .. })
+        matches!(self.phase, Phase::Reading(_) | Phase::Sending { .. })
     }
 
     /// When this connection must be looked at again without traffic.
     pub fn deadline(&self) -> Option<u64> {
         match self.phase {
             Phase::Listening => None,
-            Phase::Reading if self.head_len > 0 => Some(self.since + HEAD_TIMEOUT_MS),
-            Phase::Reading => Some(self.since + IDLE_TIMEOUT_MS),
+            Phase::Reading(wait) => Some(wait.deadline(&WAIT)),
             Phase::Sending { .. } => Some(self.since + SEND_STALL_MS),
             Phase::Closing => Some(self.since + CLOSE_TIMEOUT_MS),
         }
@@ -85,10 +88,22 @@ impl Conn {
         self.since = now;
     }
 
-    /// Starts sending `response`; `consumed` request bytes leave the head
-    /// buffer once it is sent.
-    fn respond(&mut self, response: Response, consumed: usize, now: u64) {
-        let phase = Phase::Sending { response, head_sent: 0, body_sent: 0, consumed };
+    /// Waits for the next request head; bytes already buffered (pipelined)
+    /// start its clock.
+    fn await_request(&mut self, now: u64) {
+        self.enter(Phase::Reading(HeadWait::new(now, self.head_len > 0)), now);
+    }
+
+    /// Starts sending `response` (counted by status class); `consumed`
+    /// request bytes leave the head buffer once it is sent.
+    fn respond(&mut self, response: Response, consumed: usize, now: u64, site: &mut Site<'_>) {
+        site.responses.count(response.status);
+        let phase = Phase::Sending {
+            response,
+            head_sent: 0,
+            body_sent: 0,
+            consumed,
+        };
         self.enter(phase, now);
     }
 
@@ -145,7 +160,7 @@ impl Conn {
     /// client closed while idle, or a close finished); `true` if so.
     pub fn reap(&mut self, socket: &mut tcp::Socket, now: u64) -> bool {
         match self.phase {
-            Phase::Reading if self.head_len == 0 && !socket.may_recv() => {
+            Phase::Reading(_) if self.head_len == 0 && !socket.may_recv() => {
                 self.client_closed(socket, now);
                 matches!(self.phase, Phase::Listening)
             }
@@ -187,14 +202,14 @@ impl Conn {
                 }
                 if full {
                     let response = routes::error(Status::ServiceUnavailable, false, false);
-                    self.respond(response, 0, now);
+                    self.respond(response, 0, now, site);
                 } else {
                     self.head_len = 0;
-                    self.enter(Phase::Reading, now);
+                    self.await_request(now);
                 }
                 true
             }
-            Phase::Reading => self.read(socket, now, site),
+            Phase::Reading(_) => self.read(socket, now, site),
             Phase::Sending { .. } => self.send(socket, now, site),
             Phase::Closing => {
                 let done = matches!(socket.state(), tcp::State::Closed | tcp::State::TimeWait);
@@ -208,6 +223,9 @@ impl Conn {
     }
 
     fn read(&mut self, socket: &mut tcp::Socket, now: u64, site: &mut Site<'_>) -> bool {
+        let Phase::Reading(wait) = &mut self.phase else {
+            return false;
+        };
         let mut progressed = false;
         if socket.can_recv() && self.head_len < HEAD_BUFFER {
             if let Ok(n) = socket.recv_slice(&mut self.head[self.head_len..]) {
@@ -215,6 +233,10 @@ impl Conn {
                 progressed = n > 0;
             }
         }
+        if progressed {
+            wait.received(now);
+        }
+        let expiry = wait.expiry(now, &WAIT);
         match Request::parse(&self.head[..self.head_len], &Limits::DEFAULT) {
             Ok(Parsed::Complete { request, head_len }) => {
                 let (response, consumed) = match request.body_len() {
@@ -224,7 +246,7 @@ impl Conn {
                     Ok(_) => (routes::error(Status::BadRequest, false, false), head_len),
                     Err(e) => (routes::parse_error(e), head_len),
                 };
-                self.respond(response, consumed, now);
+                self.respond(response, consumed, now, site);
                 self.send(socket, now, site);
                 true
             }
@@ -233,20 +255,23 @@ impl Conn {
                     self.client_closed(socket, now);
                     return true;
                 }
-                if self.head_len > 0 && now >= self.since + HEAD_TIMEOUT_MS {
-                    let response = routes::error(Status::RequestTimeout, false, false);
-                    self.respond(response, 0, now);
-                    return true;
+                match expiry {
+                    Expiry::RequestTimeout => {
+                        let response = routes::error(Status::RequestTimeout, false, false);
+                        self.respond(response, 0, now, site);
+                        true
+                    }
+                    // No byte of a next request: nothing to answer.
+                    Expiry::Close => {
+                        self.close(socket, now, site);
+                        true
+                    }
+                    Expiry::Pending => progressed,
                 }
-                if self.head_len == 0 && now >= self.since + IDLE_TIMEOUT_MS {
-                    self.close(socket, now, site);
-                    return true;
-                }
-                progressed
             }
             Err(e) => {
                 let response = routes::parse_error(e);
-                self.respond(response, 0, now);
+                self.respond(response, 0, now, site);
                 true
             }
         }
@@ -340,7 +365,7 @@ impl Conn {
                 // Pipelined requests already received move to the front.
                 self.head.copy_within(consumed..self.head_len, 0);
                 self.head_len -= consumed;
-                self.enter(Phase::Reading, now);
+                self.await_request(now);
             } else {
                 self.close(socket, now, site);
             }
@@ -361,7 +386,7 @@ impl Body {
             Body::Empty => 0,
             Body::Static(b) => b.len() as u64,
             Body::Owned(v) => v.len() as u64,
-            Body::Cached(v) => v.len() as u64,
+            Body::Cached { len, .. } => *len as u64,
             Body::Pattern(n) => *n,
             Body::File { size, .. } => *size,
         }
@@ -374,7 +399,7 @@ impl Body {
             Body::Empty => &[],
             Body::Static(b) => b,
             Body::Owned(v) => v,
-            Body::Cached(v) => v,
+            Body::Cached { bytes, start, len } => &bytes[*start..*start + *len],
             Body::Pattern(n) => {
                 let n = (*n - offset).min(out.len() as u64) as usize;
                 for (i, b) in out[..n].iter_mut().enumerate() {

@@ -1,7 +1,7 @@
 //! http: HTTP/1.1 on port 80, on the app's own smoltcp stack.
 //!
-//! Serves a built-in status page, the JSON status API and a benchmark
-//! resource, to up to [`server::MAX_ACTIVE`] clients at once with
+//! Serves the site's files from the eMMC, a built-in status page, the JSON
+//! status API, Prometheus metrics and a benchmark resource, to up to [`server::MAX_ACTIVE`] clients at once with
 //! keep-alive and pipelining; one more connection than that gets a 503.
 //! Request parsing and response heads come from `proto-http`; this crate is
 //! the sockets and the routes.
@@ -15,9 +15,11 @@ extern crate alloc;
 
 mod cache;
 mod conn;
+mod metrics;
 mod routes;
 mod server;
 mod site;
+mod snapshot;
 mod status;
 
 use core::cell::Cell;
@@ -78,7 +80,12 @@ fn main() {
 
     let mut seed = [0u8; 8];
     let _ = Rng::<TockSyscalls>::get_bytes_sync(&mut seed, 8);
-    let mut iface = net::interface(&config, &mut device, clock.now_ms(), u64::from_le_bytes(seed));
+    let mut iface = net::interface(
+        &config,
+        &mut device,
+        clock.now_ms(),
+        u64::from_le_bytes(seed),
+    );
     let mut sockets = net::socket_set(server::SOCKETS);
     let mut server = server::Server::new(&mut sockets);
 

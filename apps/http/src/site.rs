@@ -3,6 +3,8 @@
 
 use alloc::boxed::Box;
 
+use proto_http::Status;
+
 use crate::cache::FileCache;
 use crate::Storage;
 
@@ -10,10 +12,31 @@ use crate::Storage;
 /// service into a socket, or a message being drained.
 pub type Scratch = [u8; proto_storage::MAX_MESSAGE];
 
+/// Responses started since boot, by status class (1xx to 5xx).
+#[derive(Default, Clone, Copy)]
+pub struct ResponseCounts {
+    by_class: [u64; 5],
+}
+
+impl ResponseCounts {
+    pub fn count(&mut self, status: Status) {
+        let class = usize::from(status.class()).checked_sub(1);
+        if let Some(n) = class.and_then(|i| self.by_class.get_mut(i)) {
+            *n += 1;
+        }
+    }
+
+    /// Counts for 1xx, 2xx, ... 5xx.
+    pub fn by_class(&self) -> [u64; 5] {
+        self.by_class
+    }
+}
+
 pub struct Site<'e> {
     pub storage: Box<Storage<'e>>,
     pub cache: FileCache,
     pub scratch: Box<Scratch>,
+    pub responses: ResponseCounts,
 }
 
 impl<'e> Site<'e> {
@@ -24,6 +47,7 @@ impl<'e> Site<'e> {
             storage: Box::new(storage),
             cache: FileCache::new(follows_changes),
             scratch: Box::new([0; proto_storage::MAX_MESSAGE]),
+            responses: ResponseCounts::default(),
         }
     }
 

@@ -1,14 +1,11 @@
-//! `/api/status`: the kernel's system information as JSON.
+//! `/api/status`: the figures of a `snapshot` as JSON.
 
 use alloc::string::String;
 use alloc::vec::Vec;
 
-use libtock_runtime::TockSyscalls;
 use miniserde::Serialize;
-use proto_storage::VolumeStatus;
-use system::SystemInfo;
 
-type Sys = SystemInfo<TockSyscalls>;
+use crate::snapshot;
 
 #[derive(Serialize)]
 struct Status {
@@ -99,25 +96,12 @@ struct Network {
     tx_dropped: u32,
 }
 
-fn volume(storage: &mut crate::Storage) -> Volume {
-    let free = storage.free_space().ok();
-    let (mounted, detail) = match storage.status() {
-        Ok(VolumeStatus::Mounted { label, .. }) => (true, String::from(label.as_str())),
-        Ok(VolumeStatus::NotMounted(why)) => (false, String::from(why.text())),
-        Err(_) => (false, String::from("storage service not answering")),
-    };
-    Volume {
-        mounted,
-        detail,
-        total_bytes: free.map(|f| f.total_bytes),
-        free_bytes: free.map(|f| f.free_bytes),
-    }
-}
-
 /// The status document, as JSON bytes.
 pub fn render(site: &mut crate::site::Site<'_>) -> Vec<u8> {
-    let processes = (0..Sys::process_count().unwrap_or(0))
-        .filter_map(|i| Sys::process(i).ok())
+    let snap = snapshot::collect(site);
+    let processes = snap
+        .processes
+        .iter()
         .map(|p| Process {
             name: p.name().into(),
             id: p.id,
@@ -147,8 +131,9 @@ pub fn render(site: &mut crate::site::Site<'_>) -> Vec<u8> {
             },
         })
         .collect();
-    let memory = (0..)
-        .map_while(|i| Sys::region(i).ok())
+    let memory = snap
+        .regions
+        .iter()
         .map(|r| Region {
             name: r.name().into(),
             start: r.start,
@@ -156,7 +141,7 @@ pub fn render(site: &mut crate::site::Site<'_>) -> Vec<u8> {
             used: r.used,
         })
         .collect();
-    let network = Sys::switch_counters().ok().map(|s| Network {
+    let network = snap.switch.map(|s| Network {
         rx_frames: s.rx_frames,
         rx_bytes: s.rx_bytes,
         tx_frames: s.tx_frames,
@@ -166,16 +151,22 @@ pub fn render(site: &mut crate::site::Site<'_>) -> Vec<u8> {
         icmp_echo_replies: s.icmp_echo_replies,
         tx_dropped: s.tx_dropped,
     });
+    let v = snap.volume;
     let status = Status {
-        uptime_ms: Sys::uptime_ms().unwrap_or(0),
+        uptime_ms: snap.uptime_ms,
         processes,
         memory,
         network,
-        volume: volume(&mut site.storage),
+        volume: Volume {
+            mounted: v.mounted,
+            detail: v.detail,
+            total_bytes: v.total_bytes,
+            free_bytes: v.free_bytes,
+        },
         file_cache: FileCacheStats {
-            bytes: site.cache.bytes() as u64,
-            budget: site.cache.budget() as u64,
-            hits: site.cache.hits(),
+            bytes: snap.cache.bytes,
+            budget: snap.cache.budget,
+            hits: snap.cache.hits,
         },
     };
     miniserde::json::to_string(&status).into_bytes()

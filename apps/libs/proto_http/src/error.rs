@@ -24,7 +24,7 @@ pub enum Error {
     HeaderSectionTooLarge,
     /// 431: more field lines than [`Limits::max_headers`](crate::Limits).
     TooManyHeaders,
-    /// 505: well-formed version other than HTTP/1.0 and HTTP/1.1.
+    /// 505: a well-formed version other than HTTP/1.x.
     VersionNotSupported,
 }
 

@@ -139,7 +139,7 @@ pub fn if_none_match(header_value: &[u8], etag: &ETag) -> bool {
 }
 
 /// Splits `[W/] DQUOTE *etagc DQUOTE` off the front of `s`.
-fn split_entity_tag(s: &[u8]) -> Option<(&[u8], &[u8])> {
+pub(crate) fn split_entity_tag(s: &[u8]) -> Option<(&[u8], &[u8])> {
     let start = if s.starts_with(b"W/") { 2 } else { 0 };
     if s.get(start) != Some(&b'"') {
         return None;

@@ -30,15 +30,21 @@
 #![forbid(unsafe_code)]
 #![warn(missing_docs)]
 
+mod conditional;
+mod date;
 mod encoding;
 mod error;
 mod etag;
 mod header;
+mod keepalive;
 mod limits;
 mod line;
+mod location;
 mod method;
+pub mod metrics;
 mod mime;
 mod path;
+mod range;
 mod request;
 mod response;
 mod status;
@@ -46,15 +52,20 @@ mod syntax;
 mod target;
 mod writer;
 
+pub use conditional::{IfRange, Outcome, Validators};
+pub use date::{HttpDate, IMF_FIXDATE_LEN};
 pub use encoding::{accepts_gzip, AcceptEncoding};
 pub use error::{BadRequest, Error};
 pub use etag::{if_none_match, ETag};
 pub use header::{Connection, Header, HeaderIter, Headers, ValuesIter};
+pub use keepalive::{Expiry, HeadWait, WaitLimits};
 pub use limits::Limits;
+pub use location::{directory_location, directory_location_len};
 pub use method::{Method, Version};
 pub use mime::Mime;
 pub use path::{gzip_sibling, normalize, NormalizedPath};
+pub use range::{ByteRange, ByteRangeSpec, RangeSet, Resolution};
 pub use request::{Parsed, Request};
-pub use response::{ContentCoding, EmitError, ErrorResponse, ResponseHead};
+pub use response::{ContentCoding, ContentRange, EmitError, ErrorResponse, ResponseHead};
 pub use status::Status;
 pub use target::Target;

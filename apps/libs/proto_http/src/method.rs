@@ -56,10 +56,13 @@ impl Version {
         match s {
             b"HTTP/1.1" => Ok(Version::Http11),
             b"HTTP/1.0" => Ok(Version::Http10),
+            // A higher minor is processed as the highest one implemented (RFC 9110 §6.2).
+            [b'H', b'T', b'T', b'P', b'/', b'1', b'.', minor] if minor.is_ascii_digit() => {
+                Ok(Version::Http11)
+            }
             [b'H', b'T', b'T', b'P', b'/', major, b'.', minor]
                 if major.is_ascii_digit() && minor.is_ascii_digit() =>
             {
-                // Other 1.x minors are compatible by the spec, but nothing sends them; be strict.
                 Err(Error::VersionNotSupported)
             }
             _ => Err(Error::BadRequest(BadRequest::Version)),
@@ -110,7 +113,9 @@ mod tests {
     fn versions() {
         assert_eq!(Version::parse(b"HTTP/1.1"), Ok(Version::Http11));
         assert_eq!(Version::parse(b"HTTP/1.0"), Ok(Version::Http10));
-        for v in ["HTTP/2.0", "HTTP/0.9", "HTTP/3.0", "HTTP/1.2", "HTTP/9.9"] {
+        assert_eq!(Version::parse(b"HTTP/1.2"), Ok(Version::Http11));
+        assert_eq!(Version::parse(b"HTTP/1.9"), Ok(Version::Http11));
+        for v in ["HTTP/2.0", "HTTP/0.9", "HTTP/3.0", "HTTP/9.9"] {
             assert_eq!(
                 Version::parse(v.as_bytes()),
                 Err(Error::VersionNotSupported),

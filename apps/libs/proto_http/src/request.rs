@@ -481,7 +481,11 @@ mod tests {
         );
         assert_eq!(err(b"GET / HTTP/2.0\r\n\r\n"), Error::VersionNotSupported);
         assert_eq!(err(b"GET / HTTP/0.9\r\n\r\n"), Error::VersionNotSupported);
-        assert_eq!(err(b"GET / HTTP/1.2\r\n\r\n"), Error::VersionNotSupported);
+        // A higher 1.x minor is HTTP/1.1, Host rule included.
+        assert_eq!(err(b"GET / HTTP/1.2\r\n\r\n"), BadRequest::Host.into());
+        let (r, _) = complete(b"GET / HTTP/1.2\r\nHost: h\r\n\r\n");
+        assert_eq!(r.version(), Version::Http11);
+        assert!(r.keep_alive());
         assert_eq!(err(b"GET / HTTP/1.1x\r\n\r\n"), BadRequest::Version.into());
         assert_eq!(err(b"GET / http/1.1\r\n\r\n"), BadRequest::Version.into());
         assert_eq!(err(b"GET / FTP/1.1\r\n\r\n"), BadRequest::Version.into());

@@ -1,5 +1,6 @@
 //! Emission of response heads and ready-made error responses into caller buffers.
 
+use crate::date::HttpDate;
 use crate::error::Error;
 use crate::etag::ETag;
 use crate::method::Method;
@@ -46,12 +47,67 @@ pub enum ContentCoding {
     Gzip,
 }
 
+/// The `Content-Range` of a 206 or 416 response (RFC 9110 §14.4).
+#[derive(Debug, Clone, Copy, PartialEq, Eq, Hash)]
+pub enum ContentRange {
+    /// `bytes <first>-<last>/<complete>`: the part a 206 carries.
+    Bytes {
+        /// First byte sent.
+        first: u64,
+        /// Last byte sent, inclusive.
+        last: u64,
+        /// Length of the whole representation.
+        complete: u64,
+    },
+    /// `bytes */<complete>`: what a 416 says about the representation.
+    Unsatisfied {
+        /// Length of the whole representation.
+        complete: u64,
+    },
+}
+
+impl ContentRange {
+    /// The `Content-Range` of `range`, a part of a representation of `complete` bytes.
+    pub const fn of(range: crate::range::ByteRange, complete: u64) -> Self {
+        ContentRange::Bytes {
+            first: range.start,
+            last: range.last(),
+            complete,
+        }
+    }
+
+    fn write(&self, w: &mut Writer<'_>) -> Result<(), Overflow> {
+        w.str("Content-Range: bytes ")?;
+        let complete = match *self {
+            ContentRange::Bytes {
+                first,
+                last,
+                complete,
+            } => {
+                w.decimal(first)?;
+                w.str("-")?;
+                w.decimal(last)?;
+                complete
+            }
+            ContentRange::Unsatisfied { complete } => {
+                w.str("*")?;
+                complete
+            }
+        };
+        w.str("/")?;
+        w.decimal(complete)?;
+        w.str("\r\n")
+    }
+}
+
 /// A response head; set the fields that apply and call [`ResponseHead::emit`].
 ///
 /// Fields that do not apply to `status` are not emitted, so each header obeys
 /// its rule regardless of what the caller sets: `Content-Type`,
 /// `Content-Length` and `Content-Encoding` only when the status allows a body
-/// (never for 204/304); `Allow: GET, HEAD` always and only for 405;
+/// (never for 204/304); `Content-Range` only for 206 and 416; `Accept-Ranges`
+/// only for 200, 206 and 416; `Last-Modified` only for 200, 206 and 304;
+/// `Location` only for 301; `Allow: GET, HEAD` always and only for 405;
 /// `Retry-After` only for 503. No `Date`: the board has no trusted clock
 /// (RFC 9110 §6.6.1 permits omitting it then).
 #[derive(Debug, Clone, Copy, PartialEq, Eq)]
@@ -69,6 +125,14 @@ pub struct ResponseHead<'a> {
     pub coding: ContentCoding,
     /// `Cache-Control` value, e.g. `no-cache` for files that change in place.
     pub cache_control: Option<&'a str>,
+    /// `Last-Modified`, sent as IMF-fixdate.
+    pub last_modified: Option<HttpDate>,
+    /// `Accept-Ranges: bytes`: the resource serves byte ranges.
+    pub accept_ranges: bool,
+    /// `Content-Range` of a 206 or 416.
+    pub content_range: Option<ContentRange>,
+    /// `Location` of a 301, a URI reference (see [`directory_location`](crate::directory_location)).
+    pub location: Option<&'a str>,
     /// `Server` value.
     pub server: Option<&'a str>,
     /// `Retry-After` in seconds (503 only).
@@ -87,6 +151,10 @@ impl<'a> ResponseHead<'a> {
             etag: None,
             coding: ContentCoding::Identity,
             cache_control: None,
+            last_modified: None,
+            accept_ranges: false,
+            content_range: None,
+            location: None,
             server: None,
             retry_after: None,
             keep_alive: true,
@@ -94,11 +162,30 @@ impl<'a> ResponseHead<'a> {
     }
 
     /// 304 Not Modified for a cached copy; set `coding`, `cache_control` as for the 200
-    /// (RFC 9110 §15.4.5 wants the same `ETag`, `Vary` and `Cache-Control`).
+    /// (RFC 9110 §15.4.5 wants the same `ETag`, `Vary` and `Cache-Control`), or
+    /// build the 200 head and use [`ResponseHead::into_not_modified`].
     pub const fn not_modified(etag: &'a ETag) -> Self {
         let mut head = ResponseHead::new(Status::NotModified);
         head.etag = Some(etag);
         head
+    }
+
+    /// The 304 for the request this 200 head answers: the same `ETag`, `Vary`,
+    /// `Cache-Control` and `Last-Modified` (RFC 9110 §15.4.5), no content fields.
+    pub const fn into_not_modified(mut self) -> Self {
+        self.status = Status::NotModified;
+        self.content_range = None;
+        self
+    }
+
+    /// The 206 carrying `range` of this 200 head's representation (its
+    /// `content_length` is the whole length): the same validators and fields.
+    pub fn into_partial(mut self, range: crate::range::ByteRange) -> Self {
+        let complete = self.content_length.unwrap_or(0);
+        self.status = Status::PartialContent;
+        self.content_length = Some(range.len);
+        self.content_range = Some(ContentRange::of(range, complete));
+        self
     }
 
     /// Whether the connection stays open after this response: the caller asked
@@ -144,6 +231,29 @@ impl<'a> ResponseHead<'a> {
         if let Some(cache) = self.cache_control {
             field(w, "Cache-Control", cache)?;
         }
+        let status = self.status;
+        if let (Some(date), Status::Ok | Status::PartialContent | Status::NotModified) =
+            (self.last_modified, status)
+        {
+            w.str("Last-Modified: ")?;
+            w.bytes(&date.imf_fixdate())?;
+            w.str("\r\n")?;
+        }
+        let ranged = matches!(
+            status,
+            Status::Ok | Status::PartialContent | Status::RangeNotSatisfiable
+        );
+        if ranged && self.accept_ranges {
+            w.str("Accept-Ranges: bytes\r\n")?;
+        }
+        if let (Some(range), Status::PartialContent | Status::RangeNotSatisfiable) =
+            (self.content_range, status)
+        {
+            range.write(w)?;
+        }
+        if let (Some(location), Status::MovedPermanently) = (self.location, status) {
+            field(w, "Location", location)?;
+        }
         if self.status == Status::MethodNotAllowed {
             field(w, "Allow", Method::ALLOW)?;
         }
@@ -187,6 +297,8 @@ pub struct ErrorResponse<'a> {
     pub server: Option<&'a str>,
     /// `Retry-After` seconds for 503.
     pub retry_after: Option<u32>,
+    /// `Content-Range: bytes */<len>` for 416 (with `Accept-Ranges: bytes`).
+    pub unsatisfied_len: Option<u64>,
 }
 
 impl<'a> ErrorResponse<'a> {
@@ -198,7 +310,17 @@ impl<'a> ErrorResponse<'a> {
             head_only: false,
             server: None,
             retry_after: None,
+            unsatisfied_len: None,
         }
+    }
+
+    /// The 416 for a representation of `complete` bytes; keeps the connection
+    /// open if `keep_alive` (the request was well framed).
+    pub const fn unsatisfiable(complete: u64, keep_alive: bool) -> Self {
+        let mut e = ErrorResponse::new(Status::RangeNotSatisfiable);
+        e.keep_alive = keep_alive;
+        e.unsatisfied_len = Some(complete);
+        e
     }
 
     /// The response for a request the parser rejected; always closes the connection.
@@ -224,6 +346,10 @@ impl<'a> ErrorResponse<'a> {
         head.retry_after = self.retry_after;
         head.content_length = Some(body_len as u64);
         head.content_type = Some(Mime::Text.as_str());
+        if let Some(complete) = self.unsatisfied_len {
+            head.content_range = Some(ContentRange::Unsatisfied { complete });
+            head.accept_ranges = true;
+        }
         let mut w = Writer::new(buf);
         head.write(&mut w)?;
         if !self.head_only && body_len > 0 {
@@ -265,6 +391,10 @@ mod tests {
             etag: Some(&etag),
             coding: ContentCoding::Gzip,
             cache_control: Some("no-cache"),
+            last_modified: HttpDate::from_unix(784_111_777),
+            accept_ranges: true,
+            content_range: None,
+            location: Some("/ignored/on/200"),
             server: Some("tock-http"),
             retry_after: Some(5),
             keep_alive: true,
@@ -278,6 +408,8 @@ mod tests {
             Vary: Accept-Encoding\r\n\
             ETag: \"a-14\"\r\n\
             Cache-Control: no-cache\r\n\
+            Last-Modified: Sun, 06 Nov 1994 08:49:37 GMT\r\n\
+            Accept-Ranges: bytes\r\n\
             Connection: keep-alive\r\n\
             \r\n";
         assert_eq!(&buf[..len], expected);

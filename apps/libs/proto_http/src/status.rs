@@ -10,6 +10,10 @@ pub enum Status {
     Ok,
     /// 204: success, deliberately empty (e.g. an API call with nothing to say).
     NoContent,
+    /// 206: one byte range of the representation; carries `Content-Range`.
+    PartialContent,
+    /// 301: the resource is at `Location` (a directory asked for without its slash).
+    MovedPermanently,
     /// 304: the client's cached copy (by `ETag`) is current.
     NotModified,
     /// 400: malformed request.
@@ -24,6 +28,8 @@ pub enum Status {
     RequestTimeout,
     /// 414: the request line is longer than the server accepts.
     UriTooLong,
+    /// 416: the range asked for starts past the end; carries `Content-Range: bytes */len`.
+    RangeNotSatisfiable,
     /// 431: too many or too large header fields.
     RequestHeaderFieldsTooLarge,
     /// 500: the server failed (e.g. the file service errored).
@@ -38,9 +44,11 @@ pub enum Status {
 
 impl Status {
     /// Every status, in code order; handy for exhaustive tests.
-    pub const ALL: [Status; 14] = [
+    pub const ALL: [Status; 17] = [
         Status::Ok,
         Status::NoContent,
+        Status::PartialContent,
+        Status::MovedPermanently,
         Status::NotModified,
         Status::BadRequest,
         Status::Forbidden,
@@ -48,6 +56,7 @@ impl Status {
         Status::MethodNotAllowed,
         Status::RequestTimeout,
         Status::UriTooLong,
+        Status::RangeNotSatisfiable,
         Status::RequestHeaderFieldsTooLarge,
         Status::InternalServerError,
         Status::NotImplemented,
@@ -60,6 +69,8 @@ impl Status {
         match self {
             Status::Ok => 200,
             Status::NoContent => 204,
+            Status::PartialContent => 206,
+            Status::MovedPermanently => 301,
             Status::NotModified => 304,
             Status::BadRequest => 400,
             Status::Forbidden => 403,
@@ -67,6 +78,7 @@ impl Status {
             Status::MethodNotAllowed => 405,
             Status::RequestTimeout => 408,
             Status::UriTooLong => 414,
+            Status::RangeNotSatisfiable => 416,
             Status::RequestHeaderFieldsTooLarge => 431,
             Status::InternalServerError => 500,
             Status::NotImplemented => 501,
@@ -80,6 +92,8 @@ impl Status {
         match self {
             Status::Ok => "OK",
             Status::NoContent => "No Content",
+            Status::PartialContent => "Partial Content",
+            Status::MovedPermanently => "Moved Permanently",
             Status::NotModified => "Not Modified",
             Status::BadRequest => "Bad Request",
             Status::Forbidden => "Forbidden",
@@ -87,6 +101,7 @@ impl Status {
             Status::MethodNotAllowed => "Method Not Allowed",
             Status::RequestTimeout => "Request Timeout",
             Status::UriTooLong => "URI Too Long",
+            Status::RangeNotSatisfiable => "Range Not Satisfiable",
             Status::RequestHeaderFieldsTooLarge => "Request Header Fields Too Large",
             Status::InternalServerError => "Internal Server Error",
             Status::NotImplemented => "Not Implemented",
@@ -103,6 +118,11 @@ impl Status {
     /// Whether a response with this status may carry content (RFC 9110 §6.4.1: never 204/304).
     pub const fn allows_body(self) -> bool {
         !matches!(self, Status::NoContent | Status::NotModified)
+    }
+
+    /// The status class, 1 to 5 (`2` for 2xx).
+    pub const fn class(self) -> u8 {
+        (self.code() / 100) as u8
     }
 
     /// Whether this is a 4xx or 5xx status.

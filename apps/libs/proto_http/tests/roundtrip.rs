@@ -1,6 +1,8 @@
 //! Emitted response heads read back by an independent, test-only response parser.
 
-use proto_http::{ContentCoding, ETag, ErrorResponse, Mime, ResponseHead, Status};
+use proto_http::{
+    ContentCoding, ContentRange, ETag, ErrorResponse, HttpDate, Mime, ResponseHead, Status,
+};
 
 /// What a strict client would read from a response head.
 #[derive(Debug)]
@@ -75,6 +77,19 @@ fn every_combination_round_trips() {
                             etag: with_extras.then_some(&etag),
                             coding,
                             cache_control: with_extras.then_some("max-age=60, must-revalidate"),
+                            last_modified: with_extras
+                                .then(|| HttpDate::from_unix(1_700_000_000).unwrap()),
+                            accept_ranges: with_extras,
+                            content_range: with_extras.then_some(if status.code() == 416 {
+                                ContentRange::Unsatisfied { complete: 4096 }
+                            } else {
+                                ContentRange::Bytes {
+                                    first: 10,
+                                    last: 19,
+                                    complete: 4096,
+                                }
+                            }),
+                            location: with_extras.then_some("/docs/?a=1"),
                             server: with_extras.then_some("proto-http/0.1"),
                             retry_after: with_extras.then_some(120),
                             keep_alive,
@@ -127,6 +142,30 @@ fn check(head: &ResponseHead<'_>, r: &ParsedResponse, len: usize) {
         "Allow",
         (head.status == Status::MethodNotAllowed).then(|| "GET, HEAD".into()),
     );
+    let code = head.status.code();
+    expect(
+        "Last-Modified",
+        head.last_modified
+            .filter(|_| matches!(code, 200 | 206 | 304))
+            .map(|_| "Tue, 14 Nov 2023 22:13:20 GMT".into()),
+    );
+    expect(
+        "Accept-Ranges",
+        (head.accept_ranges && matches!(code, 200 | 206 | 416)).then(|| "bytes".into()),
+    );
+    expect(
+        "Content-Range",
+        head.content_range
+            .filter(|_| matches!(code, 206 | 416))
+            .map(|r| match r {
+                ContentRange::Bytes { .. } => "bytes 10-19/4096".into(),
+                ContentRange::Unsatisfied { .. } => "bytes */4096".into(),
+            }),
+    );
+    expect(
+        "Location",
+        head.location.filter(|_| code == 301).map(str::to_string),
+    );
     expect(
         "Retry-After",
         head.retry_after
@@ -152,6 +191,7 @@ fn error_responses_round_trip() {
             let r = parse_response(&buf[..len]);
             assert_eq!(r.code, status.code());
             assert_eq!(r.get("Connection"), Some("close"));
+            assert_eq!(r.get("Content-Range"), None);
             let body = &buf[r.head_len..len];
             if status.allows_body() {
                 let declared: usize = r.get("Content-Length").unwrap().parse().unwrap();

@@ -4,8 +4,9 @@
 
 use libfuzzer_sys::fuzz_target;
 use proto_http::{
-    accepts_gzip, gzip_sibling, if_none_match, normalize, ContentCoding, ETag, Error,
-    ErrorResponse, Limits, Mime, Parsed, Request, ResponseHead,
+    accepts_gzip, directory_location, directory_location_len, gzip_sibling, if_none_match,
+    normalize, ByteRangeSpec, ContentCoding, ETag, Error, ErrorResponse, HttpDate, IfRange, Limits,
+    Mime, Outcome, Parsed, RangeSet, Request, Resolution, ResponseHead, Status, Validators,
 };
 
 /// Tight limits so the fuzzer reaches every limit path with short inputs.
@@ -26,8 +27,79 @@ fuzz_target!(|data: &[u8]| {
     let mut out = [0u8; 64];
     if let Ok(path) = normalize(data, &mut out) {
         check_normalized(path.as_str());
+        check_location(&path, data);
     }
+    check_date(data);
+    check_range(data);
+    let _ = IfRange::parse(data).holds(&Validators {
+        etag: Some(&etag),
+        last_modified: HttpDate::from_unix(u64::from(data.len() as u32)),
+    });
 });
+
+/// A parsed date formats as IMF-fixdate and reads back as the same instant.
+fn check_date(data: &[u8]) {
+    if let Some(date) = HttpDate::parse(data) {
+        let text = date.imf_fixdate();
+        assert_eq!(HttpDate::parse(&text), Some(date));
+        // IMF-fixdate input is reproduced exactly, but for the (unchecked) day
+        // name and a leap second (read as the next minute's first).
+        let imf = data.len() == text.len() && data.ends_with(b" GMT") && data.get(3) == Some(&b',');
+        if imf && &data[23..25] != b"60" {
+            assert_eq!(&data[3..], &text[3..]);
+        }
+    }
+    // Any instant of a u32 (the FAT times) round-trips.
+    if let Some(bytes) = data.get(..4) {
+        let secs = u64::from(u32::from_le_bytes([bytes[0], bytes[1], bytes[2], bytes[3]]));
+        let date = HttpDate::from_unix(secs).expect("u32 seconds are before 9999");
+        assert_eq!(HttpDate::parse(&date.imf_fixdate()), Some(date));
+    }
+}
+
+/// A resolved range lies inside the representation and is never empty.
+fn check_range(data: &[u8]) {
+    let RangeSet::Single(spec) = RangeSet::parse(data) else {
+        return;
+    };
+    if let ByteRangeSpec::FromTo { first, last } = spec {
+        assert!(first <= last);
+    }
+    for len in [0, 1, 2, 100, data.len() as u64, u64::MAX] {
+        match spec.resolve(len) {
+            Resolution::Partial(r) => {
+                assert!(
+                    r.len >= 1 && r.start < len && r.last() < len,
+                    "{spec:?} {len}"
+                );
+            }
+            Resolution::Whole => assert_eq!(len, 0),
+            Resolution::Unsatisfiable => {}
+        }
+    }
+}
+
+/// The redirect target is one absolute path that normalizes back to the same directory.
+fn check_location(path: &proto_http::NormalizedPath<'_>, query: &[u8]) {
+    let query = query.get(..query.len().min(16));
+    let mut out = [0u8; 3 * 64 + 2 + 16];
+    assert!(out.len() >= directory_location_len(path.as_str().len(), 16));
+    let Some(location) = directory_location(path, query, &mut out) else {
+        // Only a query no request line could carry is refused.
+        assert!(query.is_some_and(|q| q.iter().any(|&b| !(0x21..0x7f).contains(&b) || b == b'#')));
+        return;
+    };
+    assert!(location.starts_with('/') && !location.starts_with("//"));
+    assert!(location.bytes().all(|b| (0x21..0x7f).contains(&b)));
+    let path_part = location.split('?').next().unwrap_or("");
+    let mut again = [0u8; 128];
+    let back = normalize(path_part.as_bytes(), &mut again).expect("a Location normalizes");
+    assert!(back.is_dir());
+    assert_eq!(
+        back.as_str().trim_end_matches('/'),
+        path.as_str().trim_end_matches('/')
+    );
+}
 
 /// Parses pipelined requests one after another, like the server's connection loop.
 fn check_stream(data: &[u8], limits: &Limits) {
@@ -92,6 +164,7 @@ fn check_request(request: &Request<'_>, limits: &Limits) {
     let _ = request.etag_matches(&etag);
     let gzip = request.accepts_gzip();
     let _ = request.keep_alive();
+    check_evaluation(request, &etag);
 
     let mut out = [0u8; 256];
     let path = match request.normalized_path(&mut out) {
@@ -123,6 +196,48 @@ fn check_request(request: &Request<'_>, limits: &Limits) {
     let mut buf = [0u8; 512];
     let len = head.emit(&mut buf).expect("a 200 head fits in 512 bytes");
     assert!(buf[..len].ends_with(b"\r\n\r\n"));
+}
+
+/// 304/200/206/416 decisions keep their promises, and each one's head fits.
+fn check_evaluation(request: &Request<'_>, etag: &ETag) {
+    let validators = Validators {
+        etag: Some(etag),
+        last_modified: HttpDate::from_unix(1_700_000_000),
+    };
+    for len in [0u64, 1, 1000] {
+        let outcome = request.evaluate(&validators, len);
+        if request.method() != proto_http::Method::Get {
+            assert!(matches!(outcome, Outcome::Full | Outcome::NotModified));
+        }
+        if matches!(outcome, Outcome::Partial(_) | Outcome::Unsatisfiable) {
+            assert!(request.wants_single_range());
+        }
+        let ok = ResponseHead {
+            content_length: Some(len),
+            etag: Some(etag),
+            last_modified: validators.last_modified,
+            accept_ranges: true,
+            ..ResponseHead::new(Status::Ok)
+        };
+        let head = match outcome {
+            Outcome::NotModified => ok.into_not_modified(),
+            Outcome::Full => ok,
+            Outcome::Partial(range) => {
+                assert!(range.len >= 1 && range.last() < len);
+                ok.into_partial(range)
+            }
+            Outcome::Unsatisfiable => {
+                let mut buf = [0u8; 512];
+                ErrorResponse::unsatisfiable(len, true)
+                    .emit(&mut buf)
+                    .expect("a 416 fits in 512 bytes");
+                continue;
+            }
+        };
+        let mut buf = [0u8; 512];
+        head.emit(&mut buf)
+            .expect("a 200/206/304 head fits in 512 bytes");
+    }
 }
 
 /// The normalized path invariants the file service relies on.
