@@ -10,7 +10,9 @@
 //!    for it).
 //! 2. Then it watches `storage` every millisecond; when the name is free
 //!    (the real service restarting) it tries to take it, once per gap.
-//!    Were it ever given the name, it would say so (the test fails).
+//!    Were it ever given the name, it would say so (the test fails). A
+//!    restart that came and went between two looks (a new process id, no
+//!    gap seen) is reported too, so the test can tell the two apart.
 
 #![no_main]
 #![no_std]
@@ -50,6 +52,7 @@ fn main() {
         say!("impostor: register `telemetry`: {}", verdict(I::register("telemetry")));
         let mut gaps = 0u32;
         let mut in_gap = false;
+        let mut owner = I::lookup("storage").ok();
         loop {
             match I::lookup("storage") {
                 Err(_) if !in_gap => {
@@ -57,9 +60,15 @@ fn main() {
                     gaps += 1;
                     say!("impostor: storage is gone (gap {}); register `storage`: {}", gaps, verdict(I::register("storage")));
                 }
-                Ok(_) if in_gap => {
+                Ok(h) if in_gap => {
                     in_gap = false;
+                    owner = Some(h);
                     say!("impostor: storage is back (gap {})", gaps);
+                }
+                Ok(h) if owner != Some(h) => {
+                    owner = Some(h);
+                    gaps += 1;
+                    say!("impostor: storage restarted unseen (gap {}); register `storage`: {}", gaps, verdict(I::register("storage")));
                 }
                 _ => {}
             }
