@@ -17,5 +17,12 @@
 
 #![no_std]
 
+pub mod aps6408;
 pub mod cache;
 pub mod clock;
+pub mod dlyb;
+pub mod octospi;
+pub mod psram;
+#[cfg(test)]
+mod psram_model;
+pub mod psram_test;
