@@ -22,7 +22,7 @@ use kernel::utilities::StaticRef;
 
 use crate::aps6408;
 use crate::dlyb::{self, Dlyb, DlybRegisters};
-use crate::psram::{Plan, PsramError, PsramPort, Step};
+use crate::psram::{Plan, Psram, PsramConfig, PsramError, PsramInfo, PsramPort, Step};
 use crate::psram_test::WordBus;
 
 pub const OCTOSPI1_BASE: usize = 0x5200_5000;
@@ -363,7 +363,7 @@ impl Octospi1Psram {
         Ok(())
     }
 
-    fn commands(&self) -> Result<&Plan, PsramError> {
+    fn plan(&self) -> Result<&Plan, PsramError> {
         self.plan.as_ref().ok_or(PsramError::Timeout(Step::Configure))
     }
 
@@ -419,14 +419,15 @@ impl Octospi1Psram {
     /// steady clock, and a new SEL/UNIT reaches the delayed output through
     /// that clock, so every DLYB change is made under FRCK, with the
     /// controller idle. FRCK is set with the controller enabled and idle
-    /// and cleared with it disabled (ST's HAL_OSPI_Init/DeInit order); the
-    /// free-running clock keeps BUSY set, hence the abort before clearing
-    /// it. This is the original firmware's wrap around every DLYB access,
-    /// done in one place.
+    /// and cleared with it disabled (ST's HAL_OSPI_Init/DeInit order), after
+    /// an abort, which the original firmware (and ST's HAL for the U5 around
+    /// its DLYB calls) needed to clear BUSY. This is the original's wrap
+    /// around every DLYB access, done in one place.
     ///
     /// Why the original needed it at all: it measured the delay, then
-    /// de-initialised and re-initialised the OCTOSPI (ST's HAL DeInit gates
-    /// and resets the peripheral), after which UNIT read 54 instead of 34.
+    /// de-initialised and re-initialised the OCTOSPI (HAL DeInit disables
+    /// it and the user's MspDeInit gates its clocks; MspInit resets it),
+    /// after which UNIT read 54 instead of 34.
     /// A UNIT is only meaningful for the clock it was measured with and
     /// nothing guarantees it survives an OCTOSPI reset. Here the controller
     /// is configured once, with its final prescaler, before the delay is
@@ -495,14 +496,14 @@ impl PsramPort for Octospi1Psram {
     }
 
     fn global_reset(&mut self) -> Result<(), PsramError> {
-        let command = self.commands()?.commands.reset;
+        let command = self.plan()?.commands.reset;
         self.start(Step::GlobalReset, CR::FMODE::IndirectWrite, &command, 0, 0)?;
         self.finish(Step::GlobalReset)
     }
 
     fn write_mode_register(&mut self, mr: u8, value: u8) -> Result<(), PsramError> {
         let step = Step::ModeRegisterWrite(mr);
-        let command = self.commands()?.commands.mr_write;
+        let command = self.plan()?.commands.mr_write;
         // Two bytes, as DTR needs: the register, then a 0 the device ignores.
         self.start(step, CR::FMODE::IndirectWrite, &command, mr as u32, 2)?;
         // SAFETY: a half-word write to OCTOSPI1's DR pushes 2 bytes into its FIFO.
@@ -512,7 +513,7 @@ impl PsramPort for Octospi1Psram {
 
     fn read_mode_registers(&mut self, mr: u8) -> Result<[u8; 2], PsramError> {
         let step = Step::ModeRegisterRead(mr);
-        let command = self.commands()?.commands.mr_read;
+        let command = self.plan()?.commands.mr_read;
         self.start(step, CR::FMODE::IndirectRead, &command, mr as u32, 2)?;
         self.poll(step, |r| r.sr.read(SR::FLEVEL) >= 2 || r.sr.is_set(SR::TCF))?;
         // SAFETY: a half-word read of OCTOSPI1's DR pops 2 bytes from its FIFO.
@@ -523,7 +524,7 @@ impl PsramPort for Octospi1Psram {
 
     fn write_array(&mut self, offset: u32, words: u32, word: &mut dyn FnMut(u32) -> u32) -> Result<(), PsramError> {
         let step = Step::ArrayWrite { offset };
-        let command = self.commands()?.commands.array_write;
+        let command = self.plan()?.commands.array_write;
         self.start(step, CR::FMODE::IndirectWrite, &command, offset, 4 * words)?;
         for i in 0..words {
             self.poll(step, |r| r.sr.read(SR::FLEVEL) <= FIFO_BYTES - 4)?;
@@ -534,7 +535,7 @@ impl PsramPort for Octospi1Psram {
 
     fn read_array(&mut self, offset: u32, words: u32, sink: &mut dyn FnMut(u32, u32)) -> Result<(), PsramError> {
         let step = Step::ArrayRead { offset };
-        let command = self.commands()?.commands.array_read;
+        let command = self.plan()?.commands.array_read;
         self.start(step, CR::FMODE::IndirectRead, &command, offset, 4 * words)?;
         for i in 0..words {
             self.poll(step, |r| r.sr.read(SR::FLEVEL) >= 4)?;
@@ -562,7 +563,7 @@ impl PsramPort for Octospi1Psram {
     }
 
     fn enter_memory_mapped(&mut self) -> Result<(), PsramError> {
-        let plan = *self.commands()?;
+        let plan = *self.plan()?;
         self.poll(Step::MemoryMapped, |r| !r.sr.is_set(SR::BUSY))?;
         // Both directions are set before the mode is entered (ST's HAL
         // insists on it): write command, then read command.
@@ -583,6 +584,16 @@ impl PsramPort for Octospi1Psram {
     fn window(&mut self) -> &mut MappedWindow {
         &mut self.window
     }
+}
+
+/// The board's one call: brings the NUCLEO-MEM's PSRAM up with `config`
+/// (`PsramConfig::NUCLEO_MEM`), `cpu_hz` timing the boot-time waits.
+///
+/// # Safety
+/// As [`Octospi1Psram::new`]: once, at boot, before anything uses the window.
+pub unsafe fn init_psram(cpu_hz: u32, config: &PsramConfig) -> Result<PsramInfo, PsramError> {
+    // SAFETY: the caller's promise.
+    Psram::new(unsafe { Octospi1Psram::new(cpu_hz) }).init(config)
 }
 
 /// The memory-mapped window, as the memory test uses it: every access

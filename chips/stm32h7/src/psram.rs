@@ -25,6 +25,23 @@
 //!    the device's write mask).
 //! 4. `cache::enable()`, then process loading into the PSRAM, only if
 //!    `init` returned `Ok`.
+//!
+//! Caches and coherence, as assumed here:
+//! - During `init` the D-cache is off (checked: SCB CCR.DC), so every test
+//!   access reaches the device, byte writes included, and reads see the
+//!   device, not a cached copy. The window accesses are volatile with a
+//!   DSB after each write.
+//! - `cache::enable()` invalidates the whole D-cache before turning it on,
+//!   so no line from before (there are none: nothing was cached) survives.
+//! - Afterwards the kernel (its MPU region over the window) and processes
+//!   (their regions, `process_memory_attributes`) see the PSRAM as the same
+//!   Normal write-back memory, so there are never two views of a line.
+//! - No device ever reads or writes the PSRAM (the DMA rule in
+//!   `docs/architecture.md`): it needs no cache maintenance.
+//! - What the test leaves in the PSRAM is garbage; the process loader
+//!   zeroes the memory it gives a process.
+//! - Speculative reads of the window before it is mapped would need code
+//!   holding a pointer into it; nothing holds one before `init` returns.
 
 use core::fmt;
 
