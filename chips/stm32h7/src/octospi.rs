@@ -644,7 +644,7 @@ mod tests {
     use super::*;
 
     #[test]
-    fn the_io_manager_port_is_its_reset_value() {
+    fn port1_carries_octospi1_alone() {
         // CLKEN, DQSEN, NCSEN, IOLEN, IOHEN and IOHSRC = 01.
         assert_eq!(port1_for_octospi1(), 0x0301_0111);
     }
