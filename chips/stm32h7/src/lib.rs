@@ -17,14 +17,21 @@
 
 #![no_std]
 
+pub mod aps6408;
 pub mod cache;
 pub mod chip;
 pub mod clock;
+pub mod dlyb;
 pub mod dts;
 pub mod eth;
 pub mod gpio;
 pub mod lan8742;
 pub mod mmio;
+pub mod octospi;
+pub mod psram;
+#[cfg(test)]
+mod psram_model;
+pub mod psram_test;
 pub mod rcc;
 pub mod rng;
 pub mod tim2;
