@@ -342,6 +342,10 @@ unsafe fn start() -> (&'static kernel::Kernel, NucleoH723, &'static ChipHw, bool
     if unsafe { mpu.enable_kernel_regions() }.is_err() {
         panic!("MPU: the kernel regions do not fit this MPU");
     }
+    // The PSRAM is calibrated with the D-cache still off (its test must
+    // reach the memory, not the cache); then the caches go on.
+    // SAFETY: once, at boot, after the MPU and the clocks.
+    let external_ram = unsafe { external_ram::bring_up(plan.cpu_hz) };
     // SAFETY: once, at boot, after the MPU; no DMA buffer is in use yet.
     unsafe { stm32h7::cache::enable() };
 
@@ -468,8 +472,6 @@ unsafe fn start() -> (&'static kernel::Kernel, NucleoH723, &'static ChipHw, bool
     )
     .finalize(components::rng_component_static!(stm32h7::rng::Rng<'static>));
 
-    let psram_ok = external_ram::bring_up();
-
     let regions = static_init!(
         [Region; 6],
         [
@@ -534,6 +536,11 @@ unsafe fn start() -> (&'static kernel::Kernel, NucleoH723, &'static ChipHw, bool
         ),
         Outcome::Stuck { step } => debug!("clocks: bring-up step {} did not complete: running at 64 MHz on the HSI", step),
     }
+    match &external_ram {
+        Ok(info) => debug!("{}", info),
+        Err(e) => debug!("{}", e),
+    }
+    let psram_ok = external_ram.is_ok();
     map.print(0);
     debug!(
         "mpu: {} regions: {} for the kernel (external-memory guard, PSRAM write-back), the rest for processes",
@@ -615,13 +622,36 @@ unsafe fn network(
     Some((nic, switch))
 }
 
-/// The OCTOSPI PSRAM: pins, memory-mapped mode and the boot memory test.
+/// The OCTOSPI PSRAM: clocks, pins, bring-up, calibration, memory test.
 mod external_ram {
-    use kernel::debug;
+    use stm32h7::gpio::{Pin, Port, Pull, Speed};
+    use stm32h7::psram::{PsramConfig, PsramError, PsramInfo, PINS};
+    use stm32h7::rcc::Gate;
 
-    /// Whether the PSRAM is mapped and passed its test.
-    pub fn bring_up() -> bool {
-        debug!("psram: the OCTOSPI1 driver is not wired into this board yet");
-        false
+    fn port(letter: char) -> Port {
+        match letter {
+            'A' => Port::A,
+            'B' => Port::B,
+            'C' => Port::C,
+            'E' => Port::E,
+            _ => Port::F,
+        }
+    }
+
+    /// The PSRAM mapped at 0x90000000 and tested, or what failed (printed
+    /// by the board once the console runs: nothing prints this early).
+    ///
+    /// # Safety
+    /// Once, at boot, with the D-cache off and the MPU's PSRAM region set.
+    pub unsafe fn bring_up(cpu_hz: u32) -> Result<PsramInfo, PsramError> {
+        Gate::OCTOSPI1.enable();
+        Gate::OCTOSPIM.enable();
+        for p in PINS {
+            let pin = Pin::new(port(p.port), p.pin);
+            pin.enable_port();
+            pin.set_alternate(p.af, Speed::VeryHigh, Pull::None);
+        }
+        // SAFETY: the caller's promise; OCTOSPI1 is this driver's alone.
+        unsafe { stm32h7::octospi::init_psram(cpu_hz, &PsramConfig::NUCLEO_MEM) }
     }
 }
