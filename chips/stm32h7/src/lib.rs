@@ -19,3 +19,4 @@
 
 pub mod cache;
 pub mod clock;
+pub mod emmc;
