@@ -572,27 +572,47 @@ enum Step {
     /// Never started, or stopped.
     Off,
     GoIdle,
-    OpCond { polls: u16, timeouts: u8 },
+    OpCond {
+        polls: u16,
+        timeouts: u8,
+    },
     AllSendCid,
     SetRca,
     SendCsd,
     Select,
     /// CMD8: `check` is the second read at the final bus settings; `data`
     /// once the response is in and the data phase runs.
-    ExtCsd { check: bool, data: bool },
+    ExtCsd {
+        check: bool,
+        data: bool,
+    },
     SetBlockLen,
     Switch(Switch),
-    SwitchStatus { switch: Switch, polls: u16, slowed: bool },
+    SwitchStatus {
+        switch: Switch,
+        polls: u16,
+        slowed: bool,
+    },
     /// Identified, waiting for requests.
     Ready,
     SetBlockCount,
-    Transfer { data: bool },
-    WriteStatus { polls: u16 },
+    Transfer {
+        data: bool,
+    },
+    WriteStatus {
+        polls: u16,
+    },
     FlushSwitch,
-    FlushStatus { polls: u16 },
+    FlushStatus {
+        polls: u16,
+    },
     Stopping(AfterStop),
-    Recover { tries: u8 },
-    RecoverStop { tries: u8 },
+    Recover {
+        tries: u8,
+    },
+    RecoverStop {
+        tries: u8,
+    },
     /// Identification failed; `start` tries again.
     Failed,
     /// The card went away or lost its state; `start` identifies it again.
@@ -774,7 +794,11 @@ impl<C: CacheMaintenance> Emmc<C> {
         match (self.step, event) {
             // ---- identification ----
             (Step::GoIdle, Event::CommandDone(_)) => {
-                self.send(bus, Step::OpCond { polls: 1, timeouts: 0 }, Command::new(cmd::SEND_OP_COND, OCR_ARG, ResponseKind::R3));
+                self.send(
+                    bus,
+                    Step::OpCond { polls: 1, timeouts: 0 },
+                    Command::new(cmd::SEND_OP_COND, OCR_ARG, ResponseKind::R3),
+                );
                 Outcome::Pending
             }
             (Step::OpCond { polls, timeouts }, Event::CommandDone(r)) => {
@@ -807,7 +831,11 @@ impl<C: CacheMaintenance> Emmc<C> {
             }
             (Step::AllSendCid, Event::CommandDone(r)) => {
                 self.info.cid = r;
-                self.send(bus, Step::SetRca, Command::new(cmd::SET_RELATIVE_ADDR, (RCA as u32) << 16, ResponseKind::R1));
+                self.send(
+                    bus,
+                    Step::SetRca,
+                    Command::new(cmd::SET_RELATIVE_ADDR, (RCA as u32) << 16, ResponseKind::R1),
+                );
                 Outcome::Pending
             }
             (Step::SetRca, Event::CommandDone(r)) => match check_status(cmd::SET_RELATIVE_ADDR, r.word()) {
@@ -838,13 +866,15 @@ impl<C: CacheMaintenance> Emmc<C> {
                 bus.set_bus(self.width, self.speed);
                 self.send_ext_csd(bus, false)
             }
-            (Step::ExtCsd { check, data: false }, Event::CommandDone(r)) => match check_status(cmd::SEND_EXT_CSD, r.word()) {
-                Err(e) => self.stop(bus, e, AfterStop::FailInit),
-                Ok(_) => {
-                    self.step = Step::ExtCsd { check, data: true };
-                    Outcome::Pending
+            (Step::ExtCsd { check, data: false }, Event::CommandDone(r)) => {
+                match check_status(cmd::SEND_EXT_CSD, r.word()) {
+                    Err(e) => self.stop(bus, e, AfterStop::FailInit),
+                    Ok(_) => {
+                        self.step = Step::ExtCsd { check, data: true };
+                        Outcome::Pending
+                    }
                 }
-            },
+            }
             (Step::ExtCsd { check, .. }, Event::CommandFailed(error) | Event::DataFailed(error)) => {
                 let e = EmmcError::Bus { cmd: cmd::SEND_EXT_CSD, error };
                 if check && self.speed == BusSpeed::High && !self.slowed {
@@ -872,7 +902,11 @@ impl<C: CacheMaintenance> Emmc<C> {
                     return Outcome::Initialized(Ok(self.info.sectors as u64));
                 }
                 self.info = info;
-                self.send(bus, Step::SetBlockLen, Command::new(cmd::SET_BLOCKLEN, SECTOR_SIZE as u32, ResponseKind::R1));
+                self.send(
+                    bus,
+                    Step::SetBlockLen,
+                    Command::new(cmd::SET_BLOCKLEN, SECTOR_SIZE as u32, ResponseKind::R1),
+                );
                 Outcome::Pending
             }
             (Step::SetBlockLen, Event::CommandDone(r)) => {
@@ -1003,7 +1037,11 @@ impl<C: CacheMaintenance> Emmc<C> {
                 match CardState::of(r1) {
                     CardState::Tran if r1 & status::READY_FOR_DATA != 0 => self.complete(Ok(())),
                     CardState::Prg | CardState::Tran if polls < MAX_STATUS_POLLS => {
-                        let next = if flush { Step::FlushStatus { polls: polls + 1 } } else { Step::WriteStatus { polls: polls + 1 } };
+                        let next = if flush {
+                            Step::FlushStatus { polls: polls + 1 }
+                        } else {
+                            Step::WriteStatus { polls: polls + 1 }
+                        };
                         self.send_status(bus, next);
                         Outcome::Pending
                     }
@@ -1023,7 +1061,9 @@ impl<C: CacheMaintenance> Emmc<C> {
                     Outcome::Pending
                 }
             },
-            (Step::FlushSwitch, Event::CommandFailed(error)) => self.recover(bus, EmmcError::Bus { cmd: cmd::SWITCH, error }),
+            (Step::FlushSwitch, Event::CommandFailed(error)) => {
+                self.recover(bus, EmmcError::Bus { cmd: cmd::SWITCH, error })
+            }
 
             // ---- after an error ----
             (Step::Stopping(then), Event::CommandDone(_) | Event::CommandFailed(_)) => {
@@ -1100,8 +1140,14 @@ impl<C: CacheMaintenance> Emmc<C> {
             }
 
             // ---- everything else in identification is an error ----
-            (Step::GoIdle | Step::OpCond { .. } | Step::AllSendCid | Step::SetRca | Step::SendCsd, Event::CommandFailed(error))
-            | (Step::Select | Step::SetBlockLen | Step::Switch(_) | Step::SwitchStatus { .. }, Event::CommandFailed(error)) => {
+            (
+                Step::GoIdle | Step::OpCond { .. } | Step::AllSendCid | Step::SetRca | Step::SendCsd,
+                Event::CommandFailed(error),
+            )
+            | (
+                Step::Select | Step::SetBlockLen | Step::Switch(_) | Step::SwitchStatus { .. },
+                Event::CommandFailed(error),
+            ) => {
                 let cmd = self.identification_command_index();
                 self.fail_init(EmmcError::Bus { cmd, error })
             }
@@ -1133,9 +1179,10 @@ impl<C: CacheMaintenance> Emmc<C> {
     /// Which switches this card and board get.
     fn plan_switches(&mut self) {
         let width = self.config.width();
-        let hs = self.config.high_speed
-            && self.info.card_type & (ext_csd::CARD_TYPE_HS26 | ext_csd::CARD_TYPE_HS52) != 0;
-        let speed = if hs && self.info.card_type & ext_csd::CARD_TYPE_HS52 != 0 { BusSpeed::High } else { BusSpeed::Default };
+        let hs =
+            self.config.high_speed && self.info.card_type & (ext_csd::CARD_TYPE_HS26 | ext_csd::CARD_TYPE_HS52) != 0;
+        let speed =
+            if hs && self.info.card_type & ext_csd::CARD_TYPE_HS52 != 0 { BusSpeed::High } else { BusSpeed::Default };
         self.switches = [power_class(&self.info, width, speed) != 0, width != BusWidth::One, hs];
     }
 

@@ -20,3 +20,4 @@
 pub mod cache;
 pub mod clock;
 pub mod emmc;
+pub mod sdmmc;

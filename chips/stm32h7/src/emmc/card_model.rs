@@ -32,7 +32,7 @@ pub fn region() -> DmaRegion<Coherent> {
 /// A fresh DMA buffer of `N` bytes filled with `fill`.
 pub fn buffer<const N: usize>(fill: u8) -> DmaBuffer<Coherent> {
     let mem: &'static mut [u8] = &mut Box::leak(Box::new(Aligned([fill; N]))).0[..];
-    region().buffer(mem).ok().expect("aligned test buffer")
+    region().buffer(mem).expect("aligned test buffer")
 }
 
 /// Something to go wrong.
@@ -340,7 +340,9 @@ impl Card {
                             self.bus_width = value;
                             true
                         }
-                        ext_csd::HS_TIMING if value == 0 || (value == 1 && self.ext_csd[ext_csd::CARD_TYPE] & 3 != 0) => {
+                        ext_csd::HS_TIMING
+                            if value == 0 || (value == 1 && self.ext_csd[ext_csd::CARD_TYPE] & 3 != 0) =>
+                        {
                             self.hs_timing = value;
                             true
                         }
@@ -366,7 +368,10 @@ impl Card {
                 self.state = Data;
                 Reply::Response(Response::short(r1))
             }
-            (cmd::READ_SINGLE_BLOCK | cmd::READ_MULTIPLE_BLOCK | cmd::WRITE_BLOCK | cmd::WRITE_MULTIPLE_BLOCK, Tran) => {
+            (
+                cmd::READ_SINGLE_BLOCK | cmd::READ_MULTIPLE_BLOCK | cmd::WRITE_BLOCK | cmd::WRITE_MULTIPLE_BLOCK,
+                Tran,
+            ) => {
                 let single = matches!(c.index, cmd::READ_SINGLE_BLOCK | cmd::WRITE_BLOCK);
                 let blocks = if single { 1 } else { self.block_count.take().map_or(u32::MAX, u32::from) };
                 let mut r1 = self.r1(c.index);
@@ -398,7 +403,14 @@ impl Card {
     }
 
     /// The data phase of the last data command, into or out of `mem`.
-    fn data(&mut self, direction: Direction, blocks: u32, mem: &mut [u8], width: BusWidth, speed: BusSpeed) -> Result<(), BusError> {
+    fn data(
+        &mut self,
+        direction: Direction,
+        blocks: u32,
+        mem: &mut [u8],
+        width: BusWidth,
+        speed: BusSpeed,
+    ) -> Result<(), BusError> {
         let Some(x) = self.xfer else { return Err(BusError::DataTimeout) };
         if self.gone {
             return Err(BusError::DataTimeout);

@@ -125,7 +125,10 @@ fn assert_nothing_destructive(rig: &Rig) {
 fn assert_failed_safely(rig: &mut Rig, sent_before_error: usize) {
     assert_nothing_destructive(rig);
     let after: Vec<u8> = rig.sent()[sent_before_error..].to_vec();
-    assert!(after.iter().all(|&c| c == cmd::STOP_TRANSMISSION || c == cmd::SEND_STATUS), "sent after the error: {after:?}");
+    assert!(
+        after.iter().all(|&c| c == cmd::STOP_TRANSMISSION || c == cmd::SEND_STATUS),
+        "sent after the error: {after:?}"
+    );
     let storage = rig.bus.card.borrow().storage.clone();
     let n = rig.bus.sent.borrow().len();
     assert_eq!(rig.emmc.capacity(), Err(ErrorCode::NODEVICE));
