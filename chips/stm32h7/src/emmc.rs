@@ -1292,6 +1292,6 @@ impl<C: CacheMaintenance> Emmc<C> {
 }
 
 #[cfg(test)]
-mod card_model;
+pub(crate) mod card_model;
 #[cfg(test)]
 mod tests;

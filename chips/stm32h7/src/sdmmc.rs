@@ -529,49 +529,50 @@ impl<'a, C: CacheMaintenance> Sdmmc<'a, C> {
     /// machine, and its outcomes into completions.
     pub fn handle_interrupt(&self) {
         let regs = &*self.bus.registers;
-        // A response, its busy end and its data end may all be pending.
+        // One snapshot: a response, its busy end and its data end may all be
+        // in it. Flags set after it raise the interrupt again; a command
+        // started while an event is delivered has nothing in it yet.
+        let mut star = regs.star.get();
         for _ in 0..4 {
-            let star = regs.star.get();
-            let event = match decide(self.bus.wait.get(), star) {
+            let (event, consumed) = match decide(self.bus.wait.get(), star) {
                 Decision::None => break,
                 Decision::Responded { busy } => {
-                    regs.icr.set(COMMAND_FLAGS);
                     let response = Response(core::array::from_fn(|i| regs.resp[i].get()));
                     let Wait::Command { index, response: kind, data } = self.bus.wait.get() else { break };
                     if !response_matches(kind, index, regs.respcmdr.get()) {
                         self.bus.wait.set(Wait::Idle);
-                        Event::CommandFailed(BusError::WrongResponse)
+                        (Event::CommandFailed(BusError::WrongResponse), COMMAND_FLAGS)
                     } else if busy {
+                        // The end of busy comes in a later interrupt.
+                        regs.icr.set(COMMAND_FLAGS);
                         self.bus.wait.set(Wait::Busy { response });
                         regs.maskr.set(mask_for(self.bus.wait.get()));
-                        continue;
+                        break;
                     } else {
                         self.bus.wait.set(if data { Wait::Data } else { Wait::Idle });
-                        Event::CommandDone(response)
+                        (Event::CommandDone(response), COMMAND_FLAGS)
                     }
                 }
                 Decision::CommandFailed(error) => {
-                    regs.icr.set(COMMAND_FLAGS | BUSY_FLAGS);
                     self.bus.wait.set(Wait::Idle);
-                    Event::CommandFailed(error)
+                    (Event::CommandFailed(error), COMMAND_FLAGS | BUSY_FLAGS)
                 }
                 Decision::BusyEnded => {
-                    regs.icr.set(BUSY_FLAGS);
                     let Wait::Busy { response } = self.bus.wait.get() else { break };
                     self.bus.wait.set(Wait::Idle);
-                    Event::CommandDone(response)
+                    (Event::CommandDone(response), BUSY_FLAGS)
                 }
                 Decision::DataEnded => {
-                    regs.icr.set(bit(STA::DATAEND) | bit(STA::DBCKEND));
                     self.bus.wait.set(Wait::Idle);
-                    Event::DataDone
+                    (Event::DataDone, bit(STA::DATAEND) | bit(STA::DBCKEND))
                 }
                 Decision::DataFailed(error) => {
-                    regs.icr.set(DATA_ERROR_FLAGS);
                     self.bus.wait.set(Wait::Idle);
-                    Event::DataFailed(error)
+                    (Event::DataFailed(error), DATA_ERROR_FLAGS)
                 }
             };
+            star &= !consumed;
+            regs.icr.set(consumed);
             regs.maskr.set(mask_for(self.bus.wait.get()));
             self.deliver(event);
         }
@@ -762,5 +763,319 @@ mod tests {
         assert!(response_matches(ResponseKind::R1b, 6, 0x46), "6 bits only");
         assert!(response_matches(ResponseKind::R2, 2, 0x3F));
         assert!(response_matches(ResponseKind::R3, 1, 0x3F));
+    }
+
+    /// The whole driver on registers in host memory, with the simulated
+    /// card playing the controller and the card: each command the driver
+    /// writes to CMDR gets its response flags in STAR, R1b commands a busy
+    /// phase (BUSYD0, then BUSYD0END), data commands their data through
+    /// the buffer the IDMA was given.
+    mod through_registers {
+        extern crate std;
+
+        use core::cell::RefCell;
+        use std::boxed::Box;
+        use std::vec::Vec;
+
+        use super::*;
+        use crate::emmc::card_model::{buffer, card, region, Card, Fault, Reply};
+        use crate::emmc::{cmd, status, CardState};
+        use dma_buffer::Coherent;
+
+        const CPSMEN: u32 = 1 << 12;
+        const CMDTRANS: u32 = 1 << 6;
+
+        #[derive(Default)]
+        struct Client {
+            ready: RefCell<Vec<Result<u64, EmmcError>>>,
+            done: RefCell<Vec<(Op, Result<(), ErrorCode>, Option<DmaBuffer<Coherent>>)>>,
+        }
+
+        impl SdmmcCardClient for Client {
+            fn card_ready(&self, result: Result<u64, EmmcError>) {
+                self.ready.borrow_mut().push(result);
+            }
+        }
+
+        impl BlockClient<Coherent> for Client {
+            fn read_done(&self, buffer: DmaBuffer<Coherent>, result: Result<(), ErrorCode>) {
+                self.done.borrow_mut().push((Op::Read, result, Some(buffer)));
+            }
+            fn write_done(&self, buffer: DmaBuffer<Coherent>, result: Result<(), ErrorCode>) {
+                self.done.borrow_mut().push((Op::Write, result, Some(buffer)));
+            }
+            fn flush_done(&self, result: Result<(), ErrorCode>) {
+                self.done.borrow_mut().push((Op::Flush, result, None));
+            }
+        }
+
+        /// The data-path registers as a data command found them.
+        #[derive(Clone, Copy, Debug, PartialEq, Eq)]
+        struct Armed {
+            index: u32,
+            dlenr: u32,
+            dctrl: u32,
+            idmactrl: u32,
+            idmabase: u32,
+            dtimer: u32,
+        }
+
+        struct Rig {
+            base: *mut u32,
+            sdmmc: &'static Sdmmc<'static, Coherent>,
+            client: &'static Client,
+            card: RefCell<Card>,
+            armed: RefCell<Vec<Armed>>,
+        }
+
+        impl Rig {
+            fn new(card: Card) -> Rig {
+                let words: &'static mut [u32; 0x84 / 4] = Box::leak(Box::new([0u32; 0x84 / 4]));
+                let base = words.as_mut_ptr();
+                // SAFETY: leaked host memory the size of the register block,
+                // word aligned; only this test reads or writes it, never
+                // while the driver holds a reference into it.
+                let registers = unsafe { StaticRef::new(base as *const SdmmcRegisters) };
+                let sdmmc = Box::leak(Box::new(Sdmmc::new(
+                    registers,
+                    region(),
+                    crate::clock::PLL2R_HZ,
+                    EmmcConfig::NUCLEO_MEM,
+                    buffer::<512>(0),
+                )));
+                let client: &'static Client = Box::leak(Box::default());
+                sdmmc.set_client(client);
+                sdmmc.set_card_client(client);
+                Rig { base, sdmmc, client, card: RefCell::new(card), armed: RefCell::new(Vec::new()) }
+            }
+
+            fn reg(&self, offset: usize) -> u32 {
+                // SAFETY: inside the leaked block (see `new`).
+                unsafe { core::ptr::read_volatile(self.base.add(offset / 4)) }
+            }
+
+            fn poke(&self, offset: usize, value: u32) {
+                // SAFETY: inside the leaked block; the driver is not running.
+                unsafe { core::ptr::write_volatile(self.base.add(offset / 4), value) }
+            }
+
+            /// STAR holds `flags` for one interrupt, as ICR would leave it.
+            fn interrupt(&self, flags: u32) {
+                self.poke(0x34, flags);
+                self.sdmmc.handle_interrupt();
+                self.poke(0x34, 0);
+            }
+
+            fn bus(&self) -> (BusWidth, BusSpeed) {
+                let clkcr = self.reg(0x04);
+                let width = match (clkcr >> 14) & 3 {
+                    0 => BusWidth::One,
+                    1 => BusWidth::Four,
+                    _ => BusWidth::Eight,
+                };
+                let speed = match clkcr & 0x3FF {
+                    250 => BusSpeed::Identification,
+                    4 => BusSpeed::Default,
+                    2 => BusSpeed::High,
+                    d => panic!("unexpected CLKDIV {d}"),
+                };
+                (width, speed)
+            }
+
+            /// Plays controller and card until the driver sends nothing more.
+            fn run(&self) {
+                for _ in 0..100_000 {
+                    let cmdr = self.reg(0x0C);
+                    if cmdr & CPSMEN == 0 {
+                        return;
+                    }
+                    self.poke(0x0C, 0);
+                    let index = (cmdr & 0x3F) as u8;
+                    let data = cmdr & CMDTRANS != 0;
+                    if data {
+                        self.armed.borrow_mut().push(Armed {
+                            index: index as u32,
+                            dlenr: self.reg(0x28),
+                            dctrl: self.reg(0x2C),
+                            idmactrl: self.reg(0x50),
+                            idmabase: self.reg(0x58),
+                            dtimer: self.reg(0x24),
+                        });
+                    }
+                    let command = Command {
+                        index,
+                        arg: self.reg(0x08),
+                        response: ResponseKind::R1,
+                        stop: cmdr & (1 << 7) != 0,
+                        timeout_ms: 0,
+                    };
+                    let (width, speed) = self.bus();
+                    let reply = self.card.borrow_mut().command(command, width, speed);
+                    let r1b = matches!(index, cmd::SWITCH | cmd::SELECT_CARD | cmd::STOP_TRANSMISSION);
+                    let r1 = match reply {
+                        Reply::Response(r) => {
+                            for (i, w) in r.0.iter().enumerate() {
+                                self.poke(0x14 + 4 * i, *w);
+                            }
+                            let respcmd = if matches!(index, 1 | 2 | 9) { 0x3F } else { index as u32 };
+                            self.poke(0x10, respcmd);
+                            if index == cmd::GO_IDLE_STATE {
+                                self.interrupt(bit(STA::CMDSENT));
+                                continue;
+                            }
+                            if r1b {
+                                self.interrupt(bit(STA::CMDREND) | bit(STA::BUSYD0));
+                                self.interrupt(bit(STA::BUSYD0END));
+                                continue;
+                            }
+                            r.word()
+                        }
+                        Reply::Crc => {
+                            self.interrupt(bit(STA::CCRCFAIL));
+                            continue;
+                        }
+                        Reply::NoResponse => {
+                            self.interrupt(bit(STA::CTIMEOUT));
+                            continue;
+                        }
+                        Reply::BusyForever => {
+                            self.interrupt(bit(STA::CMDREND) | bit(STA::BUSYD0));
+                            self.interrupt(bit(STA::DTIMEOUT));
+                            continue;
+                        }
+                    };
+                    self.interrupt(bit(STA::CMDREND));
+                    if !data || r1 & status::ERRORS != 0 || self.reg(0x0C) & CPSMEN != 0 {
+                        continue;
+                    }
+                    // The IDMA moves the data through the driver's buffer.
+                    let direction = if self.reg(0x2C) & 2 != 0 { Direction::Read } else { Direction::Write };
+                    let blocks = self.reg(0x28) / SECTOR_SIZE as u32;
+                    let result = self
+                        .sdmmc
+                        .bus
+                        .data
+                        .map(|mem| self.card.borrow_mut().data(direction, blocks, mem, width, speed))
+                        .expect("IDMA armed with a buffer");
+                    self.interrupt(match result {
+                        Ok(()) => bit(STA::DATAEND),
+                        Err(BusError::DataCrc) => bit(STA::DCRCFAIL),
+                        Err(_) => bit(STA::DTIMEOUT),
+                    });
+                }
+                panic!("the driver never settles");
+            }
+
+            fn ready(card: Card) -> Rig {
+                let rig = Rig::new(card);
+                rig.sdmmc.init().unwrap();
+                rig.run();
+                assert_eq!(*rig.client.ready.borrow(), [Ok(rig.card.borrow().sectors() as u64)]);
+                rig.armed.borrow_mut().clear();
+                rig
+            }
+
+            fn take_done(&self) -> (Op, Result<(), ErrorCode>, Option<DmaBuffer<Coherent>>) {
+                let mut done = self.client.done.borrow_mut();
+                assert_eq!(done.len(), 1, "one completion");
+                done.pop().unwrap()
+            }
+        }
+
+        #[test]
+        fn identification_through_the_registers() {
+            let rig = Rig::new(card(4096));
+            assert_eq!(rig.sdmmc.capacity(), Err(ErrorCode::OFF));
+            rig.sdmmc.init().unwrap();
+            assert_eq!(rig.reg(0x00) & 3, 3, "powered on");
+            rig.run();
+            assert_eq!(*rig.client.ready.borrow(), [Ok(4096)]);
+            assert_eq!(rig.sdmmc.capacity(), Ok(4096));
+            assert_eq!(rig.bus(), (BusWidth::Eight, BusSpeed::High));
+            assert_eq!(rig.reg(0x04), 2 << 14 | 2, "8 bits, CLKDIV 2, rising edge, no flow control");
+            assert_eq!(rig.sdmmc.bus(), (BusWidth::Eight, 50_000_000));
+            let c = rig.card.borrow();
+            assert_eq!((c.state, c.bus_width(), c.hs_timing()), (CardState::Tran, 2, 1));
+            // Both EXT_CSD reads: one 512-byte block into the driver's buffer,
+            // card to host, IDMA single buffer, 1 s of bus clocks.
+            let armed = rig.armed.borrow();
+            assert_eq!(armed.len(), 2);
+            assert_eq!(
+                armed[0],
+                Armed { index: 8, dlenr: 512, dctrl: 0x92, idmactrl: 1, dtimer: 25_000_000, ..armed[0] }
+            );
+            assert_eq!(armed[1].dtimer, 50_000_000);
+            assert_eq!(rig.reg(0x3C), 0, "no interrupt left enabled");
+            assert!(rig.sdmmc.card_info().is_some());
+        }
+
+        #[test]
+        fn reads_and_writes_through_the_registers() {
+            let rig = Rig::ready(card(256));
+            let content: Vec<u8> = (0..8 * SECTOR_SIZE).map(|i| (i * 7 + 1) as u8).collect();
+            let mut buf = buffer::<4096>(0);
+            buf.as_mut_slice().copy_from_slice(&content);
+            let addr = buf.as_slice().as_ptr() as u32;
+            assert!(rig.sdmmc.write(40, 8, buf).is_ok());
+            assert!(rig.sdmmc.read(0, 1, buffer::<512>(0)).is_err_and(|(e, _)| e == ErrorCode::BUSY));
+            rig.run();
+            let (op, result, _) = rig.take_done();
+            assert_eq!((op, result), (Op::Write, Ok(())));
+            assert!(rig.card.borrow().storage[40 * SECTOR_SIZE..48 * SECTOR_SIZE] == content[..]);
+            let armed = rig.armed.borrow()[0];
+            assert_eq!(armed, Armed { index: 25, dlenr: 4096, dctrl: 0x90, idmactrl: 1, idmabase: addr, ..armed });
+
+            assert!(rig.sdmmc.read(40, 8, buffer::<4096>(0)).is_ok());
+            rig.run();
+            let (op, result, buf) = rig.take_done();
+            assert_eq!((op, result), (Op::Read, Ok(())));
+            assert!(buf.unwrap().as_slice() == &content[..]);
+            assert_eq!(rig.armed.borrow()[1].dctrl, 0x92);
+            assert_eq!(rig.reg(0x50), 0, "IDMA off between transfers");
+
+            assert!(rig.sdmmc.flush().is_ok());
+            rig.run();
+            assert_eq!(rig.take_done().1, Ok(()));
+        }
+
+        #[test]
+        fn errors_through_the_registers() {
+            let rig = Rig::ready(card(256));
+            rig.card.borrow_mut().faults.push(Fault::DataCrc { cmd: 18, times: 1 });
+            assert!(rig.sdmmc.read(8, 4, buffer::<4096>(0)).is_ok());
+            rig.run();
+            let (_, result, buf) = rig.take_done();
+            assert_eq!(result, Err(ErrorCode::FAIL));
+            assert!(buf.is_some(), "the buffer comes back with the error");
+            assert_eq!(rig.sdmmc.last_error(), Some(EmmcError::Bus { cmd: 18, error: BusError::DataCrc }));
+            assert!(rig.sdmmc.read(8, 4, buffer::<4096>(0)).is_ok(), "retry");
+            rig.run();
+            assert_eq!(rig.take_done().1, Ok(()));
+
+            rig.card.borrow_mut().faults.push(Fault::StuckBusy);
+            assert!(rig.sdmmc.write(8, 1, buffer::<512>(0)).is_ok());
+            rig.run();
+            assert_eq!(rig.take_done().1, Err(ErrorCode::BUSY));
+
+            rig.card.borrow_mut().faults = std::vec![Fault::VanishAfter { commands: 0 }];
+            assert!(rig.sdmmc.read(0, 2, buffer::<4096>(0)).is_ok());
+            rig.run();
+            assert_eq!(rig.take_done().1, Err(ErrorCode::NODEVICE));
+            assert_eq!(rig.sdmmc.capacity(), Err(ErrorCode::NODEVICE));
+            assert!(rig.sdmmc.read(0, 1, buffer::<512>(0)).is_err_and(|(e, _)| e == ErrorCode::NODEVICE));
+        }
+
+        #[test]
+        fn identification_failure_through_the_registers() {
+            let mut c = card(64);
+            c.faults.push(Fault::NeverReady);
+            let rig = Rig::new(c);
+            rig.sdmmc.init().unwrap();
+            rig.run();
+            assert_eq!(*rig.client.ready.borrow(), [Err(EmmcError::NeverReady)]);
+            assert!(rig.card.borrow().log.iter().all(|&(c, _)| c <= 1), "only CMD0 and CMD1");
+            assert_eq!(rig.sdmmc.capacity(), Err(ErrorCode::NODEVICE));
+            assert!(rig.sdmmc.card_info().is_none());
+        }
     }
 }

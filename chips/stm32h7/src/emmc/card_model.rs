@@ -61,7 +61,7 @@ pub enum Fault {
 }
 
 /// What the card answers.
-enum Reply {
+pub enum Reply {
     /// Response arrived intact (or none was expected).
     Response(Response),
     Crc,
@@ -237,7 +237,7 @@ impl Card {
         self.state = if self.prg_polls > 0 { CardState::Prg } else { CardState::Tran };
     }
 
-    fn command(&mut self, c: Command, width: BusWidth, speed: BusSpeed) -> Reply {
+    pub fn command(&mut self, c: Command, width: BusWidth, speed: BusSpeed) -> Reply {
         self.log.push((c.index, c.arg));
         for f in self.faults.iter_mut() {
             if let Fault::VanishAfter { commands } = f {
@@ -403,7 +403,7 @@ impl Card {
     }
 
     /// The data phase of the last data command, into or out of `mem`.
-    fn data(
+    pub fn data(
         &mut self,
         direction: Direction,
         blocks: u32,
