@@ -426,22 +426,24 @@ fn check_status(cmd: u8, r1: u32) -> Result<u32, EmmcError> {
 }
 
 /// What the driver asks of the card.
-#[derive(Clone, Copy, Debug, Default, PartialEq, Eq)]
+#[derive(Clone, Copy, Debug, PartialEq, Eq)]
 pub struct EmmcConfig {
     /// Widest bus the board wired (all of D0-D7 on the NUCLEO-MEM).
-    pub bus_width: Option<BusWidth>,
+    pub bus_width: BusWidth,
     /// Use high-speed timing (52 MHz, or 26 MHz) when the card has it.
     pub high_speed: bool,
 }
 
 impl EmmcConfig {
     /// The NUCLEO-MEM's eMMC: 8 bits, high speed.
-    pub const NUCLEO_MEM: EmmcConfig = EmmcConfig { bus_width: Some(BusWidth::Eight), high_speed: true };
+    pub const NUCLEO_MEM: EmmcConfig = EmmcConfig { bus_width: BusWidth::Eight, high_speed: true };
     /// What the original firmware ran: 8 bits at 25 MHz default speed.
-    pub const DEFAULT_SPEED: EmmcConfig = EmmcConfig { bus_width: Some(BusWidth::Eight), high_speed: false };
+    pub const DEFAULT_SPEED: EmmcConfig = EmmcConfig { bus_width: BusWidth::Eight, high_speed: false };
+    /// The least a card must do: 1 bit, default speed.
+    pub const BASIC: EmmcConfig = EmmcConfig { bus_width: BusWidth::One, high_speed: false };
 
     fn width(&self) -> BusWidth {
-        self.bus_width.unwrap_or(BusWidth::One)
+        self.bus_width
     }
 }
 
@@ -917,7 +919,8 @@ impl<C: CacheMaintenance> Emmc<C> {
                 self.next_switch(bus)
             }
             (Step::Switch(switch), Event::CommandDone(r)) => {
-                if let Err(e) = check_status(cmd::SWITCH, r.word()) {
+                // A refusal (SWITCH_ERROR) is judged by the CMD13 below.
+                if let Err(e) = check_status(cmd::SWITCH, r.word() & !status::SWITCH_ERROR) {
                     return self.fail_init(e);
                 }
                 // The host follows the card before asking it how it went.

@@ -785,10 +785,13 @@ mod tests {
         const CPSMEN: u32 = 1 << 12;
         const CMDTRANS: u32 = 1 << 6;
 
+        /// A completion: what, how, and the buffer back.
+        type Done = (Op, Result<(), ErrorCode>, Option<DmaBuffer<Coherent>>);
+
         #[derive(Default)]
         struct Client {
             ready: RefCell<Vec<Result<u64, EmmcError>>>,
-            done: RefCell<Vec<(Op, Result<(), ErrorCode>, Option<DmaBuffer<Coherent>>)>>,
+            done: RefCell<Vec<Done>>,
         }
 
         impl SdmmcCardClient for Client {
@@ -975,7 +978,7 @@ mod tests {
                 rig
             }
 
-            fn take_done(&self) -> (Op, Result<(), ErrorCode>, Option<DmaBuffer<Coherent>>) {
+            fn take_done(&self) -> Done {
                 let mut done = self.client.done.borrow_mut();
                 assert_eq!(done.len(), 1, "one completion");
                 done.pop().unwrap()
