@@ -234,9 +234,10 @@ pub fn timeout_cycles(bus_hz: u32, ms: u32) -> u32 {
 fn cmdr_value(command: &Command, data: bool) -> FieldValue<u32, CMDR::Register> {
     let wait = match command.response {
         ResponseKind::None => CMDR::WAITRESP::None,
-        ResponseKind::R1 | ResponseKind::R1b => CMDR::WAITRESP::Short,
+        // R3 has no CRC: sent as a short response like the ST HAL does, its
+        // CCRCFAIL ignored (`decide`), rather than with ShortNoCrc.
+        ResponseKind::R1 | ResponseKind::R1b | ResponseKind::R3 => CMDR::WAITRESP::Short,
         ResponseKind::R2 => CMDR::WAITRESP::Long,
-        ResponseKind::R3 => CMDR::WAITRESP::ShortNoCrc,
     };
     CMDR::CMDINDEX.val(command.index as u32 & 0x3F)
         + wait
@@ -670,7 +671,7 @@ mod tests {
     fn command_register_values() {
         let cpsmen = 1 << 12;
         assert_eq!(cmdr_value(&command(0, ResponseKind::None), false).value, cpsmen);
-        assert_eq!(cmdr_value(&command(1, ResponseKind::R3), false).value, cpsmen | 2 << 8 | 1);
+        assert_eq!(cmdr_value(&command(1, ResponseKind::R3), false).value, cpsmen | 1 << 8 | 1);
         assert_eq!(cmdr_value(&command(2, ResponseKind::R2), false).value, cpsmen | 3 << 8 | 2);
         assert_eq!(cmdr_value(&command(13, ResponseKind::R1), false).value, cpsmen | 1 << 8 | 13);
         assert_eq!(cmdr_value(&command(18, ResponseKind::R1), true).value, cpsmen | 1 << 8 | 1 << 6 | 18);
@@ -924,6 +925,11 @@ mod tests {
                             self.poke(0x10, respcmd);
                             if index == cmd::GO_IDLE_STATE {
                                 self.interrupt(bit(STA::CMDSENT));
+                                continue;
+                            }
+                            if index == cmd::SEND_OP_COND {
+                                // R3's CRC field is all ones: the controller flags it.
+                                self.interrupt(bit(STA::CCRCFAIL));
                                 continue;
                             }
                             if r1b {
