@@ -92,8 +92,11 @@ pub const MAX_STATUS_POLLS: u16 = 1024;
 /// CMD13s (and CMD12s) the recovery after an error may send.
 const MAX_RECOVERY_TRIES: u8 = 6;
 
-/// Data and R1b busy timeouts.
+/// Data and R1b busy timeouts. The controller counts each block's wait
+/// (read access, or a written block's busy) against them separately.
 pub const DATA_TIMEOUT_MS: u32 = 1000;
+/// Written blocks get more: an eMMC may pause for its own housekeeping.
+pub const WRITE_TIMEOUT_MS: u32 = 3000;
 const CMD6_MIN_TIMEOUT_MS: u32 = 250;
 const FLUSH_TIMEOUT_MS: u32 = 10_000;
 
@@ -1219,8 +1222,10 @@ impl<C: CacheMaintenance> Emmc<C> {
             _ => (cmd::WRITE_MULTIPLE_BLOCK, Direction::Write),
         };
         let blocks = q.count as u32;
+        let timeout_ms = if direction == Direction::Write { WRITE_TIMEOUT_MS } else { DATA_TIMEOUT_MS };
+        let command = Command { timeout_ms, ..Command::new(index, q.sector, ResponseKind::R1) };
         self.step = Step::Transfer { data: false };
-        bus.send_data_command(Command::new(index, q.sector, ResponseKind::R1), direction, blocks, buffer);
+        bus.send_data_command(command, direction, blocks, buffer);
     }
 
     fn transfer_command_index(&self) -> u8 {

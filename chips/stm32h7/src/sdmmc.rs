@@ -1032,7 +1032,8 @@ mod tests {
             assert_eq!((op, result), (Op::Write, Ok(())));
             assert!(rig.card.borrow().storage[40 * SECTOR_SIZE..48 * SECTOR_SIZE] == content[..]);
             let armed = rig.armed.borrow()[0];
-            assert_eq!(armed, Armed { index: 25, dlenr: 4096, dctrl: 0x90, idmactrl: 1, idmabase: addr, ..armed });
+            let dtimer = 150_000_000; // 3 s at 50 MHz for written blocks
+            assert_eq!(armed, Armed { index: 25, dlenr: 4096, dctrl: 0x90, idmactrl: 1, idmabase: addr, dtimer });
 
             assert!(rig.sdmmc.read(40, 8, buffer::<4096>(0)).is_ok());
             rig.run();
