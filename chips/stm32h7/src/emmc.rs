@@ -25,7 +25,7 @@
 //! (SET_BLOCK_COUNT) then CMD18/CMD25 for more. Pre-defined counts rather
 //! than open-ended transfers closed by CMD12: the card stops by itself at
 //! the last block, so reading the last sectors of the device does not make
-//! it prefetch past the end (which open-ended reads report as
+//! it prefetch past the end (which a card may report as
 //! ADDRESS_OUT_OF_RANGE in the stop's response), and the data path's
 //! block-count mode ends the transfer without a racing stop command. CMD12
 //! is only sent to abort a transfer after an error. Every write ends with
@@ -404,7 +404,18 @@ pub enum EmmcError {
 }
 
 impl EmmcError {
-    /// The error in a HIL completion.
+    /// The error in a HIL completion:
+    ///
+    /// | failure | `EmmcError` | `ErrorCode` |
+    /// |---|---|---|
+    /// | response or data CRC, FIFO/IDMA error, wrong response, data timeout on a read | `Bus` | `FAIL` |
+    /// | no response (command timeout) | `Bus { CommandTimeout }` | `NOACK` |
+    /// | card holds DAT0 busy past the timeout (R1b, or a written block) | `Bus { BusyTimeout }` | `BUSY` |
+    /// | card status: address out of range or misaligned, bad block length | `Status` | `INVAL` |
+    /// | card status: write-protect violation | `Status` | `NOSUPPORT` |
+    /// | card status: other errors (ECC, CC, generic, switch) or wrong state | `Status`, `State` | `FAIL` |
+    /// | no card, never powered up, card gone or reset | `NoCard`, `NeverReady`, `Gone` | `NODEVICE` |
+    /// | unusable or locked card | `Unsupported`, `Locked` | `NOSUPPORT` |
     pub fn error_code(&self) -> ErrorCode {
         match *self {
             EmmcError::Bus { error: BusError::CommandTimeout, .. } => ErrorCode::NOACK,
@@ -485,6 +496,11 @@ impl CardInfo {
     /// CSD SPEC_VERS (bits 125:122).
     pub fn spec_version(&self) -> u8 {
         self.csd.bits(125, 122) as u8
+    }
+    /// CSD PERM_WRITE_PROTECT or TMP_WRITE_PROTECT (bits 13, 12): the card
+    /// refuses every write.
+    pub fn write_protected(&self) -> bool {
+        self.csd.bits(13, 12) != 0
     }
 }
 
@@ -761,6 +777,10 @@ impl<C: CacheMaintenance> Emmc<C> {
         }
         if let Err(e) = check_request(self.info.sectors as u64, sector, count, buffer.len()) {
             return Err((e, buffer));
+        }
+        // As the twin's read-only medium: refused before reaching the card.
+        if op == Op::Write && self.info.write_protected() {
+            return Err((ErrorCode::NOSUPPORT, buffer));
         }
         // CMD23 counts to 65535 (and the data length register to 32 MiB).
         let Ok(count) = u16::try_from(count) else {

@@ -509,6 +509,17 @@ fn last_sectors_read_and_write_and_past_the_end_is_refused() {
 }
 
 #[test]
+fn write_protected_card_refuses_writes_before_the_card_sees_them() {
+    let mut c = card(64);
+    c.csd.0[3] |= 1 << 12; // TMP_WRITE_PROTECT
+    let mut rig = Rig::ready(c);
+    let r = rig.emmc.write(&rig.bus, 0, 1, buffer::<512>(0));
+    assert_eq!(r.err().map(|(e, _)| e), Some(ErrorCode::NOSUPPORT));
+    assert!(rig.bus.sent.borrow().is_empty());
+    assert_eq!(rig.read(0, 1).0, Ok(()), "reads still work");
+}
+
+#[test]
 fn one_request_at_a_time() {
     let mut rig = Rig::ready(card(64));
     rig.emmc.read(&rig.bus, 0, 4, buffer::<4096>(0)).map_err(|(e, _)| e).unwrap();
