@@ -10,8 +10,8 @@
 //! (command response: 64 bus clocks; data and R1b busy: the `timeout_ms`
 //! each [`Command`] carries), and every loop is bounded by a count.
 //!
-//! Identification (JEDEC JESD84-B51 §6.4, as the ST HAL and Linux's mmc
-//! core also do it): CMD0, CMD1 with [`OCR_ARG`] until the OCR busy bit
+//! Identification (JEDEC JESD84-B51, as the ST HAL and Linux's mmc core
+//! do it; not checked against the standard itself): CMD0, CMD1 with [`OCR_ARG`] until the OCR busy bit
 //! says power-up is done (at most [`MAX_OP_COND_POLLS`]), CMD2, CMD3 with
 //! the host's [`RCA`], CMD9 (CSD: SPEC_VERS >= 4 has an EXT_CSD), CMD7,
 //! CMD8 (EXT_CSD: SEC_COUNT, CARD_TYPE, cache, sector size), CMD16 (512),
@@ -49,7 +49,7 @@ use dma_buffer::{CacheMaintenance, DmaBuffer};
 use hil_ext::block::{check_request, SECTOR_SIZE};
 use kernel::ErrorCode;
 
-/// Command indices (JESD84-B51 §6.10.4).
+/// Command indices (JESD84-B51; the ST HAL and Linux use the same).
 pub mod cmd {
     pub const GO_IDLE_STATE: u8 = 0;
     pub const SEND_OP_COND: u8 = 1;
@@ -100,7 +100,7 @@ pub const WRITE_TIMEOUT_MS: u32 = 3000;
 const CMD6_MIN_TIMEOUT_MS: u32 = 250;
 const FLUSH_TIMEOUT_MS: u32 = 10_000;
 
-/// EXT_CSD byte offsets (JESD84-B51 §7.4; the same numbers as Linux's
+/// EXT_CSD byte offsets (JESD84-B51, as Linux's
 /// `include/linux/mmc/mmc.h`).
 pub mod ext_csd {
     pub const FLUSH_CACHE: usize = 32;
@@ -127,7 +127,7 @@ pub const fn switch_arg(index: usize, value: u8) -> u32 {
     (0b11 << 24) | ((index as u32 & 0xFF) << 16) | ((value as u32) << 8)
 }
 
-/// Card status (R1) bits (JESD84-B51 §6.13).
+/// Card status (R1) bits (JESD84-B51, as Linux's `mmc.h` has them).
 pub mod status {
     pub const ADDRESS_OUT_OF_RANGE: u32 = 1 << 31;
     pub const ADDRESS_MISALIGN: u32 = 1 << 30;
@@ -531,7 +531,7 @@ pub fn parse_ext_csd(bytes: &[u8], info: &mut CardInfo) -> Result<(), EmmcError>
 }
 
 /// The power class a bus width and clock need, from PWR_CL_26/52_360:
-/// the high nibble for 8 bits, the low one for 4 bits (JESD84-B51 §7.4.59).
+/// the high nibble for 8 bits, the low one for 4 bits (JESD84-B51, as Linux's `mmc_select_powerclass` reads them).
 fn power_class(info: &CardInfo, width: BusWidth, speed: BusSpeed) -> u8 {
     let field = if speed == BusSpeed::High { info.power_class_52 } else { info.power_class_26 };
     match width {

@@ -1,7 +1,7 @@
 // Licensed under the Apache License, Version 2.0 or the MIT License.
 // SPDX-License-Identifier: Apache-2.0 OR MIT
 
-//! SDMMC1 (RM0468 §55) with an eMMC behind the block HIL.
+//! SDMMC1 (RM0468, SDMMC chapter) with an eMMC behind the block HIL.
 //!
 //! [`Sdmmc`] is the register layer under the eMMC state machine
 //! ([`crate::emmc::Emmc`]): it sends commands, arms the data path with the
@@ -28,7 +28,7 @@
 //!    check the device (`capsules/blk` `check_device`).
 //!
 //! The IDMA reaches AXI SRAM but not the DTCM (HARDWARE.md §10, to be
-//! confirmed in RM0468 §2): the board's DMA window must be AXI SRAM.
+//! confirmed in RM0468's bus-matrix chapter): the board's DMA window must be AXI SRAM.
 
 use core::cell::Cell;
 
@@ -46,7 +46,7 @@ use crate::emmc::{
 };
 
 register_structs! {
-    /// RM0468 §55.10 register map (offsets cross-checked with the
+    /// The RM0468 SDMMC register map (offsets cross-checked with the
     /// stm32-rs STM32H723 SVD pages and embassy's stm32-data sdmmc_v2).
     pub SdmmcRegisters {
         (0x000 => power: ReadWrite<u32, POWER::Register>),
@@ -166,8 +166,8 @@ register_bitfields![u32,
     ]
 ];
 
-// SAFETY: SDMMC1's register block on the STM32H723 (RM0468 §2.3 memory
-// map, AHB3; the stm32-rs SVD names it at 0x5200_7000), only used through
+// SAFETY: SDMMC1's register block on the STM32H723 (RM0468 memory map,
+// AHB3; the stm32-rs SVD names it at 0x5200_7000), only used through
 // this driver.
 pub const SDMMC1_BASE: StaticRef<SdmmcRegisters> = unsafe { StaticRef::new(0x5200_7000 as *const SdmmcRegisters) };
 
@@ -175,7 +175,7 @@ pub const SDMMC1_BASE: StaticRef<SdmmcRegisters> = unsafe { StaticRef::new(0x520
 /// family say `SDMMC1_IRQn = 49`).
 pub const SDMMC1_IRQ: u32 = 49;
 
-/// The RCC bits the board sets for SDMMC1 (RM0468 §8.7; stm32-rs SVD).
+/// The RCC bits the board sets for SDMMC1 (RM0468 RCC chapter; stm32-rs SVD).
 pub mod rcc {
     /// RCC_D1CCIPR: SDMMCSEL, bit 16: 0 = pll1_q_ck (reset), 1 = pll2_r_ck.
     pub const D1CCIPR: usize = 0x5802_444C;
@@ -212,7 +212,7 @@ const fn bit(field: kernel::utilities::registers::Field<u32, STA::Register>) -> 
 }
 
 /// The smallest CLKDIV (1-1023) whose bus clock does not pass `max_hz`,
-/// and that clock (`None` if even 1023 is too fast): SDMMC_CK = kernel / (2 * CLKDIV) (RM0468 §55.10.2).
+/// and that clock (`None` if even 1023 is too fast): SDMMC_CK = kernel / (2 * CLKDIV) (RM0468 SDMMC_CLKCR).
 /// From 200 MHz: 250 for 400 kHz, 4 for 25 MHz (26 MHz default speed), 2
 /// for 50 MHz (52 MHz high speed). CLKDIV 0 (the kernel clock itself) is
 /// never chosen.
