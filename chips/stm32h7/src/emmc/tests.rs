@@ -699,7 +699,7 @@ fn card_that_disappears_is_reported_gone_not_panicked_on() {
 fn card_reset_under_a_request_is_gone_until_identified_again() {
     let mut rig = Rig::ready(card(64));
     rig.bus.card.borrow_mut().faults.push(Fault::CommandTimeout { cmd: 23, times: 1 });
-    // Reset behind our back (a brown-out): the status shows idle.
+    // Deselected behind our back (a glitch): the status shows stby.
     rig.bus.card.borrow_mut().state = CardState::Stby;
     let (r, _) = rig.read(0, 2);
     assert_eq!(r, Err(EmmcError::Gone));
