@@ -23,6 +23,7 @@ pub mod chip;
 pub mod clock;
 pub mod dlyb;
 pub mod dts;
+pub mod emmc;
 pub mod eth;
 pub mod gpio;
 pub mod lan8742;
@@ -34,6 +35,7 @@ mod psram_model;
 pub mod psram_test;
 pub mod rcc;
 pub mod rng;
+pub mod sdmmc;
 pub mod tim2;
 pub mod usart;
 
