@@ -13,13 +13,26 @@ pub struct EmmcDevice {
     sectors: u64,
 }
 
+/// How long a device still being identified is waited for (an eMMC takes
+/// tens of milliseconds after power-up; the twin's is there at once).
+const IDENTIFY_WAIT_MS: u32 = 3000;
+const POLL_MS: u32 = 10;
+
 impl EmmcDevice {
-    /// The device, if this app may use it and it is there.
+    /// The device, if this app may use it and it is there; waits while the
+    /// kernel says it is still being identified (`BUSY`).
     pub fn open() -> Option<EmmcDevice> {
-        Blk::sectors()
-            .ok()
-            .filter(|n| *n > 0)
-            .map(|sectors| EmmcDevice { sectors })
+        let mut waited = 0;
+        loop {
+            match Blk::sectors() {
+                Ok(n) if n > 0 => return Some(EmmcDevice { sectors: n }),
+                Err(libtock_platform::ErrorCode::Busy) if waited < IDENTIFY_WAIT_MS => {
+                    let _ = timing::sleep_ms::<TockSyscalls>(POLL_MS);
+                    waited += POLL_MS;
+                }
+                _ => return None,
+            }
+        }
     }
 }
 

@@ -61,6 +61,10 @@ const NET_TX_BUFFERS: usize = 4;
 const NET_PROCESS_RX_QUEUE: usize = 16 * 1024;
 const NET_PROCESS_TX_QUEUE: usize = 8 * 1024;
 type NetSwitch = EthernetSwitch<'static, NetHw, NET_PROCESS_RX_QUEUE, NET_PROCESS_TX_QUEUE, NET_TX_BUFFERS>;
+type BlkHw = stm32h7::sdmmc::Sdmmc<'static, Cache>;
+type BlkDriver = capsules_blk::BlockDriver<'static, BlkHw, Cache>;
+/// Apps that may use the block device: only the storage service.
+const BLOCK_DEVICE_USERS: &[&str] = &["storage"];
 type LinkPoller = eth::LinkPoller<'static, VirtualMuxAlarm<'static, AlarmHw>, Cache>;
 type SwitchStats = board_common::stats::SwitchStats<NetHw, NET_PROCESS_RX_QUEUE, NET_PROCESS_TX_QUEUE, NET_TX_BUFFERS>;
 
@@ -74,14 +78,19 @@ const NET_CONFIG: NetConfig = NetConfig {
 
 /// Every DMA buffer of the board, in AXI SRAM, as one link-time static (so
 /// the link map is the whole DMA budget): ETH descriptors (one 32-byte
-/// line each), its 8 receive buffers, the switch's transmit buffers.
+/// line each), its 8 receive buffers, the switch's transmit buffers, the
+/// eMMC driver's EXT_CSD buffer and the block driver's bounce buffer.
 const fn lines(bytes: usize) -> usize {
     bytes.div_ceil(32) * 32
 }
 const DMA_BYTES: usize = lines(eth::RX_DESCRIPTORS * 32)
     + lines(eth::TX_DESCRIPTORS * 32)
     + eth::RX_BUFFERS * lines(eth::RX_BUFFER_LEN)
-    + NET_TX_BUFFERS * lines(syscall_abi::net::MAX_FRAME);
+    + NET_TX_BUFFERS * lines(syscall_abi::net::MAX_FRAME)
+    + EXT_CSD_LEN
+    + capsules_blk::BOUNCE_LEN;
+/// The eMMC driver's own buffer: EXT_CSD is read before any client exists.
+const EXT_CSD_LEN: usize = 512;
 #[repr(C, align(32))]
 struct DmaMemory([u8; DMA_BYTES]);
 #[link_section = ".dma_sram"]
@@ -166,10 +175,11 @@ kernel::define_capability_type!(ProcessConsoleCap:
 );
 kernel::define_capability_type!(ProcessInfoCap: kernel::capabilities::ProcessManagementCapability);
 
-/// The chip's own peripherals plus the devices the board wires (ETH).
+/// The chip's own peripherals plus the devices the board wires.
 struct BoardInterrupts {
     chip: &'static Peripherals,
     eth: OptionalCell<&'static NetHw>,
+    sdmmc: OptionalCell<&'static BlkHw>,
 }
 
 impl InterruptService for BoardInterrupts {
@@ -177,6 +187,10 @@ impl InterruptService for BoardInterrupts {
         match interrupt {
             eth::ETH_IRQ => self.eth.map_or(false, |e| {
                 e.handle_interrupt();
+                true
+            }),
+            stm32h7::sdmmc::SDMMC1_IRQ => self.sdmmc.map_or(false, |d| {
+                d.handle_interrupt();
                 true
             }),
             _ => self.chip.service_interrupt(interrupt),
@@ -195,6 +209,7 @@ struct NucleoH723 {
     temperature: &'static TemperatureDriver,
     rng: &'static RngDriver,
     net: Option<&'static NetSwitch>,
+    blk: &'static BlkDriver,
     ipc: &'static IpcDriver,
     psram: &'static PsramDriver,
     sysinfo: &'static SysInfo,
@@ -219,6 +234,7 @@ impl SyscallDriverLookup for NucleoH723 {
                 Some(net) => f(Some(net)),
                 None => f(None),
             },
+            capsules_blk::DRIVER_NUM => f(Some(self.blk)),
             capsules_sysinfo::DRIVER_NUM => f(Some(self.sysinfo)),
             capsules_ipc::DRIVER_NUM => f(Some(self.ipc)),
             capsules_psram::DRIVER_NUM => f(Some(self.psram)),
@@ -410,12 +426,18 @@ unsafe fn start() -> (&'static kernel::Kernel, NucleoH723, &'static ChipHw, bool
     let region = unsafe { DmaRegion::<Cache>::new(map.dma.start, map.dma.len) };
     let mut dma = DmaPool::new(region, dma_memory).unwrap_or_else(|e| panic!("DMA memory: {}", e));
 
-    let interrupts = static_init!(BoardInterrupts, BoardInterrupts { chip: peripherals, eth: OptionalCell::empty() });
+    let interrupts = static_init!(
+        BoardInterrupts,
+        BoardInterrupts { chip: peripherals, eth: OptionalCell::empty(), sdmmc: OptionalCell::empty() }
+    );
     let net = network(board_kernel, &mut dma, region, &plan, mux_alarm, &memory_allocation_cap);
     if let Some((nic, _)) = net {
         interrupts.eth.set(nic);
     }
     let net = net.map(|(_, switch)| switch);
+    let blk = storage(board_kernel, &mut dma, region, &plan, identity, &memory_allocation_cap);
+    interrupts.sdmmc.set(blk.0);
+    let blk = blk.1;
 
     let chip = static_init!(ChipHw, stm32h7::chip::Stm32h7::new(interrupts, mpu));
     PANIC_RESOURCES.get().map(|r| r.chip.put(chip));
@@ -557,6 +579,7 @@ unsafe fn start() -> (&'static kernel::Kernel, NucleoH723, &'static ChipHw, bool
         temperature,
         rng,
         net,
+        blk,
         ipc,
         psram,
         sysinfo,
@@ -620,6 +643,79 @@ unsafe fn network(
         NET_CONFIG.mac, NET_CONFIG.ipv4[0], NET_CONFIG.ipv4[1], NET_CONFIG.ipv4[2], NET_CONFIG.ipv4[3], NET_CONFIG.prefix_len
     );
     Some((nic, switch))
+}
+
+/// Checks the medium (sector 0) once the card is identified: the block
+/// driver asks the device's capacity, which is known only then.
+struct CardReady(&'static BlkDriver);
+
+impl stm32h7::sdmmc::SdmmcCardClient for CardReady {
+    fn card_ready(&self, result: Result<u64, stm32h7::emmc::EmmcError>) {
+        match result {
+            Ok(_) => self.0.check_device(),
+            Err(e) => debug!("emmc: not usable ({:?}); storage has no volume (nothing was written)", e),
+        }
+    }
+}
+
+/// The eMMC on SDMMC1 (8-bit, AF12) behind the block driver; identification
+/// runs on interrupts from here on.
+unsafe fn storage(
+    board_kernel: &'static kernel::Kernel,
+    dma: &mut DmaPool<Cache>,
+    region: DmaRegion<Cache>,
+    plan: &ClockPlan,
+    identity: &'static Identity,
+    memory_allocation_cap: &dyn capabilities::MemoryAllocationCapability,
+) -> (&'static BlkHw, &'static BlkDriver) {
+    Gate::SDMMC1.enable();
+    // D0-D3 PC8-PC11, D4 PB8, D5 PB9, D6 PC6, D7 PC7, CK PC12, CMD PD2.
+    for (port, n) in [
+        (Port::C, 8),
+        (Port::C, 9),
+        (Port::C, 10),
+        (Port::C, 11),
+        (Port::B, 8),
+        (Port::B, 9),
+        (Port::C, 6),
+        (Port::C, 7),
+        (Port::C, 12),
+        (Port::D, 2),
+    ] {
+        let pin = Pin::new(port, n);
+        pin.enable_port();
+        pin.set_alternate(12, Speed::VeryHigh, Pull::None);
+    }
+    let mut alloc = |len: usize| dma.alloc(len).unwrap_or_else(|e| panic!("DMA memory: {}", e));
+    let ext_csd = alloc(EXT_CSD_LEN);
+    let bounce = alloc(capsules_blk::BOUNCE_LEN);
+    let device = static_init!(
+        BlkHw,
+        stm32h7::sdmmc::Sdmmc::new(
+            stm32h7::sdmmc::SDMMC1_BASE,
+            region,
+            plan.pll2.r_hz().unwrap_or(0),
+            stm32h7::emmc::EmmcConfig::NUCLEO_MEM,
+            ext_csd,
+        )
+    );
+    let driver = static_init!(
+        BlkDriver,
+        capsules_blk::BlockDriver::new(
+            device,
+            identity,
+            BLOCK_DEVICE_USERS,
+            board_kernel.create_grant(capsules_blk::DRIVER_NUM, memory_allocation_cap),
+            bounce,
+        )
+    );
+    hil_ext::block::BlockDevice::set_client(device, driver);
+    let ready = static_init!(CardReady, CardReady(driver));
+    device.set_card_client(ready);
+    if let Err(e) = device.init() {
+        debug!("emmc: SDMMC1 did not start ({:?}); storage has no volume", e);
+    }
+    (device, driver)
 }
 
 /// The OCTOSPI PSRAM: clocks, pins, bring-up, calibration, memory test.

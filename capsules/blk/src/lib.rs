@@ -15,7 +15,9 @@
 //!
 //! ### Commands
 //! - `0`: driver present. Success (for everyone).
-//! - `1`: capacity: success with `(sectors low, sectors high)` `u32`s.
+//! - `1`: capacity: success with `(sectors low, sectors high)` `u32`s;
+//!   `BUSY` while the device is still being identified (an eMMC after
+//!   power-up), `NODEVICE` if it never was.
 //! - `2`: read `(sector, count)`: `count` sectors (1 to 8) from `sector`
 //!   into read-write allow 0. Success when started; `SIZE` if the allow is
 //!   shorter than `count` sectors or `count` is out of range; `INVAL` past
