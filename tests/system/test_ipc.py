@@ -47,8 +47,7 @@ def test_an_impostor_cannot_take_the_storage_service_even_while_it_restarts(twin
         if m.group(1) == b"is gone":
             seen += 1
             twin.expect(rf"impostor: storage is back \(gap {m.group(2).decode()}\)", timeout=20)
-        else:
-            twin.expect(r"storage: mounted FAT volume", timeout=20)
+        # ("restarted unseen": the new storage was already registered.)
         if seen == 3:
             break
     assert seen == 3, "the impostor never saw storage's name free"
