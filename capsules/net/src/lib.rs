@@ -26,12 +26,13 @@
 //!   process does; `NOMEM` if this process holds 8 already or its memory
 //!   cannot hold its queues; `INVAL` for another protocol or port 0.
 //! - `2`: unbind `(protocol, port)`. Success, or `INVAL` if not bound.
-//! - `3`: transmit the frame of `len` bytes at the start of read-only allow
-//!   0 (Ethernet header first, no FCS). Success when sent or queued;
+//! - `3`: transmit `(len, flags)`: the frame of `len` bytes at the start of
+//!   read-only allow 0 (Ethernet header first, no FCS); `flags` bit 0 asks
+//!   for upcall 1 should the queue be full. Success when sent or queued;
 //!   `INVAL` if the frame is not one this process may send (counted as
 //!   refused); `SIZE` if `len` is 0, over 1514 or over the allow; `NOMEM`
 //!   if this process's transmit queue is full (counted as dropped; upcall
-//!   1 follows when it has room). A frame the NIC is too busy to take is
+//!   1 follows when it has room, if `flags` asked for it). A frame the NIC is too busy to take is
 //!   held and sent first once it has room, never dropped; only a NIC
 //!   without a link drops frames (counted as the switch's and the
 //!   process's drops).
@@ -53,7 +54,9 @@
 //!   Raised once, then not again until a receive (command 4) has found
 //!   the queue empty: a process reads until then.
 //! - `1`: this process's transmit queue has room again, after a transmit
-//!   (command 3) was refused with `NOMEM`. Raised once per refusal episode.
+//!   (command 3) that asked for it was refused with `NOMEM`. Raised once
+//!   per refusal episode. (Only on request: an upcall a process has not
+//!   subscribed to would stay in its task queue, which holds 10.)
 //!
 //! ### Allows
 //! - read-only `0`: frame to transmit.

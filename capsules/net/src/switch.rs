@@ -212,7 +212,7 @@ impl<'a, E: EthernetAdapterDatapath<'a>, const RXQ: usize, const TXQ: usize, con
 
     /// A frame from a process: checked, then sent at once when a buffer is
     /// free and nothing of this process is waiting, else queued.
-    fn transmit(&self, pid: ProcessId, len: usize) -> Result<(), ErrorCode> {
+    fn transmit(&self, pid: ProcessId, len: usize, notify_room: bool) -> Result<(), ErrorCode> {
         self.retry_held();
         let config = self.config;
         let mut direct = None;
@@ -252,7 +252,9 @@ impl<'a, E: EthernetAdapterDatapath<'a>, const RXQ: usize, const TXQ: usize, con
                         Ok(())
                     } else {
                         counters.tx_dropped = counters.tx_dropped.wrapping_add(1);
-                        *tx_blocked = true;
+                        // Only on request: an upcall nobody subscribed to
+                        // would sit in the process's task queue.
+                        *tx_blocked |= notify_room;
                         Err(ErrorCode::NOMEM)
                     }
                 })?
@@ -382,7 +384,7 @@ impl<'a, E: EthernetAdapterDatapath<'a>, const RXQ: usize, const TXQ: usize, con
             command::EXISTS => CommandReturn::success(),
             command::BIND => self.bind(pid, arg1 as u32, arg2).into(),
             command::UNBIND => self.unbind(pid, arg1 as u32, arg2).into(),
-            command::TRANSMIT => self.transmit(pid, arg1).into(),
+            command::TRANSMIT => self.transmit(pid, arg1, arg2 & 1 != 0).into(),
             command::RECEIVE => self.receive(pid),
             command::MAC => CommandReturn::success_u32_u32(
                 u32::from_le_bytes([c.mac[0], c.mac[1], c.mac[2], c.mac[3]]),
