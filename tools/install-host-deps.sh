@@ -25,6 +25,7 @@ command -v xxd >/dev/null 2>&1 || pkgs+=(xxd)
 command -v ping >/dev/null 2>&1 || pkgs+=(iputils-ping)
 command -v arping >/dev/null 2>&1 || pkgs+=(iputils-arping)
 command -v curl >/dev/null 2>&1 || pkgs+=(curl)
+command -v lftp >/dev/null 2>&1 || pkgs+=(lftp)
 command -v wrk >/dev/null 2>&1 || pkgs+=(wrk)
 command -v npm >/dev/null 2>&1 || pkgs+=(npm)
 

@@ -1,12 +1,19 @@
 //! Parsing one control line into a typed [`Command`] with borrowed arguments.
+//!
+//! Verbs are looked up in [`COMMANDS`], the one table of what the server
+//! implements: a verb outside it never parses, and HELP prints the table,
+//! so the two cannot drift apart.
+
+use core::net::{Ipv4Addr, SocketAddrV4};
 
 use crate::reply::Code;
+use crate::time::DateTime;
 use crate::MAX_LINE;
 
 /// Data representation selected by `TYPE`.
 ///
-/// `A` and `A N` are [`DataType::Ascii`]; `I` and `L 8` are [`DataType::Image`].
-/// Data is never converted (see the crate README), the type only changes texts.
+/// `A` and `A N` are [`DataType::Ascii`] (line ends converted, see
+/// [`ascii`](crate::ascii)); `I` and `L 8` are [`DataType::Image`].
 #[derive(Clone, Copy, Debug, PartialEq, Eq)]
 pub enum DataType {
     /// `TYPE A` / `TYPE A N`.
@@ -31,6 +38,24 @@ pub enum OptsArg<'a> {
     Utf8On,
     /// `OPTS MLST fact;fact;...` (RFC 3659 §7.9); may be empty.
     Mlst(&'a str),
+}
+
+/// Argument of `EPRT` (RFC 2428 §2).
+#[derive(Clone, Copy, Debug, PartialEq, Eq)]
+pub enum EprtArg {
+    /// `|1|a.b.c.d|port|`.
+    V4(SocketAddrV4),
+    /// A well-formed argument for another network protocol (IPv6 is `2`): 522.
+    Protocol(u16),
+}
+
+/// `SITE` subcommands (RFC 959 leaves them to the server).
+#[derive(Clone, Copy, Debug, PartialEq, Eq)]
+pub enum SiteCmd<'a> {
+    /// `SITE HELP`.
+    Help,
+    /// `SITE FORMAT [label]`: erase the volume (admin role only).
+    Format(Option<&'a str>),
 }
 
 /// One parsed control command. Path arguments are raw (not yet resolved) UTF-8.
@@ -66,10 +91,10 @@ pub enum Command<'a> {
     Pasv,
     /// `EPSV [arg]`.
     Epsv(Option<EpsvArg>),
-    /// `PORT ...` (arguments ignored: active mode is not offered).
-    Port,
-    /// `EPRT ...` (arguments ignored: active mode is not offered).
-    Eprt,
+    /// `PORT h1,h2,h3,h4,p1,p2`: active mode to this address.
+    Port(SocketAddrV4),
+    /// `EPRT |proto|address|port|`.
+    Eprt(EprtArg),
     /// `LIST [-opts] [path]`; `ls` options are dropped.
     List(Option<&'a str>),
     /// `NLST [-opts] [path]`; `ls` options are dropped.
@@ -98,6 +123,8 @@ pub enum Command<'a> {
     Size(&'a str),
     /// `MDTM path`.
     Mdtm(&'a str),
+    /// `MFMT YYYYMMDDHHMMSS path` (draft-somers-ftp-mfxx): set a file's time.
+    Mfmt(DateTime, &'a str),
     /// `REST offset` (STREAM mode byte offset).
     Rest(u64),
     /// `NOOP`.
@@ -108,8 +135,10 @@ pub enum Command<'a> {
     Quit,
     /// `HELP [anything]`.
     Help,
-    /// `STAT` without argument.
-    Stat,
+    /// `STAT`: the session's status; `STAT path`: a listing on the control connection.
+    Stat(Option<&'a str>),
+    /// `SITE HELP`, `SITE FORMAT [label]`.
+    Site(SiteCmd<'a>),
     /// `ALLO ...` (arguments ignored; no preallocation needed).
     Allo,
 }
@@ -129,6 +158,166 @@ impl Command<'_> {
                 | Command::Help
         )
     }
+
+    /// Commands that change the volume (refused to anonymous users).
+    pub fn modifies(&self) -> bool {
+        matches!(
+            self,
+            Command::Stor(_)
+                | Command::Appe(_)
+                | Command::Dele(_)
+                | Command::Mkd(_)
+                | Command::Rmd(_)
+                | Command::Rnfr(_)
+                | Command::Rnto(_)
+                | Command::Mfmt(..)
+                | Command::Site(_)
+        )
+    }
+}
+
+/// What a verb is, whatever its spelling (aliases share one).
+#[derive(Clone, Copy, Debug, PartialEq, Eq)]
+pub enum Verb {
+    /// `ABOR`
+    Abor,
+    /// `ALLO`
+    Allo,
+    /// `APPE`
+    Appe,
+    /// `CDUP`, `XCUP`
+    Cdup,
+    /// `CWD`, `XCWD`
+    Cwd,
+    /// `DELE`
+    Dele,
+    /// `EPRT`
+    Eprt,
+    /// `EPSV`
+    Epsv,
+    /// `FEAT`
+    Feat,
+    /// `HELP`
+    Help,
+    /// `LIST`
+    List,
+    /// `MDTM`
+    Mdtm,
+    /// `MFMT`: offered only when the app can set times ([`Options::set_times`](crate::session::Options::set_times)).
+    Mfmt,
+    /// `MKD`, `XMKD`
+    Mkd,
+    /// `MLSD`
+    Mlsd,
+    /// `MLST`
+    Mlst,
+    /// `MODE`
+    Mode,
+    /// `NLST`
+    Nlst,
+    /// `NOOP`
+    Noop,
+    /// `OPTS`
+    Opts,
+    /// `PASS`
+    Pass,
+    /// `PASV`
+    Pasv,
+    /// `PORT`
+    Port,
+    /// `PWD`, `XPWD`
+    Pwd,
+    /// `QUIT`
+    Quit,
+    /// `REST`
+    Rest,
+    /// `RETR`
+    Retr,
+    /// `RMD`, `XRMD`
+    Rmd,
+    /// `RNFR`
+    Rnfr,
+    /// `RNTO`
+    Rnto,
+    /// `SITE`
+    Site,
+    /// `SIZE`
+    Size,
+    /// `STAT`
+    Stat,
+    /// `STOR`
+    Stor,
+    /// `STRU`
+    Stru,
+    /// `SYST`
+    Syst,
+    /// `TYPE`
+    Type,
+    /// `USER`
+    User,
+}
+
+/// Every verb the server implements, in HELP order (alphabetical).
+pub const COMMANDS: &[(&str, Verb)] = &[
+    ("ABOR", Verb::Abor),
+    ("ALLO", Verb::Allo),
+    ("APPE", Verb::Appe),
+    ("CDUP", Verb::Cdup),
+    ("CWD", Verb::Cwd),
+    ("DELE", Verb::Dele),
+    ("EPRT", Verb::Eprt),
+    ("EPSV", Verb::Epsv),
+    ("FEAT", Verb::Feat),
+    ("HELP", Verb::Help),
+    ("LIST", Verb::List),
+    ("MDTM", Verb::Mdtm),
+    ("MFMT", Verb::Mfmt),
+    ("MKD", Verb::Mkd),
+    ("MLSD", Verb::Mlsd),
+    ("MLST", Verb::Mlst),
+    ("MODE", Verb::Mode),
+    ("NLST", Verb::Nlst),
+    ("NOOP", Verb::Noop),
+    ("OPTS", Verb::Opts),
+    ("PASS", Verb::Pass),
+    ("PASV", Verb::Pasv),
+    ("PORT", Verb::Port),
+    ("PWD", Verb::Pwd),
+    ("QUIT", Verb::Quit),
+    ("REST", Verb::Rest),
+    ("RETR", Verb::Retr),
+    ("RMD", Verb::Rmd),
+    ("RNFR", Verb::Rnfr),
+    ("RNTO", Verb::Rnto),
+    ("SITE", Verb::Site),
+    ("SIZE", Verb::Size),
+    ("STAT", Verb::Stat),
+    ("STOR", Verb::Stor),
+    ("STRU", Verb::Stru),
+    ("SYST", Verb::Syst),
+    ("TYPE", Verb::Type),
+    ("USER", Verb::User),
+    ("XCUP", Verb::Cdup),
+    ("XCWD", Verb::Cwd),
+    ("XMKD", Verb::Mkd),
+    ("XPWD", Verb::Pwd),
+    ("XRMD", Verb::Rmd),
+];
+
+/// Verbs of RFC 959 leftovers, RFC 1639, RFC 2228 (FileZilla probes AUTH
+/// TLS), RFC 2640, RFC 7151 and common extensions that we recognise but do
+/// not offer: 502 rather than 500.
+const NOT_IMPLEMENTED: &[&str] = &[
+    "ACCT", "SMNT", "REIN", "STOU", "LPRT", "LPSV", "AUTH", "PBSZ", "PROT", "CCC", "ADAT", "MIC",
+    "CONF", "ENC", "LANG", "HOST", "MFCT", "MFF", "CLNT",
+];
+
+/// The verb of a table, if `word` spells one (ASCII case ignored).
+fn lookup<T: Copy>(table: &[(&str, T)], word: &[u8]) -> Option<T> {
+    table
+        .iter()
+        .find(|(name, _)| name.as_bytes().eq_ignore_ascii_case(word))
+        .map(|&(_, v)| v)
 }
 
 /// Why a line is not an acceptable command; each maps to one reply.
@@ -140,7 +329,7 @@ pub enum ParseError {
     Empty,
     /// Verb not recognised (500).
     Unknown,
-    /// Recognised but not implemented, e.g. `AUTH`, `SITE`, `STOU` (502).
+    /// Recognised but not implemented, e.g. `AUTH`, `STOU`, `SITE CHMOD` (502).
     NotImplemented,
     /// Required argument absent (501).
     MissingArgument,
@@ -198,61 +387,62 @@ pub fn parse(line: &[u8]) -> Result<Command<'_>, ParseError> {
     if line.is_empty() {
         return Err(ParseError::Empty);
     }
-    let (verb, arg) = match line.iter().position(|&b| b == b' ') {
+    let (word, arg) = match line.iter().position(|&b| b == b' ') {
         Some(i) => (&line[..i], Some(&line[i + 1..]).filter(|a| !a.is_empty())),
         None => (line, None),
     };
-    if !(3..=4).contains(&verb.len()) || !verb.iter().all(u8::is_ascii_alphabetic) {
+    if !(3..=4).contains(&word.len()) || !word.iter().all(u8::is_ascii_alphabetic) {
         return Err(ParseError::Unknown);
     }
-    let mut upper = [b' '; 4];
-    upper[..verb.len()].copy_from_slice(verb);
-    upper.make_ascii_uppercase();
-
-    let cmd = match &upper {
-        b"USER" => Command::User(text(arg)?),
-        b"PASS" => Command::Pass(arg.unwrap_or(b"")),
-        b"SYST" => none(arg, Command::Syst)?,
-        b"FEAT" => none(arg, Command::Feat)?,
-        b"OPTS" => Command::Opts(opts(arg)?),
-        b"PWD " | b"XPWD" => none(arg, Command::Pwd)?,
-        b"CWD " | b"XCWD" => Command::Cwd(text(arg)?),
-        b"CDUP" | b"XCUP" => none(arg, Command::Cdup)?,
-        b"TYPE" => Command::Type(data_type(arg)?),
-        b"MODE" => one_of(arg, b"S", b"BC", Command::Mode)?,
-        b"STRU" => one_of(arg, b"F", b"RP", Command::Stru)?,
-        b"PASV" => none(arg, Command::Pasv)?,
-        b"EPSV" => Command::Epsv(epsv(arg)?),
-        b"PORT" => Command::Port,
-        b"EPRT" => Command::Eprt,
-        b"LIST" => Command::List(ls_path(arg)?),
-        b"NLST" => Command::Nlst(ls_path(arg)?),
-        b"MLSD" => Command::Mlsd(opt_text(arg)?),
-        b"MLST" => Command::Mlst(opt_text(arg)?),
-        b"RETR" => Command::Retr(text(arg)?),
-        b"STOR" => Command::Stor(text(arg)?),
-        b"APPE" => Command::Appe(text(arg)?),
-        b"DELE" => Command::Dele(text(arg)?),
-        b"MKD " | b"XMKD" => Command::Mkd(text(arg)?),
-        b"RMD " | b"XRMD" => Command::Rmd(text(arg)?),
-        b"RNFR" => Command::Rnfr(text(arg)?),
-        b"RNTO" => Command::Rnto(text(arg)?),
-        b"SIZE" => Command::Size(text(arg)?),
-        b"MDTM" => Command::Mdtm(text(arg)?),
-        b"REST" => Command::Rest(decimal(arg.ok_or(ParseError::MissingArgument)?)?),
-        b"NOOP" => none(arg, Command::Noop)?,
-        b"ABOR" => none(arg, Command::Abor)?,
-        b"QUIT" => none(arg, Command::Quit)?,
-        b"HELP" => Command::Help,
-        b"STAT" if arg.is_some() => return Err(ParseError::UnsupportedParameter),
-        b"STAT" => Command::Stat,
-        b"ALLO" => Command::Allo,
-        // RFC 959 leftovers, RFC 1639, RFC 2228 (FileZilla probes AUTH TLS),
-        // RFC 2640, RFC 7151 and common extensions we do not offer.
-        b"ACCT" | b"SMNT" | b"REIN" | b"STOU" | b"SITE" | b"LPRT" | b"LPSV" | b"AUTH" | b"PBSZ"
-        | b"PROT" | b"CCC " | b"ADAT" | b"MIC " | b"CONF" | b"ENC " | b"LANG" | b"HOST"
-        | b"MFMT" | b"MFCT" | b"MFF " | b"CLNT" => return Err(ParseError::NotImplemented),
-        _ => return Err(ParseError::Unknown),
+    let Some(verb) = lookup(COMMANDS, word) else {
+        let known = NOT_IMPLEMENTED
+            .iter()
+            .any(|v| v.as_bytes().eq_ignore_ascii_case(word));
+        return Err(if known {
+            ParseError::NotImplemented
+        } else {
+            ParseError::Unknown
+        });
+    };
+    let cmd = match verb {
+        Verb::User => Command::User(text(arg)?),
+        Verb::Pass => Command::Pass(arg.unwrap_or(b"")),
+        Verb::Syst => none(arg, Command::Syst)?,
+        Verb::Feat => none(arg, Command::Feat)?,
+        Verb::Opts => Command::Opts(opts(arg)?),
+        Verb::Pwd => none(arg, Command::Pwd)?,
+        Verb::Cwd => Command::Cwd(text(arg)?),
+        Verb::Cdup => none(arg, Command::Cdup)?,
+        Verb::Type => Command::Type(data_type(arg)?),
+        Verb::Mode => one_of(arg, b"S", b"BC", Command::Mode)?,
+        Verb::Stru => one_of(arg, b"F", b"RP", Command::Stru)?,
+        Verb::Pasv => none(arg, Command::Pasv)?,
+        Verb::Epsv => Command::Epsv(epsv(arg)?),
+        Verb::Port => Command::Port(port(arg.ok_or(ParseError::MissingArgument)?)?),
+        Verb::Eprt => Command::Eprt(eprt(arg.ok_or(ParseError::MissingArgument)?)?),
+        Verb::List => Command::List(ls_path(arg)?),
+        Verb::Nlst => Command::Nlst(ls_path(arg)?),
+        Verb::Mlsd => Command::Mlsd(opt_text(arg)?),
+        Verb::Mlst => Command::Mlst(opt_text(arg)?),
+        Verb::Retr => Command::Retr(text(arg)?),
+        Verb::Stor => Command::Stor(text(arg)?),
+        Verb::Appe => Command::Appe(text(arg)?),
+        Verb::Dele => Command::Dele(text(arg)?),
+        Verb::Mkd => Command::Mkd(text(arg)?),
+        Verb::Rmd => Command::Rmd(text(arg)?),
+        Verb::Rnfr => Command::Rnfr(text(arg)?),
+        Verb::Rnto => Command::Rnto(text(arg)?),
+        Verb::Size => Command::Size(text(arg)?),
+        Verb::Mdtm => Command::Mdtm(text(arg)?),
+        Verb::Mfmt => mfmt(text(arg)?)?,
+        Verb::Rest => Command::Rest(decimal(arg.ok_or(ParseError::MissingArgument)?)?),
+        Verb::Noop => none(arg, Command::Noop)?,
+        Verb::Abor => none(arg, Command::Abor)?,
+        Verb::Quit => none(arg, Command::Quit)?,
+        Verb::Help => Command::Help,
+        Verb::Stat => Command::Stat(ls_path(arg)?),
+        Verb::Site => Command::Site(site(text(arg)?)?),
+        Verb::Allo => Command::Allo,
     };
     Ok(cmd)
 }
@@ -276,7 +466,7 @@ fn opt_text(arg: Option<&[u8]>) -> Result<Option<&str>, ParseError> {
     arg.map(|a| text(Some(a))).transpose()
 }
 
-/// `LIST`/`NLST` argument: leading `-xyz` words are `ls` options, the rest a path.
+/// `LIST`/`NLST`/`STAT` argument: leading `-xyz` words are `ls` options, the rest a path.
 ///
 /// Many clients send `LIST -a` or `LIST -la dir`; a file whose name starts with
 /// `-` can still be listed through its parent directory.
@@ -357,6 +547,104 @@ fn epsv(arg: Option<&[u8]>) -> Result<Option<EpsvArg>, ParseError> {
     match decimal(arg)? {
         n @ 0..=0xffff => Ok(Some(EpsvArg::Protocol(n as u16))),
         _ => Err(ParseError::InvalidArgument),
+    }
+}
+
+/// `PORT h1,h2,h3,h4,p1,p2` (RFC 959 §4.1.2): six decimal bytes; port 0 is 501.
+fn port(arg: &[u8]) -> Result<SocketAddrV4, ParseError> {
+    let mut bytes = [0u8; 6];
+    let mut fields = arg.split(|&b| b == b',');
+    for byte in bytes.iter_mut() {
+        let field = fields.next().ok_or(ParseError::InvalidArgument)?;
+        let field = field.trim_ascii();
+        if field.len() > 3 {
+            return Err(ParseError::InvalidArgument);
+        }
+        *byte = u8::try_from(decimal(field)?).map_err(|_| ParseError::InvalidArgument)?;
+    }
+    if fields.next().is_some() {
+        return Err(ParseError::InvalidArgument);
+    }
+    let [a, b, c, d, hi, lo] = bytes;
+    let port = u16::from_be_bytes([hi, lo]);
+    if port == 0 {
+        return Err(ParseError::InvalidArgument);
+    }
+    Ok(SocketAddrV4::new(Ipv4Addr::new(a, b, c, d), port))
+}
+
+/// `EPRT <d>proto<d>address<d>port<d>` with any printable delimiter (RFC 2428 §2).
+fn eprt(arg: &[u8]) -> Result<EprtArg, ParseError> {
+    let arg = core::str::from_utf8(arg).map_err(|_| ParseError::InvalidArgument)?;
+    let delim = arg.chars().next().ok_or(ParseError::InvalidArgument)?;
+    if !delim.is_ascii_graphic() || delim.is_ascii_digit() {
+        return Err(ParseError::InvalidArgument);
+    }
+    let mut parts = arg.split(delim);
+    let (Some(""), Some(proto), Some(addr), Some(port), Some(""), None) = (
+        parts.next(),
+        parts.next(),
+        parts.next(),
+        parts.next(),
+        parts.next(),
+        parts.next(),
+    ) else {
+        return Err(ParseError::InvalidArgument);
+    };
+    let proto = decimal(proto.as_bytes())?;
+    let port = match decimal(port.as_bytes())? {
+        p @ 1..=0xffff => p as u16,
+        _ => return Err(ParseError::InvalidArgument),
+    };
+    match proto {
+        1 => {
+            let ip = addr
+                .parse::<Ipv4Addr>()
+                .map_err(|_| ParseError::InvalidArgument)?;
+            Ok(EprtArg::V4(SocketAddrV4::new(ip, port)))
+        }
+        2..=0xffff if !addr.is_empty() => Ok(EprtArg::Protocol(proto as u16)),
+        _ => Err(ParseError::InvalidArgument),
+    }
+}
+
+/// `MFMT time-val path`: `YYYYMMDDHHMMSS[.fff]` (UTC, fraction ignored), a space, the path.
+fn mfmt(arg: &str) -> Result<Command<'_>, ParseError> {
+    let (time, path) = arg.split_once(' ').ok_or(ParseError::MissingArgument)?;
+    if path.is_empty() {
+        return Err(ParseError::MissingArgument);
+    }
+    let (whole, fraction) = time.split_once('.').unwrap_or((time, "0"));
+    let digits = whole.as_bytes();
+    if digits.len() != 14 || fraction.is_empty() || !fraction.bytes().all(|b| b.is_ascii_digit()) {
+        return Err(ParseError::InvalidArgument);
+    }
+    let num = |r: core::ops::Range<usize>| decimal(&digits[r]);
+    let time = DateTime::new(
+        u16::try_from(num(0..4)?).map_err(|_| ParseError::InvalidArgument)?,
+        num(4..6)? as u8,
+        num(6..8)? as u8,
+        num(8..10)? as u8,
+        num(10..12)? as u8,
+        num(12..14)? as u8,
+    )
+    .ok_or(ParseError::InvalidArgument)?;
+    Ok(Command::Mfmt(time, path))
+}
+
+/// `SITE HELP` or `SITE FORMAT [label]`; other subcommands are 502.
+fn site(arg: &str) -> Result<SiteCmd<'_>, ParseError> {
+    let arg = arg.trim_matches(' ');
+    let (sub, rest) = arg.split_once(' ').unwrap_or((arg, ""));
+    let rest = rest.trim_matches(' ');
+    if sub.eq_ignore_ascii_case("HELP") {
+        Ok(SiteCmd::Help)
+    } else if sub.eq_ignore_ascii_case("FORMAT") {
+        Ok(SiteCmd::Format(Some(rest).filter(|r| !r.is_empty())))
+    } else if sub.is_empty() {
+        Err(ParseError::MissingArgument)
+    } else {
+        Err(ParseError::NotImplemented)
     }
 }
 
@@ -509,8 +797,117 @@ mod tests {
         assert_eq!(p("EPSV 2"), Ok(Command::Epsv(Some(EpsvArg::Protocol(2)))));
         assert_eq!(p("EPSV x"), Err(ParseError::InvalidArgument));
         assert_eq!(p("EPSV 99999"), Err(ParseError::InvalidArgument));
-        assert_eq!(p("PORT 1,2,3,4,5,6"), Ok(Command::Port));
-        assert_eq!(p("EPRT |1|1.2.3.4|5|"), Ok(Command::Eprt));
+    }
+
+    #[test]
+    fn port_and_eprt_addresses() {
+        let addr = |a, b, c, d, port| SocketAddrV4::new(Ipv4Addr::new(a, b, c, d), port);
+        assert_eq!(
+            p("PORT 10,0,2,2,195,80"),
+            Ok(Command::Port(addr(10, 0, 2, 2, 50_000)))
+        );
+        assert_eq!(
+            p("PORT 1, 2,3 ,4,0,21"),
+            Ok(Command::Port(addr(1, 2, 3, 4, 21)))
+        );
+        for bad in [
+            "PORT 1,2,3,4,5",
+            "PORT 1,2,3,4,5,6,7",
+            "PORT 256,2,3,4,5,6",
+            "PORT 1,2,3,4,0,0",
+            "PORT a,b,c,d,e,f",
+            "PORT 1,2,3,4,-1,6",
+            "PORT 0001,2,3,4,5,6",
+            "PORT 1,2,3,4,,6",
+        ] {
+            assert_eq!(p(bad), Err(ParseError::InvalidArgument), "{bad}");
+        }
+        assert_eq!(p("PORT"), Err(ParseError::MissingArgument));
+        assert_eq!(
+            p("EPRT |1|132.235.1.2|6275|"),
+            Ok(Command::Eprt(EprtArg::V4(addr(132, 235, 1, 2, 6275))))
+        );
+        assert_eq!(
+            p("EPRT !1!10.0.2.2!50000!"),
+            Ok(Command::Eprt(EprtArg::V4(addr(10, 0, 2, 2, 50_000))))
+        );
+        assert_eq!(
+            p("EPRT |2|1080::8:800:200C:417A|5282|"),
+            Ok(Command::Eprt(EprtArg::Protocol(2)))
+        );
+        for bad in [
+            "EPRT |1|132.235.1.2|6275",
+            "EPRT |1|132.235.1.2|0|",
+            "EPRT |1|132.235.1.2|65536|",
+            "EPRT |1|1080::8|5282|",
+            "EPRT |1|132.235.1.2|6275||",
+            "EPRT 1|1|1.2.3.4|5|",
+            "EPRT |x|1.2.3.4|5|",
+            "EPRT | 1|1.2.3.4|5|",
+            "EPRT |2||5|",
+            "EPRT |",
+        ] {
+            assert_eq!(p(bad), Err(ParseError::InvalidArgument), "{bad}");
+        }
+    }
+
+    #[test]
+    fn mfmt_and_site() {
+        let t = DateTime::new(2024, 2, 29, 23, 59, 58).unwrap();
+        assert_eq!(
+            p("MFMT 20240229235958 a b.txt"),
+            Ok(Command::Mfmt(t, "a b.txt"))
+        );
+        assert_eq!(p("MFMT 20240229235958.123 x"), Ok(Command::Mfmt(t, "x")));
+        for bad in [
+            "MFMT 20230229235958 x",
+            "MFMT 2024022923595 x",
+            "MFMT 2024022923595x x",
+            "MFMT 20240229235958. x",
+            "MFMT 20240229246000 x",
+        ] {
+            assert_eq!(p(bad), Err(ParseError::InvalidArgument), "{bad}");
+        }
+        assert_eq!(p("MFMT 20240229235958"), Err(ParseError::MissingArgument));
+        assert_eq!(p("MFMT 20240229235958 "), Err(ParseError::MissingArgument));
+        assert_eq!(p("SITE help"), Ok(Command::Site(SiteCmd::Help)));
+        assert_eq!(p("SITE FORMAT"), Ok(Command::Site(SiteCmd::Format(None))));
+        assert_eq!(
+            p("site format  MYDISK "),
+            Ok(Command::Site(SiteCmd::Format(Some("MYDISK"))))
+        );
+        assert_eq!(p("SITE"), Err(ParseError::MissingArgument));
+        assert_eq!(p("SITE  "), Err(ParseError::MissingArgument));
+        assert_eq!(p("SITE CHMOD 777 x"), Err(ParseError::NotImplemented));
+        assert!(p("SITE HELP").unwrap().modifies());
+        assert!(!p("RETR x").unwrap().modifies());
+    }
+
+    #[test]
+    fn the_table_is_the_parser() {
+        // Every table verb parses (maybe with an argument error), nothing else does.
+        for (name, _) in COMMANDS {
+            assert_ne!(parse(name.as_bytes()), Err(ParseError::Unknown), "{name}");
+            assert_ne!(
+                parse(name.as_bytes()),
+                Err(ParseError::NotImplemented),
+                "{name}"
+            );
+            let lower = name.to_ascii_lowercase();
+            assert_ne!(parse(lower.as_bytes()), Err(ParseError::Unknown), "{name}");
+        }
+        let mut names: Vec<&str> = COMMANDS.iter().map(|(n, _)| *n).collect();
+        let sorted = {
+            let mut s = names.clone();
+            s.sort_unstable();
+            s
+        };
+        assert_eq!(names, sorted, "COMMANDS is in HELP (alphabetical) order");
+        names.dedup();
+        assert_eq!(names.len(), COMMANDS.len());
+        for v in NOT_IMPLEMENTED {
+            assert!(lookup(COMMANDS, v.as_bytes()).is_none(), "{v}");
+        }
     }
 
     #[test]
@@ -555,8 +952,9 @@ mod tests {
         assert_eq!(p("OPTS MLST"), Ok(Command::Opts(OptsArg::Mlst(""))));
         assert_eq!(p("OPTS FOO"), Err(ParseError::InvalidArgument));
         assert_eq!(p("OPTS"), Err(ParseError::MissingArgument));
-        assert_eq!(p("STAT"), Ok(Command::Stat));
-        assert_eq!(p("STAT /x"), Err(ParseError::UnsupportedParameter));
+        assert_eq!(p("STAT"), Ok(Command::Stat(None)));
+        assert_eq!(p("STAT /x"), Ok(Command::Stat(Some("/x"))));
+        assert_eq!(p("STAT -la *.txt"), Ok(Command::Stat(Some("*.txt"))));
         assert_eq!(p("HELP ME"), Ok(Command::Help));
         assert_eq!(p("ALLO 100 R 10"), Ok(Command::Allo));
     }
@@ -572,7 +970,7 @@ mod tests {
             "PBSZ 0",
             "CCC",
             "LPSV",
-            "MFMT 2020 x",
+            "MFCT 2020 x",
         ] {
             assert_eq!(p(v), Err(ParseError::NotImplemented), "{v}");
             assert_eq!(ParseError::NotImplemented.code().get(), 502);
