@@ -69,11 +69,14 @@ extern crate panic_restart;
 
 mod config;
 mod control;
+mod credentials;
 mod data;
+mod dispatch;
 mod store;
 mod transfer;
 
 use alloc::boxed::Box;
+use alloc::string::String;
 use core::cell::Cell;
 use core::net::Ipv4Addr;
 
@@ -115,6 +118,14 @@ fn main() {
         say!("ftp: cannot bind TCP port {}: {:?}", control::PORT, e);
         return;
     }
+    // Every active-mode connection leaves from this one port.
+    let active_mode = match Net::<TockSyscalls>::bind(Protocol::Tcp, data::ACTIVE_PORT) {
+        Ok(()) => true,
+        Err(e) => {
+            say!("ftp: cannot bind TCP port {} ({:?}); active mode is off", data::ACTIVE_PORT, e);
+            false
+        }
+    };
     let clock = timing::Clock::<TockSyscalls>::new().expect("alarm driver");
 
     let frames = Cell::new(true);
@@ -145,17 +156,22 @@ fn main() {
             }
         };
         let mut config_pending = report_config(&config, &source);
+        // A password printed this boot, kept if the settings are read again.
+        let mut printed: Option<String> = None;
+        credentials::settle(&mut config, &source, &mut *store, &mut printed);
 
         let board = Ipv4Addr::from(net.ipv4);
-        let mut server = control::Server::new(&mut sockets, config.pasv_ports);
+        let mut server = control::Server::new(&mut sockets, config.pasv_ports, active_mode);
         say!(
-            "ftp: serving on {}:{} ({} sessions, passive ports {}-{} advertised as {}, timeouts idle {} s, data {} s)",
+            "ftp: serving on {}:{} ({} sessions, passive ports {}-{} advertised as {}, active mode {}, anonymous {}, timeouts idle {} s, data {} s)",
             board,
             control::PORT,
             control::MAX_SESSIONS,
             config.pasv_ports.0,
             config.pasv_ports.1,
             config.pasv_address.unwrap_or(board),
+            if active_mode { "to the client's own address" } else { "off" },
+            if config.anonymous { "read-only in /www" } else { "off" },
             config.idle_timeout_s,
             config.data_timeout_s
         );
@@ -167,17 +183,18 @@ fn main() {
             if config_pending && server.connection_waiting(&sockets) {
                 // The storage service was not there at start: try again
                 // before the first session begins.
-                let (fresh, source) = load_config(&mut *store);
+                let (mut fresh, source) = load_config(&mut *store);
                 if !matches!(source, Source::Unavailable(ClientError::Transport(_))) {
                     config_pending = report_config(&fresh, &source);
-                    if fresh.pasv_ports != config.pasv_ports {
-                        server.set_pasv_ports(&mut sockets, fresh.pasv_ports);
+                    credentials::settle(&mut fresh, &source, &mut *store, &mut printed);
+                    if fresh.pasv_ports != config.pasv_ports && !server.set_pasv_ports(fresh.pasv_ports) {
+                        fresh.pasv_ports = config.pasv_ports;
                     }
                     config = fresh;
                 }
             }
             let advertised = config.pasv_address.unwrap_or(board);
-            let progressed = server.service(&mut sockets, &mut *store, &config, advertised, now);
+            let progressed = server.service(&mut sockets, iface.context(), &mut *store, &config, advertised, now);
             // Late replies (after their call gave up) and strays: read out
             // and dropped, so the inbox is seen empty and the kernel raises
             // its upcall again for the next message.
@@ -203,26 +220,27 @@ fn load_config<T: Transport>(store: &mut proto_storage::StorageClient<T>) -> (Co
 /// Says which settings apply (never a password); true if the file could
 /// not be read because the storage service was not there (try again later).
 fn report_config(config: &Config, source: &Source) -> bool {
+    let roles = match (config.admin, config.anonymous) {
+        (false, false) => "no admin role, no anonymous access",
+        (true, false) => "admin role, no anonymous access",
+        (false, true) => "no admin role, anonymous read-only access to /www",
+        (true, true) => "admin role, anonymous read-only access to /www",
+    };
     match source {
-        Source::File { seen, truncated } => {
+        Source::File { seen, truncated, .. } => {
             if *truncated {
                 say!("ftp: {} is longer than {} bytes; the rest is ignored", config::PATH, config::MAX_FILE);
             }
-            let login = match (seen.user, seen.pass) {
-                (true, true) => "login from the file",
-                (true, false) => "user from the file, default password",
-                (false, true) => "default user, password from the file",
-                (false, false) => "default login",
-            };
-            say!("ftp: settings from {}: {} (user {})", config::PATH, login, config.user);
+            let user = if seen.user { "from the file" } else { "the default" };
+            say!("ftp: settings from {}: user {} ({}), {}", config::PATH, config.user, user, roles);
             false
         }
         Source::Missing => {
-            say!("ftp: no {}; default login (user {}) and passive ports", config::PATH, config.user);
+            say!("ftp: no {}; default user {} and passive ports, {}", config::PATH, config.user, roles);
             false
         }
         Source::Unavailable(e) => {
-            say!("ftp: cannot read {} ({:?}); default login (user {}) and passive ports", config::PATH, e, config.user);
+            say!("ftp: cannot read {} ({:?}); default user {} and passive ports, {}", config::PATH, e, config.user, roles);
             matches!(e, ClientError::Transport(_))
         }
     }
