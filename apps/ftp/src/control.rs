@@ -98,7 +98,11 @@ pub struct Server {
 }
 
 impl Server {
-    pub fn new(sockets: &mut SocketSet<'static>, pasv_ports: (u16, u16), active_mode: bool) -> Server {
+    pub fn new(
+        sockets: &mut SocketSet<'static>,
+        pasv_ports: (u16, u16),
+        active_mode: bool,
+    ) -> Server {
         let slots = (0..CONTROL_SOCKETS)
             .map(|_| {
                 let rx = tcp::SocketBuffer::new(alloc::vec![0u8; CTL_RX].leak());
@@ -124,20 +128,32 @@ impl Server {
                     active: None,
                     xfer: None,
                     // Zeroed on the heap, never staged on the stack.
-                    chunk: alloc::vec![0u8; CHUNK].into_boxed_slice().try_into().expect("CHUNK bytes"),
+                    chunk: alloc::vec![0u8; CHUNK]
+                        .into_boxed_slice()
+                        .try_into()
+                        .expect("CHUNK bytes"),
                     answer_at: None,
                 }
             })
             .collect();
         let pool = DataPool::new(sockets, pasv_ports);
-        Server { slots, pool, guard: LoginGuard::new(), next_id: 0, active_mode }
+        Server {
+            slots,
+            pool,
+            guard: LoginGuard::new(),
+            next_id: 0,
+            active_mode,
+        }
     }
 
     /// Whether a control socket has a new connection waiting to be taken.
     pub fn connection_waiting(&self, sockets: &SocketSet<'static>) -> bool {
         self.slots.iter().any(|s| {
             s.phase == Phase::Listening
-                && matches!(sockets.get::<tcp::Socket>(s.ctl).state(), tcp::State::Established | tcp::State::CloseWait)
+                && matches!(
+                    sockets.get::<tcp::Socket>(s.ctl).state(),
+                    tcp::State::Established | tcp::State::CloseWait
+                )
         })
     }
 
@@ -158,9 +174,22 @@ impl Server {
     ) -> bool {
         let mut progressed = self.pool.service(sockets, now);
         for i in 0..self.slots.len() {
-            let active = self.slots.iter().filter(|s| s.phase == Phase::Active).count();
-            let busy_elsewhere = self.slots.iter().enumerate().any(|(j, s)| j != i && s.xfer.is_some());
-            let ctx = Ctx { config, advertised, now, busy_elsewhere };
+            let active = self
+                .slots
+                .iter()
+                .filter(|s| s.phase == Phase::Active)
+                .count();
+            let busy_elsewhere = self
+                .slots
+                .iter()
+                .enumerate()
+                .any(|(j, s)| j != i && s.xfer.is_some());
+            let ctx = Ctx {
+                config,
+                advertised,
+                now,
+                busy_elsewhere,
+            };
             let slot = &mut self.slots[i];
             if slot.phase == Phase::Listening {
                 let socket = sockets.get_mut::<tcp::Socket>(slot.ctl);
@@ -172,11 +201,23 @@ impl Server {
                     continue;
                 }
                 self.next_id = self.next_id.wrapping_add(1);
-                slot.accept(socket, self.next_id, active >= MAX_SESSIONS, config, self.active_mode, now);
+                slot.accept(
+                    socket,
+                    self.next_id,
+                    active >= MAX_SESSIONS,
+                    config,
+                    self.active_mode,
+                    now,
+                );
                 progressed = true;
                 continue;
             }
-            let mut io = Io { sockets: &mut *sockets, cx: &mut *cx, pool: &mut self.pool, guard: &mut self.guard };
+            let mut io = Io {
+                sockets: &mut *sockets,
+                cx: &mut *cx,
+                pool: &mut self.pool,
+                guard: &mut self.guard,
+            };
             progressed |= slot.service(&mut io, store, &ctx);
         }
         progressed
@@ -185,7 +226,12 @@ impl Server {
     /// Milliseconds until some connection or transfer times out.
     pub fn next_deadline(&self, now: u64, config: &Config) -> u64 {
         let idle_ms = config.idle_timeout_ms();
-        let slots = self.slots.iter().filter_map(|s| s.deadline(idle_ms)).min().map_or(u64::MAX, |d| d.saturating_sub(now));
+        let slots = self
+            .slots
+            .iter()
+            .filter_map(|s| s.deadline(idle_ms))
+            .min()
+            .map_or(u64::MAX, |d| d.saturating_sub(now));
         slots.min(self.pool.next_deadline(now))
     }
 }
@@ -211,13 +257,23 @@ impl Slot {
             Phase::Active => Some(match (&self.xfer, self.data, self.answer_at) {
                 (_, _, Some(at)) => at,
                 (Some(x), _, _) => x.deadline(),
-                (None, Some(_), _) => (self.since + idle_ms).min(self.data_since + LISTENER_TIMEOUT_MS),
+                (None, Some(_), _) => {
+                    (self.since + idle_ms).min(self.data_since + LISTENER_TIMEOUT_MS)
+                }
                 (None, None, _) => self.since + idle_ms,
             }),
         }
     }
 
-    fn accept(&mut self, socket: &mut tcp::Socket, id: u32, full: bool, config: &Config, active_mode: bool, now: u64) {
+    fn accept(
+        &mut self,
+        socket: &mut tcp::Socket,
+        id: u32,
+        full: bool,
+        config: &Config,
+        active_mode: bool,
+        now: u64,
+    ) {
         self.id = id;
         self.since = now;
         self.peer = socket.remote_endpoint().map(|e| match e.addr {
@@ -228,7 +284,11 @@ impl Slot {
         // The peer is what PORT/EPRT may name: the session refuses any other
         // host. No MFMT: the storage protocol cannot set a file's time yet.
         let peer = self.peer.filter(|_| active_mode);
-        self.session = Session::with_options(Options { peer, anonymous: config.anonymous, set_times: false });
+        self.session = Session::with_options(Options {
+            peer,
+            anonymous: config.anonymous,
+            set_times: false,
+        });
         self.out.clear();
         self.close_when_sent = false;
         self.data = None;
@@ -237,9 +297,16 @@ impl Slot {
         self.answer_at = None;
         if full {
             if let Some(peer) = self.peer {
-                say!("ftp: connection from {} refused: {} sessions busy (421)", peer, MAX_SESSIONS);
+                say!(
+                    "ftp: connection from {} refused: {} sessions busy (421)",
+                    peer,
+                    MAX_SESSIONS
+                );
             }
-            let text = self.reply.set(Code::SERVICE_UNAVAILABLE, "Too many sessions; try again later.");
+            let text = self.reply.set(
+                Code::SERVICE_UNAVAILABLE,
+                "Too many sessions; try again later.",
+            );
             push(&mut self.out, text);
             self.close_when_sent = true;
             self.phase = Phase::Refusing;
@@ -250,7 +317,12 @@ impl Slot {
         flush(&mut self.out, socket);
     }
 
-    fn service<T: Transport>(&mut self, io: &mut Io<'_>, store: &mut Store<T>, ctx: &Ctx<'_>) -> bool {
+    fn service<T: Transport>(
+        &mut self,
+        io: &mut Io<'_>,
+        store: &mut Store<T>,
+        ctx: &Ctx<'_>,
+    ) -> bool {
         let now = ctx.now;
         if self.phase == Phase::Closing {
             let socket = io.sockets.get_mut::<tcp::Socket>(self.ctl);
@@ -298,7 +370,12 @@ impl Slot {
         // One command per pass, and only once earlier replies are handed
         // over, a held-back 530 is sent and no listing uses the connection.
         let listing = self.xfer.as_ref().is_some_and(Xfer::on_control);
-        if may_recv && self.out.is_empty() && self.answer_at.is_none() && !listing && self.read_line(io.sockets) {
+        if may_recv
+            && self.out.is_empty()
+            && self.answer_at.is_none()
+            && !listing
+            && self.read_line(io.sockets)
+        {
             self.since = now;
             self.command(io, store, ctx);
             progressed = true;
@@ -307,8 +384,16 @@ impl Slot {
         progressed |= self.step_transfer(io, store, now);
 
         let idle_ms = ctx.config.idle_timeout_ms();
-        if self.xfer.is_none() && self.answer_at.is_none() && !self.close_when_sent && now >= self.since + idle_ms {
-            say!("ftp: session {} idle for {} s; closing", self.id, idle_ms / 1000);
+        if self.xfer.is_none()
+            && self.answer_at.is_none()
+            && !self.close_when_sent
+            && now >= self.since + idle_ms
+        {
+            say!(
+                "ftp: session {} idle for {} s; closing",
+                self.id,
+                idle_ms / 1000
+            );
             push(&mut self.out, Session::closing(&mut self.reply));
             self.close_when_sent = true;
             self.since = now;
@@ -320,7 +405,12 @@ impl Slot {
 
     /// Advances the running transfer (or listing) by one step; gives back
     /// a passive listener no transfer came for.
-    fn step_transfer<T: Transport>(&mut self, io: &mut Io<'_>, store: &mut Store<T>, now: u64) -> bool {
+    fn step_transfer<T: Transport>(
+        &mut self,
+        io: &mut Io<'_>,
+        store: &mut Store<T>,
+        now: u64,
+    ) -> bool {
         let Some(xfer) = self.xfer.as_mut() else {
             if let Some(idx) = self.data {
                 if now >= self.data_since + crate::control::LISTENER_TIMEOUT_MS {
@@ -337,7 +427,8 @@ impl Slot {
             }
             self.ctl
         } else {
-            io.pool.handle(self.data.expect("a transfer holds a data socket"))
+            io.pool
+                .handle(self.data.expect("a transfer holds a data socket"))
         };
         let socket = io.sockets.get_mut::<tcp::Socket>(handle);
         let peer = self.peer.map(IpAddress::Ipv4);
@@ -388,7 +479,13 @@ impl Slot {
 
     /// Ends the session: stops any transfer, closes the control connection
     /// (gracefully unless it was reset).
-    pub(crate) fn end_session<T: Transport>(&mut self, io: &mut Io<'_>, store: &mut Store<T>, now: u64, graceful: bool) {
+    pub(crate) fn end_session<T: Transport>(
+        &mut self,
+        io: &mut Io<'_>,
+        store: &mut Store<T>,
+        now: u64,
+        graceful: bool,
+    ) {
         self.stop_transfer(io, store, now);
         self.answer_at = None;
         let socket = io.sockets.get_mut::<tcp::Socket>(self.ctl);

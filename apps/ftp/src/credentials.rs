@@ -40,12 +40,19 @@ pub fn settle<T: Transport>(
         return;
     }
     let Some(pass) = printed.clone().or_else(generate) else {
-        say!("ftp: no password in {} and no random numbers to make one; logins are refused", PATH);
+        say!(
+            "ftp: no password in {} and no random numbers to make one; logins are refused",
+            PATH
+        );
         return;
     };
     let saved = match source {
-        Source::File { truncated: true, .. } => Err(ClientError::Storage(Error::Unsupported)),
-        Source::File { ends_in_newline, .. } => append(store, &pass, *ends_in_newline),
+        Source::File {
+            truncated: true, ..
+        } => Err(ClientError::Storage(Error::Unsupported)),
+        Source::File {
+            ends_in_newline, ..
+        } => append(store, &pass, *ends_in_newline),
         Source::Missing => create(store, &pass),
         Source::Unavailable(e) => Err(*e),
     };
@@ -88,10 +95,16 @@ fn generate() -> Option<String> {
 }
 
 /// Adds the `pass` line to the end of an existing settings file.
-fn append<T: Transport>(store: &mut StorageClient<T>, pass: &str, ends_in_newline: bool) -> Result<(), ClientError> {
+fn append<T: Transport>(
+    store: &mut StorageClient<T>,
+    pass: &str,
+    ends_in_newline: bool,
+) -> Result<(), ClientError> {
     let handle = store.open(PATH, OpenMode::Append)?;
     let lead = if ends_in_newline { "" } else { "\n" };
-    let text = alloc::format!("{lead}# Generated at first boot (there was no pass); change it here.\npass = {pass}\n");
+    let text = alloc::format!(
+        "{lead}# Generated at first boot (there was no pass); change it here.\npass = {pass}\n"
+    );
     let written = store.write_all(handle, text.as_bytes());
     let closed = store.close(handle);
     written.and(closed)
@@ -103,7 +116,13 @@ fn create<T: Transport>(store: &mut StorageClient<T>, pass: &str) -> Result<(), 
         Ok(()) | Err(ClientError::Storage(Error::AlreadyExists)) => {}
         Err(e) => return Err(e),
     }
-    let handle = store.open(PATH, OpenMode::Write { create: true, truncate: true })?;
+    let handle = store.open(
+        PATH,
+        OpenMode::Write {
+            create: true,
+            truncate: true,
+        },
+    )?;
     let text = alloc::format!(
         "# FTP settings; every key is described in the firmware's apps/ftp/ftp.cfg.\n\
          # Generated at first boot (there was no settings file); change it here.\n\

@@ -373,6 +373,16 @@ impl ParseError {
     }
 }
 
+/// The verb a line starts with, if it is one of [`COMMANDS`] (whatever its
+/// argument), so a verb the session does not offer gets 502 even when its
+/// argument would not parse.
+pub fn verb_of(line: &[u8]) -> Option<Verb> {
+    let word = line
+        .split(|&b| b == b' ' || b == b'\r' || b == b'\n')
+        .next()?;
+    lookup(COMMANDS, word)
+}
+
 /// Parses one control line, with or without its CRLF/LF terminator.
 ///
 /// The verb is case-insensitive and ends at the first space; the argument is

@@ -16,7 +16,9 @@ mod files;
 
 use core::net::Ipv4Addr;
 
-use crate::command::{parse, Command, DataType, EprtArg, EpsvArg, OptsArg, ParseError, Verb};
+use crate::command::{
+    parse, verb_of, Command, DataType, EprtArg, EpsvArg, OptsArg, ParseError, Verb,
+};
 use crate::list::{Facts, ListFormat};
 use crate::outcome::Outcome;
 use crate::path::AbsPath;
@@ -228,6 +230,9 @@ impl Session {
 
     /// Parses `line` and handles it; parse errors become their reply.
     pub fn handle_line<'a>(&'a mut self, line: &'a [u8], out: &'a mut ReplyBuf) -> Outcome<'a> {
+        if verb_of(line).is_some_and(|v| !self.offers(v)) {
+            return Outcome::Reply(self.reject(ParseError::NotImplemented, out));
+        }
         match parse(line) {
             Ok(cmd) => self.handle(cmd, out),
             Err(err) => Outcome::Reply(self.reject(err, out)),
@@ -340,11 +345,7 @@ impl Session {
             Command::Stor(arg) => self.stor_cmd(arg, false, out),
             Command::Appe(arg) => self.stor_cmd(arg, true, out),
             Command::Mlst(arg) => self.stat_cmd(arg.unwrap_or("."), StatFor::Mlst, out),
-            Command::Size(_) if self.data_type == DataType::Ascii => reply(
-                out,
-                Code::FILE_UNAVAILABLE,
-                "SIZE is not available in ASCII mode; use TYPE I.",
-            ),
+            // The stored size in either TYPE (see the README: not the ASCII transfer size).
             Command::Size(arg) => self.stat_cmd(arg, StatFor::Size, out),
             Command::Mdtm(arg) => self.stat_cmd(arg, StatFor::Mdtm, out),
             Command::Rnfr(arg) => self.stat_cmd(arg, StatFor::Rnfr, out),
