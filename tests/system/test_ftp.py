@@ -213,23 +213,22 @@ def test_eight_sessions_transfer_at_once_and_a_ninth_gets_421(twin, port, creds)
 def test_passive_listeners_share_six_ports(twin, port, creds):
     """The kernel binds 8 ports per process: 21, 20 (active mode) and 6
     passive ones. Six listeners waiting for their clients hold all six; a
-    seventh PASV is 425 until a client connects, which frees its port for
-    the next listener (a connection is told apart by its client's port)."""
+    seventh PASV waits until one of those clients connects, which frees its
+    port for the next listener (a connection is told apart by its client's
+    port); if none connects, 425 after 10 s."""
     sessions = [login(port, *creds) for _ in range(7)]
     files = {0: os.urandom(300_000), 6: os.urandom(200_000)}
     for i, data in files.items():
         put(sessions[0], f"/shared{i}.bin", data)
     ports = [ftplib.parse227(ftp.sendcmd("PASV"))[1] for ftp in sessions[:6]]
     assert len(set(ports)) == 6 and all(p in twin.passive for p in ports), ports
-    assert sendcmd_code(sessions[6], "PASV") == (425, "425 Can't open passive data connection.")
-    # Session 0's client connects: its port may listen again, and is the only one.
+    # The seventh is not answered while all six wait (NOOP queues behind it) ...
+    sessions[6].sock.sendall(b"PASV\r\nNOOP\r\n")
+    # ... until session 0's client connects: that port, and only it, is free.
     conns = {0: socket.create_connection(("127.0.0.1", ports[0]), timeout=30)}
-    for _ in range(50):  # until the board has seen the connection
-        code, resp = sendcmd_code(sessions[6], "PASV")
-        if code == 227:
-            break
-        time.sleep(0.1)
-    assert code == 227 and ftplib.parse227(resp)[1] == ports[0], resp
+    resp = sessions[6].getresp()
+    assert ftplib.parse227(resp)[1] == ports[0], resp
+    assert sessions[6].getresp() == "200 NOOP ok."
     conns[6] = socket.create_connection(("127.0.0.1", ports[0]), timeout=30)
     # Two connections to one port, each carrying its own session's file.
     for i in (6, 0):
@@ -241,8 +240,12 @@ def test_passive_listeners_share_six_ports(twin, port, creds):
         conns[i].close()
         assert sha256(bytes(got)) == sha256(files[i]), i
         assert sessions[i].voidresp().startswith("226")
+    # Six listeners again, and nobody connects: the seventh PASV gives up.
+    ftplib.parse227(sessions[0].sendcmd("PASV"))
+    assert sendcmd_code(sessions[6], "PASV") == (425, "425 Can't open passive data connection.")
+    twin.expect(r"ftp: session \d+: no passive port or data socket free for 10 s \(425\)")
     for i in files:
-        sessions[0].delete(f"/shared{i}.bin")
+        sessions[6].delete(f"/shared{i}.bin")
     for ftp in sessions:
         ftp.quit()
 

@@ -38,6 +38,10 @@ const CTL_TX: usize = 2048;
 pub(crate) const OUT_CAPACITY: usize = 2048;
 /// A passive listener no transfer used is given back after this long.
 pub(crate) const LISTENER_TIMEOUT_MS: u64 = 120_000;
+/// PASV/EPSV with no passive port or data socket free waits this long for
+/// one (a port frees as soon as a waiting client connects, milliseconds
+/// after its 227) before answering 425.
+pub(crate) const PASSIVE_WAIT_MS: u64 = 10_000;
 /// A closing control connection (or a 421 refusal) gets this long to
 /// deliver its last reply and finish the FIN handshake.
 const CLOSE_TIMEOUT_MS: u64 = 5_000;
@@ -86,6 +90,8 @@ pub(crate) struct Slot {
     /// A failed login's 530 is held back until then (ms): the delay grows
     /// with the failures of this connection and of its peer.
     pub(crate) answer_at: Option<u64>,
+    /// PASV/EPSV waiting (since then) for a passive port or socket to free.
+    pub(crate) passive_since: Option<u64>,
 }
 
 pub struct Server {
@@ -133,6 +139,7 @@ impl Server {
                         .try_into()
                         .expect("CHUNK bytes"),
                     answer_at: None,
+                    passive_since: None,
                 }
             })
             .collect();
@@ -254,6 +261,10 @@ impl Slot {
             Phase::Listening => None,
             Phase::Refusing | Phase::Closing => Some(self.since + CLOSE_TIMEOUT_MS),
             Phase::Active if self.close_when_sent => Some(self.since + CLOSE_TIMEOUT_MS),
+            // A port frees with network traffic; this is only the give-up time.
+            Phase::Active if self.passive_since.is_some() => {
+                self.passive_since.map(|s| s + PASSIVE_WAIT_MS)
+            }
             Phase::Active => Some(match (&self.xfer, self.data, self.answer_at) {
                 (_, _, Some(at)) => at,
                 (Some(x), _, _) => x.deadline(),
@@ -295,6 +306,7 @@ impl Slot {
         self.active = None;
         self.xfer = None;
         self.answer_at = None;
+        self.passive_since = None;
         if full {
             if let Some(peer) = self.peer {
                 say!(
@@ -366,16 +378,13 @@ impl Slot {
                 progressed = true;
             }
         }
+        progressed |= self.open_passive(io, ctx);
 
         // One command per pass, and only once earlier replies are handed
-        // over, a held-back 530 is sent and no listing uses the connection.
+        // over, a held-back 530 or 227 is sent and no listing uses the connection.
         let listing = self.xfer.as_ref().is_some_and(Xfer::on_control);
-        if may_recv
-            && self.out.is_empty()
-            && self.answer_at.is_none()
-            && !listing
-            && self.read_line(io.sockets)
-        {
+        let held = self.answer_at.is_some() || self.passive_since.is_some();
+        if may_recv && self.out.is_empty() && !held && !listing && self.read_line(io.sockets) {
             self.since = now;
             self.command(io, store, ctx);
             progressed = true;
@@ -384,11 +393,7 @@ impl Slot {
         progressed |= self.step_transfer(io, store, now);
 
         let idle_ms = ctx.config.idle_timeout_ms();
-        if self.xfer.is_none()
-            && self.answer_at.is_none()
-            && !self.close_when_sent
-            && now >= self.since + idle_ms
-        {
+        if self.xfer.is_none() && !held && !self.close_when_sent && now >= self.since + idle_ms {
             say!(
                 "ftp: session {} idle for {} s; closing",
                 self.id,
@@ -488,6 +493,7 @@ impl Slot {
     ) {
         self.stop_transfer(io, store, now);
         self.answer_at = None;
+        self.passive_since = None;
         let socket = io.sockets.get_mut::<tcp::Socket>(self.ctl);
         self.out.clear();
         self.since = now;

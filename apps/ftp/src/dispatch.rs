@@ -12,7 +12,7 @@ use proto_storage::{Label, OpenMode, Transport};
 use say::say;
 use smoltcp::socket::tcp;
 
-use crate::control::{push, Ctx, Io, Slot};
+use crate::control::{push, Ctx, Io, Slot, PASSIVE_WAIT_MS};
 use crate::store::{self, OwnedFsOp, Store};
 use crate::transfer::{self, Mode, Xfer};
 
@@ -143,16 +143,8 @@ impl Slot {
             Action::Login(role, user) => self.login(io, role, &user, now),
             Action::Passive => {
                 self.drop_data_setup(io, now);
-                let text = match io.pool.open(io.sockets) {
-                    Some((idx, port)) => {
-                        self.data = Some(idx);
-                        self.data_since = now;
-                        let addr = core::net::SocketAddrV4::new(ctx.advertised, port);
-                        self.session.passive_ready(addr, &mut self.reply)
-                    }
-                    None => self.session.passive_failed(&mut self.reply),
-                };
-                push(&mut self.out, text);
+                self.passive_since = Some(now);
+                self.open_passive(io, ctx);
             }
             Action::Active(addr) => {
                 self.drop_data_setup(io, now);
@@ -214,6 +206,34 @@ impl Slot {
             delay / 1000
         );
         self.answer_at = Some(now + delay);
+    }
+
+    /// Answers a waiting PASV/EPSV: 227/229 once a port and a socket are
+    /// free, 425 when none was for [`PASSIVE_WAIT_MS`]; true if it answered.
+    pub(crate) fn open_passive(&mut self, io: &mut Io<'_>, ctx: &Ctx<'_>) -> bool {
+        let Some(since) = self.passive_since else {
+            return false;
+        };
+        let text = match io.pool.open(io.sockets) {
+            Some((idx, port)) => {
+                self.data = Some(idx);
+                self.data_since = ctx.now;
+                let addr = core::net::SocketAddrV4::new(ctx.advertised, port);
+                self.session.passive_ready(addr, &mut self.reply)
+            }
+            None if ctx.now >= since + PASSIVE_WAIT_MS => {
+                say!(
+                    "ftp: session {}: no passive port or data socket free for {} s (425)",
+                    self.id,
+                    PASSIVE_WAIT_MS / 1000
+                );
+                self.session.passive_failed(&mut self.reply)
+            }
+            None => return false,
+        };
+        self.passive_since = None;
+        push(&mut self.out, text);
+        true
     }
 
     /// The held-back 530; the third on a connection closes it.
