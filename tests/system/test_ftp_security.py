@@ -70,6 +70,47 @@ def test_generated_password_is_saved_printed_once_and_kept(tmp_path):
         t2.close()
 
 
+@pytest.mark.timeout(240)
+def test_a_blank_emmc_gets_a_boot_only_password_with_the_admin_role(tmp_path):
+    """No volume, so nothing to save a password on: it is printed for this
+    boot only, with the admin role, so SITE FORMAT can make the volume. The
+    next boot finds a volume without settings and saves a new one."""
+    blank = tmp_path / "blank.img"
+    with open(blank, "wb") as fh:
+        fh.truncate(34 << 20)
+    first = tmp_path / "first"
+    first.mkdir()
+    t = Twin(str(first), flash="flash-product.bin", disk_image=str(blank), guest_ports=(21,))
+    try:
+        t.expect(r"ftp: serving on ", timeout=60)
+        m = t.expect(r"ftp: no password in /config/ftp\.cfg and no volume to save one on \(.*\); for this boot only, "
+                     r"with the admin role: user `user`, password `([^`]+)`", since_boot=True)
+        user, password = t.ftp_credentials()
+        assert password == m.group(1).decode()
+        ftp = login(t.ports[21], user, password)
+        assert ftp.sendcmd("SITE FORMAT") == "200 Volume formatted."
+        put(ftp, "/after.txt", b"a volume at last")
+        ftp.quit()
+    finally:
+        settle_and_close(t)
+    assert mread(t.disk, "/after.txt") == b"a volume at last"
+    again = tmp_path / "again"
+    again.mkdir()
+    t2 = Twin(str(again), flash="flash-product.bin", disk_image=t.disk, guest_ports=(21,))
+    try:
+        t2.expect(r"ftp: serving on ", timeout=60)
+        t2.expect(r"ftp: no /config/ftp\.cfg; default user user", since_boot=True)
+        t2.expect(r"ftp: no password in /config/ftp\.cfg; generated one and saved it there", since_boot=True)
+        user2, password2 = t2.ftp_credentials()
+        assert password2 != password
+        assert reply_code(login, t2.ports[21], user, password) == 530
+        ftp = login(t2.ports[21], user2, password2)
+        assert sendcmd_code(ftp, "SITE FORMAT")[0] == 550, "the admin role was for the blank volume only"
+        ftp.quit()
+    finally:
+        t2.close()
+
+
 SECRET = "S3cret, not echoed!"
 
 

@@ -47,14 +47,15 @@ pub fn settle<T: Transport>(
         return;
     };
     let saved = match source {
+        // The line would land past what is read at start: not found next boot.
         Source::File {
             truncated: true, ..
-        } => Err(ClientError::Storage(Error::Unsupported)),
+        } => Err(Unsaved::TooLong),
         Source::File {
             ends_in_newline, ..
-        } => append(store, &pass, *ends_in_newline),
-        Source::Missing => create(store, &pass),
-        Source::Unavailable(e) => Err(*e),
+        } => append(store, &pass, *ends_in_newline).map_err(Unsaved::Storage),
+        Source::Missing => create(store, &pass).map_err(Unsaved::Storage),
+        Source::Unavailable(e) => Err(Unsaved::NoVolume(*e)),
     };
     match saved {
         Ok(()) if printed.is_some() => say!("ftp: saved the password printed above in {}", PATH),
@@ -65,20 +66,50 @@ pub fn settle<T: Transport>(
             pass
         ),
         Err(_) if printed.is_some() => {}
-        Err(e) => {
+        Err(Unsaved::NoVolume(e)) => {
             // Whoever reads this has the board: let them format the volume.
             config.admin = true;
             say!(
-                "ftp: no password in {} and it cannot be saved there ({:?}); for this boot only, with the admin role: user `{}`, password `{}`",
+                "ftp: no password in {} and no volume to save one on ({:?}); for this boot only, with the admin role: user `{}`, password `{}`",
                 PATH,
                 e,
                 config.user,
                 pass
             );
         }
+        Err(why) => say!(
+            "ftp: no password in {} and it cannot be saved there ({}); for this boot only: user `{}`, password `{}`",
+            PATH,
+            why,
+            config.user,
+            pass
+        ),
     }
     *printed = Some(pass.clone());
     config.pass = Some(pass);
+}
+
+/// Why a generated password was not saved.
+enum Unsaved {
+    /// The settings file is longer than what is read at start.
+    TooLong,
+    /// Writing it failed.
+    Storage(ClientError),
+    /// The volume could not be read at all.
+    NoVolume(ClientError),
+}
+
+impl core::fmt::Display for Unsaved {
+    fn fmt(&self, f: &mut core::fmt::Formatter<'_>) -> core::fmt::Result {
+        match self {
+            Unsaved::TooLong => write!(
+                f,
+                "the file is longer than {} bytes",
+                crate::config::MAX_FILE
+            ),
+            Unsaved::Storage(e) | Unsaved::NoVolume(e) => write!(f, "{:?}", e),
+        }
+    }
 }
 
 /// A password from the kernel's random number generator.
