@@ -130,8 +130,15 @@ $(TWIN)/flash.bin: $(TWIN)/flash-product.bin
 $(TWIN)/flash-test.bin: $(TWIN)/kernel.elf $(TWIN)/apps-test.bin tools/flash_image.py
 	@$(PY) tools/flash_image.py --kernel $(TWIN)/kernel.elf --apps $(TWIN)/apps-test.bin --out $@
 
-# Settings files placed under /config on the eMMC image.
-IMAGE_CONFIG := apps/ftp/ftp.cfg apps/telemetry/telemetry.cfg apps/websocket/websocket.cfg
+# Settings files placed under /config on the eMMC image. The twin's FTP
+# settings are the product's (no password, no pasv_address) plus the
+# address its clients reach it at through QEMU's user network (NAT to
+# 127.0.0.1); the product file itself never sets one.
+TWIN_FTP_CFG := $(TWIN)/config/ftp.cfg
+IMAGE_CONFIG := $(TWIN_FTP_CFG) apps/telemetry/telemetry.cfg apps/websocket/websocket.cfg
+$(TWIN_FTP_CFG): apps/ftp/ftp.cfg Makefile
+	@mkdir -p $(@D)
+	@{ cat $<; printf '\n# The QEMU twin: clients reach it through the user network at 127.0.0.1.\npasv_address = 127.0.0.1\n'; } > $@
 
 # The dashboard: web/ plus uPlot (fetched at a pinned version, its
 # integrity checked: tools/web-vendor.txt), with .gz siblings, in build/web.

@@ -41,9 +41,9 @@ def wrk(twin, connections, path):
 
 FTP_CLIENT = r"""
 import ftplib, io, json, sys, time
-host, size = sys.argv[1], int(sys.argv[2])
+host, size, user, password = sys.argv[1], int(sys.argv[2]), sys.argv[3], sys.argv[4]
 data = bytes((i * 7 + (i >> 10)) & 0xFF for i in range(size))
-ftp = ftplib.FTP(host, "user", "pass", timeout=60)
+ftp = ftplib.FTP(host, user, password, timeout=60)
 ftp.voidcmd("TYPE I")
 t = time.monotonic(); ftp.storbinary("STOR /bench-upload.bin", io.BytesIO(data), blocksize=32768); up = time.monotonic() - t
 got = bytearray()
@@ -56,7 +56,9 @@ print(json.dumps({"bytes": size, "upload_s": up, "download_s": down, "intact": b
 def ftp(twin, size):
     """One FTP session (Python's ftplib, passive mode): STOR then RETR of
     `size` bytes, through the storage service to the eMMC and back."""
-    out = twin.netns_run([sys.executable, "-c", FTP_CLIENT, GUEST_IP, str(size)], timeout=600).stdout.decode()
+    user, password = twin.ftp_credentials()  # generated at first boot: the image ships none
+    out = twin.netns_run([sys.executable, "-c", FTP_CLIENT, GUEST_IP, str(size), user, password],
+                         timeout=600).stdout.decode()
     r = json.loads(out.strip().splitlines()[-1])
     return {"bytes": size, "upload_bytes_per_s": size / r["upload_s"], "download_bytes_per_s": size / r["download_s"],
             "intact": r["intact"]}

@@ -31,6 +31,7 @@ command -v curl >/dev/null 2>&1 || pkgs+=(curl)
 command -v wget >/dev/null 2>&1 || pkgs+=(wget)
 # promtool (checks the /metrics exposition) ships in Debian's prometheus package.
 command -v promtool >/dev/null 2>&1 || pkgs+=(prometheus)
+command -v lftp >/dev/null 2>&1 || pkgs+=(lftp)
 command -v wrk >/dev/null 2>&1 || pkgs+=(wrk)
 command -v npm >/dev/null 2>&1 || pkgs+=(npm)
 

@@ -83,8 +83,10 @@ def main():
     if "websocket" in apps:
         print(f"  websocket  ws://127.0.0.1:{args.ws_port}/")
     if "ftp" in apps:
-        print(f"  ftp        ftp://user:pass@127.0.0.1:{args.ftp_port}"
-              f" (passive ports {PASSIVE_PORTS.start}-{PASSIVE_PORTS.stop - 1})")
+        # No default password: the board makes one at first boot and prints
+        # it; this copy of the image is fresh, so that is every run.
+        print(f"  ftp        ftp://user@127.0.0.1:{args.ftp_port} (password: printed by the board below at first boot;"
+              f" passive ports {PASSIVE_PORTS.start}-{PASSIVE_PORTS.stop - 1})")
     print(f"  eMMC image {args.disk} (a copy; the built image stays pristine)")
     print(f"  flash      {args.flash} (kernel + apps; tockloader edits it, see the README)")
     print(flush=True)

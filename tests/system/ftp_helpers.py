@@ -13,7 +13,9 @@ import time
 
 from twin import ROOT, Twin
 
-USER, PASSWORD = "user", "pass"   # apps/ftp/ftp.cfg, as put on the image
+# The login `config_text` writes into the images the tests make. The build's
+# image has no password: its twins print one at first boot (Twin.ftp_credentials).
+USER, PASSWORD = "user", "pass"
 BOARD_IP = "10.0.2.15"
 
 

@@ -1,9 +1,10 @@
 """The FTP app: real clients (Python's ftplib, curl) against the twin.
 
-Module twin (`twin`, test image, a free passive port range): sessions,
-listings, big files, two sessions at once and a refused third, control
-commands during transfers, curl, bad input, SITE FORMAT (last: it wipes
-the volume). Twins of the tests' own (production image, disk images made
+Module twin (`twin`, test image, a free passive port range, the password
+the board generated at first boot): sessions, listings, big files, eight
+sessions transferring at once and a refused ninth, passive listeners
+sharing six ports, control commands during transfers, curl, bad input,
+SITE FORMAT refused without the admin role. Twins of the tests' own (production image, disk images made
 here, passive ports of their own so they can run beside the module twin):
 long listings, clients vanishing mid-transfer, the volume checked with
 fsck.fat and mtools after shutdown, a full disk, missing or partly wrong
@@ -26,15 +27,22 @@ from twin import free_port_range
 @pytest.fixture(scope="module")
 def port(twin):
     p = twin.passive
-    twin.expect(rf"ftp: serving on 10\.0\.2\.15:21 \(2 sessions, passive ports {p.start}-{p.stop - 1} "
+    twin.expect(rf"ftp: serving on 10\.0\.2\.15:21 \(8 sessions, passive ports {p.start}-{p.stop - 1} "
                 r"advertised as 127\.0\.0\.1,", timeout=60, since_boot=True)
     return twin.ports[21]
 
 
+@pytest.fixture(scope="module")
+def creds(twin, port):
+    """The image ships no password: the one the board printed at first boot."""
+    return twin.ftp_credentials()
+
+
 @pytest.mark.timeout(240)
-def test_login_commands_listings_and_big_files(twin, port):
-    twin.expect(r"ftp: settings from /config/ftp\.cfg: login from the file \(user user\)", since_boot=True)
-    ftp = login(port)
+def test_login_commands_listings_and_big_files(twin, port, creds):
+    twin.expect(r"ftp: settings from /config/ftp\.cfg: user user \(from the file\), no admin role, "
+                r"no anonymous access", since_boot=True)
+    ftp = login(port, *creds)
     assert ftp.welcome.startswith("220 ")
     twin.expect(r"ftp: session \d+: user user logged in")
     assert ftp.sendcmd("SYST") == "215 UNIX Type: L8"
@@ -74,7 +82,7 @@ def test_login_commands_listings_and_big_files(twin, port):
     ftp.retrlines("LIST /big/one.bin", lines.append)  # a file lists as itself
     assert len(lines) == 1 and lines[0].endswith(" one.bin") and f" {len(one)} " in lines[0]
 
-    # TYPE A is accepted (data is sent as is), and a listing works under it.
+    # A listing works under TYPE A too (its lines are CRLF text already).
     assert ftp.sendcmd("TYPE A") == "200 Type set to A."
     assert sorted(ftp.nlst("/big")) == ["one.bin", "sub", "ten.bin"]
     ftp.voidcmd("TYPE I")
@@ -124,57 +132,127 @@ def test_login_commands_listings_and_big_files(twin, port):
     assert ftp.quit().startswith("221")
 
 
-@pytest.mark.timeout(180)
-def test_two_sessions_transfer_at_once_and_a_third_gets_421(twin, port):
-    a, b = login(port), login(port)
-    # Both sessions are taken: a third connection is told so and closed.
-    with socket.create_connection(("127.0.0.1", port), timeout=10) as third:
-        third.settimeout(10)
+def small_window_data(ftp):
+    """PASV by hand with a data socket whose receive buffer is small, so a
+    download cannot finish into the host's buffers while nobody reads it."""
+    host, data_port = ftplib.parse227(ftp.sendcmd("PASV"))
+    sock = socket.socket()
+    sock.setsockopt(socket.SOL_SOCKET, socket.SO_RCVBUF, 4096)
+    sock.settimeout(60)
+    sock.connect(("127.0.0.1", data_port))
+    return sock
+
+
+def control_pending(ftp):
+    """Whether a reply waits on the control connection (without reading it)."""
+    ftp.sock.setblocking(False)
+    try:
+        return bool(ftp.sock.recv(1, socket.MSG_PEEK))
+    except BlockingIOError:
+        return False
+    finally:
+        ftp.sock.setblocking(True)
+
+
+@pytest.mark.timeout(240)
+def test_eight_sessions_transfer_at_once_and_a_ninth_gets_421(twin, port, creds):
+    sessions = [login(port, *creds) for _ in range(8)]
+    # All eight are taken: a ninth connection is told so and closed.
+    with socket.create_connection(("127.0.0.1", port), timeout=10) as ninth:
+        ninth.settimeout(10)
         got = b""
-        while chunk := third.recv(1024):
+        while chunk := ninth.recv(1024):
             got += chunk
     assert got.startswith(b"421 ") and got.endswith(b"\r\n"), got
-    twin.expect(r"ftp: connection from 10\.0\.2\.2 refused: 2 sessions busy \(421\)")
+    twin.expect(r"ftp: connection from 10\.0\.2\.2 refused: 8 sessions busy \(421\)")
 
-    a.mkd("/two")
-    payloads = {"a": os.urandom(2 << 20), "b": os.urandom(2 << 20)}
-    spans, errors = {}, []
-
-    def session(name, ftp):
-        try:
-            data = payloads[name]
-            start = time.monotonic()
-            put(ftp, f"/two/{name}.bin", data)
-            back = get(ftp, f"/two/{name}.bin")
-            spans[name] = (start, time.monotonic())
-            if sha256(back) != sha256(data):
-                errors.append(f"{name}: download differs")
-        except Exception as e:  # reported below
-            errors.append(f"{name}: {e!r}")
-
-    threads = [threading.Thread(target=session, args=(n, f)) for n, f in (("a", a), ("b", b))]
-    for t in threads:
-        t.start()
-    for t in threads:
-        t.join(150)
-    assert not any(t.is_alive() for t in threads), "a session hung"
-    assert not errors, errors
-    (a0, a1), (b0, b1) = spans["a"], spans["b"]
-    assert a0 < b1 and b0 < a1, f"transfers did not overlap: {spans}"
-    assert sorted(a.nlst("/two")) == ["a.bin", "b.bin"]
-    a.quit()
+    first = sessions[0]
+    first.mkd("/eight")
+    big = os.urandom(4 << 20)  # more than every buffer between board and client holds
+    put(first, "/eight/big.bin", big)
+    uploads = {i: os.urandom(1 << 20) for i in range(4, 8)}
+    # Four downloads and four uploads, each started and left half done, so
+    # all eight run at the same time.
+    conns, heads = {}, {}
+    for i, ftp in enumerate(sessions):
+        if i < 4:
+            conns[i] = small_window_data(ftp)
+            assert ftp.sendcmd("RETR /eight/big.bin").startswith("150")
+            heads[i] = b""
+            while len(heads[i]) < 65536:
+                heads[i] += conns[i].recv(65536 - len(heads[i]))
+        else:
+            conns[i] = ftp.transfercmd(f"STOR /eight/up{i}.bin")
+            conns[i].sendall(uploads[i][:65536])
+    assert not any(control_pending(ftp) for ftp in sessions), "a transfer ended before all eight ran"
+    for i, ftp in enumerate(sessions):
+        if i < 4:
+            rest = bytearray()
+            while chunk := conns[i].recv(65536):
+                rest += chunk
+            conns[i].close()
+            assert sha256(heads[i] + bytes(rest)) == sha256(big), i
+        else:
+            conns[i].sendall(uploads[i][65536:])
+            conns[i].close()
+        assert ftp.voidresp().startswith("226"), i
+    for i, data in uploads.items():
+        assert sha256(get(first, f"/eight/up{i}.bin")) == sha256(data), i
+    sessions[1].quit()
     # A freed slot takes the next client.
-    c = login(port)
-    for name in ("a", "b"):
-        c.delete(f"/two/{name}.bin")
-    c.rmd("/two")
-    c.quit()
-    b.quit()
+    late = login(port, *creds)
+    for name in ["big.bin"] + [f"up{i}.bin" for i in uploads]:
+        late.delete(f"/eight/{name}")
+    late.rmd("/eight")
+    late.quit()
+    for ftp in sessions[:1] + sessions[2:]:
+        ftp.quit()
 
 
 @pytest.mark.timeout(120)
-def test_noop_and_abor_are_answered_during_a_transfer(twin, port):
-    ftp = login(port)
+def test_passive_listeners_share_six_ports(twin, port, creds):
+    """The kernel binds 8 ports per process: 21, 20 (active mode) and 6
+    passive ones. Six listeners waiting for their clients hold all six; a
+    seventh PASV waits until one of those clients connects, which frees its
+    port for the next listener (a connection is told apart by its client's
+    port); if none connects, 425 after 10 s."""
+    sessions = [login(port, *creds) for _ in range(7)]
+    files = {0: os.urandom(300_000), 6: os.urandom(200_000)}
+    for i, data in files.items():
+        put(sessions[0], f"/shared{i}.bin", data)
+    ports = [ftplib.parse227(ftp.sendcmd("PASV"))[1] for ftp in sessions[:6]]
+    assert len(set(ports)) == 6 and all(p in twin.passive for p in ports), ports
+    # The seventh is not answered while all six wait (NOOP queues behind it) ...
+    sessions[6].sock.sendall(b"PASV\r\nNOOP\r\n")
+    # ... until session 0's client connects: that port, and only it, is free.
+    conns = {0: socket.create_connection(("127.0.0.1", ports[0]), timeout=30)}
+    resp = sessions[6].getresp()
+    assert ftplib.parse227(resp)[1] == ports[0], resp
+    assert sessions[6].getresp() == "200 NOOP ok."
+    conns[6] = socket.create_connection(("127.0.0.1", ports[0]), timeout=30)
+    # Two connections to one port, each carrying its own session's file.
+    for i in (6, 0):
+        assert sessions[i].sendcmd(f"RETR /shared{i}.bin").startswith("150")
+    for i in (0, 6):
+        got = bytearray()
+        while chunk := conns[i].recv(65536):
+            got += chunk
+        conns[i].close()
+        assert sha256(bytes(got)) == sha256(files[i]), i
+        assert sessions[i].voidresp().startswith("226")
+    # Six listeners again, and nobody connects: the seventh PASV gives up.
+    ftplib.parse227(sessions[0].sendcmd("PASV"))
+    assert sendcmd_code(sessions[6], "PASV") == (425, "425 Can't open passive data connection.")
+    twin.expect(r"ftp: session \d+: no passive port or data socket free for 10 s \(425\)")
+    for i in files:
+        sessions[6].delete(f"/shared{i}.bin")
+    for ftp in sessions:
+        ftp.quit()
+
+
+@pytest.mark.timeout(120)
+def test_noop_and_abor_are_answered_during_a_transfer(twin, port, creds):
+    ftp = login(port, *creds)
     data = os.urandom(4 << 20)
     put(ftp, "/abor.bin", data)
     conn = ftp.transfercmd("RETR /abor.bin")
@@ -195,26 +273,26 @@ def test_noop_and_abor_are_answered_during_a_transfer(twin, port):
 
 
 @pytest.mark.timeout(120)
-def test_curl_uploads_and_downloads_a_file(twin, port, tmp_path):
+def test_curl_uploads_and_downloads_a_file(twin, port, creds, tmp_path):
     data = os.urandom(700_000)
     src = tmp_path / "up.bin"
     src.write_bytes(data)
-    base = f"ftp://user:pass@127.0.0.1:{port}"
+    base = f"ftp://{creds[0]}:{creds[1]}@127.0.0.1:{port}"
     curl("--ftp-create-dirs", "-T", str(src), f"{base}/curl/up.bin")
     assert curl(f"{base}/curl/up.bin") == data
     listing = curl(f"{base}/curl/").decode()
     assert re.search(rf" {len(data)} .* up\.bin\r?$", listing, re.M), listing
-    ftp = login(port)
+    ftp = login(port, *creds)
     ftp.delete("/curl/up.bin")
     ftp.rmd("/curl")
     ftp.quit()
 
 
 @pytest.mark.timeout(120)
-def test_a_file_uploaded_by_ftp_is_served_by_http_at_once(twin, port):
+def test_a_file_uploaded_by_ftp_is_served_by_http_at_once(twin, port, creds):
     page = b"<!doctype html><title>uploaded</title><p>from FTP</p>\n"
     data = os.urandom(200 * 1024)
-    ftp = login(port)
+    ftp = login(port, *creds)
     ftp.mkd("/www/up")
     put(ftp, "/www/up/index.html", page)
     put(ftp, "/www/up/data.bin", data)
@@ -244,8 +322,8 @@ def test_a_file_uploaded_by_ftp_is_served_by_http_at_once(twin, port):
 
 
 @pytest.mark.timeout(120)
-def test_bad_input_gets_errors_and_touches_nothing(twin, port):
-    ftp = login(port)
+def test_bad_input_gets_errors_and_touches_nothing(twin, port, creds):
+    ftp = login(port, *creds)
     ftp.mkd("/safe")
     keep = os.urandom(5000)
     put(ftp, "/safe/keep.bin", keep)
@@ -300,13 +378,16 @@ def test_bad_input_gets_errors_and_touches_nothing(twin, port):
     assert sendcmd_code(anon, "PASV")[0] == 530
     assert sendcmd_code(anon, "USER user")[0] == 331
     assert sendcmd_code(anon, "PASS wrong-password")[0] == 530
-    twin.expect(r"ftp: session \d+: login failed for user user")
+    twin.expect(r"ftp: failed login for user `user` from 10\.0\.2\.2 \(\d+ from this peer\); next answer in \d+ s")
     assert sendcmd_code(anon, "USER user")[0] == 331
-    assert sendcmd_code(anon, "PASS pass")[0] == 230
+    assert sendcmd_code(anon, "PASS pass")[0] == 530, "no default password"
+    assert sendcmd_code(anon, "USER user")[0] == 331
+    assert sendcmd_code(anon, f"PASS {creds[1]}")[0] == 230
     anon.quit()
-    # Three failures on one connection close it.
+    # Three failures on one connection close it (each answer a bit later:
+    # test_ftp_security checks the delays).
     bad = ftplib.FTP()
-    bad.connect("127.0.0.1", port, timeout=20)
+    bad.connect("127.0.0.1", port, timeout=30)
     for _ in range(2):
         assert reply_code(bad.login, "user", "nope") == 530
     bad.sendcmd("USER user")
@@ -314,26 +395,24 @@ def test_bad_input_gets_errors_and_touches_nothing(twin, port):
     assert bad.getline().startswith("421")
     assert bad.sock.recv(100) == b""
     bad.close()
-    assert "wrong-password" not in twin.output
+    assert "wrong-password" not in twin.output and "nope" not in twin.output
 
 
 @pytest.mark.timeout(120)
-def test_site_format_makes_an_empty_volume(twin, port):
-    """Last of the module twin's tests: it wipes the volume."""
-    ftp = login(port)
+def test_site_format_is_refused_without_the_admin_role(twin, port, creds):
+    """The image's settings give no admin role (test_ftp_security formats
+    with it): SITE FORMAT is 550 and the volume keeps its files."""
+    ftp = login(port, *creds)
     assert ftp.sendcmd("SITE HELP").startswith("214")
     assert sendcmd_code(ftp, "SITE CHMOD 777 x")[0] == 502
-    assert sendcmd_code(ftp, "SITE FORMAT bad*label")[0] == 501
-    put(ftp, "/doomed.bin", b"soon gone")
-    assert "doomed.bin" in ftp.nlst("/")
-    assert ftp.sendcmd("SITE FORMAT") == "200 Volume formatted."
-    twin.expect(r"ftp: session \d+: user user formats the volume")
-    twin.expect(r"ftp: volume formatted")
-    assert ftp.nlst("/") == []
-    data = os.urandom(100_000)
-    ftp.mkd("/fresh")
-    put(ftp, "/fresh/new.bin", data)
-    assert get(ftp, "/fresh/new.bin") == data
+    put(ftp, "/kept.bin", b"still here")
+    code, text = sendcmd_code(ftp, "SITE FORMAT")
+    assert (code, text) == (550, "550 Permission denied: SITE FORMAT needs the admin role."), text
+    assert sendcmd_code(ftp, "SITE FORMAT OTHER")[0] == 550
+    assert "formats the volume" not in twin.output
+    assert get(ftp, "/kept.bin") == b"still here"
+    assert "www" in ftp.nlst("/")
+    ftp.delete("/kept.bin")
     ftp.quit()
 
 
@@ -464,9 +543,9 @@ def test_disk_full_is_552_and_the_rest_stays_intact(tmp_path):
                        mib=34, fill=("filler.bin", filler))
     t = boot_own_twin(str(tmp_path), image, ports)
     try:
-        t.expect(rf"ftp: serving on 10\.0\.2\.15:21 \(2 sessions, passive ports {ports.start}-{ports.stop - 1} "
+        t.expect(rf"ftp: serving on 10\.0\.2\.15:21 \(8 sessions, passive ports {ports.start}-{ports.stop - 1} "
                  r"advertised as 10\.0\.2\.15,", since_boot=True)
-        t.expect(r"ftp: settings from /config/ftp\.cfg: login from the file \(user tester\)", since_boot=True)
+        t.expect(r"ftp: settings from /config/ftp\.cfg: user tester \(from the file\)", since_boot=True)
         port = t.ports[21]
         assert reply_code(login, port) == 530  # the defaults do not apply
         ftp = login(port, "tester", password)
@@ -509,23 +588,33 @@ def test_disk_full_is_552_and_the_rest_stays_intact(tmp_path):
 
 @pytest.mark.timeout(120)
 def test_settings_file_missing_or_partly_wrong_means_documented_defaults(tmp_path):
-    """Without /config/ftp.cfg: user/pass, ports 50000-50009, the board's
-    address. With bad lines: each is reported and its default applies."""
+    """Without /config/ftp.cfg: user `user` with a generated password
+    (saved in a new settings file), ports 50000-50009, the board's address.
+    With bad lines: each is reported and its default applies."""
     ports = free_port_range()  # forwarded, unused: only replies are checked
     missing = tmp_path / "missing"
     missing.mkdir()
     image = make_image(str(missing), None, mib=34)
     t = boot_own_twin(str(missing), image, ports)
     try:
-        t.expect(r"ftp: no /config/ftp\.cfg; default login \(user user\) and passive ports", since_boot=True)
-        t.expect(r"ftp: serving on 10\.0\.2\.15:21 \(2 sessions, passive ports 50000-50009 advertised as "
-                 r"10\.0\.2\.15, timeouts idle 300 s, data 60 s\)", since_boot=True)
-        ftp = login(t.ports[21])
+        t.expect(r"ftp: no /config/ftp\.cfg; default user user and passive ports, no admin role, "
+                 r"no anonymous access", since_boot=True)
+        t.expect(r"ftp: serving on 10\.0\.2\.15:21 \(8 sessions, passive ports 50000-50009 advertised as "
+                 r"10\.0\.2\.15, active mode to the client's own address, anonymous off, "
+                 r"timeouts idle 300 s, data 60 s\)", since_boot=True)
+        user, password = t.ftp_credentials()
+        assert user == "user"
+        assert reply_code(login, t.ports[21]) == 530  # no default password
+        ftp = login(t.ports[21], user, password)
         host, pasv_port = ftplib.parse227(ftp.sendcmd("PASV"))
         assert host == BOARD_IP and 50000 <= pasv_port <= 50009
         ftp.quit()
     finally:
-        t.close()
+        settle_and_close(t)
+    # The new settings file holds the password, and only that.
+    saved = mread(t.disk, "/config/ftp.cfg").decode()
+    assert re.search(rf"(?m)^pass = {re.escape(password)}$", saved), saved
+    assert [ln for ln in saved.splitlines() if ln and not ln.startswith("#")] == [f"pass = {password}"]
 
     partly = tmp_path / "partly"
     partly.mkdir()
@@ -538,13 +627,13 @@ def test_settings_file_missing_or_partly_wrong_means_documented_defaults(tmp_pat
                               (6, "expected `key = value`"), (7, "bad pasv_address value"),
                               (8, "bad idle_timeout value"), (9, "bad data_timeout value")):
             t.expect(rf"ftp: /config/ftp\.cfg line {line}: {re.escape(problem)}.*; ignored", since_boot=True)
-        t.expect(r"ftp: settings from /config/ftp\.cfg: default user, password from the file \(user user\)",
+        t.expect(r"ftp: settings from /config/ftp\.cfg: user user \(the default\), no admin role",
                  since_boot=True)
-        t.expect(r"passive ports 50000-50009 advertised as 10\.0\.2\.15, timeouts idle 300 s, data 60 s\)",
+        t.expect(r"passive ports 50000-50009 advertised as 10\.0\.2\.15, .*timeouts idle 300 s, data 60 s\)",
                  since_boot=True)
-        assert reply_code(login, t.ports[21]) == 530  # the default password no longer applies
+        assert reply_code(login, t.ports[21]) == 530  # "pass" is nobody's password
         login(t.ports[21], "user", "other pw").quit()
-        assert "other pw" not in t.output
+        assert "other pw" not in t.output and "no password in" not in t.output
     finally:
         t.close()
 
@@ -570,18 +659,18 @@ def test_silent_clients_time_out_and_free_their_sessions(tmp_path):
         stalled.setsockopt(socket.SOL_SOCKET, socket.SO_RCVBUF, 4096)
         stalled.connect(("127.0.0.1", pasv_port))
         assert ftp.sendcmd("RETR /big.bin").startswith("150")
-        began = time.monotonic()
+        # (The 426 waits for data_timeout, 2 s here: the default 60 s would
+        # outlast ftplib's 30 s timeout and fail this call.)
         assert reply_code(ftp.voidresp) == 426
-        assert time.monotonic() - began < 20, "data_timeout (2 s) was not applied (default 60 s)"
         stalled.close()
         assert ftp.sendcmd("NOOP").startswith("200")
         # The stalled download's file was closed: it can be renamed.
         ftp.rename("/big.bin", "/big-kept.bin")
 
-        # Both sessions go silent; the third client is refused while they last.
-        ftp2 = login(port)
+        # All eight sessions go silent; a ninth client is refused while they last.
+        others = [login(port) for _ in range(7)]
         assert reply_code(login, port) == 421
-        for session in (ftp, ftp2):
+        for session in [ftp] + others:
             session.sock.settimeout(20)
             assert reply_code(session.getresp) == 421
         t.expect(r"ftp: session \d+ idle for 4 s; closing", since_boot=True)
@@ -620,7 +709,6 @@ def test_storage_faulting_mid_transfer_is_a_4xx_not_a_hang(tmp_path):
         stray = login(port, timeout=60)
         stray.sendcmd("PASV")
         assert stray.sendcmd("LIST /").startswith("150")
-        stray_since = time.monotonic()
         ftp = login(port)
         results = {}
 
@@ -677,7 +765,6 @@ def test_storage_faulting_mid_transfer_is_a_4xx_not_a_hang(tmp_path):
         assert sha256(_retry(lambda: get(ftp, "/after.bin"))) == sha256(data)
         ftp.quit()
         assert reply_code(stray.getresp) == 425
-        assert 25 < time.monotonic() - stray_since < 50
         assert stray.sendcmd("NOOP").startswith("200")
         stray.quit()
     finally:

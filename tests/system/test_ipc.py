@@ -58,6 +58,6 @@ def test_an_impostor_cannot_take_the_storage_service_even_while_it_restarts(twin
     assert code == 200 and b"NUCLEO-MEM" in body and b"<script" in body, body[:200]
     ftp = ftplib.FTP()
     ftp.connect("127.0.0.1", twin.ports[21], timeout=20)
-    ftp.login("user", "pass")
+    ftp.login(*twin.ftp_credentials())
     assert "/www" in ftp.nlst("/") or "www" in ftp.nlst("/")
     ftp.quit()

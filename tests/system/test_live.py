@@ -150,7 +150,7 @@ def test_dashboard_reconnects_after_the_websocket_app_faults(live_twin, browser)
 def ftp_session(twin):
     ftp = ftplib.FTP()
     ftp.connect("127.0.0.1", twin.ports[21], timeout=20)
-    ftp.login("user", "pass")
+    ftp.login(*twin.ftp_credentials())
     return ftp
 
 

@@ -84,6 +84,8 @@ def image_with_settings(tmp_dir, settings):
 
 
 GUEST_IP = qemu_twin.GUEST_IP
+# The FTP app's console line for a password it generated (saved, or for this boot only).
+FTP_GENERATED = rb"ftp: no password in /config/ftp\.cfg[^\r\n]*?: user `([^`\r\n]+)`, password `([^`\r\n]+)`"
 HOST_IP = "10.0.2.2"        # the test's side of the tap link, inside the namespace
 _netns_count = 0
 
@@ -215,6 +217,29 @@ class Twin:
             except OSError as e:
                 net = f"HTTP error {e}"
         return f"diagnosis: {console}, {net}"
+
+    def find(self, pattern, timeout=30.0):
+        """Waits for `pattern` anywhere in the console output and returns
+        the match, without moving where the next expect() starts."""
+        rx = re.compile(pattern.encode() if isinstance(pattern, str) else pattern)
+        deadline = time.monotonic() + timeout
+        with self._lock:
+            while True:
+                m = rx.search(self._buf)
+                if m or time.monotonic() >= deadline or self.proc.poll() is not None:
+                    break
+                self._lock.wait(min(deadline - time.monotonic(), 0.5))
+        if not m:
+            raise AssertionError(f"no {pattern!r} on the console; tail:\n{self.output[-2000:]}")
+        return m
+
+    def ftp_credentials(self, timeout=60.0):
+        """(user, password) of the FTP app: the password its settings lack
+        is generated at first boot and printed once on the console
+        (apps/ftp/src/credentials.rs); images whose settings set one print
+        nothing, and their tests know it."""
+        m = self.find(FTP_GENERATED, timeout)
+        return m.group(1).decode(), m.group(2).decode()
 
     def mark(self):
         """Only output after this point counts for the next expect()."""

@@ -1,10 +1,12 @@
-//! The settings file, `/config/ftp.cfg`: login and passive mode.
+//! The settings file, `/config/ftp.cfg`: login, roles and passive mode.
 //!
-//! Lines are `key = value` (the `settings` crate's format). Keys are `user`, `pass`, `pasv_ports` (`first-last` or one
-//! port), `pasv_address` (dotted IPv4), `idle_timeout` and `data_timeout`
-//! (seconds). Unknown keys, bad values and a
-//! missing file are reported on the console (never a password) and the
-//! defaults below apply to whatever is missing.
+//! Lines are `key = value` (the `settings` crate's format). Keys are
+//! `user`, `pass`, `admin` and `anonymous` (`yes`/`no`), `pasv_ports`
+//! (`first-last` or one port), `pasv_address` (dotted IPv4),
+//! `idle_timeout` and `data_timeout` (seconds). Unknown keys, bad values
+//! and a missing file are reported on the console (never a password) and
+//! the defaults below apply to whatever is missing; a missing `pass` is
+//! generated and saved ([`crate::credentials`]), never a default.
 
 use alloc::string::String;
 use core::net::Ipv4Addr;
@@ -13,9 +15,9 @@ use proto_storage::{ClientError, StorageClient, Transport};
 
 /// Where the settings live on the volume.
 pub const PATH: &str = "/config/ftp.cfg";
-/// Login when the file or the key is missing (documented in `ftp.cfg`).
+/// User name when the file or the key is missing (documented in `ftp.cfg`);
+/// there is no default password.
 pub const DEFAULT_USER: &str = "user";
-pub const DEFAULT_PASS: &str = "pass";
 /// Passive ports when the file or the key is missing: the range the twin's
 /// QEMU forwards one to one.
 pub const DEFAULT_PASV_PORTS: (u16, u16) = (50_000, 50_009);
@@ -33,7 +35,12 @@ const MAX_CREDENTIAL: usize = proto_ftp::MAX_USER;
 
 pub struct Config {
     pub user: String,
-    pub pass: String,
+    /// `None` until one is read or generated: no login succeeds without one.
+    pub pass: Option<String>,
+    /// The user has the admin role (`SITE FORMAT`).
+    pub admin: bool,
+    /// `anonymous`/`ftp` may read `/www` (RFC 1635 style).
+    pub anonymous: bool,
     /// Inclusive range of passive data ports.
     pub pasv_ports: (u16, u16),
     /// Address PASV advertises; `None`: the board's own.
@@ -49,6 +56,8 @@ pub struct Config {
 pub struct Seen {
     pub user: bool,
     pub pass: bool,
+    pub admin: bool,
+    pub anonymous: bool,
     pub pasv_ports: bool,
     pub pasv_address: bool,
     pub idle_timeout: bool,
@@ -57,8 +66,13 @@ pub struct Seen {
 
 /// Where the settings came from.
 pub enum Source {
-    /// Read from [`PATH`] (with `truncated` if it was longer than [`MAX_FILE`]).
-    File { seen: Seen, truncated: bool },
+    /// Read from [`PATH`] (with `truncated` if it was longer than
+    /// [`MAX_FILE`]); `ends_in_newline` tells whether a line may be appended as is.
+    File {
+        seen: Seen,
+        truncated: bool,
+        ends_in_newline: bool,
+    },
     /// No such file: all defaults.
     Missing,
     /// The storage service could not be asked (not running, no volume): all defaults.
@@ -69,7 +83,9 @@ impl Config {
     pub fn defaults() -> Config {
         Config {
             user: String::from(DEFAULT_USER),
-            pass: String::from(DEFAULT_PASS),
+            pass: None,
+            admin: false,
+            anonymous: false,
             pasv_ports: DEFAULT_PASV_PORTS,
             pasv_address: None,
             idle_timeout_s: DEFAULT_IDLE_TIMEOUT_S,
@@ -94,7 +110,15 @@ impl Config {
                 let seen = config.apply(&buf[..len], |line, problem| {
                     say::say!("ftp: {} line {}: {}; ignored", PATH, line, problem);
                 });
-                (config, Source::File { seen, truncated })
+                let ends_in_newline = len == 0 || buf[len - 1] == b'\n';
+                (
+                    config,
+                    Source::File {
+                        seen,
+                        truncated,
+                        ends_in_newline,
+                    },
+                )
             }
             settings::File::Missing => (config, Source::Missing),
             settings::File::Unavailable(e) => (config, Source::Unavailable(e)),
@@ -124,11 +148,25 @@ impl Config {
                 },
                 "pass" => match credential(value) {
                     Some(v) => {
-                        self.pass = v;
+                        self.pass = Some(v);
                         seen.pass = true;
                     }
                     // The value itself is never echoed.
                     None => warn(line_no, "bad pass value (1 to 64 printable characters)"),
+                },
+                "admin" => match yes_no(value) {
+                    Some(v) => {
+                        self.admin = v;
+                        seen.admin = true;
+                    }
+                    None => warn(line_no, "bad admin value (yes or no)"),
+                },
+                "anonymous" => match yes_no(value) {
+                    Some(v) => {
+                        self.anonymous = v;
+                        seen.anonymous = true;
+                    }
+                    None => warn(line_no, "bad anonymous value (yes or no)"),
                 },
                 "pasv_ports" => match port_range(value) {
                     Some(r) => {
@@ -167,8 +205,20 @@ impl Config {
 
 /// A user name or password: 1 to 64 bytes, no control characters.
 fn credential(value: &str) -> Option<String> {
-    let ok = !value.is_empty() && value.len() <= MAX_CREDENTIAL && !value.chars().any(char::is_control);
+    let ok =
+        !value.is_empty() && value.len() <= MAX_CREDENTIAL && !value.chars().any(char::is_control);
     ok.then(|| String::from(value))
+}
+
+/// `yes` or `no` (any case).
+fn yes_no(value: &str) -> Option<bool> {
+    if value.eq_ignore_ascii_case("yes") {
+        Some(true)
+    } else if value.eq_ignore_ascii_case("no") {
+        Some(false)
+    } else {
+        None
+    }
 }
 
 /// `first-last` (inclusive) or a single port, all of them >= 1024.

@@ -1,50 +1,66 @@
-//! Passive data connections: a small pool of TCP sockets, each bound to a
-//! port from the configured range only while it is in use.
+//! Data connections: a pool of TCP sockets for passive listeners (PASV,
+//! EPSV) and active connections (PORT, EPRT).
 //!
 //! The kernel delivers frames only for ports a process has bound, and lets
-//! a process bind at most 8, so ports are bound on demand (PASV/EPSV) and
-//! unbound once their socket is closed: with [`DATA_SOCKETS`] sockets that
-//! is at most 5 bindings with port 21, whatever the size of the range.
+//! a process bind at most 8 (`MAX_BINDINGS`): port 21, port 20 (the source
+//! of every active connection, RFC 959's L-1) and at most
+//! [`MAX_PASSIVE_PORTS`] (6) ports of the passive range. A passive port
+//! is bound when a listener needs it and unbound once no socket uses it.
+//! Only a *listening* socket needs a port of its own: once its client has
+//! connected, the connection is told apart by its remote address and port,
+//! so the same port can listen for the next session. Eight sessions can
+//! therefore transfer at once over six ports; only more than six listeners
+//! waiting for their client at the same instant are refused (425).
 //! Ports are handed out round-robin through the range, so a port just
-//! released is not reused at once (a late segment of the old connection
-//! cannot reach the new one).
+//! released is not at once given to a new listener.
 
 use alloc::vec::Vec;
+use core::net::SocketAddrV4;
 
-use net::{Net, Protocol};
 use libtock_platform::ErrorCode;
 use libtock_runtime::TockSyscalls;
-use smoltcp::iface::{SocketHandle, SocketSet};
+use net::{Net, Protocol};
+use smoltcp::iface::{Context, SocketHandle, SocketSet};
 use smoltcp::socket::tcp;
+use syscall_abi::net::MAX_BINDINGS;
 
-/// Data sockets: two per session, so a session can open a new listener
-/// while its previous data connection is still finishing its close.
-pub const DATA_SOCKETS: usize = 2 * crate::control::MAX_SESSIONS;
+/// Data sockets: one per session, plus two for connections still finishing
+/// their close (a few milliseconds, at most [`CLOSE_TIMEOUT_MS`]) while
+/// their session already starts the next transfer.
+pub const DATA_SOCKETS: usize = crate::control::MAX_SESSIONS + 2;
+/// Passive ports bound at once: the kernel's 8 bindings per process less
+/// the control port and the active-mode port.
+pub const MAX_PASSIVE_PORTS: usize = MAX_BINDINGS - 2;
+/// The source port of active-mode data connections (RFC 959 §3.2: L-1).
+pub const ACTIVE_PORT: u16 = 20;
 /// TCP receive buffer of a data socket, also the window a client may fill
-/// during STOR: two sessions' windows (2 x 8 KiB) about fit the kernel's
-/// 16 KiB receive queue for this process, so a burst is not dropped there.
+/// during STOR: 8 KiB keeps a single upload at the speed storage takes it;
+/// the kernel's 16 KiB receive queue holds two such windows, and a third
+/// upload's burst dropped there is retransmitted (counted by the switch).
 const RX_BUFFER: usize = 8 * 1024;
-/// TCP transmit buffer of a data socket: four 4 KiB storage chunks, so a
-/// RETR keeps segments in flight while the next chunk is read.
-const TX_BUFFER: usize = 16 * 1024;
+/// TCP transmit buffer of a data socket: two 4 KiB storage chunks, one
+/// in flight while the next is read (RETR is bound by the storage round
+/// trip, not by the window).
+const TX_BUFFER: usize = 8 * 1024;
 /// A closing data connection gets this long to finish its FIN handshake.
 const CLOSE_TIMEOUT_MS: u64 = 5_000;
 
 #[derive(Clone, Copy, PartialEq, Eq, Debug)]
 enum State {
-    /// Socket closed, no port bound.
+    /// Socket closed, holding no port.
     Free,
-    /// Held by a session: listening, connected or transferring.
+    /// Held by a session: listening, connecting, connected or transferring.
     Held,
     /// `close()` called; waiting for the FIN handshake (or the timeout).
     Closing,
-    /// Aborted; the port is unbound on the next service pass, after the
+    /// Aborted; its port is given back on the next service pass, after the
     /// interface was polled (so the RST went out from a bound port).
     Releasing,
 }
 
 struct Slot {
     handle: SocketHandle,
+    /// Local port: one of the passive range, or [`ACTIVE_PORT`].
     port: u16,
     state: State,
     since: u64,
@@ -65,32 +81,63 @@ impl DataPool {
                 let tx = tcp::SocketBuffer::new(alloc::vec![0u8; TX_BUFFER].leak());
                 let mut socket = tcp::Socket::new(rx, tx);
                 socket.set_nagle_enabled(false);
-                Slot { handle: sockets.add(socket), port: 0, state: State::Free, since: 0 }
+                Slot {
+                    handle: sockets.add(socket),
+                    port: 0,
+                    state: State::Free,
+                    since: 0,
+                }
             })
             .collect();
-        DataPool { slots, first: ports.0, last: ports.1, next: ports.0 }
+        DataPool {
+            slots,
+            first: ports.0,
+            last: ports.1,
+            next: ports.0,
+        }
     }
 
-    /// Binds a free port of the range and listens on it with a free socket.
+    /// A new passive range (only while no socket is in use).
+    pub fn set_ports(&mut self, ports: (u16, u16)) -> bool {
+        if self.slots.iter().any(|s| s.state != State::Free) {
+            return false;
+        }
+        (self.first, self.last, self.next) = (ports.0, ports.1, ports.0);
+        true
+    }
+
+    /// Listens on a port of the range with a free socket: a port we hold
+    /// with no listener on it, or a newly bound one.
     pub fn open(&mut self, sockets: &mut SocketSet<'static>) -> Option<(usize, u16)> {
         let idx = self.slots.iter().position(|s| s.state == State::Free)?;
         let span = u32::from(self.last - self.first) + 1;
         for _ in 0..span {
             let port = self.next;
-            self.next = if self.next >= self.last { self.first } else { self.next + 1 };
-            if self.slots.iter().any(|s| s.state != State::Free && s.port == port) {
+            self.next = if self.next >= self.last {
+                self.first
+            } else {
+                self.next + 1
+            };
+            if self.users(port) > 0 {
+                if self.listening_on(sockets, port) {
+                    continue;
+                }
+            } else if self.bound_ports() >= MAX_PASSIVE_PORTS {
                 continue;
-            }
-            match Net::<TockSyscalls>::bind(Protocol::Tcp, port) {
-                Ok(()) | Err(ErrorCode::Already) => {}
-                // Another process holds it: try the next one.
-                Err(ErrorCode::Reserve) => continue,
-                // Out of bindings or memory: no other port will do better.
-                Err(_) => return None,
+            } else {
+                match Net::<TockSyscalls>::bind(Protocol::Tcp, port) {
+                    Ok(()) | Err(ErrorCode::Already) => {}
+                    // Another process holds it: try the next one.
+                    Err(ErrorCode::Reserve) => continue,
+                    // Out of bindings or memory: no other port will do better.
+                    Err(_) => return None,
+                }
             }
             let socket = sockets.get_mut::<tcp::Socket>(self.slots[idx].handle);
             if socket.listen(port).is_err() {
-                let _ = Net::<TockSyscalls>::unbind(Protocol::Tcp, port);
+                if self.users(port) == 0 {
+                    let _ = Net::<TockSyscalls>::unbind(Protocol::Tcp, port);
+                }
                 return None;
             }
             let slot = &mut self.slots[idx];
@@ -101,13 +148,42 @@ impl DataPool {
         None
     }
 
+    /// Starts an active-mode connection to `remote` from [`ACTIVE_PORT`]
+    /// (bound once at start) with a free socket.
+    pub fn connect(
+        &mut self,
+        sockets: &mut SocketSet<'static>,
+        cx: &mut Context,
+        remote: SocketAddrV4,
+    ) -> Option<usize> {
+        let idx = self.slots.iter().position(|s| s.state == State::Free)?;
+        let socket = sockets.get_mut::<tcp::Socket>(self.slots[idx].handle);
+        socket
+            .connect(
+                cx,
+                (smoltcp::wire::IpAddress::Ipv4(*remote.ip()), remote.port()),
+                ACTIVE_PORT,
+            )
+            .ok()?;
+        let slot = &mut self.slots[idx];
+        slot.port = ACTIVE_PORT;
+        slot.state = State::Held;
+        Some(idx)
+    }
+
     pub fn handle(&self, idx: usize) -> SocketHandle {
         self.slots[idx].handle
     }
 
     /// Gives a held socket back: `graceful` lets a FIN handshake finish
     /// (bounded), otherwise the connection is reset.
-    pub fn release(&mut self, sockets: &mut SocketSet<'static>, idx: usize, graceful: bool, now: u64) {
+    pub fn release(
+        &mut self,
+        sockets: &mut SocketSet<'static>,
+        idx: usize,
+        graceful: bool,
+        now: u64,
+    ) {
         let slot = &mut self.slots[idx];
         if slot.state != State::Held {
             return;
@@ -123,11 +199,12 @@ impl DataPool {
         }
     }
 
-    /// Finishes closes and unbinds released ports; call before the sessions
-    /// are serviced, right after the interface was polled.
+    /// Finishes closes and unbinds ports no socket uses any more; call
+    /// before the sessions are serviced, right after the interface was polled.
     pub fn service(&mut self, sockets: &mut SocketSet<'static>, now: u64) -> bool {
         let mut progressed = false;
-        for slot in self.slots.iter_mut() {
+        for i in 0..self.slots.len() {
+            let slot = &mut self.slots[i];
             let socket = sockets.get_mut::<tcp::Socket>(slot.handle);
             match slot.state {
                 State::Free | State::Held => {}
@@ -139,9 +216,12 @@ impl DataPool {
                     }
                 }
                 State::Releasing => {
-                    let _ = Net::<TockSyscalls>::unbind(Protocol::Tcp, slot.port);
+                    let port = slot.port;
                     slot.port = 0;
                     slot.state = State::Free;
+                    if port != ACTIVE_PORT && self.users(port) == 0 {
+                        let _ = Net::<TockSyscalls>::unbind(Protocol::Tcp, port);
+                    }
                     progressed = true;
                 }
             }
@@ -160,6 +240,40 @@ impl DataPool {
             })
             .min()
             .unwrap_or(u64::MAX)
+    }
+
+    /// Sockets using `port` (it is bound while there are any).
+    fn users(&self, port: u16) -> usize {
+        self.slots
+            .iter()
+            .filter(|s| s.state != State::Free && s.port == port)
+            .count()
+    }
+
+    /// Distinct passive ports bound now.
+    fn bound_ports(&self) -> usize {
+        let mut ports: Vec<u16> = self
+            .slots
+            .iter()
+            .filter(|s| s.state != State::Free && s.port != ACTIVE_PORT)
+            .map(|s| s.port)
+            .collect();
+        ports.sort_unstable();
+        ports.dedup();
+        ports.len()
+    }
+
+    /// Whether a socket waits on `port` for a client to connect: a second
+    /// listener there could take that client's connection.
+    fn listening_on(&self, sockets: &SocketSet<'static>, port: u16) -> bool {
+        self.slots.iter().any(|s| {
+            s.state == State::Held
+                && s.port == port
+                && matches!(
+                    sockets.get::<tcp::Socket>(s.handle).state(),
+                    tcp::State::Listen | tcp::State::SynReceived
+                )
+        })
     }
 }
 

@@ -1,65 +1,92 @@
-//! ftp: an FTP server (RFC 959, RFC 2428 EPSV, RFC 3659 SIZE/MDTM/MLSD/REST)
-//! on port 21, on the app's own smoltcp stack, with every file operation
-//! going to the `storage` service over IPC.
+//! ftp: an FTP server (RFC 959; RFC 2428 EPSV/EPRT; RFC 3659 SIZE, MDTM,
+//! MLSD, REST; RFC 1635 anonymous access) on port 21, on the app's own
+//! smoltcp stack, with every file operation going to the `storage` service
+//! over IPC. Who may do what: `docs/ftp.md`.
 //!
-//! The protocol (command parsing, replies, paths, listings) is `proto-ftp`;
-//! this crate is the glue: sockets, the storage client, and a state machine
-//! turning each session's `Outcome`s into socket and storage work.
+//! The protocol (command parsing, replies, paths, listings, roles, the
+//! anonymous chroot, the PORT address check) is `proto-ftp`; this crate is
+//! the glue: sockets, the storage client, and a state machine turning each
+//! session's `Outcome`s into socket and storage work ([`dispatch`]).
 //!
 //! Design
 //! ------
-//! - **Sessions**: [`control::MAX_SESSIONS`] (2) at once, one control socket
-//!   each, plus two more control sockets: one answers `421` and closes when
-//!   both sessions are busy, the other covers a connection still finishing
-//!   its close. Logins come from `/config/ftp.cfg` ([`config`]).
-//! - **Data connections**: passive only (PASV/EPSV). A pool of
-//!   [`data::DATA_SOCKETS`] (4) sockets; a port of the configured range is
-//!   bound with the kernel (`Net::bind`) when PASV/EPSV opens a listener and
-//!   unbound once its socket has closed (at most 5 of the kernel's 8
-//!   bindings per process, whatever the range). Only the control
-//!   connection's host may connect to a data port.
-//! - **Transfers** move through the storage service in chunks of at most
-//!   4096 bytes (one request each), never a whole file in memory. The main
-//!   loop polls smoltcp, then gives every session one step: at most one
-//!   command and at most one storage request, so two transfers progress
-//!   side by side and ABOR/NOOP/STAT are answered during transfers.
+//! - **Sessions**: [`control::MAX_SESSIONS`] (8) at once, one control
+//!   socket each, plus two more control sockets: one answers `421` and
+//!   closes when all sessions are busy, the other covers a connection still
+//!   finishing its close.
+//! - **Login** ([`config`], [`credentials`]): user and password from
+//!   `/config/ftp.cfg`; with no `pass` there, one is generated from the
+//!   kernel's RNG at first boot, appended to the file and printed once. A
+//!   wrong password is answered after 1, 2, 4, 8 s (the larger of the
+//!   connection's and the peer address's count, `proto_ftp::login`), each
+//!   failure reported on the console; three on one connection close it.
+//!   `admin = yes` gives the user the admin role (SITE FORMAT);
+//!   `anonymous = yes` lets `anonymous`/`ftp` read `/www`.
+//! - **Data connections** ([`data`]): a pool of [`data::DATA_SOCKETS`] (10)
+//!   sockets. Passive (PASV/EPSV): a port of the configured range is bound
+//!   with the kernel when a listener needs it, and shared once its client
+//!   has connected, so 6 ports (the kernel's 8 bindings less 21 and 20)
+//!   serve 8 transferring sessions; a PASV that finds all 6 with a listener
+//!   still waiting waits up to 10 s for one to connect, then `425`. Only the
+//!   control connection's host may connect to a data port. Active
+//!   (PORT/EPRT): the session accepts only the control connection's own
+//!   address and ports from 1024; the connection leaves from port 20 when
+//!   the transfer starts.
+//! - **Transfers** ([`transfer`]) move through the storage service in
+//!   chunks of at most 4096 bytes (one request each), never a whole file in
+//!   memory. The main loop polls smoltcp, then gives every session one
+//!   step: at most one command and at most one storage request, so
+//!   transfers progress side by side and ABOR/NOOP/STAT/QUIT are answered
+//!   during them. TYPE A converts line ends as the data passes (LF on the
+//!   volume, CRLF on the wire). `STAT path` sends its listing on the control
+//!   connection with the same machine. LIST/NLST/STAT take `*` and `?` in
+//!   the last name.
 //! - **Failures**: a data connection reset or closed early → the storage
 //!   handle is closed, `426`; the storage service dying or restarting
 //!   (`ServiceGone`) → `451` (the next command looks the service up
 //!   again); a full volume → `552`, the file closed at what was written.
 //!   Timeouts: idle control connection 300 s (`idle_timeout` in the
 //!   settings), data connection 30 s to connect and 60 s without progress
-//!   (`data_timeout`),
-//!   unused passive listener 120 s, closing sockets 5 s. Every path that
-//!   ends a transfer (done, failed, ABOR, QUIT, control connection lost)
-//!   closes its storage handle.
+//!   (`data_timeout`), unused passive listener 120 s, closing sockets 5 s.
+//!   Every path that ends a transfer (done, failed, ABOR, control
+//!   connection lost) closes its storage handle.
 //! - **Decisions**: a failed download still ends its data connection with
 //!   FIN (the control reply says it failed), a failed upload is reset so
-//!   the client stops sending. `REST n` + `STOR` writes from `n` and keeps
-//!   any longer tail (no truncate in the storage protocol); `REST` past the
-//!   end of the file is refused (451: FAT has no holes). `SITE FORMAT
-//!   [label]` (label `NUCLEOMEM` by default) needs a login and no transfer
-//!   running in any session. Three failed logins close the connection.
-//!   Over QEMU's user network a client's RST on a data connection reaches
-//!   the board as FIN, so a cut upload looks complete there (stream mode
-//!   ends files at EOF); a real reset gives 426.
-//! - **Speed** on the twin: about 0.6-0.9 MB/s per direction, bounded by
-//!   one IPC round trip to the storage service per 4 KiB chunk.
+//!   the client stops sending. QUIT during a transfer lets it finish (226,
+//!   then 221), even if the client half-closes the control connection.
+//!   `REST n` + `STOR` writes from `n` and keeps any longer tail (no
+//!   truncate in the storage protocol); `REST` past the end of the file is
+//!   refused (451: FAT has no holes), and REST in TYPE A is refused (550).
+//!   SIZE reports the stored size in either TYPE. `SITE FORMAT [label]`
+//!   (label `NUCLEOMEM` by default) needs the admin role and no transfer
+//!   running in any session. MFMT is not offered: the storage protocol
+//!   cannot set a file's time (`docs/ftp.md` says what it needs). Over
+//!   QEMU's user network a client's RST on a data connection reaches the
+//!   board as FIN, so a cut upload looks complete there (stream mode ends
+//!   files at EOF); a real reset gives 426.
+//! - **Speed** on the twin: about 1.5-2.4 MiB/s per direction for one
+//!   session (`make bench`), bounded by one IPC round trip to the storage
+//!   service per 4 KiB chunk.
 //!
-//! Memory (heap in the app's PSRAM block; the slot allows 256 KiB)
-//! ---------------------------------------------------------------
+//! Memory (heap in the app's 512 KiB PSRAM block; `apps/layout.toml` asks 384 KiB)
+//! -------------------------------------------------------------------------------
 //! | what | size | why |
 //! |---|---|---|
-//! | control sockets | 4 × (1 + 2) KiB | two command lines in, two of the largest replies (1 KiB) out |
-//! | data sockets | 4 × (8 + 16) KiB | 8 KiB window per upload (two fit the kernel's 16 KiB receive queue); 16 KiB = four storage chunks in flight per download |
-//! | chunk buffers | 4 × 4 KiB | one storage request's data per control slot |
-//! | reply queues, line buffers, sessions | 4 × ~4.5 KiB | 2 KiB of queued replies, a 512-byte line, the session's paths and reply buffer |
+//! | control sockets | 10 × (1 + 2) KiB | two command lines in, two of the largest replies (1 KiB) out |
+//! | data sockets | 10 × (8 + 8) KiB | 8 KiB window per upload (two fit the kernel's 16 KiB receive queue; a third's burst there is dropped and resent); 8 KiB out = one 4 KiB chunk in flight while the next is read (one session measured as fast as with 16 KiB) |
+//! | chunk buffers | 10 × 4 KiB | one storage request's data per control slot |
+//! | reply queues, line buffers, sessions | 10 × ~5 KiB | 2 KiB of queued replies, a 512-byte line, the session's three paths (cwd, target, RNFR source) and its root, its reply buffer |
 //! | storage client | 9 KiB | its request and reply messages (2 × 4608 B) |
+//! | IPC inbox buffer | 4.5 KiB | one whole IPC message (late replies are read out and dropped) |
 //! | frames, config | 3 + 4 KiB | one Ethernet frame each way; the settings file (read once, freed) |
+//! | login table | 0.3 KiB | 16 peers with their failure counts (`proto_ftp::login::PEERS`) |
 //!
-//! About 145 KiB in all (the kernel reports a heap break of 172 KiB with
-//! the allocator's overhead), well inside the 256 KiB the slot grants. The
-//! stack is 8 KiB; the deepest use measured is 3.5 KiB.
+//! About 300 KiB in all; the kernel reports a heap break of 308 KiB with
+//! the allocator's overhead, the same idle and with 8 sessions
+//! transferring and listing (every buffer is made at start), inside the
+//! 400 KiB the TBF asks for; the block also holds the kernel's grants
+//! (41 KiB: the network switch's queues, the IPC inbox) and the stack
+//! (8 KiB; the deepest use measured is 4 KiB).
 
 #![no_main]
 #![no_std]
@@ -69,11 +96,14 @@ extern crate panic_restart;
 
 mod config;
 mod control;
+mod credentials;
 mod data;
+mod dispatch;
 mod store;
 mod transfer;
 
 use alloc::boxed::Box;
+use alloc::string::String;
 use core::cell::Cell;
 use core::net::Ipv4Addr;
 
@@ -115,6 +145,18 @@ fn main() {
         say!("ftp: cannot bind TCP port {}: {:?}", control::PORT, e);
         return;
     }
+    // Every active-mode connection leaves from this one port.
+    let active_mode = match Net::<TockSyscalls>::bind(Protocol::Tcp, data::ACTIVE_PORT) {
+        Ok(()) => true,
+        Err(e) => {
+            say!(
+                "ftp: cannot bind TCP port {} ({:?}); active mode is off",
+                data::ACTIVE_PORT,
+                e
+            );
+            false
+        }
+    };
     let clock = timing::Clock::<TockSyscalls>::new().expect("alarm driver");
 
     let frames = Cell::new(true);
@@ -137,7 +179,9 @@ fn main() {
         let (mut config, source) = loop {
             let (config, source) = load_config(&mut *store);
             match source {
-                Source::Unavailable(ClientError::Transport(_)) if clock.now_ms() - start < STORAGE_WAIT_MS => {
+                Source::Unavailable(ClientError::Transport(_))
+                    if clock.now_ms() - start < STORAGE_WAIT_MS =>
+                {
                     events.messages_drained();
                     events.wait_messages(200);
                 }
@@ -145,17 +189,22 @@ fn main() {
             }
         };
         let mut config_pending = report_config(&config, &source);
+        // A password printed this boot, kept if the settings are read again.
+        let mut printed: Option<String> = None;
+        credentials::settle(&mut config, &source, &mut *store, &mut printed);
 
         let board = Ipv4Addr::from(net.ipv4);
-        let mut server = control::Server::new(&mut sockets, config.pasv_ports);
+        let mut server = control::Server::new(&mut sockets, config.pasv_ports, active_mode);
         say!(
-            "ftp: serving on {}:{} ({} sessions, passive ports {}-{} advertised as {}, timeouts idle {} s, data {} s)",
+            "ftp: serving on {}:{} ({} sessions, passive ports {}-{} advertised as {}, active mode {}, anonymous {}, timeouts idle {} s, data {} s)",
             board,
             control::PORT,
             control::MAX_SESSIONS,
             config.pasv_ports.0,
             config.pasv_ports.1,
             config.pasv_address.unwrap_or(board),
+            if active_mode { "to the client's own address" } else { "off" },
+            if config.anonymous { "read-only in /www" } else { "off" },
             config.idle_timeout_s,
             config.data_timeout_s
         );
@@ -167,17 +216,27 @@ fn main() {
             if config_pending && server.connection_waiting(&sockets) {
                 // The storage service was not there at start: try again
                 // before the first session begins.
-                let (fresh, source) = load_config(&mut *store);
+                let (mut fresh, source) = load_config(&mut *store);
                 if !matches!(source, Source::Unavailable(ClientError::Transport(_))) {
                     config_pending = report_config(&fresh, &source);
-                    if fresh.pasv_ports != config.pasv_ports {
-                        server.set_pasv_ports(&mut sockets, fresh.pasv_ports);
+                    credentials::settle(&mut fresh, &source, &mut *store, &mut printed);
+                    if fresh.pasv_ports != config.pasv_ports
+                        && !server.set_pasv_ports(fresh.pasv_ports)
+                    {
+                        fresh.pasv_ports = config.pasv_ports;
                     }
                     config = fresh;
                 }
             }
             let advertised = config.pasv_address.unwrap_or(board);
-            let progressed = server.service(&mut sockets, &mut *store, &config, advertised, now);
+            let progressed = server.service(
+                &mut sockets,
+                iface.context(),
+                &mut *store,
+                &config,
+                advertised,
+                now,
+            );
             // Late replies (after their call gave up) and strays: read out
             // and dropped, so the inbox is seen empty and the kernel raises
             // its upcall again for the next message.
@@ -187,8 +246,12 @@ fn main() {
             if progressed || device.maybe_pending() {
                 continue;
             }
-            let delay = iface.poll_delay(stamp, &sockets).map_or(u64::MAX, |d| d.total_millis());
-            let wake = delay.min(server.next_deadline(now, &config)).min(MAX_SLEEP_MS);
+            let delay = iface
+                .poll_delay(stamp, &sockets)
+                .map_or(u64::MAX, |d| d.total_millis());
+            let wake = delay
+                .min(server.next_deadline(now, &config))
+                .min(MAX_SLEEP_MS);
             events.wait(Some(wake as u32));
         }
     });
@@ -203,26 +266,54 @@ fn load_config<T: Transport>(store: &mut proto_storage::StorageClient<T>) -> (Co
 /// Says which settings apply (never a password); true if the file could
 /// not be read because the storage service was not there (try again later).
 fn report_config(config: &Config, source: &Source) -> bool {
+    let roles = match (config.admin, config.anonymous) {
+        (false, false) => "no admin role, no anonymous access",
+        (true, false) => "admin role, no anonymous access",
+        (false, true) => "no admin role, anonymous read-only access to /www",
+        (true, true) => "admin role, anonymous read-only access to /www",
+    };
     match source {
-        Source::File { seen, truncated } => {
+        Source::File {
+            seen, truncated, ..
+        } => {
             if *truncated {
-                say!("ftp: {} is longer than {} bytes; the rest is ignored", config::PATH, config::MAX_FILE);
+                say!(
+                    "ftp: {} is longer than {} bytes; the rest is ignored",
+                    config::PATH,
+                    config::MAX_FILE
+                );
             }
-            let login = match (seen.user, seen.pass) {
-                (true, true) => "login from the file",
-                (true, false) => "user from the file, default password",
-                (false, true) => "default user, password from the file",
-                (false, false) => "default login",
+            let user = if seen.user {
+                "from the file"
+            } else {
+                "the default"
             };
-            say!("ftp: settings from {}: {} (user {})", config::PATH, login, config.user);
+            say!(
+                "ftp: settings from {}: user {} ({}), {}",
+                config::PATH,
+                config.user,
+                user,
+                roles
+            );
             false
         }
         Source::Missing => {
-            say!("ftp: no {}; default login (user {}) and passive ports", config::PATH, config.user);
+            say!(
+                "ftp: no {}; default user {} and passive ports, {}",
+                config::PATH,
+                config.user,
+                roles
+            );
             false
         }
         Source::Unavailable(e) => {
-            say!("ftp: cannot read {} ({:?}); default login (user {}) and passive ports", config::PATH, e, config.user);
+            say!(
+                "ftp: cannot read {} ({:?}); default user {} and passive ports, {}",
+                config::PATH,
+                e,
+                config.user,
+                roles
+            );
             matches!(e, ClientError::Transport(_))
         }
     }

@@ -70,6 +70,9 @@ pub fn fs_op<T: Transport>(store: &mut Store<T>, op: &OwnedFsOp) -> Result<(), F
         OwnedFsOp::RemoveDir(path) => store.rmdir(path).map_err(failure),
         OwnedFsOp::Rename(from, to) => store.rename(from, to).map_err(failure),
         OwnedFsOp::Stat(path) => stat(store, path).map(|_| ()),
+        // The storage protocol cannot set a time yet, so sessions do not
+        // offer MFMT (`Options::set_times` is false) and never ask this.
+        OwnedFsOp::SetModified => Err(Failure::Local),
     }
 }
 
@@ -82,6 +85,8 @@ pub enum OwnedFsOp {
     MakeDir(String),
     RemoveDir(String),
     Rename(String, String),
+    /// MFMT, which sessions do not offer yet (nothing to carry).
+    SetModified,
 }
 
 impl OwnedFsOp {
@@ -93,6 +98,7 @@ impl OwnedFsOp {
             FsOp::MakeDir { path } => OwnedFsOp::MakeDir(String::from(path)),
             FsOp::RemoveDir { path } => OwnedFsOp::RemoveDir(String::from(path)),
             FsOp::Rename { from, to } => OwnedFsOp::Rename(String::from(from), String::from(to)),
+            FsOp::SetModified { .. } => OwnedFsOp::SetModified,
         }
     }
 }

@@ -1,12 +1,19 @@
 //! One data transfer (RETR, STOR/APPE, LIST/NLST/MLSD) as a state machine
 //! advanced one step per main-loop pass: at most one storage request
-//! (one chunk of at most 4096 bytes) per step, so two transfers progress
-//! side by side and control connections are answered in between.
+//! (one chunk of at most 4096 bytes) per step, so transfers progress side
+//! by side and control connections are answered in between. A `STAT path`
+//! listing is the same machine writing to the control connection.
+//!
+//! In TYPE A, RETR reads half chunks and turns LF into CRLF in place
+//! (the result always fits); STOR turns CRLF into LF before each write,
+//! holding back a CR that ends a chunk until the next one shows whether
+//! an LF follows (`proto_ftp::ascii`).
 
 use alloc::string::String;
 
-use proto_ftp::list::format_entry;
-use proto_ftp::{DateTime, Entry, Failure, ListFormat, Metadata, MAX_NAME};
+use proto_ftp::ascii::{self, ToNetwork};
+use proto_ftp::list::format_listed;
+use proto_ftp::{DateTime, Entry, Failure, Glob, ListFormat, Metadata, MAX_NAME};
 use proto_storage::{Handle, Transport};
 use smoltcp::socket::tcp;
 use smoltcp::wire::IpAddress;
@@ -29,8 +36,26 @@ pub enum Kind {
     Stor { handle: Handle },
     /// Sending a listing: `cursor` is the next directory entry index to
     /// ask for (`None`: done); `single` is the one entry for a listing of
-    /// a file.
-    List { path: String, format: ListFormat, cursor: Option<u32>, single: Option<(String, Metadata)>, now: DateTime },
+    /// a file; `glob` the (pattern, NLST prefix) of a wildcard argument.
+    List {
+        path: String,
+        format: ListFormat,
+        glob: Option<(String, String)>,
+        cursor: Option<u32>,
+        single: Option<(String, Metadata)>,
+        now: DateTime,
+    },
+}
+
+/// Where the bytes go and how they look.
+#[derive(Clone, Copy, PartialEq, Eq, Debug)]
+pub enum Mode {
+    /// The data connection, bytes as they are (TYPE I, listings).
+    Binary,
+    /// The data connection, line ends converted (TYPE A RETR and STOR).
+    Ascii,
+    /// The control connection (a `STAT path` listing): no connect, no FIN.
+    Control,
 }
 
 #[derive(Clone, Copy, PartialEq, Eq, Debug)]
@@ -66,11 +91,36 @@ pub struct Xfer {
     /// Nothing moving for this long ends the transfer (client gone without
     /// FIN or RST, or not reading): `data_timeout` in the settings.
     stall_ms: u64,
+    mode: Mode,
+    /// RETR in TYPE A: whether the last chunk ended with CR.
+    to_network: ToNetwork,
 }
 
 impl Xfer {
-    pub fn new(kind: Kind, now: u64, stall_ms: u64) -> Xfer {
-        Xfer { kind, stage: Stage::Connecting, since: now, len: 0, pos: 0, queued: usize::MAX, storage_gone: false, stall_ms }
+    pub fn new(kind: Kind, mode: Mode, now: u64, stall_ms: u64) -> Xfer {
+        // A control-connection listing has no connection to wait for.
+        let stage = if mode == Mode::Control {
+            Stage::Moving
+        } else {
+            Stage::Connecting
+        };
+        Xfer {
+            kind,
+            stage,
+            since: now,
+            len: 0,
+            pos: 0,
+            queued: usize::MAX,
+            storage_gone: false,
+            stall_ms,
+            mode,
+            to_network: ToNetwork::new(),
+        }
+    }
+
+    /// A `STAT path` listing, written to the control connection.
+    pub fn on_control(&self) -> bool {
+        self.mode == Mode::Control
     }
 
     /// The storage handle to close when the transfer ends, if it is still valid.
@@ -140,7 +190,8 @@ impl Xfer {
 
     fn connecting(&mut self, socket: &mut tcp::Socket, peer: Option<IpAddress>, now: u64) -> Step {
         match socket.state() {
-            tcp::State::Listen | tcp::State::SynReceived => {
+            // Passive: the client has not connected yet; active: our SYN is out.
+            tcp::State::Listen | tcp::State::SynReceived | tcp::State::SynSent => {
                 if now >= self.since + CONNECT_TIMEOUT_MS {
                     return Step::Done(Err(Failure::NoDataConnection));
                 }
@@ -169,7 +220,12 @@ impl Xfer {
 
     /// RETR and listings: drain the chunk into the socket, refill it with
     /// one storage request when empty, FIN at the end.
-    fn send<T: Transport>(&mut self, socket: &mut tcp::Socket, store: &mut Store<T>, chunk: &mut [u8; CHUNK]) -> Step {
+    fn send<T: Transport>(
+        &mut self,
+        socket: &mut tcp::Socket,
+        store: &mut Store<T>,
+        chunk: &mut [u8; CHUNK],
+    ) -> Step {
         if !socket.may_send() {
             // The client closed or reset the data connection early.
             return Step::Done(Err(Failure::ConnectionClosed));
@@ -183,6 +239,9 @@ impl Xfer {
             progressed = true;
         }
         if self.pos == self.len && self.source_done() {
+            if self.mode == Mode::Control {
+                return Step::Done(Ok(()));
+            }
             socket.close();
             self.stage = Stage::Finishing;
             progressed = true;
@@ -212,22 +271,50 @@ impl Xfer {
     }
 
     /// Fills the (empty) chunk with one storage request.
-    fn refill<T: Transport>(&mut self, store: &mut Store<T>, chunk: &mut [u8; CHUNK]) -> Result<(), Failure> {
+    fn refill<T: Transport>(
+        &mut self,
+        store: &mut Store<T>,
+        chunk: &mut [u8; CHUNK],
+    ) -> Result<(), Failure> {
         self.len = 0;
         self.pos = 0;
         match &mut self.kind {
-            Kind::Retr { handle, eof } => match store.read(*handle, &mut chunk[..]) {
-                Ok(0) => *eof = true,
-                Ok(n) => self.len = n,
-                Err(e) => {
-                    self.storage_gone = store::service_gone(e);
-                    return Err(store::failure(e));
+            Kind::Retr { handle, eof } => {
+                let ascii = self.mode == Mode::Ascii;
+                let want = if ascii {
+                    ToNetwork::max_input(CHUNK)
+                } else {
+                    CHUNK
+                };
+                match store.read(*handle, &mut chunk[..want]) {
+                    Ok(0) => *eof = true,
+                    // Half a chunk in always fits the chunk once converted.
+                    Ok(n) if ascii => {
+                        self.len = self.to_network.convert(&mut chunk[..], n).unwrap_or(n)
+                    }
+                    Ok(n) => self.len = n,
+                    Err(e) => {
+                        self.storage_gone = store::service_gone(e);
+                        return Err(store::failure(e));
+                    }
                 }
-            },
-            Kind::List { path, format, cursor, single, now } => {
+            }
+            Kind::List {
+                path,
+                format,
+                glob,
+                cursor,
+                single,
+                now,
+            } => {
+                let glob = glob
+                    .as_ref()
+                    .map(|(pattern, prefix)| Glob::new(pattern, prefix));
+                let prefix_len = glob.map_or(0, |g| g.prefix().len());
                 if let Some((name, meta)) = single.take() {
                     let entry = Entry { name: &name, meta };
-                    self.len = format_entry(&entry, *format, now, &mut chunk[..]).unwrap_or(0);
+                    let line = format_listed(&entry, *format, glob.as_ref(), now, &mut chunk[..]);
+                    self.len = line.ok().flatten().unwrap_or(0);
                     return Ok(());
                 }
                 let Some(start) = *cursor else { return Ok(()) };
@@ -238,13 +325,19 @@ impl Xfer {
                     if full {
                         return;
                     }
-                    if CHUNK - len < e.name.len() + LIST_LINE_ROOM {
+                    if CHUNK - len < e.name.len() + prefix_len + LIST_LINE_ROOM {
                         full = true;
                         return;
                     }
-                    let entry = Entry { name: e.name, meta: store::metadata(&e.meta) };
-                    // Names that cannot be a listing line (control bytes) are skipped.
-                    len += format_entry(&entry, *format, now, &mut chunk[len..]).unwrap_or(0);
+                    let entry = Entry {
+                        name: e.name,
+                        meta: store::metadata(&e.meta),
+                    };
+                    // Names that cannot be a listing line (control bytes) and
+                    // names the wildcard does not match are skipped.
+                    let line =
+                        format_listed(&entry, *format, glob.as_ref(), now, &mut chunk[len..]);
+                    len += line.ok().flatten().unwrap_or(0);
                     taken += 1;
                 });
                 match page {
@@ -262,8 +355,15 @@ impl Xfer {
 
     /// STOR: take what the socket has into the chunk; write the chunk with
     /// one storage request when it is full or the client has finished.
-    fn receive<T: Transport>(&mut self, socket: &mut tcp::Socket, store: &mut Store<T>, chunk: &mut [u8; CHUNK]) -> Step {
-        let Kind::Stor { handle } = self.kind else { return Step::Idle };
+    fn receive<T: Transport>(
+        &mut self,
+        socket: &mut tcp::Socket,
+        store: &mut Store<T>,
+        chunk: &mut [u8; CHUNK],
+    ) -> Step {
+        let Kind::Stor { handle } = self.kind else {
+            return Step::Idle;
+        };
         if socket.state() == tcp::State::Closed {
             // Reset by the client (or the stack gave up): the upload is cut.
             return Step::Done(Err(Failure::ConnectionClosed));
@@ -271,8 +371,18 @@ impl Xfer {
         let mut progressed = self.fill(socket, chunk);
         let finished = !socket.may_recv();
         if self.len == CHUNK || (finished && self.len > 0) {
-            match store.write(handle, &chunk[..self.len]) {
-                Ok(n) if n == self.len => self.len = 0,
+            let (ready, carried) = match self.mode {
+                Mode::Ascii => ascii::from_network(&mut chunk[..], self.len, finished),
+                Mode::Binary | Mode::Control => (self.len, 0),
+            };
+            match store.write(handle, &chunk[..ready]) {
+                Ok(n) if n == ready => {
+                    if carried > 0 {
+                        // A CR held back for the next chunk goes to its front.
+                        chunk[0] = chunk[ready];
+                    }
+                    self.len = carried;
+                }
                 // A short write: the volume is full.
                 Ok(_) => return Step::Done(Err(Failure::NoSpace)),
                 Err(e) => {

@@ -1,4 +1,4 @@
-//! Sans-I/O FTP server protocol logic (RFC 959, 2389, 2428, 3659) for `no_std` apps.
+//! Sans-I/O FTP server protocol logic (RFC 959, 1635, 2389, 2428, 2577, 3659) for `no_std` apps.
 //!
 //! The crate never touches a socket or a file. The app feeds control-connection
 //! bytes into a [`LineBuffer`], hands each line to a [`Session`] and acts on the
@@ -50,10 +50,13 @@
 #![forbid(unsafe_code)]
 #![warn(missing_docs)]
 
+pub mod ascii;
 pub mod command;
 mod cursor;
+pub mod glob;
 pub mod line;
 pub mod list;
+pub mod login;
 mod outcome;
 pub mod path;
 mod replies;
@@ -61,14 +64,15 @@ pub mod reply;
 pub mod session;
 pub mod time;
 
-pub use command::{parse, Command, DataType, EpsvArg, OptsArg, ParseError};
+pub use command::{parse, Command, DataType, EprtArg, EpsvArg, OptsArg, ParseError, SiteCmd, Verb};
 pub use cursor::FormatError;
+pub use glob::Glob;
 pub use line::{Feed, LineBuffer};
 pub use list::{Entry, Facts, Kind, ListFormat, Metadata};
 pub use outcome::{Failure, FsOp, Outcome, StoreMode, Transfer};
 pub use path::{resolve, AbsPath, PathError};
 pub use reply::{Code, ReplyBuf};
-pub use session::Session;
+pub use session::{Options, Role, Session, ANONYMOUS_ROOT};
 pub use time::DateTime;
 
 /// Longest control line accepted, CRLF included.

@@ -1,11 +1,13 @@
 //! Directory-listing lines for LIST (`ls -l`), NLST (names) and MLSD/MLST (RFC 3659 facts).
 
 use crate::cursor::{is_control, Cursor, FormatError};
+use crate::glob::Glob;
 use crate::reply::put_time_val;
 use crate::time::DateTime;
 use crate::MAX_NAME;
 
-/// Longest line any formatter here produces for a [`MAX_NAME`]-byte name;
+/// Longest line any formatter here produces for a [`MAX_NAME`]-byte name
+/// (an NLST name after a glob prefix is checked against the buffer);
 /// a data-connection chunk of this size always holds at least one entry.
 pub const MAX_LIST_LINE: usize = MAX_NAME + 96;
 
@@ -147,6 +149,33 @@ pub fn format_entry(
         ListFormat::Names => format_name(entry, out),
         ListFormat::Facts(facts) => format_facts(entry, facts, out),
     }
+}
+
+/// [`format_entry`] behind a LIST/NLST filter: `Ok(None)` for a name
+/// `glob` does not match; NLST names start with the glob's prefix (the
+/// directory as the client typed it), LIST lines show the bare name.
+pub fn format_listed(
+    entry: &Entry<'_>,
+    format: ListFormat,
+    glob: Option<&Glob<'_>>,
+    now: &DateTime,
+    out: &mut [u8],
+) -> Result<Option<usize>, FormatError> {
+    let Some(glob) = glob else {
+        return format_entry(entry, format, now, out).map(Some);
+    };
+    if !glob.matches(entry.name) {
+        return Ok(None);
+    }
+    if format != ListFormat::Names || glob.prefix().is_empty() {
+        return format_entry(entry, format, now, out).map(Some);
+    }
+    check_entry_name(entry.name)?;
+    let mut c = Cursor::new(out);
+    c.text(glob.prefix())?;
+    c.str(entry.name)?;
+    c.bytes(b"\r\n")?;
+    Ok(Some(c.len()))
 }
 
 /// `ls -l` style: `drwxr-xr-x 1 ftp ftp 0 Jan  2 03:04 name`.
@@ -389,6 +418,42 @@ mod tests {
         ] {
             assert!(format_entry(&e, f, &now(), &mut buf).is_ok());
         }
+    }
+
+    #[test]
+    fn filtered_listings() {
+        let mut buf = [0u8; MAX_LIST_LINE];
+        let e = file("Notes.TXT", 3, now());
+        let line = |g: &Glob<'_>, f, buf: &mut [u8]| {
+            format_listed(&e, f, Some(g), &now(), buf)
+                .unwrap()
+                .map(|n| String::from_utf8(buf[..n].to_vec()).unwrap())
+        };
+        let g = Glob::new("*.txt", "sub/");
+        assert_eq!(
+            line(&g, ListFormat::Names, &mut buf).as_deref(),
+            Some("sub/Notes.TXT\r\n")
+        );
+        assert!(line(&g, ListFormat::Long, &mut buf)
+            .unwrap()
+            .ends_with(" Notes.TXT\r\n"));
+        assert_eq!(
+            line(&Glob::new("*.bin", ""), ListFormat::Names, &mut buf),
+            None
+        );
+        assert_eq!(
+            line(&Glob::new("N*", ""), ListFormat::Names, &mut buf).as_deref(),
+            Some("Notes.TXT\r\n")
+        );
+        assert_eq!(
+            format_listed(&e, ListFormat::Names, None, &now(), &mut buf),
+            Ok(Some(11))
+        );
+        let bad = Glob::new("*", "a\r\n");
+        assert_eq!(
+            format_listed(&e, ListFormat::Names, Some(&bad), &now(), &mut buf),
+            Err(FormatError::InvalidText)
+        );
     }
 
     #[test]

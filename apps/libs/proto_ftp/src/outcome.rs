@@ -1,6 +1,10 @@
 //! What the session asks the app to do next, and how the app reports failures.
 
+use core::net::SocketAddrV4;
+
+use crate::glob::Glob;
 use crate::list::ListFormat;
+use crate::time::DateTime;
 #[cfg(doc)]
 use crate::Session;
 
@@ -27,17 +31,46 @@ pub enum Outcome<'a> {
         /// EPSV (229 reply) rather than PASV (227 reply).
         extended: bool,
     },
+    /// PORT/EPRT (the address is the control connection's peer, checked):
+    /// close any data listener, connect to `addr` when the next transfer
+    /// starts, then call [`Session::active_ready`].
+    OpenActive {
+        /// Where the data connection goes.
+        addr: SocketAddrV4,
+    },
     /// Open the file or directory; on failure call [`Session::transfer_done`]
     /// with the error right away (e.g. 550). Otherwise send the text from
     /// [`Session::transfer_started`] (150), accept the data connection, move
     /// the data, close the data connection and call [`Session::transfer_done`].
     Transfer(Transfer<'a>),
+    /// `STAT path`: stat `path`; on failure call [`Session::status_done`]
+    /// with the error (550). Otherwise send the text from
+    /// [`Session::status_started`] (`213-`), the listing in
+    /// [`ListFormat::Long`] on the control connection (lines never start
+    /// with a digit), then the text from [`Session::status_done`] (`213 `).
+    StatusListing {
+        /// What to list (a directory, or a single file).
+        path: &'a str,
+        /// Only the names matching this, when the argument had a wildcard.
+        glob: Option<Glob<'a>>,
+    },
     /// Perform a file-system operation, then call [`Session::stat_done`] for
     /// [`FsOp::Stat`] or [`Session::fs_done`] for the others.
     Fs(FsOp<'a>),
     /// `ABOR` during a transfer: stop it, close the data connection, then call
     /// [`Session::transfer_done`] (its result only picks 226 vs 426 for the transfer).
     AbortTransfer,
+    /// `QUIT` during a transfer (RFC 959 §4.1.1): send nothing now, let the
+    /// transfer finish; the text of [`Session::transfer_done`] then ends
+    /// with 221, after which the app closes the control connection
+    /// ([`Session::quitting`]).
+    QuitAfterTransfer,
+    /// `SITE FORMAT [label]` by an admin: format the volume (label `None`:
+    /// the app's default), then call [`Session::format_done`].
+    Format {
+        /// The label as the client wrote it.
+        label: Option<&'a str>,
+    },
 }
 
 /// A data-connection transfer; paths are normalised and absolute.
@@ -63,6 +96,9 @@ pub enum Transfer<'a> {
         path: &'a str,
         /// Line format to use for each entry.
         format: ListFormat,
+        /// Only the names matching this, when the argument had a wildcard
+        /// (LIST, NLST); format entries with [`format_listed`](crate::list::format_listed).
+        glob: Option<Glob<'a>>,
     },
 }
 
@@ -111,6 +147,14 @@ pub enum FsOp<'a> {
         from: &'a str,
         /// New path.
         to: &'a str,
+    },
+    /// Set a file's modification time (MFMT; only when the session was
+    /// told the app can, [`Options::set_times`](crate::session::Options::set_times)).
+    SetModified {
+        /// The file.
+        path: &'a str,
+        /// Its new time, UTC.
+        time: DateTime,
     },
 }
 

@@ -73,6 +73,24 @@ impl AbsPath {
         s.rfind('/').map_or("", |i| &s[i + 1..])
     }
 
+    /// True if `self` is `dir` or below it (component-wise).
+    pub fn is_within(&self, dir: &AbsPath) -> bool {
+        let (me, d) = (self.as_bytes(), dir.as_bytes());
+        dir.is_root() || (me.starts_with(d) && matches!(me.get(d.len()), None | Some(b'/')))
+    }
+
+    /// `self` as seen from inside `root` (`/www/a` inside `/www` is `/a`);
+    /// a path outside `root` is shown as it is.
+    pub fn relative_to<'a>(&'a self, root: &AbsPath) -> &'a str {
+        if root.is_root() || !self.is_within(root) {
+            return self.as_str();
+        }
+        match &self.as_str()[root.len..] {
+            "" => "/",
+            rest => rest,
+        }
+    }
+
     /// The parent directory; the root is its own parent.
     pub fn parent(&self) -> AbsPath {
         let mut p = self.clone();
@@ -130,8 +148,20 @@ impl core::fmt::Debug for AbsPath {
 /// clamp. Every component is checked with [`check_name`]. On error `out` holds
 /// an unspecified (but valid) path.
 pub fn resolve(cwd: &AbsPath, arg: &str, out: &mut AbsPath) -> Result<(), PathError> {
-    if arg.starts_with('/') {
-        *out = AbsPath::root();
+    resolve_within(&AbsPath::root(), cwd, arg, out)
+}
+
+/// [`resolve`] inside `root`, as a chroot: absolute arguments start from
+/// `root`, and `..` at `root` is [`PathError::AboveRoot`]. `cwd` must be
+/// `root` or below it (the session keeps it so).
+pub fn resolve_within(
+    root: &AbsPath,
+    cwd: &AbsPath,
+    arg: &str,
+    out: &mut AbsPath,
+) -> Result<(), PathError> {
+    if arg.starts_with('/') || !cwd.is_within(root) {
+        out.clone_from(root);
     } else {
         out.clone_from(cwd);
     }
@@ -139,7 +169,7 @@ pub fn resolve(cwd: &AbsPath, arg: &str, out: &mut AbsPath) -> Result<(), PathEr
         match name {
             "" | "." => {}
             ".." => {
-                if !out.pop() {
+                if out.len <= root.len || !out.pop() {
                     return Err(PathError::AboveRoot);
                 }
             }
@@ -242,6 +272,35 @@ mod tests {
         assert_eq!(res("/", &deep), Err(PathError::PathTooLong));
         // ... but `..` back out of a long cwd is fine.
         assert_eq!(res(&format!("/{max}"), "../x"), Ok("/x".into()));
+    }
+
+    #[test]
+    fn chrooted_resolution() {
+        let www = abs("/www");
+        let within = |cwd: &str, arg: &str| {
+            let mut out = AbsPath::root();
+            resolve_within(&www, &abs(cwd), arg, &mut out).map(|()| out.as_str().to_string())
+        };
+        assert_eq!(within("/www", "/"), Ok("/www".into()));
+        assert_eq!(within("/www", "/a/b"), Ok("/www/a/b".into()));
+        assert_eq!(within("/www/a", "b"), Ok("/www/a/b".into()));
+        assert_eq!(within("/www/a", ".."), Ok("/www".into()));
+        assert_eq!(within("/www", ".."), Err(PathError::AboveRoot));
+        assert_eq!(within("/www/a", "../.."), Err(PathError::AboveRoot));
+        assert_eq!(
+            within("/www", "/../config/ftp.cfg"),
+            Err(PathError::AboveRoot)
+        );
+        assert_eq!(within("/www", "a/../../x"), Err(PathError::AboveRoot));
+        // A cwd outside the root (never kept by the session) starts at the root.
+        assert_eq!(within("/config", "x"), Ok("/www/x".into()));
+        assert!(abs("/www/x").is_within(&www) && abs("/www").is_within(&www));
+        assert!(!abs("/wwwx").is_within(&www) && !abs("/").is_within(&www));
+        assert!(abs("/anything").is_within(&AbsPath::root()));
+        assert_eq!(abs("/www/a/b").relative_to(&www), "/a/b");
+        assert_eq!(abs("/www").relative_to(&www), "/");
+        assert_eq!(abs("/other").relative_to(&www), "/other");
+        assert_eq!(abs("/x").relative_to(&AbsPath::root()), "/x");
     }
 
     #[test]

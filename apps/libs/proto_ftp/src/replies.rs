@@ -1,11 +1,13 @@
 //! Texts and multi-line replies the session produces (FEAT, HELP, STAT, MLST, errors).
 
-use crate::command::DataType;
+use crate::command::{DataType, Verb, COMMANDS};
 use crate::cursor::{Cursor, FormatError};
 use crate::list::{put_fact_names, put_facts, Facts, Metadata};
 use crate::outcome::{Failure, Outcome};
 use crate::path::PathError;
-use crate::reply::{put_line, Code, ReplyBuf};
+use crate::reply::{put_line, put_time_val, Code, ReplyBuf};
+use crate::session::Role;
+use crate::time::DateTime;
 
 /// A single-line reply as an outcome.
 pub(crate) fn reply<'a>(out: &'a mut ReplyBuf, code: Code, text: &str) -> Outcome<'a> {
@@ -42,7 +44,13 @@ pub(crate) fn path_error(e: PathError, out: &mut ReplyBuf) -> Outcome<'_> {
 
 /// Maps a failure to its reply; `streaming` turns "no space" into 552.
 pub(crate) fn failure_reply(f: Failure, streaming: bool, out: &mut ReplyBuf) -> &str {
-    let (code, text) = match f {
+    let (code, text) = failure_text(f, streaming);
+    out.set(code, text)
+}
+
+/// The code and text [`failure_reply`] sends.
+pub(crate) fn failure_text(f: Failure, streaming: bool) -> (Code, &'static str) {
+    match f {
         Failure::NotFound => (Code::FILE_UNAVAILABLE, "No such file or directory."),
         Failure::PermissionDenied => (Code::FILE_UNAVAILABLE, "Permission denied."),
         Failure::AlreadyExists => (Code::FILE_UNAVAILABLE, "File exists."),
@@ -59,15 +67,18 @@ pub(crate) fn failure_reply(f: Failure, streaming: bool, out: &mut ReplyBuf) -> 
             "Connection closed; transfer aborted.",
         ),
         Failure::Local => (Code::LOCAL_ERROR, "Local error in processing."),
-    };
-    out.set(code, text)
+    }
 }
 
 /// FEAT (RFC 2389): one indented line per feature, facts starred when selected.
-pub(crate) fn write_feat(b: &mut [u8], facts: Facts) -> Result<usize, FormatError> {
+pub(crate) fn write_feat(b: &mut [u8], facts: Facts, mfmt: bool) -> Result<usize, FormatError> {
     let mut c = Cursor::new(b);
     put_line(&mut c, Code::SYSTEM_STATUS, b'-', "Features:")?;
-    c.str(" EPSV\r\n MDTM\r\n MLST ")?;
+    c.str(" EPSV\r\n MDTM\r\n")?;
+    if mfmt {
+        c.str(" MFMT\r\n")?;
+    }
+    c.str(" MLST ")?;
     put_fact_names(&mut c, facts, true)?;
     c.str("\r\n PASV\r\n REST STREAM\r\n SIZE\r\n UTF8\r\n")?;
     put_line(&mut c, Code::SYSTEM_STATUS, b' ', "End")?;
@@ -95,6 +106,17 @@ pub(crate) fn write_rest(b: &mut [u8], offset: u64) -> Result<usize, FormatError
     Ok(c.len())
 }
 
+/// `213 Modify=YYYYMMDDHHMMSS; path` (draft-somers-ftp-mfxx §3).
+pub(crate) fn write_mfmt(b: &mut [u8], time: &DateTime, path: &str) -> Result<usize, FormatError> {
+    let mut c = Cursor::new(b);
+    c.str("213 Modify=")?;
+    put_time_val(&mut c, time)?;
+    c.str("; ")?;
+    c.text(path)?;
+    c.bytes(b"\r\n")?;
+    Ok(c.len())
+}
+
 /// MLST reply (RFC 3659 §7.2): the fact line sits between 250 lines.
 pub(crate) fn write_mlst(
     b: &mut [u8],
@@ -114,8 +136,14 @@ pub(crate) fn write_mlst(
     Ok(c.len())
 }
 
-/// HELP: the commands we accept.
-pub(crate) fn write_help(b: &mut [u8]) -> Result<usize, FormatError> {
+/// HELP: every verb of the command table this session offers, the
+/// table itself being what the parser accepts, so nothing else can appear.
+pub(crate) fn write_help(
+    b: &mut [u8],
+    offers: impl Fn(Verb) -> bool,
+) -> Result<usize, FormatError> {
+    /// Names per line, each in a 5-column cell.
+    const PER_LINE: usize = 14;
     let mut c = Cursor::new(b);
     put_line(
         &mut c,
@@ -123,19 +151,37 @@ pub(crate) fn write_help(b: &mut [u8]) -> Result<usize, FormatError> {
         b'-',
         "The following commands are recognized:",
     )?;
-    c.str(" ABOR ALLO APPE CDUP CWD  DELE EPRT EPSV FEAT HELP LIST MDTM MKD  MLSD\r\n")?;
-    c.str(" MLST MODE NLST NOOP OPTS PASS PASV PORT PWD  QUIT REST RETR RMD  RNFR\r\n")?;
-    c.str(" RNTO SIZE STAT STOR STRU SYST TYPE USER XCUP XCWD XMKD XPWD XRMD\r\n")?;
+    let (mut on_line, mut prev_len) = (0, 0);
+    for &(name, _) in COMMANDS.iter().filter(|(_, v)| offers(*v)) {
+        if on_line == 0 {
+            c.byte(b' ')?;
+        } else {
+            for _ in prev_len..5 {
+                c.byte(b' ')?;
+            }
+        }
+        c.str(name)?;
+        prev_len = name.len();
+        on_line += 1;
+        if on_line == PER_LINE {
+            c.bytes(b"\r\n")?;
+            on_line = 0;
+        }
+    }
+    if on_line > 0 {
+        c.bytes(b"\r\n")?;
+    }
     put_line(&mut c, Code::HELP, b' ', "Help OK.")?;
     Ok(c.len())
 }
 
-/// `211` multi-line STAT reply.
+/// `211` multi-line STAT reply; `data` is the data-connection line.
 pub(crate) fn write_status(
     b: &mut [u8],
     user: Option<&str>,
+    role: Option<Role>,
     data_type: DataType,
-    passive_open: bool,
+    data: &str,
 ) -> Result<usize, FormatError> {
     let mut c = Cursor::new(b);
     put_line(&mut c, Code::SYSTEM_STATUS, b'-', "FTP server status:")?;
@@ -143,6 +189,11 @@ pub(crate) fn write_status(
         Some(user) => {
             c.str(" Logged in as ")?;
             c.text(user)?;
+            c.str(match role {
+                Some(Role::Anonymous) => " (anonymous, read-only)",
+                Some(Role::Admin) => " (admin)",
+                _ => "",
+            })?;
             c.bytes(b"\r\n")?;
         }
         None => c.str(" Not logged in\r\n")?,
@@ -151,11 +202,8 @@ pub(crate) fn write_status(
         DataType::Ascii => " TYPE: ASCII; STRU: File; MODE: Stream\r\n",
         DataType::Image => " TYPE: BINARY; STRU: File; MODE: Stream\r\n",
     })?;
-    c.str(if passive_open {
-        " Passive listener open\r\n"
-    } else {
-        " No data connection\r\n"
-    })?;
+    c.text(data)?;
+    c.bytes(b"\r\n")?;
     put_line(&mut c, Code::SYSTEM_STATUS, b' ', "End of status.")?;
     Ok(c.len())
 }
