@@ -49,6 +49,12 @@ impl fmt::Display for MountError {
 pub(crate) struct Geometry {
     /// Sector of the FAT32 FSInfo structure, `None` on FAT12/16.
     pub(crate) fs_info_sector: Option<u16>,
+    /// Data clusters.
+    pub(crate) clusters: u64,
+    /// First sector of the data area (cluster 2).
+    pub(crate) data_start: u64,
+    /// Sectors per cluster.
+    pub(crate) sectors_per_cluster: u64,
 }
 
 fn u16_at(s: &[u8; SECTOR_SIZE], at: usize) -> u16 {
@@ -159,6 +165,9 @@ pub(crate) fn check_boot_sector(
     }
     Ok(Geometry {
         fs_info_sector: fs_info,
+        clusters,
+        data_start: first_data,
+        sectors_per_cluster: u64::from(sectors_per_cluster),
     })
 }
 

@@ -49,6 +49,56 @@ pub(crate) struct BlockCache<B: BlockDevice> {
     /// A device write happened since the last device flush.
     unflushed: bool,
     stats: VolumeStats,
+    /// Stream calls the current operation may still make (see [`Self::begin`]).
+    work_left: u64,
+    /// Where clusters are, for [`Self::visit`]; `None` until the volume is checked.
+    clusters: Option<ClusterMap>,
+    /// The directory scan in progress, if any.
+    scan: Option<Scan>,
+}
+
+/// Byte offset of cluster 2 and bytes per cluster.
+#[derive(Clone, Copy)]
+pub(crate) struct ClusterMap {
+    pub(crate) data_start: u64,
+    pub(crate) cluster_bytes: u64,
+}
+
+/// Brent's cycle detection over the clusters one directory scan visits.
+///
+/// A sound directory's scan reads each of its clusters once, in chain
+/// order, each at rising offsets; fatfs follows a chain that loops back
+/// forever (found by fuzzing). Revisiting a cluster is a loop: Brent finds
+/// it within two turns of it, in constant memory.
+#[derive(Default)]
+struct Scan {
+    /// Cluster and offset of the last read.
+    last: Option<(u64, u64)>,
+    tortoise: u64,
+    power: u32,
+    steps: u32,
+}
+
+impl Scan {
+    /// One data-region read at `offset` in `cluster`; `Err` on a loop.
+    fn read(&mut self, cluster: u64, offset: u64) -> Result<(), ()> {
+        let Some((last_cluster, last_offset)) = self.last.replace((cluster, offset)) else {
+            (self.tortoise, self.power, self.steps) = (cluster, 1, 0);
+            return Ok(());
+        };
+        // Same cluster, further on: still the same visit.
+        if cluster == last_cluster && offset > last_offset {
+            return Ok(());
+        }
+        if cluster == self.tortoise {
+            return Err(());
+        }
+        if self.steps == self.power {
+            (self.tortoise, self.power, self.steps) = (cluster, self.power.saturating_mul(2), 0);
+        }
+        self.steps += 1;
+        Ok(())
+    }
 }
 
 fn sector_mask(first: usize, last: usize) -> u8 {
@@ -76,7 +126,52 @@ impl<B: BlockDevice> BlockCache<B> {
             tick: 0,
             unflushed: false,
             stats: VolumeStats::default(),
+            work_left: u64::MAX,
+            clusters: None,
+            scan: None,
         }
+    }
+
+    /// Tells the cache where clusters are (from the checked boot sector).
+    pub(crate) fn set_clusters(&mut self, map: ClusterMap) {
+        self.clusters = Some(map);
+    }
+
+    /// Starts watching reads for a directory scan that loops (see [`Scan`]).
+    pub(crate) fn start_scan(&mut self) {
+        self.scan = Some(Scan::default());
+    }
+
+    pub(crate) fn end_scan(&mut self) {
+        self.scan = None;
+    }
+
+    /// A stream read at byte `offset`: `Err` if the scan in progress loops.
+    pub(crate) fn visit(&mut self, offset: u64) -> Result<(), ()> {
+        let (Some(scan), Some(map)) = (self.scan.as_mut(), self.clusters) else {
+            return Ok(());
+        };
+        // FAT reads, and a FAT12/16 root directory, come before the data area.
+        match offset.checked_sub(map.data_start) {
+            Some(rel) => scan.read(rel / map.cluster_bytes, offset),
+            None => Ok(()),
+        }
+    }
+
+    /// Starts an operation that may make `budget` stream calls.
+    ///
+    /// fatfs follows cluster chains without bounds: a directory whose chain
+    /// loops back is iterated forever (found by fuzzing). No legitimate
+    /// operation needs more calls than a few passes over the FAT plus the
+    /// largest directory FAT allows, so running out means a loop on disk.
+    pub(crate) fn begin(&mut self, budget: u64) {
+        self.work_left = budget;
+    }
+
+    /// Counts one stream call; `Err` once the operation's budget is spent.
+    pub(crate) fn spend(&mut self) -> Result<(), ()> {
+        self.work_left = self.work_left.checked_sub(1).ok_or(())?;
+        Ok(())
     }
 
     /// Device size in bytes.
@@ -359,6 +454,23 @@ mod tests {
             self.log.push(('f', 0, 0));
             Ok(())
         }
+    }
+
+    #[test]
+    fn scans_find_loops_but_not_chains() {
+        let visits = |clusters: &[u64]| {
+            let mut s = Scan::default();
+            // Two reads per cluster visit, at rising offsets within it.
+            clusters
+                .iter()
+                .position(|&c| s.read(c, c * 100).and_then(|()| s.read(c, c * 100 + 32)).is_err())
+        };
+        assert_eq!(visits(&[5, 6, 7, 9, 2, 3, 4]), None);
+        assert_eq!(visits(&[5, 5]), Some(1), "a cluster that leads to itself");
+        assert_eq!(visits(&[5, 6, 5]), Some(2));
+        let looping: Vec<u64> = (0..10).chain((0..100).flat_map(|_| 10..17)).collect();
+        let found = visits(&looping).expect("a tail then a loop of 7");
+        assert!(found < 10 + 4 * 7, "found within a few turns: {found}");
     }
 
     #[test]

@@ -254,3 +254,57 @@ fn format_blank_and_small_devices() {
         .map(|e| e.0);
     assert_eq!(err, Some(Error::Unsupported));
 }
+
+/// First cluster of the entry with short name `short` (11 bytes) in the root
+/// directory of a FAT32 image with one-sector clusters, and where FAT 1 starts.
+fn root_entry_cluster(img: &std::path::Path, short: &[u8; 11]) -> (u32, u64) {
+    let data = std::fs::read(img).unwrap();
+    let u16_at = |at: usize| u64::from(u16::from_le_bytes([data[at], data[at + 1]]));
+    let u32_at = |at: usize| u64::from(u32::from_le_bytes(data[at..at + 4].try_into().unwrap()));
+    assert_eq!(data[13], 1, "one sector per cluster");
+    let fat = u16_at(14) * 512;
+    let data_start = fat + u64::from(data[16]) * u32_at(36) * 512;
+    // The root directory of a fresh image is its first cluster (2).
+    let root = &data[data_start as usize..data_start as usize + 512];
+    let e = root.chunks(32).find(|e| &e[..11] == short).expect("entry in root");
+    let cluster = u32::from(u16::from_le_bytes([e[20], e[21]])) << 16
+        | u32::from(u16::from_le_bytes([e[26], e[27]]));
+    (cluster, fat)
+}
+
+#[test]
+fn a_directory_whose_chain_loops_is_corrupt_not_endless() {
+    // Found by the `volume` fuzz target: fatfs iterates such a directory forever.
+    let dir = tempfile::tempdir().unwrap();
+    let img = fat32_image(dir.path(), "loop.img", 40);
+    mmd(&img, "/loop");
+    mmd(&img, "/loop/sub");
+    for i in 0..20 {
+        mcopy_in(&img, &format!("/loop/file number {i:02}.txt"), b"x");
+    }
+    mcopy_in(&img, "/fine.txt", b"still here");
+    let (cluster, fat) = root_entry_cluster(&img, b"LOOP       ");
+    // Its second cluster leads back to its first.
+    let second = {
+        let data = std::fs::read(&img).unwrap();
+        let at = (fat + u64::from(cluster) * 4) as usize;
+        u32::from_le_bytes(data[at..at + 4].try_into().unwrap())
+    };
+    assert!((3..0x0FFF_FFF0).contains(&second), "the directory spans two clusters");
+    patch(&img, fat + u64::from(second) * 4, &cluster.to_le_bytes());
+    let mut vol = FatVolume::mount(FileDevice::open(&img)).map_err(|(e, _)| e).unwrap();
+    let path = |p: &str| proto_storage::normalize(p).unwrap();
+    assert_eq!(vol.list(&path("/loop"), 0, |_| true), Err(Error::Corrupt));
+    assert_eq!(vol.stat(&path("/loop/no such file")), Err(Error::Corrupt));
+    assert_eq!(
+        vol.open(1, &path("/loop/new"), OpenMode::Write { create: true, truncate: true }),
+        Err(Error::Corrupt)
+    );
+    assert_eq!(vol.remove_dir(&path("/loop")), Err(Error::Corrupt));
+    // The rest of the volume is served as before.
+    let h = vol.open(1, &path("/fine.txt"), OpenMode::Read).unwrap();
+    let mut buf = [0u8; 32];
+    assert_eq!(vol.read(1, h, &mut buf), Ok(10));
+    assert_eq!(&buf[..10], b"still here");
+    vol.close(1, h).unwrap();
+}
