@@ -17,7 +17,7 @@ use crate::cell::Mounted;
 use crate::clock::{dos_to_unix, Clock, FatClock, NoClock};
 use crate::device::{BlockDevice, SECTOR_SIZE};
 use crate::files::OpenFile;
-use crate::fs::{fs_err, FatDir, FatEntry, Fs};
+use crate::fs::{fs_err, FatDir, FatEntry, FatFile, Fs};
 use crate::stream::{Disk, SharedCache, StreamError};
 
 /// Tuning for [`FatVolume::mount_with`].
@@ -286,6 +286,7 @@ impl<B: BlockDevice + 'static, C: Clock + 'static> FatVolume<B, C> {
                             file.truncate().map_err(fs_err)?
                         }
                         OpenMode::Append => {
+                            check_has_clusters(&mut file)?;
                             file.seek(SeekFrom::End(0)).map_err(fs_err)?;
                         }
                         _ => {}
@@ -378,6 +379,9 @@ impl<B: BlockDevice + 'static, C: Clock + 'static> FatVolume<B, C> {
         self.mounted.with(|_, files| {
             let of = files.get_mut(client, handle).ok_or(Error::BadHandle)?;
             let offset = offset.min(u64::from(u32::MAX));
+            if of.mode.writes() && offset > 0 {
+                check_has_clusters(&mut of.file)?;
+            }
             of.file.seek(SeekFrom::Start(offset)).map_err(fs_err)
         })
     }
@@ -735,6 +739,24 @@ fn check_new_name(name: &str) -> Result<(), Error> {
         Ok(())
     } else {
         Err(Error::BadPath)
+    }
+}
+
+/// A file whose entry has a size but no first cluster (a damaged entry) is
+/// `Corrupt` for a writer that would start past 0: fatfs panics writing
+/// inside a cluster it never allocated (found by fuzzing). Reading its first
+/// byte tells: such a file reads as empty.
+fn check_has_clusters<B: BlockDevice, C: Clock>(file: &mut FatFile<'_, B, C>) -> Result<(), Error> {
+    if file.size().unwrap_or(0) == 0 {
+        return Ok(());
+    }
+    let pos = file.seek(SeekFrom::Current(0)).map_err(fs_err)?;
+    file.seek(SeekFrom::Start(0)).map_err(fs_err)?;
+    let read = file.read(&mut [0u8; 1]).map_err(fs_err);
+    file.seek(SeekFrom::Start(pos)).map_err(fs_err)?;
+    match read? {
+        0 => Err(Error::Corrupt),
+        _ => Ok(()),
     }
 }
 
