@@ -223,18 +223,12 @@ mod tests {
 
     #[test]
     fn good_boot_sectors_pass() {
-        assert_eq!(
-            check_boot_sector(&fat32(), 131_072),
-            Ok(Geometry {
-                fs_info_sector: Some(1)
-            })
-        );
-        assert_eq!(
-            check_boot_sector(&fat16(), 32_768),
-            Ok(Geometry {
-                fs_info_sector: None
-            })
-        );
+        let g = check_boot_sector(&fat32(), 131_072).unwrap();
+        assert_eq!(g.fs_info_sector, Some(1));
+        assert!(g.clusters >= 65_525 && g.sectors_per_cluster >= 1 && g.data_start > 32);
+        let g = check_boot_sector(&fat16(), 32_768).unwrap();
+        assert_eq!(g.fs_info_sector, None);
+        assert!((4085..65_525).contains(&g.clusters));
     }
 
     #[test]

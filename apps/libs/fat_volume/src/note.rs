@@ -46,14 +46,17 @@ impl RestartNote {
     }
 
     /// A new instance's note, from the one its predecessor left: one more
-    /// death if it died inside volume code, none if it died elsewhere.
+    /// death if it died inside volume code, none if it died elsewhere; a
+    /// faulty verdict stands (its instances never enter volume code) until
+    /// a format or a reboot.
     pub fn after_restart(self) -> RestartNote {
+        let deaths = match (self.inside, self.is_faulty()) {
+            (true, _) => self.deaths.saturating_add(1),
+            (false, true) => self.deaths,
+            (false, false) => 0,
+        };
         RestartNote {
-            deaths: if self.inside {
-                self.deaths.saturating_add(1)
-            } else {
-                0
-            },
+            deaths,
             inside: false,
         }
     }
@@ -111,8 +114,9 @@ mod tests {
             assert_eq!(n.deaths(), deaths);
         }
         assert!(n.is_faulty());
-        // A faulty instance never enters volume code; its deaths keep the count.
-        assert!(die(n).deaths() == 0 && die(n.entering()).is_faulty());
+        // A faulty instance never enters volume code; dying keeps the verdict.
+        assert!(die(n).is_faulty() && die(die(n)).deaths() == FAULTY_AFTER);
+        assert!(!die(n.idle()).is_faulty(), "formatted, served, idle: healthy again");
     }
 
     #[test]
