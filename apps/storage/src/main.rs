@@ -98,7 +98,21 @@ fn main() {
     let mut note = Note::load();
     let mut server = match device {
         Some(d) if note.is_faulty() => Server::faulty(d, clock, note.deaths()),
-        device => note.inside(|| Server::new(device, clock)),
+        device => {
+            let deaths = note.deaths();
+            note.inside(|| {
+                // Said inside the note's window: a fault after this line counts.
+                match deaths {
+                    0 => say!("storage: mounting the volume"),
+                    n => say!(
+                        "storage: mounting the volume (died inside volume code {} of {} times in a row)",
+                        n,
+                        fat_volume::FAULTY_AFTER
+                    ),
+                }
+                Server::new(device, clock)
+            })
+        }
     };
     report(&server.status());
 
