@@ -55,6 +55,11 @@ pub(crate) struct Geometry {
     pub(crate) data_start: u64,
     /// Sectors per cluster.
     pub(crate) sectors_per_cluster: u64,
+    /// First sector of the first FAT, and sectors of all FATs together.
+    pub(crate) fat_start: u64,
+    pub(crate) fat_sectors: u64,
+    /// Bits per FAT entry: 12, 16 or 32.
+    pub(crate) fat_bits: u8,
 }
 
 fn u16_at(s: &[u8; SECTOR_SIZE], at: usize) -> u16 {
@@ -168,6 +173,9 @@ pub(crate) fn check_boot_sector(
         clusters,
         data_start: first_data,
         sectors_per_cluster: u64::from(sectors_per_cluster),
+        fat_start: u64::from(reserved),
+        fat_sectors: u64::from(fats) * u64::from(fat_size),
+        fat_bits: bits as u8,
     })
 }
 

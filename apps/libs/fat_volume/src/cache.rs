@@ -6,6 +6,13 @@
 //! block once, writes collect in the block and go out when it is evicted or
 //! flushed. Sectors are tracked one by one, so a block filled by whole-sector
 //! writes is never read first.
+//!
+//! Power cuts: a FAT entry freed (a file deleted or truncated) reaches the
+//! device only after the flush that carries the directory change dropping
+//! it (see [`BlockCache::defer_free`]); the volume writes a file's data and
+//! FAT before its directory entry (`FatVolume::close`). A cut then leaks
+//! clusters at worst; it never leaves an entry pointing at free clusters
+//! that the next allocation hands to another file.
 
 use alloc::boxed::Box;
 use alloc::vec::Vec;
@@ -55,7 +62,24 @@ pub(crate) struct BlockCache<B: BlockDevice> {
     clusters: Option<ClusterMap>,
     /// The directory scan in progress, if any.
     scan: Option<Scan>,
+    /// Where the FATs are, once the volume is checked (`None`: no deferral).
+    fat: Option<FatMap>,
+    /// Byte ranges of FAT entries freed but not yet applied (see [`Self::defer_free`]).
+    pending_frees: Vec<(u64, u64)>,
 }
+
+/// The FAT region, for deferring frees.
+#[derive(Clone, Copy)]
+pub(crate) struct FatMap {
+    /// Byte offsets: start of the first FAT, end of the last.
+    pub(crate) start: u64,
+    pub(crate) end: u64,
+    /// Bytes per entry: 4 (FAT32) or 2 (FAT16); FAT12 entries share bytes and are not deferred.
+    pub(crate) entry_bytes: u64,
+}
+
+/// Freed ranges kept before frees are applied at once instead (a huge, scattered delete).
+const MAX_PENDING_FREES: usize = 1024;
 
 /// Byte offset of cluster 2 and bytes per cluster.
 #[derive(Clone, Copy)]
@@ -129,7 +153,57 @@ impl<B: BlockDevice> BlockCache<B> {
             work_left: u64::MAX,
             clusters: None,
             scan: None,
+            fat: None,
+            pending_frees: Vec::new(),
         }
+    }
+
+    /// Tells the cache where the FATs are, so frees can be deferred.
+    pub(crate) fn set_fat(&mut self, map: FatMap) {
+        self.fat = (map.entry_bytes >= 2).then_some(map);
+    }
+
+    /// A write fatfs makes at `offset`: if it frees a FAT entry, keep it
+    /// back (`Ok(true)`: the caller must not write it) until the next flush
+    /// has written everything else, the directory change that dropped the
+    /// cluster included; a crash in between leaks the cluster instead of
+    /// leaving an entry pointing at a free one. Until then the cluster reads
+    /// as in use, so nothing reuses it early. Freeing the same entry twice
+    /// before a flush is a chain that loops: `Err`.
+    pub(crate) fn defer_free(&mut self, offset: u64, data: &[u8]) -> Result<bool, ()> {
+        let Some(fat) = self.fat else {
+            return Ok(false);
+        };
+        let end = offset + data.len() as u64;
+        let is_entry = data.len() as u64 == fat.entry_bytes
+            && offset >= fat.start
+            && end <= fat.end
+            && (offset - fat.start).is_multiple_of(fat.entry_bytes);
+        // FAT32 keeps the top 4 bits of an entry: a free leaves only those.
+        let freed = match data {
+            [0, 0, 0, top] => top & 0x0F == 0,
+            [0, 0] => true,
+            _ => false,
+        };
+        if !is_entry || !freed {
+            return Ok(false);
+        }
+        if self.pending_frees.iter().any(|&(s, e)| s < end && offset < e) {
+            return Err(());
+        }
+        let mut now = [0u8; 4];
+        let now = &mut now[..data.len()];
+        if self.read_at(offset, now).is_err() || now.iter().all(|&b| b == 0) {
+            return Ok(false);
+        }
+        if let Some(r) = self.pending_frees.iter_mut().find(|r| r.1 == offset) {
+            r.1 = end;
+        } else if self.pending_frees.len() < MAX_PENDING_FREES {
+            self.pending_frees.push((offset, end));
+        } else {
+            return Ok(false);
+        }
+        Ok(true)
     }
 
     /// Tells the cache where clusters are (from the checked boot sector).
@@ -253,8 +327,33 @@ impl<B: BlockDevice> BlockCache<B> {
         Ok(())
     }
 
-    /// Writes every dirty block back (in block order), then flushes the device.
+    /// Writes every dirty block back (in block order) and flushes the
+    /// device; then applies the deferred frees and does it again.
     pub(crate) fn flush(&mut self) -> Result<(), IoError> {
+        self.write_all_back()?;
+        if self.pending_frees.is_empty() {
+            return Ok(());
+        }
+        for (start, end) in core::mem::take(&mut self.pending_frees) {
+            let zeros = [0u8; 4];
+            let mut at = start;
+            while at < end {
+                // FAT32: keep the entry's top 4 bits, as fatfs does.
+                let n = (end - at).min(self.fat.map_or(4, |f| f.entry_bytes)) as usize;
+                let mut entry = [0u8; 4];
+                self.read_at(at, &mut entry[..n])?;
+                let mut value = zeros;
+                if n == 4 {
+                    value[3] = entry[3] & 0xF0;
+                }
+                self.write_at(at, &value[..n])?;
+                at += n as u64;
+            }
+        }
+        self.write_all_back()
+    }
+
+    fn write_all_back(&mut self) -> Result<(), IoError> {
         loop {
             let next = self
                 .slots
@@ -454,6 +553,32 @@ mod tests {
             self.log.push(('f', 0, 0));
             Ok(())
         }
+    }
+
+    #[test]
+    fn frees_reach_the_device_after_everything_else() {
+        // FAT32 entries at bytes 0..4096 of a 16-sector device, "directory" after.
+        let mut c = BlockCache::new(Ram::new(16), 2);
+        c.set_fat(FatMap { start: 0, end: 4096, entry_bytes: 4 });
+        c.write_at(40, &[7, 0, 0, 0x10]).unwrap();
+        c.flush().unwrap();
+        assert_eq!(c.defer_free(40, &[0, 0, 0, 0x10]), Ok(true), "a free is deferred");
+        assert_eq!(c.defer_free(44, &[0, 0, 0, 0]), Ok(false), "already free");
+        assert_eq!(c.defer_free(48, &[5, 0, 0, 0]), Ok(false), "not a free");
+        assert_eq!(c.defer_free(4100, &[0; 4]), Ok(false), "not in the FAT");
+        assert_eq!(c.defer_free(40, &[0; 4]), Err(()), "freed twice: a loop");
+        let mut b = [0u8; 4];
+        c.read_at(40, &mut b).unwrap();
+        assert_eq!(b, [7, 0, 0, 0x10], "still in use until the flush");
+        c.write_at(4096 + 32, &[0xE5]).unwrap(); // the directory change
+        c.flush().unwrap();
+        let d = c.take_device().unwrap();
+        // The directory sector went out (with the rest) before the FAT sector's free.
+        let dir = d.log.iter().position(|&(k, s, _)| k == 'w' && s == 8).unwrap();
+        let free = d.log.iter().rposition(|&(k, s, _)| k == 'w' && s == 0).unwrap();
+        assert!(dir < free, "{:?}", d.log);
+        assert!(d.log[dir..free].contains(&('f', 0, 0)), "a device flush between them");
+        assert_eq!(d.data[40..44], [0, 0, 0, 0x10]);
     }
 
     #[test]

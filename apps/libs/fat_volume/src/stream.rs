@@ -105,7 +105,12 @@ impl<B: BlockDevice> Write for Disk<B> {
         let n = self.available(buf.len())?;
         if n > 0 {
             let pos = self.pos;
-            self.with(|c| c.write_at(pos, &buf[..n]))?;
+            let mut cache = self.cache.try_borrow_mut().map_err(|_| StreamError::Busy)?;
+            let deferred = cache.defer_free(pos, &buf[..n]).map_err(|()| StreamError::Endless)?;
+            drop(cache);
+            if !deferred {
+                self.with(|c| c.write_at(pos, &buf[..n]))?;
+            }
             self.pos += n as u64;
         }
         Ok(n)

@@ -12,7 +12,7 @@ use proto_storage::{
 };
 
 use crate::boot::{check_boot_sector, check_fs_info, MountError};
-use crate::cache::{BlockCache, ClusterMap, DEFAULT_CACHE_BLOCKS};
+use crate::cache::{BlockCache, ClusterMap, FatMap, DEFAULT_CACHE_BLOCKS};
 use crate::cell::Mounted;
 use crate::clock::{dos_to_unix, Clock, FatClock, NoClock};
 use crate::device::{BlockDevice, SECTOR_SIZE};
@@ -135,6 +135,12 @@ impl<B: BlockDevice + 'static, C: Clock + 'static> FatVolume<B, C> {
         cache.set_clusters(ClusterMap {
             data_start: geometry.data_start * SECTOR_SIZE as u64,
             cluster_bytes: geometry.sectors_per_cluster * SECTOR_SIZE as u64,
+        });
+        let sector = SECTOR_SIZE as u64;
+        cache.set_fat(FatMap {
+            start: geometry.fat_start * sector,
+            end: (geometry.fat_start + geometry.fat_sectors) * sector,
+            entry_bytes: u64::from(geometry.fat_bits / 8),
         });
         Ok(geometry.clusters)
     }
@@ -283,7 +289,11 @@ impl<B: BlockDevice + 'static, C: Clock + 'static> FatVolume<B, C> {
                     let mut file = e.to_file();
                     match mode {
                         OpenMode::Write { truncate: true, .. } => {
-                            file.truncate().map_err(fs_err)?
+                            file.truncate().map_err(fs_err)?;
+                            // The emptied entry reaches the device before its
+                            // clusters are free there (and before they are reused).
+                            file.flush().map_err(fs_err)?;
+                            cache.try_borrow_mut().map_err(|_| Error::Io)?.flush().map_err(|_| Error::Io)?;
                         }
                         OpenMode::Append => {
                             check_has_clusters(&mut file)?;
@@ -391,8 +401,14 @@ impl<B: BlockDevice + 'static, C: Clock + 'static> FatVolume<B, C> {
     /// Returns whether the handle was open for writing.
     pub fn close(&mut self, client: u32, handle: Handle) -> Result<bool, Error> {
         self.begin();
+        let cache = &self.cache;
         let closed = self.mounted.with(|_, files| {
             let mut of = files.remove(client, handle).ok_or(Error::BadHandle)?;
+            // Data and FAT on the device first, then the entry naming them: a
+            // power cut in between leaves the old entry (and leaked clusters).
+            if of.mode.writes() {
+                cache.try_borrow_mut().map_err(|_| Error::Io)?.flush().map_err(|_| Error::Io)?;
+            }
             of.file.flush().map_err(fs_err).map(|()| of.mode.writes())
         });
         let wrote = closed?;
@@ -402,6 +418,8 @@ impl<B: BlockDevice + 'static, C: Clock + 'static> FatVolume<B, C> {
     /// Closes every handle of `client` (its process ended); returns how many.
     pub fn close_all(&mut self, client: u32) -> usize {
         self.begin();
+        // Data and FAT first, then the entries (see `close`).
+        let _ = self.flush_cache();
         let closed = self.mounted.with(|_, files| {
             let mut gone = files.remove_client(client);
             for of in &mut gone {
@@ -417,6 +435,8 @@ impl<B: BlockDevice + 'static, C: Clock + 'static> FatVolume<B, C> {
     /// Writes every open file's directory entry and all cached blocks to the device.
     pub fn flush(&mut self) -> Result<(), Error> {
         self.begin();
+        // Data and FAT first, then the entries (see `close`).
+        self.flush_cache()?;
         let entries = self.mounted.with(|_, files| {
             files
                 .iter_mut()
