@@ -48,6 +48,9 @@ BENIGN = [
     re.compile(r"^\s*Not automatically fixing this\."),
     re.compile(r"^\s*Automatically removing dirty bit"),
     re.compile(r"^Free cluster summary wrong"),
+    # FAT 2 mirrors FAT 1 a few writes later; fsck checks and uses FAT 1.
+    re.compile(r"^FATs differ but appear to be intact\."),
+    re.compile(r"^\s*Using first FAT\."),
     re.compile(r"^\s*Auto-correcting\."),
     re.compile(r"^\s*$"),
     re.compile(r"^Leaving filesystem unchanged\."),
