@@ -9,6 +9,9 @@
 # into a scratch corpus (`fuzz/corpus/<target>/`, git-ignored). Fails if any
 # target crashes, hangs or runs out of memory, printing the reproducer.
 # FILTER (a substring of "crate-dir:target") runs only matching targets.
+# FUZZ_FRESH=1 starts each target from its seeds alone (a scratch corpus in
+# build/fuzz/fresh/), so a short run lasts SECONDS however much earlier runs
+# found. All crates build into build/fuzz/target (libFuzzer is compiled once).
 # Installs cargo-fuzz if missing. Times go to build/fuzz/times.txt.
 set -euo pipefail
 
@@ -17,6 +20,7 @@ FILTER=${2:-}
 TOOLCHAIN=${FUZZ_TOOLCHAIN:-nightly-2026-07-21}
 ROOT=$(cd "$(dirname "$0")/.." && pwd)
 OUT="$ROOT/build/fuzz"
+TARGET_DIR="$OUT/target"
 mkdir -p "$OUT"
 : > "$OUT/times.txt"
 cd "$ROOT"
@@ -35,7 +39,7 @@ for manifest in "${crates[@]}"; do
     dir=$(dirname "$manifest")
     dir=${dir#./}
     # A crate that asks for the board's build (no overflow checks) gets -O.
-    build_flags=()
+    build_flags=(--target-dir "$TARGET_DIR")
     if grep -q '^board-build = true' "$manifest"; then
         build_flags+=(-O)
     fi
@@ -50,10 +54,14 @@ for manifest in "${crates[@]}"; do
     (cd "$dir" && nice cargo +"$TOOLCHAIN" fuzz build "${build_flags[@]}" 2>&1 | tail -n 3)
     echo "$dir build $(( $(date +%s) - t0 )) s" >> "$OUT/times.txt"
     for t in "${wanted[@]}"; do
-        corpus="$dir/corpus/$t"
+        corpus="$ROOT/$dir/corpus/$t"
+        if [[ -n "${FUZZ_FRESH:-}" ]]; then
+            corpus="$OUT/fresh/${dir//\//_}/$t"
+            rm -rf "$corpus"
+        fi
         artifacts="$dir/artifacts/$t"
         mkdir -p "$corpus" "$artifacts"
-        inputs=("corpus/$t")
+        inputs=("$corpus")
         [[ -d "$dir/seeds/$t" ]] && inputs+=("seeds/$t")
         dict=()
         [[ -f "$dir/$t.dict" ]] && dict=("-dict=$t.dict")
