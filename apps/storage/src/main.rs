@@ -139,9 +139,8 @@ fn main() {
             served = true;
             let generation = server.generation();
             let n = match clients.name(m.sender) {
-                Some(name) => note.inside(|| {
-                    server.handle(name, m.sender.0, &request[..m.len], &mut reply[..])
-                }),
+                Some(name) => note
+                    .inside(|| server.handle(name, m.sender.0, &request[..m.len], &mut reply[..])),
                 None => continue, // the sender is already gone
             };
             // Before the reply: whoever learns of the change from the
@@ -170,7 +169,10 @@ fn main() {
             if idle_ms >= SETTLE_AFTER_MS {
                 note.inside(|| server.settle());
                 // Served and idle: deaths before this no longer run in a row.
-                if !matches!(server.status(), VolumeStatus::NotMounted(NotMounted::Faulty { .. })) {
+                if !matches!(
+                    server.status(),
+                    VolumeStatus::NotMounted(NotMounted::Faulty { .. })
+                ) {
                     note.idle();
                 }
             }

@@ -51,9 +51,7 @@ use kernel::processbuffer::WriteableProcessBuffer;
 use kernel::syscall::{CommandReturn, SyscallDriver};
 use kernel::{ErrorCode, ProcessId};
 use syscall_abi::net::{Counters, SwitchCounters};
-use syscall_abi::sysinfo::{
-    allow_rw, command, name_field, ProcessRecord, ProcessState, RegionRecord, RESTART_NOTES,
-};
+use syscall_abi::sysinfo::{allow_rw, command, name_field, ProcessRecord, ProcessState, RegionRecord, RESTART_NOTES};
 
 pub use syscall_abi::sysinfo::DRIVER_NUM;
 

@@ -259,7 +259,7 @@ impl BlockDevice for Overlay {
     }
 
     fn read(&mut self, sector: u64, buf: &mut [u8]) -> Result<(), IoError> {
-        assert!(!buf.is_empty() && buf.len() % SECTOR == 0 && buf.len() <= 8 * SECTOR);
+        assert!(!buf.is_empty() && buf.len().is_multiple_of(SECTOR) && buf.len() <= 8 * SECTOR);
         if sector + (buf.len() / SECTOR) as u64 > self.sectors {
             return Err(IoError::OutOfRange);
         }
@@ -274,7 +274,7 @@ impl BlockDevice for Overlay {
     }
 
     fn write(&mut self, sector: u64, buf: &[u8]) -> Result<(), IoError> {
-        assert!(!buf.is_empty() && buf.len() % SECTOR == 0 && buf.len() <= 8 * SECTOR);
+        assert!(!buf.is_empty() && buf.len().is_multiple_of(SECTOR) && buf.len() <= 8 * SECTOR);
         if sector + (buf.len() / SECTOR) as u64 > self.sectors {
             return Err(IoError::OutOfRange);
         }
@@ -337,13 +337,20 @@ fn damage(dev: &mut Overlay, rec: &mut Bytes<'_>) {
             3 => l.clusters + 2,
             4 => end_of_chain - 8,
             5 => end_of_chain,
-            6 => l.used.get(index % l.used.len().max(1)).copied().unwrap_or(2),
+            6 => l
+                .used
+                .get(index % l.used.len().max(1))
+                .copied()
+                .unwrap_or(2),
             7 => l.dir_clusters[index % l.dir_clusters.len().max(1)],
             8 => v % (l.clusters + 2),
             _ => v,
         }
     };
-    let entry = l.dir_entries.get(index % l.dir_entries.len().max(1)).copied();
+    let entry = l
+        .dir_entries
+        .get(index % l.dir_entries.len().max(1))
+        .copied();
     match kind % 10 {
         // A field of a directory entry (short or long-name slot alike).
         0..=2 => {
@@ -351,7 +358,15 @@ fn damage(dev: &mut Overlay, rec: &mut Bytes<'_>) {
             let s = select >> 4;
             match select % 12 {
                 0 => {
-                    let b = [0x00, 0xE5, 0x05, b'.', b' ', 0x40 | (v as u8 & 0x1F), v as u8];
+                    let b = [
+                        0x00,
+                        0xE5,
+                        0x05,
+                        b'.',
+                        b' ',
+                        0x40 | (v as u8 & 0x1F),
+                        v as u8,
+                    ];
                     dev.poke(at, &[b[usize::from(s) % b.len()]]);
                 }
                 1 => dev.poke(at + 1 + u64::from(s % 10), &[v as u8]),
@@ -366,7 +381,15 @@ fn damage(dev: &mut Overlay, rec: &mut Bytes<'_>) {
                 }
                 4 => {
                     let cluster_bytes = l.sectors_per_cluster as u32 * SECTOR as u32;
-                    let sizes = [0, 1, cluster_bytes, cluster_bytes * 7 + 1, u32::MAX, 1 << 31, v];
+                    let sizes = [
+                        0,
+                        1,
+                        cluster_bytes,
+                        cluster_bytes * 7 + 1,
+                        u32::MAX,
+                        1 << 31,
+                        v,
+                    ];
                     dev.poke(at + 28, &sizes[usize::from(s) % sizes.len()].to_le_bytes());
                 }
                 5 => dev.poke(at + 13, &[v as u8]),
@@ -394,20 +417,29 @@ fn damage(dev: &mut Overlay, rec: &mut Bytes<'_>) {
             let cluster = if select & 0x80 != 0 {
                 (v >> 8) % (l.clusters + 2)
             } else {
-                let Some(&c) = l.used.get(index % l.used.len().max(1)) else { return };
+                let Some(&c) = l.used.get(index % l.used.len().max(1)) else {
+                    return;
+                };
                 c
             };
             let value = match select % 8 {
                 // A loop back to itself or to a cluster earlier in use.
                 0 => cluster,
-                1 => l.used.get((index / 2) % l.used.len().max(1)).copied().unwrap_or(2),
+                1 => l
+                    .used
+                    .get((index / 2) % l.used.len().max(1))
+                    .copied()
+                    .unwrap_or(2),
                 s => interesting_cluster(s + 1),
             };
             let copies = if select & 0x40 != 0 { l.fats } else { 1 };
             for copy in 0..copies {
                 let base = (l.fat_start + copy * l.fat_sectors) * SECTOR as u64;
                 match l.fat_bits {
-                    32 => dev.poke(base + u64::from(cluster) * 4, &(value & 0x0FFF_FFFF).to_le_bytes()),
+                    32 => dev.poke(
+                        base + u64::from(cluster) * 4,
+                        &(value & 0x0FFF_FFFF).to_le_bytes(),
+                    ),
                     16 => dev.poke(base + u64::from(cluster) * 2, &(value as u16).to_le_bytes()),
                     _ => {
                         let at = base + u64::from(cluster) * 3 / 2;
@@ -428,13 +460,26 @@ fn damage(dev: &mut Overlay, rec: &mut Bytes<'_>) {
         // FSInfo: the free count and the next-free hint fatfs starts from.
         7 => {
             let Some(fs_info) = l.fs_info else { return };
-            let values = [0, u32::MAX, l.clusters, l.clusters + 1, l.clusters + 100, 1, v];
+            let values = [
+                0,
+                u32::MAX,
+                l.clusters,
+                l.clusters + 1,
+                l.clusters + 100,
+                1,
+                v,
+            ];
             let at = fs_info * SECTOR as u64 + if select & 1 == 0 { 488 } else { 492 };
-            dev.poke(at, &values[usize::from(select >> 1) % values.len()].to_le_bytes());
+            dev.poke(
+                at,
+                &values[usize::from(select >> 1) % values.len()].to_le_bytes(),
+            );
         }
         // A byte anywhere in a directory's first cluster.
         8 => {
-            let Some(&c) = l.dir_clusters.get(index % l.dir_clusters.len().max(1)) else { return };
+            let Some(&c) = l.dir_clusters.get(index % l.dir_clusters.len().max(1)) else {
+                return;
+            };
             let base = dev.base;
             let at = base.cluster_at(&base.layout, c) + u64::from(v % 512);
             let old = dev.peek(at, 1)[0];
@@ -501,7 +546,9 @@ fn walk(c: &mut StorageClient<Direct<'_>>, pristine: bool) -> Tree {
         let mut pages = 0;
         while let Some(at) = cursor {
             let mut found = Vec::new();
-            let page = ok(c.list(&dir, at, |e| found.push((String::from(e.name), e.meta.kind))));
+            let page = ok(c.list(&dir, at, |e| {
+                found.push((String::from(e.name), e.meta.kind))
+            }));
             cursor = expect(pristine, "list", page).flatten();
             for (name, kind) in found {
                 let path = join(&dir, &name);
@@ -552,9 +599,16 @@ fn read_all(c: &mut StorageClient<Direct<'_>>, path: &str) -> Result<Vec<u8>, Er
     result.and(closed).map(|()| out)
 }
 
-fn write_file(c: &mut StorageClient<Direct<'_>>, path: &str, mode: OpenMode, data: &[u8]) -> Result<(), Error> {
+fn write_file(
+    c: &mut StorageClient<Direct<'_>>,
+    path: &str,
+    mode: OpenMode,
+    data: &[u8],
+) -> Result<(), Error> {
     let h = ok(c.open(path, mode))?;
-    let written = data.chunks(MAX_DATA).try_for_each(|d| ok(c.write_all(h, d)));
+    let written = data
+        .chunks(MAX_DATA)
+        .try_for_each(|d| ok(c.write_all(h, d)));
     let closed = ok(c.close(h));
     written.and(closed)
 }
@@ -605,16 +659,25 @@ pub fn run(data: &[u8]) {
         let dir = script.pick(&tree.dirs);
         let file = script.pick(&tree.files);
         let n = usize::from(script.u8() % 6);
-        let (Some(dir), file) = (dir, file) else { break };
+        let (Some(dir), file) = (dir, file) else {
+            break;
+        };
         match op % 12 {
             0 => {
                 let path = join(&dir, &format!("new file {step}.bin"));
                 let data = pattern(n * 1500 + 7, step);
-                let mode = OpenMode::Write { create: true, truncate: true };
+                let mode = OpenMode::Write {
+                    create: true,
+                    truncate: true,
+                };
                 if expect(pristine, "create", write_file(&mut c, &path, mode, &data)).is_some() {
                     let back = expect(pristine, "read back", read_all(&mut c, &path));
                     if pristine {
-                        assert_eq!(back.as_deref(), Some(&data[..]), "{path} reads back different");
+                        assert_eq!(
+                            back.as_deref(),
+                            Some(&data[..]),
+                            "{path} reads back different"
+                        );
                     }
                     tree.files.push(path);
                 }
@@ -622,11 +685,18 @@ pub fn run(data: &[u8]) {
             1 | 2 => {
                 let Some(f) = file else { continue };
                 let mode = if op % 12 == 1 {
-                    OpenMode::Write { create: false, truncate: true }
+                    OpenMode::Write {
+                        create: false,
+                        truncate: true,
+                    }
                 } else {
                     OpenMode::Append
                 };
-                let _ = expect(pristine, "overwrite", write_file(&mut c, &f, mode, &pattern(n * 900 + 1, step)));
+                let _ = expect(
+                    pristine,
+                    "overwrite",
+                    write_file(&mut c, &f, mode, &pattern(n * 900 + 1, step)),
+                );
             }
             3 => {
                 let Some(f) = file else { continue };
@@ -644,7 +714,9 @@ pub fn run(data: &[u8]) {
             }
             5 => {
                 // A directory moved elsewhere (rebuilt) or renamed; refusals are fine.
-                let Some(from) = script.pick(&tree.dirs) else { continue };
+                let Some(from) = script.pick(&tree.dirs) else {
+                    continue;
+                };
                 if ok(c.rename(&from, &join(&dir, &format!("dir {step}")))).is_ok() {
                     tree = walk(&mut c, pristine);
                 }
@@ -668,7 +740,10 @@ pub fn run(data: &[u8]) {
             10 => {
                 // A client that dies with a file open for writing.
                 let path = join(&dir, &format!("orphan {step}"));
-                let mode = OpenMode::Write { create: true, truncate: true };
+                let mode = OpenMode::Write {
+                    create: true,
+                    truncate: true,
+                };
                 c.transport().id = 2;
                 if let Ok(h) = ok(c.open(&path, mode)) {
                     let _ = ok(c.write_all(h, &pattern(n * 700, step)));
@@ -689,7 +764,6 @@ pub fn run(data: &[u8]) {
     }
     c.transport().server.settle();
     let _ = walk(&mut c, pristine);
-    drop(c);
     let (_, unmounted) = server.shutdown();
     if pristine {
         assert_eq!(unmounted, Ok(()), "an undamaged volume unmounts cleanly");

@@ -188,7 +188,11 @@ impl<B: BlockDevice> BlockCache<B> {
         if !is_entry || !freed {
             return Ok(false);
         }
-        if self.pending_frees.iter().any(|&(s, e)| s < end && offset < e) {
+        if self
+            .pending_frees
+            .iter()
+            .any(|&(s, e)| s < end && offset < e)
+        {
             return Err(());
         }
         let mut now = [0u8; 4];
@@ -559,10 +563,18 @@ mod tests {
     fn frees_reach_the_device_after_everything_else() {
         // FAT32 entries at bytes 0..4096 of a 16-sector device, "directory" after.
         let mut c = BlockCache::new(Ram::new(16), 2);
-        c.set_fat(FatMap { start: 0, end: 4096, entry_bytes: 4 });
+        c.set_fat(FatMap {
+            start: 0,
+            end: 4096,
+            entry_bytes: 4,
+        });
         c.write_at(40, &[7, 0, 0, 0x10]).unwrap();
         c.flush().unwrap();
-        assert_eq!(c.defer_free(40, &[0, 0, 0, 0x10]), Ok(true), "a free is deferred");
+        assert_eq!(
+            c.defer_free(40, &[0, 0, 0, 0x10]),
+            Ok(true),
+            "a free is deferred"
+        );
         assert_eq!(c.defer_free(44, &[0, 0, 0, 0]), Ok(false), "already free");
         assert_eq!(c.defer_free(48, &[5, 0, 0, 0]), Ok(false), "not a free");
         assert_eq!(c.defer_free(4100, &[0; 4]), Ok(false), "not in the FAT");
@@ -574,10 +586,21 @@ mod tests {
         c.flush().unwrap();
         let d = c.take_device().unwrap();
         // The directory sector went out (with the rest) before the FAT sector's free.
-        let dir = d.log.iter().position(|&(k, s, _)| k == 'w' && s == 8).unwrap();
-        let free = d.log.iter().rposition(|&(k, s, _)| k == 'w' && s == 0).unwrap();
+        let dir = d
+            .log
+            .iter()
+            .position(|&(k, s, _)| k == 'w' && s == 8)
+            .unwrap();
+        let free = d
+            .log
+            .iter()
+            .rposition(|&(k, s, _)| k == 'w' && s == 0)
+            .unwrap();
         assert!(dir < free, "{:?}", d.log);
-        assert!(d.log[dir..free].contains(&('f', 0, 0)), "a device flush between them");
+        assert!(
+            d.log[dir..free].contains(&('f', 0, 0)),
+            "a device flush between them"
+        );
         assert_eq!(d.data[40..44], [0, 0, 0, 0x10]);
     }
 
@@ -586,9 +609,11 @@ mod tests {
         let visits = |clusters: &[u64]| {
             let mut s = Scan::default();
             // Two reads per cluster visit, at rising offsets within it.
-            clusters
-                .iter()
-                .position(|&c| s.read(c, c * 100).and_then(|()| s.read(c, c * 100 + 32)).is_err())
+            clusters.iter().position(|&c| {
+                s.read(c, c * 100)
+                    .and_then(|()| s.read(c, c * 100 + 32))
+                    .is_err()
+            })
         };
         assert_eq!(visits(&[5, 6, 7, 9, 2, 3, 4]), None);
         assert_eq!(visits(&[5, 5]), Some(1), "a cluster that leads to itself");

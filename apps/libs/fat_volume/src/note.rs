@@ -116,16 +116,30 @@ mod tests {
         assert!(n.is_faulty());
         // A faulty instance never enters volume code; dying keeps the verdict.
         assert!(die(n).is_faulty() && die(die(n)).deaths() == FAULTY_AFTER);
-        assert!(!die(n.idle()).is_faulty(), "formatted, served, idle: healthy again");
+        assert!(
+            !die(n.idle()).is_faulty(),
+            "formatted, served, idle: healthy again"
+        );
     }
 
     #[test]
     fn deaths_elsewhere_or_an_idle_moment_start_the_count_again() {
         let n = die(die(RestartNote::from_word(0).entering()).entering());
         assert_eq!(n.deaths(), 2);
-        assert_eq!(die(n.entering().leaving()).deaths(), 0, "died between requests");
-        assert_eq!(die(n.idle().entering()).deaths(), 1, "served and went idle first");
-        assert_eq!(RestartNote::from_word(0x0000_0103).after_restart().deaths(), 4);
+        assert_eq!(
+            die(n.entering().leaving()).deaths(),
+            0,
+            "died between requests"
+        );
+        assert_eq!(
+            die(n.idle().entering()).deaths(),
+            1,
+            "served and went idle first"
+        );
+        assert_eq!(
+            RestartNote::from_word(0x0000_0103).after_restart().deaths(),
+            4
+        );
         assert_eq!(RestartNote::from_word(0x1FF).after_restart().deaths(), 255);
     }
 }

@@ -106,7 +106,9 @@ impl<B: BlockDevice> Write for Disk<B> {
         if n > 0 {
             let pos = self.pos;
             let mut cache = self.cache.try_borrow_mut().map_err(|_| StreamError::Busy)?;
-            let deferred = cache.defer_free(pos, &buf[..n]).map_err(|()| StreamError::Endless)?;
+            let deferred = cache
+                .defer_free(pos, &buf[..n])
+                .map_err(|()| StreamError::Endless)?;
             drop(cache);
             if !deferred {
                 self.with(|c| c.write_at(pos, &buf[..n]))?;

@@ -293,7 +293,11 @@ impl<B: BlockDevice + 'static, C: Clock + 'static> FatVolume<B, C> {
                             // The emptied entry reaches the device before its
                             // clusters are free there (and before they are reused).
                             file.flush().map_err(fs_err)?;
-                            cache.try_borrow_mut().map_err(|_| Error::Io)?.flush().map_err(|_| Error::Io)?;
+                            cache
+                                .try_borrow_mut()
+                                .map_err(|_| Error::Io)?
+                                .flush()
+                                .map_err(|_| Error::Io)?;
                         }
                         OpenMode::Append => {
                             check_has_clusters(&mut file)?;
@@ -407,7 +411,11 @@ impl<B: BlockDevice + 'static, C: Clock + 'static> FatVolume<B, C> {
             // Data and FAT on the device first, then the entry naming them: a
             // power cut in between leaves the old entry (and leaked clusters).
             if of.mode.writes() {
-                cache.try_borrow_mut().map_err(|_| Error::Io)?.flush().map_err(|_| Error::Io)?;
+                cache
+                    .try_borrow_mut()
+                    .map_err(|_| Error::Io)?
+                    .flush()
+                    .map_err(|_| Error::Io)?;
             }
             of.file.flush().map_err(fs_err).map(|()| of.mode.writes())
         });

@@ -535,24 +535,36 @@ fn a_faulty_volume_is_left_alone_until_formatted() {
     let faulty = VolumeStatus::NotMounted(NotMounted::Faulty { restarts: 3 });
     assert_eq!(ftp.status(), Ok(faulty));
     assert_eq!(denied(ftp.stat("/kept.txt")), Error::NotMounted);
-    assert_eq!(denied(ftp.open("/kept.txt", OpenMode::Read)), Error::NotMounted);
+    assert_eq!(
+        denied(ftp.open("/kept.txt", OpenMode::Read)),
+        Error::NotMounted
+    );
     assert_eq!(denied(ftp.list("/", 0, |_| {})), Error::NotMounted);
     assert_eq!(denied(ftp.mkdir("/new")), Error::NotMounted);
     assert_eq!(denied(ftp.free_space()), Error::NotMounted);
-    drop(ftp);
     server.settle();
     let (device, _) = server.shutdown();
     drop(device);
-    assert!(std::fs::read(&img).unwrap() == before, "a faulty volume was written to");
+    assert!(
+        std::fs::read(&img).unwrap() == before,
+        "a faulty volume was written to"
+    );
     // Format only writes: it brings the service back on the same device.
     let mut server = StorageServer::faulty(FileDevice::open(&img), Fixed(1_700_000_000), 3);
     let mut ftp = client(&mut server, "ftp", 5);
     ftp.format(Label::new("FRESH").unwrap()).unwrap();
     assert!(matches!(ftp.status(), Ok(VolumeStatus::Mounted { .. })));
-    let h = ftp.open("/new.txt", OpenMode::Write { create: true, truncate: true }).unwrap();
+    let h = ftp
+        .open(
+            "/new.txt",
+            OpenMode::Write {
+                create: true,
+                truncate: true,
+            },
+        )
+        .unwrap();
     ftp.write_all(h, b"new").unwrap();
     ftp.close(h).unwrap();
-    drop(ftp);
     drop(server.shutdown());
     assert_clean(&img);
     assert_eq!(mcopy_out(&img, "/new.txt"), b"new");

@@ -272,7 +272,10 @@ fn root_entry(img: &std::path::Path, short: &[u8; 11]) -> (u32, u64, u64) {
     let data_start = fat + u64::from(data[16]) * u32_at(36) * 512;
     // The root directory of a fresh image is its first cluster (2).
     let root = &data[data_start as usize..data_start as usize + 512];
-    let i = root.chunks(32).position(|e| &e[..11] == short).expect("entry in root");
+    let i = root
+        .chunks(32)
+        .position(|e| &e[..11] == short)
+        .expect("entry in root");
     let e = &root[i * 32..i * 32 + 32];
     let cluster = u32::from(u16::from_le_bytes([e[20], e[21]])) << 16
         | u32::from(u16::from_le_bytes([e[26], e[27]]));
@@ -297,14 +300,26 @@ fn a_directory_whose_chain_loops_is_corrupt_not_endless() {
         let at = (fat + u64::from(cluster) * 4) as usize;
         u32::from_le_bytes(data[at..at + 4].try_into().unwrap())
     };
-    assert!((3..0x0FFF_FFF0).contains(&second), "the directory spans two clusters");
+    assert!(
+        (3..0x0FFF_FFF0).contains(&second),
+        "the directory spans two clusters"
+    );
     patch(&img, fat + u64::from(second) * 4, &cluster.to_le_bytes());
-    let mut vol = FatVolume::mount(FileDevice::open(&img)).map_err(|(e, _)| e).unwrap();
+    let mut vol = FatVolume::mount(FileDevice::open(&img))
+        .map_err(|(e, _)| e)
+        .unwrap();
     let path = |p: &str| proto_storage::normalize(p).unwrap();
     assert_eq!(vol.list(&path("/loop"), 0, |_| true), Err(Error::Corrupt));
     assert_eq!(vol.stat(&path("/loop/no such file")), Err(Error::Corrupt));
     assert_eq!(
-        vol.open(1, &path("/loop/new"), OpenMode::Write { create: true, truncate: true }),
+        vol.open(
+            1,
+            &path("/loop/new"),
+            OpenMode::Write {
+                create: true,
+                truncate: true
+            }
+        ),
         Err(Error::Corrupt)
     );
     assert_eq!(vol.remove_dir(&path("/loop")), Err(Error::Corrupt));
@@ -328,16 +343,24 @@ fn writing_past_0_in_a_file_with_a_size_but_no_clusters_is_corrupt_not_a_panic()
     let (_, _, entry) = root_entry(&img, b"SIZED   TXT");
     patch(&img, entry + 20, &[0, 0]);
     patch(&img, entry + 26, &[0, 0]);
-    let mut vol = FatVolume::mount(FileDevice::open(&img)).map_err(|(e, _)| e).unwrap();
+    let mut vol = FatVolume::mount(FileDevice::open(&img))
+        .map_err(|(e, _)| e)
+        .unwrap();
     let path = proto_storage::normalize("/sized.txt").unwrap();
     assert_eq!(vol.open(1, &path, OpenMode::Append), Err(Error::Corrupt));
     // FTP's REST + STOR: a writer that seeks into the file.
-    let keep = OpenMode::Write { create: false, truncate: false };
+    let keep = OpenMode::Write {
+        create: false,
+        truncate: false,
+    };
     let h = vol.open(1, &path, keep).unwrap();
     assert_eq!(vol.seek(1, h, 100), Err(Error::Corrupt));
     vol.close(1, h).unwrap();
     // Replacing it works, and so does the rest of the volume.
-    let replace = OpenMode::Write { create: false, truncate: true };
+    let replace = OpenMode::Write {
+        create: false,
+        truncate: true,
+    };
     let h = vol.open(1, &path, replace).unwrap();
     assert_eq!(vol.write(1, h, b"new"), Ok(3));
     vol.close(1, h).unwrap();
