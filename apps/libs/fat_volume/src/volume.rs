@@ -772,8 +772,8 @@ fn check_new_name(name: &str) -> Result<(), Error> {
 
 /// A file whose entry has a size but no first cluster (a damaged entry) is
 /// `Corrupt` for a writer that would start past 0: fatfs panics writing
-/// inside a cluster it never allocated (found by fuzzing). Reading its first
-/// byte tells: such a file reads as empty.
+/// inside a cluster it never allocated (found reading its panics). Reading
+/// its first byte tells: such a file reads as empty.
 fn check_has_clusters<B: BlockDevice, C: Clock>(file: &mut FatFile<'_, B, C>) -> Result<(), Error> {
     if file.size().unwrap_or(0) == 0 {
         return Ok(());

@@ -335,7 +335,7 @@ fn a_directory_whose_chain_loops_is_corrupt_not_endless() {
 fn writing_past_0_in_a_file_with_a_size_but_no_clusters_is_corrupt_not_a_panic() {
     // fatfs panics ("Offset inside cluster but no cluster allocated") when
     // a writer is positioned inside a cluster of a file whose entry has a
-    // size but no first cluster. Found with the `volume` fuzz target.
+    // size but no first cluster. Found reading fatfs's panics while fuzzing.
     let dir = tempfile::tempdir().unwrap();
     let img = fat32_image(dir.path(), "nochain.img", 40);
     mcopy_in(&img, "/sized.txt", &[b's'; 700]);
