@@ -3,6 +3,8 @@
 #   make run      boot the QEMU twin with every app installed
 #   make test     host tests, then system tests against the booted twin
 #   make bench    benchmarks, results in build/bench/results.md
+#   make fuzz     every fuzz target for 300 s (fuzz-short: 20 s each, from the seeds)
+#   make soak     200 power cuts during FTP uploads, results in build/soak/results.md
 #   make memory-report   every region's size and use, for every board
 #
 # Everything missing on the machine is installed first (toolchains, QEMU,
@@ -44,6 +46,7 @@ FTP_PORT  ?= 2121
 .PHONY: help
 help:
 	@echo "make run | run-m7 | test | bench | memory-report | swap-telemetry | reflash | tockloader-list"
+	@echo "     fuzz | fuzz-short | soak"
 	@echo "     deps | tools | kernel | apps | flash-images | web | image | clean"
 
 # ---- tools ---------------------------------------------------------------
@@ -207,6 +210,20 @@ system-test: flash-images image
 .PHONY: bench
 bench: flash-images image
 	@$(PY) tools/bench.py
+
+# ---- fuzzing and power cuts (not part of `make test`) ---------------------
+FUZZ_SECONDS ?= 300
+SOAK_CUTS    ?= 200
+.PHONY: fuzz fuzz-short soak
+fuzz: tools
+	@tools/fuzz.sh $(FUZZ_SECONDS)
+
+# Seeds only, so it lasts the same however much `make fuzz` found before.
+fuzz-short: tools
+	@FUZZ_FRESH=1 tools/fuzz.sh 20
+
+soak: flash-images image
+	@$(PY) tools/soak.py --cuts $(SOAK_CUTS)
 
 # ---- memory report ---------------------------------------------------------
 .PHONY: memory-report

@@ -10,6 +10,15 @@
 //! reported on the console and in the status reply, and only an explicit
 //! `Format` request (FTP `SITE FORMAT`) formats it. When idle it leaves the
 //! volume clean on the device, so a reset or power cut finds it intact.
+//!
+//! A volume that kills the service: around all volume code it marks its
+//! restart note in the kernel (`capsules/sysinfo`), so an instance knows
+//! whether its predecessor died inside volume code. After
+//! `fat_volume::FAULTY_AFTER` such deaths in a row with no idle moment
+//! between, it leaves the volume alone and answers `NotMounted` (status
+//! `Faulty`) instead of dying on it until the crash-loop rule stops it.
+//! `SITE FORMAT` (it only writes) or a reboot with a replaced volume bring
+//! it back.
 
 #![no_main]
 #![no_std]
@@ -18,6 +27,7 @@ extern crate alloc;
 extern crate panic_restart;
 
 mod device;
+mod note;
 
 use alloc::boxed::Box;
 use core::cell::Cell;
@@ -26,10 +36,11 @@ use events::{Events, Wake};
 use fat_volume::StorageServer;
 use ipc::{Handle, Ipc};
 use libtock_runtime::{set_main, stack_size, TockSyscalls};
-use proto_storage::{VolumeStatus, MAX_MESSAGE};
+use proto_storage::{NotMounted, VolumeStatus, MAX_MESSAGE};
 use say::say;
 
 use device::{EmmcDevice, UptimeClock};
+use note::Note;
 
 set_main! {main}
 stack_size! {0x4000}
@@ -84,7 +95,25 @@ impl Clients {
 fn main() {
     let device = EmmcDevice::open();
     let clock = UptimeClock::new();
-    let mut server = Server::new(device, clock);
+    let mut note = Note::load();
+    let mut server = match device {
+        Some(d) if note.is_faulty() => Server::faulty(d, clock, note.deaths()),
+        device => {
+            let deaths = note.deaths();
+            note.inside(|| {
+                // Said inside the note's window: a fault after this line counts.
+                match deaths {
+                    0 => say!("storage: mounting the volume"),
+                    n => say!(
+                        "storage: mounting the volume (died inside volume code {} of {} times in a row)",
+                        n,
+                        fat_volume::FAULTY_AFTER
+                    ),
+                }
+                Server::new(device, clock)
+            })
+        }
+    };
     report(&server.status());
 
     if let Err(e) = I::register(proto_storage::SERVICE_NAME) {
@@ -110,7 +139,8 @@ fn main() {
             served = true;
             let generation = server.generation();
             let n = match clients.name(m.sender) {
-                Some(name) => server.handle(name, m.sender.0, &request[..m.len], &mut reply[..]),
+                Some(name) => note
+                    .inside(|| server.handle(name, m.sender.0, &request[..m.len], &mut reply[..])),
                 None => continue, // the sender is already gone
             };
             // Before the reply: whoever learns of the change from the
@@ -134,10 +164,17 @@ fn main() {
         if events.wait(Some(wait)) == Wake::Deadline {
             idle_ms = idle_ms.saturating_add(wait);
             let generation = server.generation();
-            clients.sweep(|id| server.client_gone(id));
+            note.inside(|| clients.sweep(|id| server.client_gone(id)));
             announce(generation, &server);
             if idle_ms >= SETTLE_AFTER_MS {
-                server.settle();
+                note.inside(|| server.settle());
+                // Served and idle: deaths before this no longer run in a row.
+                if !matches!(
+                    server.status(),
+                    VolumeStatus::NotMounted(NotMounted::Faulty { .. })
+                ) {
+                    note.idle();
+                }
             }
         }
     });
@@ -157,6 +194,10 @@ fn report(status: &VolumeStatus) {
         VolumeStatus::Mounted { label, .. } => {
             say!("storage: mounted FAT volume {} (service `{}`)", label, proto_storage::SERVICE_NAME)
         }
+        VolumeStatus::NotMounted(why @ NotMounted::Faulty { .. }) => say!(
+            "storage: volume NOT mounted: {}; the service leaves it alone (FTP SITE FORMAT erases it, or replace it and reboot)",
+            why.text()
+        ),
         VolumeStatus::NotMounted(why) => say!(
             "storage: volume NOT mounted: {}; nothing was changed (format it explicitly: FTP SITE FORMAT)",
             why.text()

@@ -2,7 +2,8 @@
 //!
 //! Read-only figures for dashboards and status APIs: uptime, every process
 //! with its memory and network counters, every memory region with its use,
-//! and the Ethernet switch's own counters.
+//! and the Ethernet switch's own counters; and each app's restart note, one
+//! word the kernel keeps across that app's restarts.
 //!
 //! The syscall interface (commands, allows, upcalls, errors) is written
 //! once, at the top of `capsules/sysinfo/src/lib.rs`; this module only holds
@@ -20,7 +21,12 @@ pub mod command {
     pub const PROCESS: u32 = 3;
     pub const REGION: u32 = 4;
     pub const SWITCH: u32 = 5;
+    pub const RESTART_NOTE_GET: u32 = 6;
+    pub const RESTART_NOTE_SET: u32 = 7;
 }
+
+/// Apps whose restart notes the kernel keeps (the board's process slots).
+pub const RESTART_NOTES: usize = 10;
 
 pub mod allow_rw {
     pub const RECORD: u32 = 0;

@@ -2,7 +2,8 @@
 //!
 //! Read-only figures for the dashboard and status APIs. Other capsules
 //! contribute through small traits ([`NetStats`], [`PsramStats`]); the board
-//! supplies the memory regions and the clock.
+//! supplies the memory regions and the clock. One writable thing: each app's
+//! restart note, a word the kernel keeps across that app's restarts.
 //!
 //! Syscall interface
 //! -----------------
@@ -21,12 +22,27 @@
 //!   above.
 //! - `5`: switch counters: writes `SwitchCounters` into read-write allow 0.
 //!   Success; `NODEVICE` without a network card.
+//! - `6`: read the caller's restart note: success with the `u32` (0 if the
+//!   app never set one).
+//! - `7`: set the caller's restart note to `arg1`. Success; `NOMEM` when
+//!   notes are kept for `RESTART_NOTES` apps already and this is another.
+//!
+//! ### Restart notes
+//! A process's memory does not survive its restart, so the kernel keeps one
+//! `u32` per app for it, keyed by app name (the process id changes on
+//! restart). The meaning is the app's: `storage` sets a bit before it runs
+//! volume code and clears it after, so its next instance knows whether the
+//! last one died inside volume code. Notes live in kernel RAM: a reboot
+//! clears them all; a process terminated and booted from the console keeps
+//! its note.
 //!
 //! ### Allows
 //! - read-write `0`: buffer receiving a record.
 
 #![no_std]
 #![forbid(unsafe_code)]
+
+use core::cell::Cell;
 
 use kernel::capabilities::ProcessManagementCapability;
 use kernel::grant::{AllowRoCount, AllowRwCount, Grant, UpcallCount};
@@ -35,7 +51,7 @@ use kernel::processbuffer::WriteableProcessBuffer;
 use kernel::syscall::{CommandReturn, SyscallDriver};
 use kernel::{ErrorCode, ProcessId};
 use syscall_abi::net::{Counters, SwitchCounters};
-use syscall_abi::sysinfo::{allow_rw, command, name_field, ProcessRecord, ProcessState, RegionRecord};
+use syscall_abi::sysinfo::{allow_rw, command, name_field, ProcessRecord, ProcessState, RegionRecord, RESTART_NOTES};
 
 pub use syscall_abi::sysinfo::DRIVER_NUM;
 
@@ -87,6 +103,33 @@ pub struct SystemInfo<C: ProcessManagementCapability + 'static> {
     net: Option<&'static dyn NetStats>,
     psram: Option<&'static dyn PsramStats>,
     apps: Grant<(), UpcallCount<0>, AllowRoCount<0>, AllowRwCount<{ allow_rw::COUNT }>>,
+    notes: RestartNotes,
+}
+
+/// One word per app name, kept across restarts (see "Restart notes").
+struct RestartNotes {
+    slots: [Cell<Option<(&'static str, u32)>>; RESTART_NOTES],
+}
+
+impl RestartNotes {
+    fn new() -> Self {
+        RestartNotes { slots: core::array::from_fn(|_| Cell::new(None)) }
+    }
+
+    fn get(&self, app: &str) -> u32 {
+        self.slots.iter().find_map(|s| s.get().filter(|(n, _)| *n == app)).map_or(0, |(_, v)| v)
+    }
+
+    fn set(&self, app: &'static str, value: u32) -> Result<(), ErrorCode> {
+        let slot = self
+            .slots
+            .iter()
+            .find(|s| s.get().is_some_and(|(n, _)| n == app))
+            .or_else(|| self.slots.iter().find(|s| s.get().is_none()))
+            .ok_or(ErrorCode::NOMEM)?;
+        slot.set(Some((app, value)));
+        Ok(())
+    }
 }
 
 fn state(p: &dyn Process) -> ProcessState {
@@ -107,7 +150,7 @@ impl<C: ProcessManagementCapability> SystemInfo<C> {
         regions: &'static [Region],
         apps: Grant<(), UpcallCount<0>, AllowRoCount<0>, AllowRwCount<{ allow_rw::COUNT }>>,
     ) -> Self {
-        SystemInfo { kernel, capability, clock, regions, net: None, psram: None, apps }
+        SystemInfo { kernel, capability, clock, regions, net: None, psram: None, apps, notes: RestartNotes::new() }
     }
 
     pub fn set_net(&mut self, net: &'static dyn NetStats) {
@@ -164,6 +207,14 @@ impl<C: ProcessManagementCapability> SystemInfo<C> {
                 blocks + self.psram.map_or(0, |ps| ps.pool_used())
             }
         }
+    }
+
+    /// The app name of a process, which its restarts keep.
+    fn app_name(&self, pid: ProcessId) -> Option<&'static str> {
+        self.kernel
+            .process_iter_capability(&self.capability)
+            .find(|p| p.processid() == pid)
+            .map(|p| p.get_process_name())
     }
 
     /// Writes `record` (encoded by `encode`) into the process's allow 0.
@@ -226,11 +277,48 @@ impl<C: ProcessManagementCapability> SyscallDriver for SystemInfo<C> {
                 }
                 None => CommandReturn::failure(ErrorCode::NODEVICE),
             },
+            command::RESTART_NOTE_GET => match self.app_name(pid) {
+                Some(app) => CommandReturn::success_u32(self.notes.get(app)),
+                None => CommandReturn::failure(ErrorCode::FAIL),
+            },
+            command::RESTART_NOTE_SET => match self.app_name(pid) {
+                Some(app) => self.notes.set(app, arg1 as u32).into(),
+                None => CommandReturn::failure(ErrorCode::FAIL),
+            },
             _ => CommandReturn::failure(ErrorCode::NOSUPPORT),
         }
     }
 
     fn allocate_grant(&self, pid: ProcessId) -> Result<(), kernel::process::Error> {
         self.apps.enter(pid, |_, _| {})
+    }
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    #[test]
+    fn restart_notes_are_kept_per_app_name() {
+        let notes = RestartNotes::new();
+        assert_eq!(notes.get("storage"), 0, "never set reads as 0");
+        notes.set("storage", 0x103).unwrap();
+        notes.set("http", 7).unwrap();
+        notes.set("storage", 0x104).unwrap();
+        assert_eq!((notes.get("storage"), notes.get("http")), (0x104, 7));
+        assert_eq!(notes.slots.iter().filter(|s| s.get().is_some()).count(), 2);
+    }
+
+    #[test]
+    fn a_full_table_refuses_new_apps_but_not_known_ones() {
+        const NAMES: [&str; RESTART_NOTES] = ["a", "b", "c", "d", "e", "f", "g", "h", "i", "j"];
+        let notes = RestartNotes::new();
+        for (i, n) in NAMES.iter().enumerate() {
+            notes.set(n, i as u32).unwrap();
+        }
+        assert_eq!(notes.set("k", 1), Err(ErrorCode::NOMEM));
+        assert_eq!(notes.get("k"), 0);
+        notes.set("j", 99).unwrap();
+        assert_eq!(notes.get("j"), 99);
     }
 }

@@ -49,6 +49,17 @@ impl fmt::Display for MountError {
 pub(crate) struct Geometry {
     /// Sector of the FAT32 FSInfo structure, `None` on FAT12/16.
     pub(crate) fs_info_sector: Option<u16>,
+    /// Data clusters.
+    pub(crate) clusters: u64,
+    /// First sector of the data area (cluster 2).
+    pub(crate) data_start: u64,
+    /// Sectors per cluster.
+    pub(crate) sectors_per_cluster: u64,
+    /// First sector of the first FAT, and sectors of all FATs together.
+    pub(crate) fat_start: u64,
+    pub(crate) fat_sectors: u64,
+    /// Bits per FAT entry: 12, 16 or 32.
+    pub(crate) fat_bits: u8,
 }
 
 fn u16_at(s: &[u8; SECTOR_SIZE], at: usize) -> u16 {
@@ -159,6 +170,12 @@ pub(crate) fn check_boot_sector(
     }
     Ok(Geometry {
         fs_info_sector: fs_info,
+        clusters,
+        data_start: first_data,
+        sectors_per_cluster: u64::from(sectors_per_cluster),
+        fat_start: u64::from(reserved),
+        fat_sectors: u64::from(fats) * u64::from(fat_size),
+        fat_bits: bits as u8,
     })
 }
 
@@ -214,18 +231,12 @@ mod tests {
 
     #[test]
     fn good_boot_sectors_pass() {
-        assert_eq!(
-            check_boot_sector(&fat32(), 131_072),
-            Ok(Geometry {
-                fs_info_sector: Some(1)
-            })
-        );
-        assert_eq!(
-            check_boot_sector(&fat16(), 32_768),
-            Ok(Geometry {
-                fs_info_sector: None
-            })
-        );
+        let g = check_boot_sector(&fat32(), 131_072).unwrap();
+        assert_eq!(g.fs_info_sector, Some(1));
+        assert!(g.clusters >= 65_525 && g.sectors_per_cluster >= 1 && g.data_start > 32);
+        let g = check_boot_sector(&fat16(), 32_768).unwrap();
+        assert_eq!(g.fs_info_sector, None);
+        assert!((4085..65_525).contains(&g.clusters));
     }
 
     #[test]

@@ -6,6 +6,13 @@
 //! block once, writes collect in the block and go out when it is evicted or
 //! flushed. Sectors are tracked one by one, so a block filled by whole-sector
 //! writes is never read first.
+//!
+//! Power cuts: a FAT entry freed (a file deleted or truncated) reaches the
+//! device only after the flush that carries the directory change dropping
+//! it (see [`BlockCache::defer_free`]); the volume writes a file's data and
+//! FAT before its directory entry (`FatVolume::close`). A cut then leaks
+//! clusters at worst; it never leaves an entry pointing at free clusters
+//! that the next allocation hands to another file.
 
 use alloc::boxed::Box;
 use alloc::vec::Vec;
@@ -49,6 +56,73 @@ pub(crate) struct BlockCache<B: BlockDevice> {
     /// A device write happened since the last device flush.
     unflushed: bool,
     stats: VolumeStats,
+    /// Stream calls the current operation may still make (see [`Self::begin`]).
+    work_left: u64,
+    /// Where clusters are, for [`Self::visit`]; `None` until the volume is checked.
+    clusters: Option<ClusterMap>,
+    /// The directory scan in progress, if any.
+    scan: Option<Scan>,
+    /// Where the FATs are, once the volume is checked (`None`: no deferral).
+    fat: Option<FatMap>,
+    /// Byte ranges of FAT entries freed but not yet applied (see [`Self::defer_free`]).
+    pending_frees: Vec<(u64, u64)>,
+}
+
+/// The FAT region, for deferring frees.
+#[derive(Clone, Copy)]
+pub(crate) struct FatMap {
+    /// Byte offsets: start of the first FAT, end of the last.
+    pub(crate) start: u64,
+    pub(crate) end: u64,
+    /// Bytes per entry: 4 (FAT32) or 2 (FAT16); FAT12 entries share bytes and are not deferred.
+    pub(crate) entry_bytes: u64,
+}
+
+/// Freed ranges kept before frees are applied at once instead (a huge, scattered delete).
+const MAX_PENDING_FREES: usize = 1024;
+
+/// Byte offset of cluster 2 and bytes per cluster.
+#[derive(Clone, Copy)]
+pub(crate) struct ClusterMap {
+    pub(crate) data_start: u64,
+    pub(crate) cluster_bytes: u64,
+}
+
+/// Brent's cycle detection over the clusters one directory scan visits.
+///
+/// A sound directory's scan reads each of its clusters once, in chain
+/// order, each at rising offsets; fatfs follows a chain that loops back
+/// forever (found by fuzzing). Revisiting a cluster is a loop: Brent finds
+/// it within two turns of it, in constant memory.
+#[derive(Default)]
+struct Scan {
+    /// Cluster and offset of the last read.
+    last: Option<(u64, u64)>,
+    tortoise: u64,
+    power: u32,
+    steps: u32,
+}
+
+impl Scan {
+    /// One data-region read at `offset` in `cluster`; `Err` on a loop.
+    fn read(&mut self, cluster: u64, offset: u64) -> Result<(), ()> {
+        let Some((last_cluster, last_offset)) = self.last.replace((cluster, offset)) else {
+            (self.tortoise, self.power, self.steps) = (cluster, 1, 0);
+            return Ok(());
+        };
+        // Same cluster, further on: still the same visit.
+        if cluster == last_cluster && offset > last_offset {
+            return Ok(());
+        }
+        if cluster == self.tortoise {
+            return Err(());
+        }
+        if self.steps == self.power {
+            (self.tortoise, self.power, self.steps) = (cluster, self.power.saturating_mul(2), 0);
+        }
+        self.steps += 1;
+        Ok(())
+    }
 }
 
 fn sector_mask(first: usize, last: usize) -> u8 {
@@ -76,7 +150,106 @@ impl<B: BlockDevice> BlockCache<B> {
             tick: 0,
             unflushed: false,
             stats: VolumeStats::default(),
+            work_left: u64::MAX,
+            clusters: None,
+            scan: None,
+            fat: None,
+            pending_frees: Vec::new(),
         }
+    }
+
+    /// Tells the cache where the FATs are, so frees can be deferred.
+    pub(crate) fn set_fat(&mut self, map: FatMap) {
+        self.fat = (map.entry_bytes >= 2).then_some(map);
+    }
+
+    /// A write fatfs makes at `offset`: if it frees a FAT entry, keep it
+    /// back (`Ok(true)`: the caller must not write it) until the next flush
+    /// has written everything else, the directory change that dropped the
+    /// cluster included; a crash in between leaks the cluster instead of
+    /// leaving an entry pointing at a free one. Until then the cluster reads
+    /// as in use, so nothing reuses it early. Freeing the same entry twice
+    /// before a flush is a chain that loops: `Err`.
+    pub(crate) fn defer_free(&mut self, offset: u64, data: &[u8]) -> Result<bool, ()> {
+        let Some(fat) = self.fat else {
+            return Ok(false);
+        };
+        let end = offset + data.len() as u64;
+        let is_entry = data.len() as u64 == fat.entry_bytes
+            && offset >= fat.start
+            && end <= fat.end
+            && (offset - fat.start).is_multiple_of(fat.entry_bytes);
+        // FAT32 keeps the top 4 bits of an entry: a free leaves only those.
+        let freed = match data {
+            [0, 0, 0, top] => top & 0x0F == 0,
+            [0, 0] => true,
+            _ => false,
+        };
+        if !is_entry || !freed {
+            return Ok(false);
+        }
+        if self
+            .pending_frees
+            .iter()
+            .any(|&(s, e)| s < end && offset < e)
+        {
+            return Err(());
+        }
+        let mut now = [0u8; 4];
+        let now = &mut now[..data.len()];
+        if self.read_at(offset, now).is_err() || now.iter().all(|&b| b == 0) {
+            return Ok(false);
+        }
+        if let Some(r) = self.pending_frees.iter_mut().find(|r| r.1 == offset) {
+            r.1 = end;
+        } else if self.pending_frees.len() < MAX_PENDING_FREES {
+            self.pending_frees.push((offset, end));
+        } else {
+            return Ok(false);
+        }
+        Ok(true)
+    }
+
+    /// Tells the cache where clusters are (from the checked boot sector).
+    pub(crate) fn set_clusters(&mut self, map: ClusterMap) {
+        self.clusters = Some(map);
+    }
+
+    /// Starts watching reads for a directory scan that loops (see [`Scan`]).
+    pub(crate) fn start_scan(&mut self) {
+        self.scan = Some(Scan::default());
+    }
+
+    pub(crate) fn end_scan(&mut self) {
+        self.scan = None;
+    }
+
+    /// A stream read at byte `offset`: `Err` if the scan in progress loops.
+    pub(crate) fn visit(&mut self, offset: u64) -> Result<(), ()> {
+        let (Some(scan), Some(map)) = (self.scan.as_mut(), self.clusters) else {
+            return Ok(());
+        };
+        // FAT reads, and a FAT12/16 root directory, come before the data area.
+        match offset.checked_sub(map.data_start) {
+            Some(rel) => scan.read(rel / map.cluster_bytes, offset),
+            None => Ok(()),
+        }
+    }
+
+    /// Starts an operation that may make `budget` stream calls.
+    ///
+    /// fatfs follows cluster chains without bounds: a directory whose chain
+    /// loops back is iterated forever (found by fuzzing). No legitimate
+    /// operation needs more calls than a few passes over the FAT plus the
+    /// largest directory FAT allows, so running out means a loop on disk.
+    pub(crate) fn begin(&mut self, budget: u64) {
+        self.work_left = budget;
+    }
+
+    /// Counts one stream call; `Err` once the operation's budget is spent.
+    pub(crate) fn spend(&mut self) -> Result<(), ()> {
+        self.work_left = self.work_left.checked_sub(1).ok_or(())?;
+        Ok(())
     }
 
     /// Device size in bytes.
@@ -158,8 +331,33 @@ impl<B: BlockDevice> BlockCache<B> {
         Ok(())
     }
 
-    /// Writes every dirty block back (in block order), then flushes the device.
+    /// Writes every dirty block back (in block order) and flushes the
+    /// device; then applies the deferred frees and does it again.
     pub(crate) fn flush(&mut self) -> Result<(), IoError> {
+        self.write_all_back()?;
+        if self.pending_frees.is_empty() {
+            return Ok(());
+        }
+        for (start, end) in core::mem::take(&mut self.pending_frees) {
+            let zeros = [0u8; 4];
+            let mut at = start;
+            while at < end {
+                // FAT32: keep the entry's top 4 bits, as fatfs does.
+                let n = (end - at).min(self.fat.map_or(4, |f| f.entry_bytes)) as usize;
+                let mut entry = [0u8; 4];
+                self.read_at(at, &mut entry[..n])?;
+                let mut value = zeros;
+                if n == 4 {
+                    value[3] = entry[3] & 0xF0;
+                }
+                self.write_at(at, &value[..n])?;
+                at += n as u64;
+            }
+        }
+        self.write_all_back()
+    }
+
+    fn write_all_back(&mut self) -> Result<(), IoError> {
         loop {
             let next = self
                 .slots
@@ -359,6 +557,70 @@ mod tests {
             self.log.push(('f', 0, 0));
             Ok(())
         }
+    }
+
+    #[test]
+    fn frees_reach_the_device_after_everything_else() {
+        // FAT32 entries at bytes 0..4096 of a 16-sector device, "directory" after.
+        let mut c = BlockCache::new(Ram::new(16), 2);
+        c.set_fat(FatMap {
+            start: 0,
+            end: 4096,
+            entry_bytes: 4,
+        });
+        c.write_at(40, &[7, 0, 0, 0x10]).unwrap();
+        c.flush().unwrap();
+        assert_eq!(
+            c.defer_free(40, &[0, 0, 0, 0x10]),
+            Ok(true),
+            "a free is deferred"
+        );
+        assert_eq!(c.defer_free(44, &[0, 0, 0, 0]), Ok(false), "already free");
+        assert_eq!(c.defer_free(48, &[5, 0, 0, 0]), Ok(false), "not a free");
+        assert_eq!(c.defer_free(4100, &[0; 4]), Ok(false), "not in the FAT");
+        assert_eq!(c.defer_free(40, &[0; 4]), Err(()), "freed twice: a loop");
+        let mut b = [0u8; 4];
+        c.read_at(40, &mut b).unwrap();
+        assert_eq!(b, [7, 0, 0, 0x10], "still in use until the flush");
+        c.write_at(4096 + 32, &[0xE5]).unwrap(); // the directory change
+        c.flush().unwrap();
+        let d = c.take_device().unwrap();
+        // The directory sector went out (with the rest) before the FAT sector's free.
+        let dir = d
+            .log
+            .iter()
+            .position(|&(k, s, _)| k == 'w' && s == 8)
+            .unwrap();
+        let free = d
+            .log
+            .iter()
+            .rposition(|&(k, s, _)| k == 'w' && s == 0)
+            .unwrap();
+        assert!(dir < free, "{:?}", d.log);
+        assert!(
+            d.log[dir..free].contains(&('f', 0, 0)),
+            "a device flush between them"
+        );
+        assert_eq!(d.data[40..44], [0, 0, 0, 0x10]);
+    }
+
+    #[test]
+    fn scans_find_loops_but_not_chains() {
+        let visits = |clusters: &[u64]| {
+            let mut s = Scan::default();
+            // Two reads per cluster visit, at rising offsets within it.
+            clusters.iter().position(|&c| {
+                s.read(c, c * 100)
+                    .and_then(|()| s.read(c, c * 100 + 32))
+                    .is_err()
+            })
+        };
+        assert_eq!(visits(&[5, 6, 7, 9, 2, 3, 4]), None);
+        assert_eq!(visits(&[5, 5]), Some(1), "a cluster that leads to itself");
+        assert_eq!(visits(&[5, 6, 5]), Some(2));
+        let looping: Vec<u64> = (0..10).chain((0..100).flat_map(|_| 10..17)).collect();
+        let found = visits(&looping).expect("a tail then a loop of 7");
+        assert!(found < 10 + 4 * 7, "found within a few turns: {found}");
     }
 
     #[test]

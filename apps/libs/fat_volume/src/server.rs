@@ -63,6 +63,24 @@ impl<B: BlockDevice + 'static, C: Clock + Clone + 'static> StorageServer<B, C> {
         }
     }
 
+    /// A server that leaves `device` alone: the service died inside volume
+    /// code `restarts` times in a row (see [`RestartNote`](crate::RestartNote)).
+    /// Every request but `VolumeStatus` gets `NotMounted`; the status says
+    /// `Faulty`. `Format` still works: it only writes, and mounts the result.
+    pub fn faulty(device: B, clock: C, restarts: u8) -> Self {
+        StorageServer {
+            state: State::Unmounted {
+                device: Some(device),
+                why: NotMounted::Faulty { restarts },
+            },
+            clock,
+            options: Options::default(),
+            rules: RULES,
+            changed: false,
+            generation: 0,
+        }
+    }
+
     /// Counts completed changes a reader could see: a file written and
     /// closed, a file or directory made, removed or renamed, a format, the
     /// files of a client that went away closed. (Writes to a file still

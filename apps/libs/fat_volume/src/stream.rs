@@ -19,6 +19,9 @@ pub(crate) enum StreamError {
     WriteZero,
     /// The cache was already borrowed: a re-entrant call, which would be a bug.
     Busy,
+    /// The operation made more stream calls than any sound volume needs: a
+    /// cluster chain loops (see `BlockCache::begin`).
+    Endless,
 }
 
 impl fatfs::IoError for StreamError {
@@ -63,6 +66,11 @@ impl<B: BlockDevice> Disk<B> {
         Ok(f(&mut cache)?)
     }
 
+    fn spend(&self) -> Result<(), StreamError> {
+        let mut cache = self.cache.try_borrow_mut().map_err(|_| StreamError::Busy)?;
+        cache.spend().map_err(|()| StreamError::Endless)
+    }
+
     /// Bytes from the position to the end of the device, capped at `want`.
     fn available(&self, want: usize) -> Result<usize, StreamError> {
         let len = self.with(|c| Ok(c.len()))?;
@@ -76,6 +84,11 @@ impl<B: BlockDevice> IoBase for Disk<B> {
 
 impl<B: BlockDevice> Read for Disk<B> {
     fn read(&mut self, buf: &mut [u8]) -> Result<usize, StreamError> {
+        self.spend()?;
+        let pos = self.pos;
+        let mut cache = self.cache.try_borrow_mut().map_err(|_| StreamError::Busy)?;
+        cache.visit(pos).map_err(|()| StreamError::Endless)?;
+        drop(cache);
         let n = self.available(buf.len())?;
         if n > 0 {
             let pos = self.pos;
@@ -88,10 +101,18 @@ impl<B: BlockDevice> Read for Disk<B> {
 
 impl<B: BlockDevice> Write for Disk<B> {
     fn write(&mut self, buf: &[u8]) -> Result<usize, StreamError> {
+        self.spend()?;
         let n = self.available(buf.len())?;
         if n > 0 {
             let pos = self.pos;
-            self.with(|c| c.write_at(pos, &buf[..n]))?;
+            let mut cache = self.cache.try_borrow_mut().map_err(|_| StreamError::Busy)?;
+            let deferred = cache
+                .defer_free(pos, &buf[..n])
+                .map_err(|()| StreamError::Endless)?;
+            drop(cache);
+            if !deferred {
+                self.with(|c| c.write_at(pos, &buf[..n]))?;
+            }
             self.pos += n as u64;
         }
         Ok(n)

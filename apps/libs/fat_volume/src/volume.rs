@@ -12,12 +12,12 @@ use proto_storage::{
 };
 
 use crate::boot::{check_boot_sector, check_fs_info, MountError};
-use crate::cache::{BlockCache, DEFAULT_CACHE_BLOCKS};
+use crate::cache::{BlockCache, ClusterMap, FatMap, DEFAULT_CACHE_BLOCKS};
 use crate::cell::Mounted;
 use crate::clock::{dos_to_unix, Clock, FatClock, NoClock};
 use crate::device::{BlockDevice, SECTOR_SIZE};
 use crate::files::OpenFile;
-use crate::fs::{fs_err, FatDir, FatEntry, Fs};
+use crate::fs::{fs_err, FatDir, FatEntry, FatFile, Fs};
 use crate::stream::{Disk, SharedCache, StreamError};
 
 /// Tuning for [`FatVolume::mount_with`].
@@ -47,6 +47,18 @@ pub struct FatVolume<B: BlockDevice + 'static, C: Clock + 'static = NoClock> {
     /// Mounted with the dirty flag set: not cleanly unmounted before (a
     /// crash, a reset mid-write). See [`FatVolume::recovered`].
     recovered: bool,
+    /// Stream calls one operation may make before it is called endless.
+    work_budget: u64,
+}
+
+/// Stream calls per operation beyond a few passes over the FAT: room for
+/// several passes over the largest directory FAT allows (65536 entries, ~14
+/// calls each) and a deep path. Only a cluster chain that loops needs more.
+const WORK_BASE: u64 = 1 << 22;
+
+/// The budget of one operation on a volume of `clusters` clusters.
+fn work_budget(clusters: u64) -> u64 {
+    WORK_BASE + 3 * clusters
 }
 
 /// Gives the device back once nothing else shares the cache.
@@ -74,10 +86,12 @@ impl<B: BlockDevice + 'static, C: Clock + 'static> FatVolume<B, C> {
             return Err((MountError::NoDevice, device));
         }
         let cache = Rc::new(RefCell::new(BlockCache::new(device, options.cache_blocks)));
-        let checked = Self::check(&cache, sectors);
-        if let Err(e) = checked {
-            return Err((e, reclaim(cache)));
-        }
+        let clusters = match Self::check(&cache, sectors) {
+            Ok(clusters) => clusters,
+            Err(e) => return Err((e, reclaim(cache))),
+        };
+        let work_budget = work_budget(clusters);
+        cache.borrow_mut().begin(work_budget);
         let options = FsOptions::new()
             .time_provider(FatClock(clock))
             .update_accessed_date(false);
@@ -96,6 +110,7 @@ impl<B: BlockDevice + 'static, C: Clock + 'static> FatVolume<B, C> {
                     label,
                     next_handle: 1,
                     recovered,
+                    work_budget,
                 })
             }
             Err(fatfs::Error::Io(StreamError::Io(e))) => Err((MountError::Io(e), reclaim(cache))),
@@ -106,7 +121,8 @@ impl<B: BlockDevice + 'static, C: Clock + 'static> FatVolume<B, C> {
         }
     }
 
-    fn check(cache: &SharedCache<B>, sectors: u64) -> Result<(), MountError> {
+    /// The boot sector checks; returns the number of clusters.
+    fn check(cache: &SharedCache<B>, sectors: u64) -> Result<u64, MountError> {
         let mut cache = cache.borrow_mut();
         let mut sector = [0u8; SECTOR_SIZE];
         cache.read_at(0, &mut sector).map_err(MountError::Io)?;
@@ -116,7 +132,24 @@ impl<B: BlockDevice + 'static, C: Clock + 'static> FatVolume<B, C> {
             cache.read_at(at, &mut sector).map_err(MountError::Io)?;
             check_fs_info(&sector)?;
         }
-        Ok(())
+        cache.set_clusters(ClusterMap {
+            data_start: geometry.data_start * SECTOR_SIZE as u64,
+            cluster_bytes: geometry.sectors_per_cluster * SECTOR_SIZE as u64,
+        });
+        let sector = SECTOR_SIZE as u64;
+        cache.set_fat(FatMap {
+            start: geometry.fat_start * sector,
+            end: (geometry.fat_start + geometry.fat_sectors) * sector,
+            entry_bytes: u64::from(geometry.fat_bits / 8),
+        });
+        Ok(geometry.clusters)
+    }
+
+    /// Starts an operation with a fresh work budget (see `BlockCache::begin`).
+    fn begin(&self) {
+        if let Ok(mut cache) = self.cache.try_borrow_mut() {
+            cache.begin(self.work_budget);
+        }
     }
 
     /// Creates an empty FAT file system on `device` (FAT32 when it is large enough).
@@ -165,6 +198,7 @@ impl<B: BlockDevice + 'static, C: Clock + 'static> FatVolume<B, C> {
 
     /// Closes every file, writes everything back and gives the device back.
     pub fn unmount(self) -> Result<B, (Error, B)> {
+        self.begin();
         let FatVolume {
             mounted,
             cache,
@@ -216,6 +250,7 @@ impl<B: BlockDevice + 'static, C: Clock + 'static> FatVolume<B, C> {
 
     /// Bytes in all clusters and in free clusters.
     pub fn free_space(&mut self) -> Result<FreeSpace, Error> {
+        self.begin();
         let stats = self.mounted.fs().stats().map_err(fs_err)?;
         let cluster = u64::from(stats.cluster_size());
         Ok(FreeSpace {
@@ -232,7 +267,9 @@ impl<B: BlockDevice + 'static, C: Clock + 'static> FatVolume<B, C> {
 
     /// Opens a file for `client`.
     pub fn open(&mut self, client: u32, path: &NormPath, mode: OpenMode) -> Result<Handle, Error> {
+        self.begin();
         let next = &mut self.next_handle;
+        let cache = &self.cache;
         self.mounted.with(|fs, files| {
             if files.is_full_for(client) {
                 return Err(Error::TooManyOpenFiles);
@@ -240,9 +277,9 @@ impl<B: BlockDevice + 'static, C: Clock + 'static> FatVolume<B, C> {
             if path.is_root() {
                 return Err(Error::IsADirectory);
             }
-            let (dir, mut key) = parent_dir(fs, path)?;
+            let (dir, mut key) = parent_dir(cache, fs, path)?;
             let name = path.file_name();
-            let file = match find(&dir, name)? {
+            let file = match find(cache, &dir, name)? {
                 Some(e) if e.is_dir() => return Err(Error::IsADirectory),
                 Some(e) => {
                     push_key(&mut key, &e.file_name());
@@ -252,9 +289,18 @@ impl<B: BlockDevice + 'static, C: Clock + 'static> FatVolume<B, C> {
                     let mut file = e.to_file();
                     match mode {
                         OpenMode::Write { truncate: true, .. } => {
-                            file.truncate().map_err(fs_err)?
+                            file.truncate().map_err(fs_err)?;
+                            // The emptied entry reaches the device before its
+                            // clusters are free there (and before they are reused).
+                            file.flush().map_err(fs_err)?;
+                            cache
+                                .try_borrow_mut()
+                                .map_err(|_| Error::Io)?
+                                .flush()
+                                .map_err(|_| Error::Io)?;
                         }
                         OpenMode::Append => {
+                            check_has_clusters(&mut file)?;
                             file.seek(SeekFrom::End(0)).map_err(fs_err)?;
                         }
                         _ => {}
@@ -293,6 +339,7 @@ impl<B: BlockDevice + 'static, C: Clock + 'static> FatVolume<B, C> {
 
     /// Reads up to `buf.len()` bytes at the handle's position; 0 at end of file.
     pub fn read(&mut self, client: u32, handle: Handle, buf: &mut [u8]) -> Result<usize, Error> {
+        self.begin();
         self.mounted.with(|_, files| {
             let of = files.get_mut(client, handle).ok_or(Error::BadHandle)?;
             if of.mode.writes() {
@@ -317,6 +364,7 @@ impl<B: BlockDevice + 'static, C: Clock + 'static> FatVolume<B, C> {
     /// Returns fewer bytes than given only when the volume filled up; a write
     /// that can store nothing is `NoSpace`.
     pub fn write(&mut self, client: u32, handle: Handle, data: &[u8]) -> Result<usize, Error> {
+        self.begin();
         self.mounted.with(|_, files| {
             let of = files.get_mut(client, handle).ok_or(Error::BadHandle)?;
             if !of.mode.writes() {
@@ -341,9 +389,13 @@ impl<B: BlockDevice + 'static, C: Clock + 'static> FatVolume<B, C> {
 
     /// Moves the position; FAT files have no holes, so it stops at the size.
     pub fn seek(&mut self, client: u32, handle: Handle, offset: u64) -> Result<u64, Error> {
+        self.begin();
         self.mounted.with(|_, files| {
             let of = files.get_mut(client, handle).ok_or(Error::BadHandle)?;
             let offset = offset.min(u64::from(u32::MAX));
+            if of.mode.writes() && offset > 0 {
+                check_has_clusters(&mut of.file)?;
+            }
             of.file.seek(SeekFrom::Start(offset)).map_err(fs_err)
         })
     }
@@ -352,8 +404,19 @@ impl<B: BlockDevice + 'static, C: Clock + 'static> FatVolume<B, C> {
     ///
     /// Returns whether the handle was open for writing.
     pub fn close(&mut self, client: u32, handle: Handle) -> Result<bool, Error> {
+        self.begin();
+        let cache = &self.cache;
         let closed = self.mounted.with(|_, files| {
             let mut of = files.remove(client, handle).ok_or(Error::BadHandle)?;
+            // Data and FAT on the device first, then the entry naming them: a
+            // power cut in between leaves the old entry (and leaked clusters).
+            if of.mode.writes() {
+                cache
+                    .try_borrow_mut()
+                    .map_err(|_| Error::Io)?
+                    .flush()
+                    .map_err(|_| Error::Io)?;
+            }
             of.file.flush().map_err(fs_err).map(|()| of.mode.writes())
         });
         let wrote = closed?;
@@ -362,6 +425,9 @@ impl<B: BlockDevice + 'static, C: Clock + 'static> FatVolume<B, C> {
 
     /// Closes every handle of `client` (its process ended); returns how many.
     pub fn close_all(&mut self, client: u32) -> usize {
+        self.begin();
+        // Data and FAT first, then the entries (see `close`).
+        let _ = self.flush_cache();
         let closed = self.mounted.with(|_, files| {
             let mut gone = files.remove_client(client);
             for of in &mut gone {
@@ -376,6 +442,9 @@ impl<B: BlockDevice + 'static, C: Clock + 'static> FatVolume<B, C> {
 
     /// Writes every open file's directory entry and all cached blocks to the device.
     pub fn flush(&mut self) -> Result<(), Error> {
+        self.begin();
+        // Data and FAT first, then the entries (see `close`).
+        self.flush_cache()?;
         let entries = self.mounted.with(|_, files| {
             files
                 .iter_mut()
@@ -393,6 +462,8 @@ impl<B: BlockDevice + 'static, C: Clock + 'static> FatVolume<B, C> {
 
     /// Kind, size and modification time of a path.
     pub fn stat(&mut self, path: &NormPath) -> Result<Metadata, Error> {
+        self.begin();
+        let cache = &self.cache;
         self.mounted.with(|fs, files| {
             if path.is_root() {
                 return Ok(Metadata {
@@ -401,8 +472,8 @@ impl<B: BlockDevice + 'static, C: Clock + 'static> FatVolume<B, C> {
                     modified: 0,
                 });
             }
-            let (dir, mut key) = parent_dir(fs, path)?;
-            let e = find(&dir, path.file_name())?.ok_or(Error::NotFound)?;
+            let (dir, mut key) = parent_dir(cache, fs, path)?;
+            let e = find(cache, &dir, path.file_name())?.ok_or(Error::NotFound)?;
             let mut meta = metadata(&e);
             push_key(&mut key, &e.file_name());
             // An open writer knows a size newer than its directory entry.
@@ -424,48 +495,54 @@ impl<B: BlockDevice + 'static, C: Clock + 'static> FatVolume<B, C> {
         cursor: u32,
         mut page: impl FnMut(&Entry<'_>) -> bool,
     ) -> Result<Option<u32>, Error> {
+        self.begin();
+        let cache = &self.cache;
         self.mounted.with(|fs, _| {
             let dir = if path.is_root() {
                 fs.root_dir()
             } else {
-                let (parent, _) = parent_dir(fs, path)?;
-                match find(&parent, path.file_name())? {
+                let (parent, _) = parent_dir(cache, fs, path)?;
+                match find(cache, &parent, path.file_name())? {
                     Some(e) if e.is_dir() => e.to_dir(),
                     Some(_) => return Err(Error::NotADirectory),
                     None => return Err(Error::NotFound),
                 }
             };
             let mut index: u32 = 0;
-            for e in dir.iter() {
-                let e = e.map_err(fs_err)?;
-                if is_dot(&e) {
-                    continue;
-                }
-                if index >= cursor {
-                    let name = e.file_name();
-                    let entry = Entry {
-                        name: &name,
-                        meta: metadata(&e),
-                    };
-                    if !page(&entry) {
-                        return Ok(Some(index));
+            scan(cache, || {
+                for e in dir.iter() {
+                    let e = e.map_err(fs_err)?;
+                    if is_dot(&e) {
+                        continue;
                     }
+                    if index >= cursor {
+                        let name = e.file_name();
+                        let entry = Entry {
+                            name: &name,
+                            meta: metadata(&e),
+                        };
+                        if !page(&entry) {
+                            return Ok(Some(index));
+                        }
+                    }
+                    index = index.saturating_add(1);
                 }
-                index = index.saturating_add(1);
-            }
-            Ok(None)
+                Ok(None)
+            })
         })
     }
 
     /// Creates a directory; its parent must exist.
     pub fn make_dir(&mut self, path: &NormPath) -> Result<(), Error> {
+        self.begin();
+        let cache = &self.cache;
         self.mounted.with(|fs, _| {
             if path.is_root() {
                 return Err(Error::AlreadyExists);
             }
-            let (dir, _) = parent_dir(fs, path)?;
+            let (dir, _) = parent_dir(cache, fs, path)?;
             let name = path.file_name();
-            if find(&dir, name)?.is_some() {
+            if find(cache, &dir, name)?.is_some() {
                 return Err(Error::AlreadyExists);
             }
             check_new_name(name)?;
@@ -477,15 +554,19 @@ impl<B: BlockDevice + 'static, C: Clock + 'static> FatVolume<B, C> {
 
     /// Removes an empty directory.
     pub fn remove_dir(&mut self, path: &NormPath) -> Result<(), Error> {
+        self.begin();
+        let cache = &self.cache;
         self.mounted.with(|fs, _| {
             if path.is_root() {
                 return Err(Error::PermissionDenied);
             }
-            let (dir, _) = parent_dir(fs, path)?;
+            let (dir, _) = parent_dir(cache, fs, path)?;
             let name = path.file_name();
-            match find(&dir, name)? {
+            match find(cache, &dir, name)? {
                 None => Err(Error::NotFound),
                 Some(e) if !e.is_dir() => Err(Error::NotADirectory),
+                // Scanned here first: fatfs's emptiness check follows a looping chain forever.
+                Some(e) if !children(cache, &e.to_dir())?.is_empty() => Err(Error::NotEmpty),
                 Some(_) => dir.remove(name).map_err(fs_err),
             }
         })?;
@@ -494,13 +575,15 @@ impl<B: BlockDevice + 'static, C: Clock + 'static> FatVolume<B, C> {
 
     /// Deletes a file (never a directory); refused while it is open.
     pub fn delete(&mut self, path: &NormPath) -> Result<(), Error> {
+        self.begin();
+        let cache = &self.cache;
         self.mounted.with(|fs, files| {
             if path.is_root() {
                 return Err(Error::IsADirectory);
             }
-            let (dir, mut key) = parent_dir(fs, path)?;
+            let (dir, mut key) = parent_dir(cache, fs, path)?;
             let name = path.file_name();
-            let e = find(&dir, name)?.ok_or(Error::NotFound)?;
+            let e = find(cache, &dir, name)?.ok_or(Error::NotFound)?;
             if e.is_dir() {
                 return Err(Error::IsADirectory);
             }
@@ -521,15 +604,17 @@ impl<B: BlockDevice + 'static, C: Clock + 'static> FatVolume<B, C> {
     /// the children split between both places, each consistent.
     pub fn rename(&mut self, from: &NormPath, to: &NormPath) -> Result<(), Error> {
         let tmp_id = self.next_handle;
+        self.begin();
+        let cache = &self.cache;
         self.mounted.with(|fs, files| {
             if from.is_root() || to.is_root() {
                 return Err(Error::PermissionDenied);
             }
-            let (src_dir, src_parent_key) = parent_dir(fs, from)?;
-            let src = find(&src_dir, from.file_name())?.ok_or(Error::NotFound)?;
+            let (src_dir, src_parent_key) = parent_dir(cache, fs, from)?;
+            let src = find(cache, &src_dir, from.file_name())?.ok_or(Error::NotFound)?;
             let mut src_key = src_parent_key.clone();
             push_key(&mut src_key, &src.file_name());
-            let (dst_dir, dst_parent_key) = parent_dir(fs, to)?;
+            let (dst_dir, dst_parent_key) = parent_dir(cache, fs, to)?;
             let dst_name = to.file_name();
             // Moving a directory into itself would cut it off the tree.
             if src.is_dir() && (dst_parent_key.clone() + "/").starts_with(&(src_key.clone() + "/"))
@@ -540,7 +625,7 @@ impl<B: BlockDevice + 'static, C: Clock + 'static> FatVolume<B, C> {
                 return Err(Error::Busy);
             }
             check_new_name(dst_name)?;
-            let existing = find(&dst_dir, dst_name)?;
+            let existing = find(cache, &dst_dir, dst_name)?;
             let mut dst_key = dst_parent_key.clone();
             push_key(&mut dst_key, dst_name);
             match existing {
@@ -559,8 +644,8 @@ impl<B: BlockDevice + 'static, C: Clock + 'static> FatVolume<B, C> {
                 }
                 Some(_) => Err(Error::AlreadyExists),
                 None if src.is_dir() && src_parent_key != dst_parent_key => {
-                    check_tree(&src.to_dir(), 0)?;
-                    move_dir(fs, &src_dir, from.file_name(), &dst_dir, dst_name)
+                    check_tree(cache, &src.to_dir(), 0)?;
+                    move_dir(cache, fs, &src_dir, from.file_name(), &dst_dir, dst_name)
                 }
                 None => src_dir
                     .rename(from.file_name(), &dst_dir, dst_name)
@@ -576,31 +661,51 @@ const MAX_MOVE_DEPTH: usize = 16;
 
 /// Children of `dir` as (name, is directory), without `.` and `..`.
 fn children<B: BlockDevice, C: Clock>(
+    cache: &SharedCache<B>,
     dir: &FatDir<'_, B, C>,
 ) -> Result<Vec<(String, bool)>, Error> {
-    let mut out = Vec::new();
-    for e in dir.iter() {
-        let e = e.map_err(fs_err)?;
-        if !is_dot(&e) {
-            out.push((e.file_name(), e.is_dir()));
+    scan(cache, || {
+        let mut out = Vec::new();
+        for e in dir.iter() {
+            let e = e.map_err(fs_err)?;
+            if !is_dot(&e) {
+                out.push((e.file_name(), e.is_dir()));
+            }
         }
+        Ok(out)
+    })
+}
+
+/// Runs one directory scan, watched for a cluster chain that loops.
+fn scan<B: BlockDevice, R>(
+    cache: &SharedCache<B>,
+    f: impl FnOnce() -> Result<R, Error>,
+) -> Result<R, Error> {
+    if let Ok(mut c) = cache.try_borrow_mut() {
+        c.start_scan();
     }
-    Ok(out)
+    let result = f();
+    if let Ok(mut c) = cache.try_borrow_mut() {
+        c.end_scan();
+    }
+    result
 }
 
 /// Checks, before anything changes, that a tree can be recreated by [`move_dir`].
-fn check_tree<B: BlockDevice, C: Clock>(dir: &FatDir<'_, B, C>, depth: usize) -> Result<(), Error> {
+fn check_tree<B: BlockDevice, C: Clock>(
+    cache: &SharedCache<B>,
+    dir: &FatDir<'_, B, C>,
+    depth: usize,
+) -> Result<(), Error> {
     if depth >= MAX_MOVE_DEPTH {
         return Err(Error::Unsupported);
     }
-    for e in dir.iter() {
-        let e = e.map_err(fs_err)?;
-        if is_dot(&e) {
-            continue;
-        }
-        check_new_name(&e.file_name())?;
-        if e.is_dir() {
-            check_tree(&e.to_dir(), depth + 1)?;
+    // Collected first: a scan must not nest inside another.
+    for (name, is_dir) in children(cache, dir)? {
+        check_new_name(&name)?;
+        if is_dir {
+            let sub = find(cache, dir, &name)?.ok_or(Error::NotFound)?;
+            check_tree(cache, &sub.to_dir(), depth + 1)?;
         }
     }
     Ok(())
@@ -610,21 +715,22 @@ fn check_tree<B: BlockDevice, C: Clock>(dir: &FatDir<'_, B, C>, depth: usize) ->
 ///
 /// Recursion depth is bounded by [`check_tree`], which runs first.
 fn move_dir<'a, B: BlockDevice, C: Clock>(
+    cache: &SharedCache<B>,
     fs: &'a Fs<B, C>,
     src: &FatDir<'a, B, C>,
     name: &str,
     dst: &FatDir<'a, B, C>,
     new_name: &str,
 ) -> Result<(), Error> {
-    let old = match find(src, name)? {
+    let old = match find(cache, src, name)? {
         Some(e) if e.is_dir() => e.to_dir(),
         _ => return Err(Error::NotFound),
     };
     ensure_room_for_dir(fs)?;
     let new = dst.create_dir(new_name).map_err(fs_err)?;
-    for (child, is_dir) in children(&old)? {
+    for (child, is_dir) in children(cache, &old)? {
         if is_dir {
-            move_dir(fs, &old, &child, &new, &child)?;
+            move_dir(cache, fs, &old, &child, &new, &child)?;
         } else {
             // Files have no `..`: fatfs moves them correctly.
             old.rename(&child, &new, &child).map_err(fs_err)?;
@@ -661,6 +767,24 @@ fn check_new_name(name: &str) -> Result<(), Error> {
         Ok(())
     } else {
         Err(Error::BadPath)
+    }
+}
+
+/// A file whose entry has a size but no first cluster (a damaged entry) is
+/// `Corrupt` for a writer that would start past 0: fatfs panics writing
+/// inside a cluster it never allocated (found reading its panics). Reading
+/// its first byte tells: such a file reads as empty.
+fn check_has_clusters<B: BlockDevice, C: Clock>(file: &mut FatFile<'_, B, C>) -> Result<(), Error> {
+    if file.size().unwrap_or(0) == 0 {
+        return Ok(());
+    }
+    let pos = file.seek(SeekFrom::Current(0)).map_err(fs_err)?;
+    file.seek(SeekFrom::Start(0)).map_err(fs_err)?;
+    let read = file.read(&mut [0u8; 1]).map_err(fs_err);
+    file.seek(SeekFrom::Start(pos)).map_err(fs_err)?;
+    match read? {
+        0 => Err(Error::Corrupt),
+        _ => Ok(()),
     }
 }
 
@@ -708,27 +832,31 @@ fn metadata<B: BlockDevice, C: Clock>(e: &FatEntry<'_, B, C>) -> Metadata {
 
 /// The entry called `name` in `dir` (FAT rules: case-insensitive, long or short name).
 fn find<'a, B: BlockDevice, C: Clock>(
+    cache: &SharedCache<B>,
     dir: &FatDir<'a, B, C>,
     name: &str,
 ) -> Result<Option<FatEntry<'a, B, C>>, Error> {
-    for e in dir.iter() {
-        let e = e.map_err(fs_err)?;
-        if !is_dot(&e) && e.eq_name(name) {
-            return Ok(Some(e));
+    scan(cache, || {
+        for e in dir.iter() {
+            let e = e.map_err(fs_err)?;
+            if !is_dot(&e) && e.eq_name(name) {
+                return Ok(Some(e));
+            }
         }
-    }
-    Ok(None)
+        Ok(None)
+    })
 }
 
 /// Walks to the directory holding `path`'s last component; also returns its key.
 fn parent_dir<'a, B: BlockDevice, C: Clock>(
+    cache: &SharedCache<B>,
     fs: &'a Fs<B, C>,
     path: &NormPath,
 ) -> Result<(FatDir<'a, B, C>, String), Error> {
     let mut dir = fs.root_dir();
     let mut key = String::new();
     for name in path.parent().components() {
-        match find(&dir, name)? {
+        match find(cache, &dir, name)? {
             Some(e) if e.is_dir() => {
                 push_key(&mut key, &e.file_name());
                 dir = e.to_dir();

@@ -523,3 +523,49 @@ fn generation_counts_the_changes_readers_can_see() {
     server.client_gone(20);
     assert_eq!(server.generation(), g1.wrapping_add(5));
 }
+
+#[test]
+fn a_faulty_volume_is_left_alone_until_formatted() {
+    let dir = tempfile::tempdir().unwrap();
+    let img = fat32_image(dir.path(), "faulty.img", 40);
+    mcopy_in(&img, "/kept.txt", b"kept");
+    let before = std::fs::read(&img).unwrap();
+    let mut server = StorageServer::faulty(FileDevice::open(&img), Fixed(1_700_000_000), 3);
+    let mut ftp = client(&mut server, "ftp", 5);
+    let faulty = VolumeStatus::NotMounted(NotMounted::Faulty { restarts: 3 });
+    assert_eq!(ftp.status(), Ok(faulty));
+    assert_eq!(denied(ftp.stat("/kept.txt")), Error::NotMounted);
+    assert_eq!(
+        denied(ftp.open("/kept.txt", OpenMode::Read)),
+        Error::NotMounted
+    );
+    assert_eq!(denied(ftp.list("/", 0, |_| {})), Error::NotMounted);
+    assert_eq!(denied(ftp.mkdir("/new")), Error::NotMounted);
+    assert_eq!(denied(ftp.free_space()), Error::NotMounted);
+    server.settle();
+    let (device, _) = server.shutdown();
+    drop(device);
+    assert!(
+        std::fs::read(&img).unwrap() == before,
+        "a faulty volume was written to"
+    );
+    // Format only writes: it brings the service back on the same device.
+    let mut server = StorageServer::faulty(FileDevice::open(&img), Fixed(1_700_000_000), 3);
+    let mut ftp = client(&mut server, "ftp", 5);
+    ftp.format(Label::new("FRESH").unwrap()).unwrap();
+    assert!(matches!(ftp.status(), Ok(VolumeStatus::Mounted { .. })));
+    let h = ftp
+        .open(
+            "/new.txt",
+            OpenMode::Write {
+                create: true,
+                truncate: true,
+            },
+        )
+        .unwrap();
+    ftp.write_all(h, b"new").unwrap();
+    ftp.close(h).unwrap();
+    drop(server.shutdown());
+    assert_clean(&img);
+    assert_eq!(mcopy_out(&img, "/new.txt"), b"new");
+}

@@ -254,3 +254,119 @@ fn format_blank_and_small_devices() {
         .map(|e| e.0);
     assert_eq!(err, Some(Error::Unsupported));
 }
+
+/// First cluster of the entry with short name `short` (11 bytes) in the root
+/// directory of a FAT32 image with one-sector clusters, and where FAT 1 starts.
+fn root_entry_cluster(img: &std::path::Path, short: &[u8; 11]) -> (u32, u64) {
+    let (cluster, fat, _) = root_entry(img, short);
+    (cluster, fat)
+}
+
+/// Like [`root_entry_cluster`], and the byte offset of the entry itself.
+fn root_entry(img: &std::path::Path, short: &[u8; 11]) -> (u32, u64, u64) {
+    let data = std::fs::read(img).unwrap();
+    let u16_at = |at: usize| u64::from(u16::from_le_bytes([data[at], data[at + 1]]));
+    let u32_at = |at: usize| u64::from(u32::from_le_bytes(data[at..at + 4].try_into().unwrap()));
+    assert_eq!(data[13], 1, "one sector per cluster");
+    let fat = u16_at(14) * 512;
+    let data_start = fat + u64::from(data[16]) * u32_at(36) * 512;
+    // The root directory of a fresh image is its first cluster (2).
+    let root = &data[data_start as usize..data_start as usize + 512];
+    let i = root
+        .chunks(32)
+        .position(|e| &e[..11] == short)
+        .expect("entry in root");
+    let e = &root[i * 32..i * 32 + 32];
+    let cluster = u32::from(u16::from_le_bytes([e[20], e[21]])) << 16
+        | u32::from(u16::from_le_bytes([e[26], e[27]]));
+    (cluster, fat, data_start + i as u64 * 32)
+}
+
+#[test]
+fn a_directory_whose_chain_loops_is_corrupt_not_endless() {
+    // Found by the `volume` fuzz target: fatfs iterates such a directory forever.
+    let dir = tempfile::tempdir().unwrap();
+    let img = fat32_image(dir.path(), "loop.img", 40);
+    mmd(&img, "/loop");
+    mmd(&img, "/loop/sub");
+    for i in 0..20 {
+        mcopy_in(&img, &format!("/loop/file number {i:02}.txt"), b"x");
+    }
+    mcopy_in(&img, "/fine.txt", b"still here");
+    let (cluster, fat) = root_entry_cluster(&img, b"LOOP       ");
+    // Its second cluster leads back to its first.
+    let second = {
+        let data = std::fs::read(&img).unwrap();
+        let at = (fat + u64::from(cluster) * 4) as usize;
+        u32::from_le_bytes(data[at..at + 4].try_into().unwrap())
+    };
+    assert!(
+        (3..0x0FFF_FFF0).contains(&second),
+        "the directory spans two clusters"
+    );
+    patch(&img, fat + u64::from(second) * 4, &cluster.to_le_bytes());
+    let mut vol = FatVolume::mount(FileDevice::open(&img))
+        .map_err(|(e, _)| e)
+        .unwrap();
+    let path = |p: &str| proto_storage::normalize(p).unwrap();
+    assert_eq!(vol.list(&path("/loop"), 0, |_| true), Err(Error::Corrupt));
+    assert_eq!(vol.stat(&path("/loop/no such file")), Err(Error::Corrupt));
+    assert_eq!(
+        vol.open(
+            1,
+            &path("/loop/new"),
+            OpenMode::Write {
+                create: true,
+                truncate: true
+            }
+        ),
+        Err(Error::Corrupt)
+    );
+    assert_eq!(vol.remove_dir(&path("/loop")), Err(Error::Corrupt));
+    // The rest of the volume is served as before.
+    let h = vol.open(1, &path("/fine.txt"), OpenMode::Read).unwrap();
+    let mut buf = [0u8; 32];
+    assert_eq!(vol.read(1, h, &mut buf), Ok(10));
+    assert_eq!(&buf[..10], b"still here");
+    vol.close(1, h).unwrap();
+}
+
+#[test]
+fn writing_past_0_in_a_file_with_a_size_but_no_clusters_is_corrupt_not_a_panic() {
+    // fatfs panics ("Offset inside cluster but no cluster allocated") when
+    // a writer is positioned inside a cluster of a file whose entry has a
+    // size but no first cluster. Found reading fatfs's panics while fuzzing.
+    let dir = tempfile::tempdir().unwrap();
+    let img = fat32_image(dir.path(), "nochain.img", 40);
+    mcopy_in(&img, "/sized.txt", &[b's'; 700]);
+    mcopy_in(&img, "/fine.txt", b"still here");
+    let (_, _, entry) = root_entry(&img, b"SIZED   TXT");
+    patch(&img, entry + 20, &[0, 0]);
+    patch(&img, entry + 26, &[0, 0]);
+    let mut vol = FatVolume::mount(FileDevice::open(&img))
+        .map_err(|(e, _)| e)
+        .unwrap();
+    let path = proto_storage::normalize("/sized.txt").unwrap();
+    assert_eq!(vol.open(1, &path, OpenMode::Append), Err(Error::Corrupt));
+    // FTP's REST + STOR: a writer that seeks into the file.
+    let keep = OpenMode::Write {
+        create: false,
+        truncate: false,
+    };
+    let h = vol.open(1, &path, keep).unwrap();
+    assert_eq!(vol.seek(1, h, 100), Err(Error::Corrupt));
+    vol.close(1, h).unwrap();
+    // Replacing it works, and so does the rest of the volume.
+    let replace = OpenMode::Write {
+        create: false,
+        truncate: true,
+    };
+    let h = vol.open(1, &path, replace).unwrap();
+    assert_eq!(vol.write(1, h, b"new"), Ok(3));
+    vol.close(1, h).unwrap();
+    let fine = proto_storage::normalize("/fine.txt").unwrap();
+    let h = vol.open(1, &fine, OpenMode::Read).unwrap();
+    let mut buf = [0u8; 16];
+    assert_eq!(vol.read(1, h, &mut buf), Ok(10));
+    vol.close(1, h).unwrap();
+}

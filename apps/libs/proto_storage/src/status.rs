@@ -257,6 +257,14 @@ pub enum NotMounted {
     Corrupt(Corruption),
     /// The device failed while the boot sector was read.
     Io,
+    /// The service restarted `restarts` times in a row while using this
+    /// volume (a fault inside volume code each time), so it no longer
+    /// touches it: every request gets `NotMounted` until `Format` or a
+    /// reboot with a replaced volume.
+    Faulty {
+        /// Consecutive restarts inside volume code (at least 1).
+        restarts: u8,
+    },
 }
 
 impl NotMounted {
@@ -267,6 +275,14 @@ impl NotMounted {
             NotMounted::Unformatted(u) => u.text(),
             NotMounted::Corrupt(c) => c.text(),
             NotMounted::Io => "device I/O error",
+            // Static text (status pages copy it): the counts a service reaches.
+            NotMounted::Faulty { restarts } => match restarts {
+                1 => "faulty: the service restarted 1 time while using this volume",
+                2 => "faulty: the service restarted 2 times in a row while using this volume",
+                3 => "faulty: the service restarted 3 times in a row while using this volume",
+                4 => "faulty: the service restarted 4 times in a row while using this volume",
+                _ => "faulty: the service restarted repeatedly while using this volume",
+            },
         }
     }
 
@@ -276,6 +292,7 @@ impl NotMounted {
             NotMounted::Unformatted(u) => (1, u.code()),
             NotMounted::Corrupt(c) => (2, c.code()),
             NotMounted::Io => (3, 0),
+            NotMounted::Faulty { restarts } => (4, restarts),
         }
     }
 
@@ -291,6 +308,7 @@ impl NotMounted {
                 .map(NotMounted::Corrupt)
                 .ok_or(DecodeError::Invalid),
             (3, 0) => Ok(NotMounted::Io),
+            (4, restarts @ 1..) => Ok(NotMounted::Faulty { restarts }),
             _ => Err(DecodeError::Invalid),
         }
     }
@@ -445,5 +463,16 @@ mod tests {
         assert_eq!(NotMounted::from_wire(0, 1), Err(DecodeError::Invalid));
         assert_eq!(NotMounted::from_wire(4, 0), Err(DecodeError::Invalid));
         assert_eq!(NotMounted::Io.text(), "device I/O error");
+        for restarts in 1..=255 {
+            let s = NotMounted::Faulty { restarts };
+            assert_eq!(NotMounted::from_wire(4, restarts), Ok(s));
+            assert_eq!(s.to_wire(), (4, restarts));
+            assert!(s.text().starts_with("faulty: the service restarted"));
+        }
+        assert_eq!(NotMounted::from_wire(4, 0), Err(DecodeError::Invalid));
+        assert_eq!(
+            NotMounted::Faulty { restarts: 3 }.text(),
+            "faulty: the service restarted 3 times in a row while using this volume"
+        );
     }
 }

@@ -59,6 +59,16 @@ impl<S: Syscalls> SystemInfo<S> {
         SwitchCounters::decode(&buf).ok_or(ErrorCode::Fail)
     }
 
+    /// This app's restart note: a word the kernel keeps across its restarts (0 until set).
+    pub fn restart_note() -> Result<u32, ErrorCode> {
+        S::command(DRIVER_NUM, command::RESTART_NOTE_GET, 0, 0).to_result()
+    }
+
+    /// Sets this app's restart note; its next instance reads it back.
+    pub fn set_restart_note(note: u32) -> Result<(), ErrorCode> {
+        S::command(DRIVER_NUM, command::RESTART_NOTE_SET, note, 0).to_result()
+    }
+
     fn fetch(cmd: u32, arg: usize, buf: &mut [u8]) -> Result<(), ErrorCode> {
         share::scope::<AllowRw<_, DRIVER_NUM, { allow_rw::RECORD }>, _, _>(|handle| {
             S::allow_rw::<DefaultConfig, DRIVER_NUM, { allow_rw::RECORD }>(handle, buf)?;
