@@ -130,6 +130,122 @@ def websocket(twin):
     return r
 
 
+COST_CLIENT = r"""
+import ftplib, http.client, io, json, sys, time
+host, mode, user, password = sys.argv[1:5]
+
+def instructions():
+    c = http.client.HTTPConnection(host, 80, timeout=30)
+    c.request("GET", "/api/status")
+    n = json.loads(c.getresponse().read())["instructions"]
+    c.close()
+    return n
+
+def http_get(path, times):
+    c = http.client.HTTPConnection(host, 80, timeout=60)
+    total = 0
+    for _ in range(times):
+        c.request("GET", path)
+        total += len(c.getresponse().read())
+    c.close()
+    return total
+
+def run():
+    if mode == "idle":
+        time.sleep(3)
+        return 0
+    if mode == "status":
+        return 0
+    if mode == "http-memory":
+        return http_get("/api/bench/65536", 64)
+    if mode == "http-emmc":
+        return http_get("/bench/1m.bin", 4)
+    ftp = ftplib.FTP(host, user, password, timeout=120)
+    ftp.voidcmd("TYPE I")
+    data = bytes((i * 7 + (i >> 10)) & 0xFF for i in range(2 << 20))
+    if mode == "ftp-stor":
+        ftp.storbinary("STOR /cost.bin", io.BytesIO(data), blocksize=32768)
+    else:
+        got = bytearray()
+        ftp.retrbinary("RETR /cost.bin", got.extend, blocksize=32768)
+        assert bytes(got) == data
+    ftp.quit()
+    return len(data)
+
+before, t0 = instructions(), time.monotonic()
+moved = run()
+t1, after = time.monotonic(), instructions()
+print(json.dumps({"mode": mode, "bytes": moved, "instructions": after - before, "seconds": t1 - t0}))
+"""
+
+WS_COST_CLIENT = r"""
+import asyncio, http.client, json, sys, time
+from websockets.asyncio.client import connect
+host = sys.argv[1]
+
+def instructions():
+    c = http.client.HTTPConnection(host, 80, timeout=30)
+    c.request("GET", "/api/status")
+    n = json.loads(c.getresponse().read())["instructions"]
+    c.close()
+    return n
+
+async def main():
+    async with connect(f"ws://{host}:8080/", open_timeout=30, max_queue=None) as ws:
+        await ws.send(json.dumps({"type": "set-telemetry-rate", "hz": 100}))
+        before, t0, n = instructions(), time.monotonic(), 0
+        while n < 500:
+            m = json.loads(await asyncio.wait_for(ws.recv(), 30))
+            n += m["type"] == "telemetry"
+        t1, after = time.monotonic(), instructions()
+        await ws.send(json.dumps({"type": "set-telemetry-rate", "hz": 1}))
+    print(json.dumps({"mode": "ws-telemetry", "messages": n, "instructions": after - before, "seconds": t1 - t0}))
+
+asyncio.run(main())
+"""
+
+
+def costs(image):
+    """Instructions per byte (and per telemetry message), deterministic: the
+    twin runs with `-icount shift=0`, so the hart's retired-instruction
+    counter (sysinfo, in /api/status) counts exactly what the firmware ran.
+    What the board does meanwhile anyway (timers, telemetry at 1 Hz, two
+    status requests) is measured alone and taken off."""
+    tmp = os.path.join(OUT, "costs")
+    os.makedirs(tmp, exist_ok=True)
+    twin = Twin(tmp, flash="flash-product.bin", net="tap", disk_image=image, icount=True)
+    try:
+        for line in ("http: serving on", "storage: mounted FAT volume", "ftp: serving on", "websocket: serving on"):
+            twin.expect(line, timeout=120, since_boot=True)
+        user, password = twin.ftp_credentials()
+
+        def run(mode):
+            out = twin.netns_run([sys.executable, "-c", COST_CLIENT, GUEST_IP, mode, user, password],
+                                 timeout=900).stdout.decode()
+            return json.loads(out.strip().splitlines()[-1])
+
+        time.sleep(2)
+        idle = run("idle")
+        status = run("status")
+        rate = max(idle["instructions"] - status["instructions"], 0) / idle["seconds"]
+
+        def net(r):
+            return r["instructions"] - status["instructions"] - rate * r["seconds"]
+
+        out = {"idle_instructions_per_s": round(rate), "status_pair_instructions": status["instructions"]}
+        for mode in ("http-memory", "http-emmc", "ftp-stor", "ftp-retr"):
+            r = run(mode)
+            out[mode] = {"bytes": r["bytes"], "instructions": r["instructions"], "seconds": round(r["seconds"], 2),
+                         "instructions_per_byte": round(net(r) / r["bytes"], 2)}
+        ws = json.loads(twin.netns_run([sys.executable, "-c", WS_COST_CLIENT, GUEST_IP],
+                                       timeout=900).stdout.decode().strip().splitlines()[-1])
+        out["ws-telemetry"] = {"messages": ws["messages"], "instructions": ws["instructions"],
+                               "instructions_per_message": round(net(ws) / ws["messages"])}
+        return out
+    finally:
+        twin.close()
+
+
 def bench_image(path):
     """The production image plus files to serve: 64 KiB and 1 MiB under
     /www/bench, made by the build's own script."""
@@ -176,6 +292,10 @@ def main():
         finally:
             twin.close()
         return
+    if only == "costs":
+        twin.close()
+        print(json.dumps(costs(os.path.join(OUT, "bench.img")), indent=1))
+        return
     try:
         twin.expect(r"http: serving on", timeout=60, since_boot=True)
         twin.expect(r"storage: mounted FAT volume", timeout=60, since_boot=True)
@@ -198,6 +318,7 @@ def main():
     finally:
         twin.close()
     results["kernel"] = kernel_costs()
+    results["costs"] = costs(os.path.join(OUT, "bench.img"))
     with open(os.path.join(OUT, "results.json"), "w") as fh:
         json.dump(results, fh, indent=1)
     write_markdown(results)
@@ -238,6 +359,19 @@ def write_markdown(r):
         lines += ["", "## Kernel (test image, `ipcprobe`)", "",
                   f"- a system call (`command` to no driver): {k['syscall_ns'] / 1000:.1f} us",
                   f"- an IPC request/reply round trip between two processes: {k['ipc_round_trip_us']} us"]
+    c = r.get("costs", {})
+    if c:
+        lines += ["", "## CPU cost (instructions retired, QEMU `-icount shift=0`: deterministic)", "",
+                  "| path | bytes | instructions per byte |", "|---|---|---|"]
+        for name in ("http-memory", "http-emmc", "ftp-stor", "ftp-retr"):
+            x = c[name]
+            lines.append(f"| {name} | {x['bytes']} | {x['instructions_per_byte']} |")
+        w = c["ws-telemetry"]
+        lines += ["", f"- a telemetry sample to one WebSocket client (100 Hz): {w['instructions_per_message']} "
+                  f"instructions per message, sampling included",
+                  f"- the board idle (timers, telemetry at 1 Hz): {c['idle_instructions_per_s']} instructions/s "
+                  f"(taken off the figures above); a pair of `/api/status` reads: {c['status_pair_instructions']}",
+                  "- 100 Mbit/s at 550 MHz leaves ~44 Cortex-M7 cycles per byte (docs/performance.md)"]
     drops = {n: d for n, d in r.get("net_drops", {}).items() if d["rx_dropped"] or d["tx_dropped"]}
     lines += ["", "Frames the Ethernet switch dropped over all runs (a process's queue full): "
               + (", ".join(f"{n} rx {d['rx_dropped']} tx {d['tx_dropped']}" for n, d in drops.items()) or "none")]

@@ -17,19 +17,24 @@ GUEST_IP = "10.0.2.15"      # the board's address on QEMU's user network
 MAC = "de:ad:be:ef:17:64"   # the original firmware's MAC address
 
 
-def qemu_command(flash, disk, forwards=(), console="stdio", net="user", extra=()):
+def qemu_command(flash, disk, forwards=(), console="stdio", net="user", extra=(), icount=False):
     """QEMU arguments: the machine boots `flash`, a whole flash image
     (tools/flash_image.py: kernel, apps, settings). `net` is "user" (QEMU's NAT, with `forwards`: a list
     of (host_port, guest_port) TCP forwards on 127.0.0.1), "tap" (a tap
     device named tap0, which the caller creates, e.g. inside a network
     namespace) or None. `console` is "stdio" (tests: plain pipe) or
-    "terminal" (make run: -nographic with the Ctrl-A monitor keys)."""
+    "terminal" (make run: -nographic with the Ctrl-A monitor keys).
+    `icount`: one virtual nanosecond per instruction (`-icount shift=0`),
+    so the guest's retired-instruction counter counts exactly what ran
+    (the bench's instructions per byte)."""
     cmd = [shutil.which("qemu-system-riscv32") or "qemu-system-riscv32",
            "-machine", "virt", "-m", "64M", "-bios", flash,
            "-global", "driver=riscv-cpu,property=smepmp,value=true",
            "-global", "virtio-mmio.force-legacy=false",
            "-device", "virtio-rng-device",
            "-semihosting"]
+    if icount:
+        cmd += ["-icount", "shift=0"]
     if disk:
         cmd += ["-drive", f"if=none,file={disk},format=raw,id=emmc",
                 "-device", "virtio-blk-device,drive=emmc"]

@@ -38,6 +38,10 @@ def test_api_status_parses_and_counters_move(twin):
     assert http2["net"]["tx_bytes"] > http1["net"]["tx_bytes"]
     assert http2["net"]["ports"] == 1
     assert second["uptime_ms"] > first["uptime_ms"]
+    # The hart's retired-instruction counter (sysinfo command 8): serving
+    # one status request alone retires tens of thousands.
+    assert isinstance(first["instructions"], int)
+    assert second["instructions"] - first["instructions"] > 10_000
     assert second["network"]["rx_frames"] > first["network"]["rx_frames"]
     regions = {r["name"]: r for r in second["memory"]}
     assert set(regions) == {"kernel flash", "app flash", "settings", "kernel RAM", "DMA SRAM", "PSRAM"}

@@ -194,6 +194,11 @@ fn write(e: &mut Exposition<'_, Text<'_>>, snap: &Snapshot) -> Result<(), Invali
     )?;
     e.sample(&[], Value::Millis(snap.uptime_ms))?;
 
+    if let Some(n) = snap.instructions {
+        e.family("tock_instructions_retired_total", Counter, "Instructions the CPU retired since reset.")?;
+        e.sample(&[], int(n))?;
+    }
+
     e.family(
         "tock_process_state",
         Gauge,

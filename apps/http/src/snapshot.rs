@@ -17,6 +17,8 @@ type Sys = SystemInfo<TockSyscalls>;
 
 pub struct Snapshot {
     pub uptime_ms: u64,
+    /// Instructions the CPU retired since reset, where the board counts them.
+    pub instructions: Option<u64>,
     pub processes: Vec<ProcessRecord>,
     pub regions: Vec<RegionRecord>,
     /// The Ethernet switch's own counters (`None` if the kernel gave none).
@@ -67,6 +69,7 @@ pub fn collect(site: &mut Site<'_>) -> Snapshot {
     let regions = (0..).map_while(|i| Sys::region(i).ok()).collect();
     Snapshot {
         uptime_ms: Sys::uptime_ms().unwrap_or(0),
+        instructions: Sys::instructions().ok(),
         processes,
         regions,
         switch: Sys::switch_counters().ok(),

@@ -10,6 +10,8 @@ use crate::snapshot;
 #[derive(Serialize)]
 struct Status {
     uptime_ms: u64,
+    /// Instructions retired since reset (`null` where not counted).
+    instructions: Option<u64>,
     processes: Vec<Process>,
     memory: Vec<Region>,
     network: Option<Network>,
@@ -154,6 +156,7 @@ pub fn render(site: &mut crate::site::Site<'_>) -> Vec<u8> {
     let v = snap.volume;
     let status = Status {
         uptime_ms: snap.uptime_ms,
+        instructions: snap.instructions,
         processes,
         memory,
         network,

@@ -119,6 +119,25 @@ const NET_CONFIG_IPV4: [u8; 4] = [10, 0, 2, 15];
 const NET_CONFIG_PREFIX: u8 = 24;
 const NET_CONFIG_GATEWAY: [u8; 4] = [10, 0, 2, 2];
 
+/// The hart's retired-instruction counter (`minstret`/`minstreth`); QEMU
+/// counts exactly under `-icount`, else it follows the host's clock.
+struct RetiredInstructions;
+
+impl hil_ext::counter::InstructionCounter for RetiredInstructions {
+    fn instructions(&self) -> Option<u64> {
+        use kernel::utilities::registers::interfaces::Readable;
+        // The high half again after the low one: a carry between the reads
+        // shows as a change, and the pair is read once more.
+        loop {
+            let hi = csr::CSR.minstreth.read(csr::minstret::minstreth::minstreth);
+            let lo = csr::CSR.minstret.read(csr::minstret::minstret::minstret);
+            if csr::CSR.minstreth.read(csr::minstret::minstreth::minstreth) == hi {
+                return Some((hi as u64) << 32 | lo as u64);
+            }
+        }
+    }
+}
+
 /// Uptime from the machine timer (64-bit, never wraps in practice).
 struct MachineTimerUptime(&'static AlarmHw);
 
@@ -471,6 +490,7 @@ unsafe fn start() -> (&'static kernel::Kernel, QemuTwin, &'static ChipHw) {
     );
     let grant_stats = static_init!(GrantStats, board_common::stats::GrantStats(psram));
     sysinfo.set_psram(grant_stats);
+    sysinfo.set_instruction_counter(static_init!(RetiredInstructions, RetiredInstructions));
     process_printer.set_sources(grant_stats, switch_stats.map(|s| s as &'static dyn capsules_sysinfo::NetStats));
 
     let scheduler = components::sched::round_robin::RoundRobinComponent::new(processes)

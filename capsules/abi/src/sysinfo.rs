@@ -23,6 +23,7 @@ pub mod command {
     pub const SWITCH: u32 = 5;
     pub const RESTART_NOTE_GET: u32 = 6;
     pub const RESTART_NOTE_SET: u32 = 7;
+    pub const INSTRUCTIONS: u32 = 8;
 }
 
 /// Apps whose restart notes the kernel keeps (the board's process slots).

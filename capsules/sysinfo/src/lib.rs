@@ -26,6 +26,9 @@
 //!   app never set one).
 //! - `7`: set the caller's restart note to `arg1`. Success; `NOMEM` when
 //!   notes are kept for `RESTART_NOTES` apps already and this is another.
+//! - `8`: instructions the CPU retired since reset: success with `(low,
+//!   high)` `u32`s; `NOSUPPORT` where the board has no such counter. Exact
+//!   on the QEMU twin run with `-icount shift=0` (`make bench`).
 //!
 //! ### Restart notes
 //! A process's memory does not survive its restart, so the kernel keeps one
@@ -102,6 +105,7 @@ pub struct SystemInfo<C: ProcessManagementCapability + 'static> {
     regions: &'static [Region],
     net: Option<&'static dyn NetStats>,
     psram: Option<&'static dyn PsramStats>,
+    instructions: Option<&'static dyn hil_ext::counter::InstructionCounter>,
     apps: Grant<(), UpcallCount<0>, AllowRoCount<0>, AllowRwCount<{ allow_rw::COUNT }>>,
     notes: RestartNotes,
 }
@@ -150,7 +154,7 @@ impl<C: ProcessManagementCapability> SystemInfo<C> {
         regions: &'static [Region],
         apps: Grant<(), UpcallCount<0>, AllowRoCount<0>, AllowRwCount<{ allow_rw::COUNT }>>,
     ) -> Self {
-        SystemInfo { kernel, capability, clock, regions, net: None, psram: None, apps, notes: RestartNotes::new() }
+        SystemInfo { kernel, capability, clock, regions, net: None, psram: None, instructions: None, apps, notes: RestartNotes::new() }
     }
 
     pub fn set_net(&mut self, net: &'static dyn NetStats) {
@@ -159,6 +163,10 @@ impl<C: ProcessManagementCapability> SystemInfo<C> {
 
     pub fn set_psram(&mut self, psram: &'static dyn PsramStats) {
         self.psram = Some(psram);
+    }
+
+    pub fn set_instruction_counter(&mut self, counter: &'static dyn hil_ext::counter::InstructionCounter) {
+        self.instructions = Some(counter);
     }
 
     fn record(&self, p: &dyn Process) -> ProcessRecord {
@@ -284,6 +292,10 @@ impl<C: ProcessManagementCapability> SyscallDriver for SystemInfo<C> {
             command::RESTART_NOTE_SET => match self.app_name(pid) {
                 Some(app) => self.notes.set(app, arg1 as u32).into(),
                 None => CommandReturn::failure(ErrorCode::FAIL),
+            },
+            command::INSTRUCTIONS => match self.instructions.and_then(|c| c.instructions()) {
+                Some(n) => CommandReturn::success_u32_u32(n as u32, (n >> 32) as u32),
+                None => CommandReturn::failure(ErrorCode::NOSUPPORT),
             },
             _ => CommandReturn::failure(ErrorCode::NOSUPPORT),
         }

@@ -34,6 +34,13 @@ impl<S: Syscalls> SystemInfo<S> {
         Ok((hi as u64) << 32 | lo as u64)
     }
 
+    /// Instructions the CPU retired since reset (`NoSupport` where the
+    /// board cannot count them; exact on the twin under `-icount`).
+    pub fn instructions() -> Result<u64, ErrorCode> {
+        let (lo, hi): (u32, u32) = S::command(DRIVER_NUM, command::INSTRUCTIONS, 0, 0).to_result()?;
+        Ok((hi as u64) << 32 | lo as u64)
+    }
+
     pub fn process_count() -> Result<usize, ErrorCode> {
         S::command(DRIVER_NUM, command::PROCESS_COUNT, 0, 0).to_result::<u32, ErrorCode>().map(|n| n as usize)
     }
