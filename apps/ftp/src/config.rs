@@ -68,11 +68,7 @@ pub struct Seen {
 pub enum Source {
     /// Read from [`PATH`] (with `truncated` if it was longer than
     /// [`MAX_FILE`]); `ends_in_newline` tells whether a line may be appended as is.
-    File {
-        seen: Seen,
-        truncated: bool,
-        ends_in_newline: bool,
-    },
+    File { seen: Seen, truncated: bool, ends_in_newline: bool },
     /// No such file: all defaults.
     Missing,
     /// The storage service could not be asked (not running, no volume): all defaults.
@@ -111,14 +107,7 @@ impl Config {
                     say::say!("ftp: {} line {}: {}; ignored", PATH, line, problem);
                 });
                 let ends_in_newline = len == 0 || buf[len - 1] == b'\n';
-                (
-                    config,
-                    Source::File {
-                        seen,
-                        truncated,
-                        ends_in_newline,
-                    },
-                )
+                (config, Source::File { seen, truncated, ends_in_newline })
             }
             settings::File::Missing => (config, Source::Missing),
             settings::File::Unavailable(e) => (config, Source::Unavailable(e)),
@@ -205,8 +194,7 @@ impl Config {
 
 /// A user name or password: 1 to 64 bytes, no control characters.
 fn credential(value: &str) -> Option<String> {
-    let ok =
-        !value.is_empty() && value.len() <= MAX_CREDENTIAL && !value.chars().any(char::is_control);
+    let ok = !value.is_empty() && value.len() <= MAX_CREDENTIAL && !value.chars().any(char::is_control);
     ok.then(|| String::from(value))
 }
 

@@ -104,11 +104,7 @@ pub struct Server {
 }
 
 impl Server {
-    pub fn new(
-        sockets: &mut SocketSet<'static>,
-        pasv_ports: (u16, u16),
-        active_mode: bool,
-    ) -> Server {
+    pub fn new(sockets: &mut SocketSet<'static>, pasv_ports: (u16, u16), active_mode: bool) -> Server {
         let slots = (0..CONTROL_SOCKETS)
             .map(|_| {
                 let rx = tcp::SocketBuffer::new(alloc::vec![0u8; CTL_RX].leak());
@@ -134,33 +130,21 @@ impl Server {
                     active: None,
                     xfer: None,
                     // Zeroed on the heap, never staged on the stack.
-                    chunk: alloc::vec![0u8; CHUNK]
-                        .into_boxed_slice()
-                        .try_into()
-                        .expect("CHUNK bytes"),
+                    chunk: alloc::vec![0u8; CHUNK].into_boxed_slice().try_into().expect("CHUNK bytes"),
                     answer_at: None,
                     passive_since: None,
                 }
             })
             .collect();
         let pool = DataPool::new(sockets, pasv_ports);
-        Server {
-            slots,
-            pool,
-            guard: LoginGuard::new(),
-            next_id: 0,
-            active_mode,
-        }
+        Server { slots, pool, guard: LoginGuard::new(), next_id: 0, active_mode }
     }
 
     /// Whether a control socket has a new connection waiting to be taken.
     pub fn connection_waiting(&self, sockets: &SocketSet<'static>) -> bool {
         self.slots.iter().any(|s| {
             s.phase == Phase::Listening
-                && matches!(
-                    sockets.get::<tcp::Socket>(s.ctl).state(),
-                    tcp::State::Established | tcp::State::CloseWait
-                )
+                && matches!(sockets.get::<tcp::Socket>(s.ctl).state(), tcp::State::Established | tcp::State::CloseWait)
         })
     }
 
@@ -181,22 +165,9 @@ impl Server {
     ) -> bool {
         let mut progressed = self.pool.service(sockets, now);
         for i in 0..self.slots.len() {
-            let active = self
-                .slots
-                .iter()
-                .filter(|s| s.phase == Phase::Active)
-                .count();
-            let busy_elsewhere = self
-                .slots
-                .iter()
-                .enumerate()
-                .any(|(j, s)| j != i && s.xfer.is_some());
-            let ctx = Ctx {
-                config,
-                advertised,
-                now,
-                busy_elsewhere,
-            };
+            let active = self.slots.iter().filter(|s| s.phase == Phase::Active).count();
+            let busy_elsewhere = self.slots.iter().enumerate().any(|(j, s)| j != i && s.xfer.is_some());
+            let ctx = Ctx { config, advertised, now, busy_elsewhere };
             let slot = &mut self.slots[i];
             if slot.phase == Phase::Listening {
                 let socket = sockets.get_mut::<tcp::Socket>(slot.ctl);
@@ -208,23 +179,11 @@ impl Server {
                     continue;
                 }
                 self.next_id = self.next_id.wrapping_add(1);
-                slot.accept(
-                    socket,
-                    self.next_id,
-                    active >= MAX_SESSIONS,
-                    config,
-                    self.active_mode,
-                    now,
-                );
+                slot.accept(socket, self.next_id, active >= MAX_SESSIONS, config, self.active_mode, now);
                 progressed = true;
                 continue;
             }
-            let mut io = Io {
-                sockets: &mut *sockets,
-                cx: &mut *cx,
-                pool: &mut self.pool,
-                guard: &mut self.guard,
-            };
+            let mut io = Io { sockets: &mut *sockets, cx: &mut *cx, pool: &mut self.pool, guard: &mut self.guard };
             progressed |= slot.service(&mut io, store, &ctx);
         }
         progressed
@@ -233,12 +192,8 @@ impl Server {
     /// Milliseconds until some connection or transfer times out.
     pub fn next_deadline(&self, now: u64, config: &Config) -> u64 {
         let idle_ms = config.idle_timeout_ms();
-        let slots = self
-            .slots
-            .iter()
-            .filter_map(|s| s.deadline(idle_ms))
-            .min()
-            .map_or(u64::MAX, |d| d.saturating_sub(now));
+        let slots =
+            self.slots.iter().filter_map(|s| s.deadline(idle_ms)).min().map_or(u64::MAX, |d| d.saturating_sub(now));
         slots.min(self.pool.next_deadline(now))
     }
 }
@@ -262,29 +217,17 @@ impl Slot {
             Phase::Refusing | Phase::Closing => Some(self.since + CLOSE_TIMEOUT_MS),
             Phase::Active if self.close_when_sent => Some(self.since + CLOSE_TIMEOUT_MS),
             // A port frees with network traffic; this is only the give-up time.
-            Phase::Active if self.passive_since.is_some() => {
-                self.passive_since.map(|s| s + PASSIVE_WAIT_MS)
-            }
+            Phase::Active if self.passive_since.is_some() => self.passive_since.map(|s| s + PASSIVE_WAIT_MS),
             Phase::Active => Some(match (&self.xfer, self.data, self.answer_at) {
                 (_, _, Some(at)) => at,
                 (Some(x), _, _) => x.deadline(),
-                (None, Some(_), _) => {
-                    (self.since + idle_ms).min(self.data_since + LISTENER_TIMEOUT_MS)
-                }
+                (None, Some(_), _) => (self.since + idle_ms).min(self.data_since + LISTENER_TIMEOUT_MS),
                 (None, None, _) => self.since + idle_ms,
             }),
         }
     }
 
-    fn accept(
-        &mut self,
-        socket: &mut tcp::Socket,
-        id: u32,
-        full: bool,
-        config: &Config,
-        active_mode: bool,
-        now: u64,
-    ) {
+    fn accept(&mut self, socket: &mut tcp::Socket, id: u32, full: bool, config: &Config, active_mode: bool, now: u64) {
         self.id = id;
         self.since = now;
         self.peer = socket.remote_endpoint().map(|e| match e.addr {
@@ -295,11 +238,7 @@ impl Slot {
         // The peer is what PORT/EPRT may name: the session refuses any other
         // host. No MFMT: the storage protocol cannot set a file's time yet.
         let peer = self.peer.filter(|_| active_mode);
-        self.session = Session::with_options(Options {
-            peer,
-            anonymous: config.anonymous,
-            set_times: false,
-        });
+        self.session = Session::with_options(Options { peer, anonymous: config.anonymous, set_times: false });
         self.out.clear();
         self.close_when_sent = false;
         self.data = None;
@@ -309,16 +248,9 @@ impl Slot {
         self.passive_since = None;
         if full {
             if let Some(peer) = self.peer {
-                say!(
-                    "ftp: connection from {} refused: {} sessions busy (421)",
-                    peer,
-                    MAX_SESSIONS
-                );
+                say!("ftp: connection from {} refused: {} sessions busy (421)", peer, MAX_SESSIONS);
             }
-            let text = self.reply.set(
-                Code::SERVICE_UNAVAILABLE,
-                "Too many sessions; try again later.",
-            );
+            let text = self.reply.set(Code::SERVICE_UNAVAILABLE, "Too many sessions; try again later.");
             push(&mut self.out, text);
             self.close_when_sent = true;
             self.phase = Phase::Refusing;
@@ -329,12 +261,7 @@ impl Slot {
         flush(&mut self.out, socket);
     }
 
-    fn service<T: Transport>(
-        &mut self,
-        io: &mut Io<'_>,
-        store: &mut Store<T>,
-        ctx: &Ctx<'_>,
-    ) -> bool {
+    fn service<T: Transport>(&mut self, io: &mut Io<'_>, store: &mut Store<T>, ctx: &Ctx<'_>) -> bool {
         let now = ctx.now;
         if self.phase == Phase::Closing {
             let socket = io.sockets.get_mut::<tcp::Socket>(self.ctl);
@@ -394,11 +321,7 @@ impl Slot {
 
         let idle_ms = ctx.config.idle_timeout_ms();
         if self.xfer.is_none() && !held && !self.close_when_sent && now >= self.since + idle_ms {
-            say!(
-                "ftp: session {} idle for {} s; closing",
-                self.id,
-                idle_ms / 1000
-            );
+            say!("ftp: session {} idle for {} s; closing", self.id, idle_ms / 1000);
             push(&mut self.out, Session::closing(&mut self.reply));
             self.close_when_sent = true;
             self.since = now;
@@ -410,12 +333,7 @@ impl Slot {
 
     /// Advances the running transfer (or listing) by one step; gives back
     /// a passive listener no transfer came for.
-    fn step_transfer<T: Transport>(
-        &mut self,
-        io: &mut Io<'_>,
-        store: &mut Store<T>,
-        now: u64,
-    ) -> bool {
+    fn step_transfer<T: Transport>(&mut self, io: &mut Io<'_>, store: &mut Store<T>, now: u64) -> bool {
         let Some(xfer) = self.xfer.as_mut() else {
             if let Some(idx) = self.data {
                 if now >= self.data_since + crate::control::LISTENER_TIMEOUT_MS {
@@ -432,8 +350,7 @@ impl Slot {
             }
             self.ctl
         } else {
-            io.pool
-                .handle(self.data.expect("a transfer holds a data socket"))
+            io.pool.handle(self.data.expect("a transfer holds a data socket"))
         };
         let socket = io.sockets.get_mut::<tcp::Socket>(handle);
         let peer = self.peer.map(IpAddress::Ipv4);

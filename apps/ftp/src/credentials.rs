@@ -40,20 +40,13 @@ pub fn settle<T: Transport>(
         return;
     }
     let Some(pass) = printed.clone().or_else(generate) else {
-        say!(
-            "ftp: no password in {} and no random numbers to make one; logins are refused",
-            PATH
-        );
+        say!("ftp: no password in {} and no random numbers to make one; logins are refused", PATH);
         return;
     };
     let saved = match source {
         // The line would land past what is read at start: not found next boot.
-        Source::File {
-            truncated: true, ..
-        } => Err(Unsaved::TooLong),
-        Source::File {
-            ends_in_newline, ..
-        } => append(store, &pass, *ends_in_newline).map_err(Unsaved::Storage),
+        Source::File { truncated: true, .. } => Err(Unsaved::TooLong),
+        Source::File { ends_in_newline, .. } => append(store, &pass, *ends_in_newline).map_err(Unsaved::Storage),
         Source::Missing => create(store, &pass).map_err(Unsaved::Storage),
         Source::Unavailable(e) => Err(Unsaved::NoVolume(*e)),
     };
@@ -102,11 +95,7 @@ enum Unsaved {
 impl core::fmt::Display for Unsaved {
     fn fmt(&self, f: &mut core::fmt::Formatter<'_>) -> core::fmt::Result {
         match self {
-            Unsaved::TooLong => write!(
-                f,
-                "the file is longer than {} bytes",
-                crate::config::MAX_FILE
-            ),
+            Unsaved::TooLong => write!(f, "the file is longer than {} bytes", crate::config::MAX_FILE),
             Unsaved::Storage(e) | Unsaved::NoVolume(e) => write!(f, "{:?}", e),
         }
     }
@@ -126,16 +115,10 @@ fn generate() -> Option<String> {
 }
 
 /// Adds the `pass` line to the end of an existing settings file.
-fn append<T: Transport>(
-    store: &mut StorageClient<T>,
-    pass: &str,
-    ends_in_newline: bool,
-) -> Result<(), ClientError> {
+fn append<T: Transport>(store: &mut StorageClient<T>, pass: &str, ends_in_newline: bool) -> Result<(), ClientError> {
     let handle = store.open(PATH, OpenMode::Append)?;
     let lead = if ends_in_newline { "" } else { "\n" };
-    let text = alloc::format!(
-        "{lead}# Generated at first boot (there was no pass); change it here.\npass = {pass}\n"
-    );
+    let text = alloc::format!("{lead}# Generated at first boot (there was no pass); change it here.\npass = {pass}\n");
     let written = store.write_all(handle, text.as_bytes());
     let closed = store.close(handle);
     written.and(closed)
@@ -147,13 +130,7 @@ fn create<T: Transport>(store: &mut StorageClient<T>, pass: &str) -> Result<(), 
         Ok(()) | Err(ClientError::Storage(Error::AlreadyExists)) => {}
         Err(e) => return Err(e),
     }
-    let handle = store.open(
-        PATH,
-        OpenMode::Write {
-            create: true,
-            truncate: true,
-        },
-    )?;
+    let handle = store.open(PATH, OpenMode::Write { create: true, truncate: true })?;
     let text = alloc::format!(
         "# FTP settings; every key is described in the firmware's apps/ftp/ftp.cfg.\n\
          # Generated at first boot (there was no settings file); change it here.\n\

@@ -81,20 +81,10 @@ impl DataPool {
                 let tx = tcp::SocketBuffer::new(alloc::vec![0u8; TX_BUFFER].leak());
                 let mut socket = tcp::Socket::new(rx, tx);
                 socket.set_nagle_enabled(false);
-                Slot {
-                    handle: sockets.add(socket),
-                    port: 0,
-                    state: State::Free,
-                    since: 0,
-                }
+                Slot { handle: sockets.add(socket), port: 0, state: State::Free, since: 0 }
             })
             .collect();
-        DataPool {
-            slots,
-            first: ports.0,
-            last: ports.1,
-            next: ports.0,
-        }
+        DataPool { slots, first: ports.0, last: ports.1, next: ports.0 }
     }
 
     /// A new passive range (only while no socket is in use).
@@ -113,11 +103,7 @@ impl DataPool {
         let span = u32::from(self.last - self.first) + 1;
         for _ in 0..span {
             let port = self.next;
-            self.next = if self.next >= self.last {
-                self.first
-            } else {
-                self.next + 1
-            };
+            self.next = if self.next >= self.last { self.first } else { self.next + 1 };
             if self.users(port) > 0 {
                 if self.listening_on(sockets, port) {
                     continue;
@@ -158,13 +144,7 @@ impl DataPool {
     ) -> Option<usize> {
         let idx = self.slots.iter().position(|s| s.state == State::Free)?;
         let socket = sockets.get_mut::<tcp::Socket>(self.slots[idx].handle);
-        socket
-            .connect(
-                cx,
-                (smoltcp::wire::IpAddress::Ipv4(*remote.ip()), remote.port()),
-                ACTIVE_PORT,
-            )
-            .ok()?;
+        socket.connect(cx, (smoltcp::wire::IpAddress::Ipv4(*remote.ip()), remote.port()), ACTIVE_PORT).ok()?;
         let slot = &mut self.slots[idx];
         slot.port = ACTIVE_PORT;
         slot.state = State::Held;
@@ -177,13 +157,7 @@ impl DataPool {
 
     /// Gives a held socket back: `graceful` lets a FIN handshake finish
     /// (bounded), otherwise the connection is reset.
-    pub fn release(
-        &mut self,
-        sockets: &mut SocketSet<'static>,
-        idx: usize,
-        graceful: bool,
-        now: u64,
-    ) {
+    pub fn release(&mut self, sockets: &mut SocketSet<'static>, idx: usize, graceful: bool, now: u64) {
         let slot = &mut self.slots[idx];
         if slot.state != State::Held {
             return;
@@ -244,20 +218,13 @@ impl DataPool {
 
     /// Sockets using `port` (it is bound while there are any).
     fn users(&self, port: u16) -> usize {
-        self.slots
-            .iter()
-            .filter(|s| s.state != State::Free && s.port == port)
-            .count()
+        self.slots.iter().filter(|s| s.state != State::Free && s.port == port).count()
     }
 
     /// Distinct passive ports bound now.
     fn bound_ports(&self) -> usize {
-        let mut ports: Vec<u16> = self
-            .slots
-            .iter()
-            .filter(|s| s.state != State::Free && s.port != ACTIVE_PORT)
-            .map(|s| s.port)
-            .collect();
+        let mut ports: Vec<u16> =
+            self.slots.iter().filter(|s| s.state != State::Free && s.port != ACTIVE_PORT).map(|s| s.port).collect();
         ports.sort_unstable();
         ports.dedup();
         ports.len()
@@ -269,10 +236,7 @@ impl DataPool {
         self.slots.iter().any(|s| {
             s.state == State::Held
                 && s.port == port
-                && matches!(
-                    sockets.get::<tcp::Socket>(s.handle).state(),
-                    tcp::State::Listen | tcp::State::SynReceived
-                )
+                && matches!(sockets.get::<tcp::Socket>(s.handle).state(), tcp::State::Listen | tcp::State::SynReceived)
         })
     }
 }

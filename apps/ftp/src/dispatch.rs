@@ -25,9 +25,7 @@ const DEFAULT_LABEL: &str = "NUCLEOMEM";
 /// with (its `NUCLEO_EPOCH`, 2026-01-01 by default), so listings compare
 /// file times with a matching "now".
 fn epoch() -> u64 {
-    option_env!("NUCLEO_EPOCH")
-        .and_then(|s| s.parse().ok())
-        .unwrap_or(1_767_225_600)
+    option_env!("NUCLEO_EPOCH").and_then(|s| s.parse().ok()).unwrap_or(1_767_225_600)
 }
 
 /// What the session asked for, owning its paths so the session can be
@@ -46,40 +44,20 @@ enum Action {
 }
 
 enum OwnedTransfer {
-    Retr {
-        path: String,
-        offset: u64,
-    },
-    Stor {
-        path: String,
-        mode: StoreMode,
-    },
-    List {
-        path: String,
-        format: ListFormat,
-        glob: Option<(String, String)>,
-    },
+    Retr { path: String, offset: u64 },
+    Stor { path: String, mode: StoreMode },
+    List { path: String, format: ListFormat, glob: Option<(String, String)> },
 }
 
 impl Slot {
-    pub(crate) fn command<T: Transport>(
-        &mut self,
-        io: &mut Io<'_>,
-        store: &mut Store<T>,
-        ctx: &Ctx<'_>,
-    ) {
+    pub(crate) fn command<T: Transport>(&mut self, io: &mut Io<'_>, store: &mut Store<T>, ctx: &Ctx<'_>) {
         if self.line_len == usize::MAX {
-            let text = self
-                .session
-                .reject(proto_ftp::ParseError::TooLong, &mut self.reply);
+            let text = self.session.reject(proto_ftp::ParseError::TooLong, &mut self.reply);
             push(&mut self.out, text);
             return;
         }
         let was_logged_in = self.session.is_logged_in();
-        let action = match self
-            .session
-            .handle_line(&self.line[..self.line_len], &mut self.reply)
-        {
+        let action = match self.session.handle_line(&self.line[..self.line_len], &mut self.reply) {
             Outcome::Reply(text) => {
                 push(&mut self.out, text);
                 Action::None
@@ -92,37 +70,25 @@ impl Slot {
                 let config = ctx.config;
                 // Without a password nothing matches; both compared in full.
                 let ok = config.pass.as_ref().is_some_and(|p| {
-                    constant_time_eq(user.as_bytes(), config.user.as_bytes())
-                        & constant_time_eq(pass, p.as_bytes())
+                    constant_time_eq(user.as_bytes(), config.user.as_bytes()) & constant_time_eq(pass, p.as_bytes())
                 });
-                let role = ok.then_some(if config.admin {
-                    Role::Admin
-                } else {
-                    Role::User
-                });
+                let role = ok.then_some(if config.admin { Role::Admin } else { Role::User });
                 Action::Login(role, String::from(user))
             }
             Outcome::OpenPassive { .. } => Action::Passive,
             Outcome::OpenActive { addr } => Action::Active(addr),
             Outcome::Transfer(t) => Action::Transfer(match t {
-                Transfer::Retr { path, offset } => OwnedTransfer::Retr {
-                    path: path.into(),
-                    offset,
-                },
-                Transfer::Stor { path, mode } => OwnedTransfer::Stor {
-                    path: path.into(),
-                    mode,
-                },
+                Transfer::Retr { path, offset } => OwnedTransfer::Retr { path: path.into(), offset },
+                Transfer::Stor { path, mode } => OwnedTransfer::Stor { path: path.into(), mode },
                 Transfer::List { path, format, glob } => OwnedTransfer::List {
                     path: path.into(),
                     format,
                     glob: glob.map(|g| (g.pattern().into(), g.prefix().into())),
                 },
             }),
-            Outcome::StatusListing { path, glob } => Action::Status(
-                path.into(),
-                glob.map(|g| (g.pattern().into(), g.prefix().into())),
-            ),
+            Outcome::StatusListing { path, glob } => {
+                Action::Status(path.into(), glob.map(|g| (g.pattern().into(), g.prefix().into())))
+            }
             Outcome::Fs(op) => Action::Fs(OwnedFsOp::from_op(&op)),
             Outcome::Format { label } => Action::Format(label.map(String::from)),
             Outcome::AbortTransfer => Action::Abort,
@@ -130,11 +96,7 @@ impl Slot {
             Outcome::QuitAfterTransfer => Action::None,
         };
         if !was_logged_in && self.session.role() == Some(Role::Anonymous) {
-            say!(
-                "ftp: session {}: anonymous login from {} (read-only, /www)",
-                self.id,
-                self.peer_text()
-            );
+            say!("ftp: session {}: anonymous login from {} (read-only, /www)", self.id, self.peer_text());
         }
         let now = ctx.now;
         match action {
@@ -170,9 +132,7 @@ impl Slot {
             Action::Format(label) => self.format(label.as_deref(), store, ctx),
             Action::Abort => {
                 let result = match (&self.xfer, self.data) {
-                    (Some(x), Some(idx)) => {
-                        x.abort_result(io.sockets.get::<tcp::Socket>(io.pool.handle(idx)))
-                    }
+                    (Some(x), Some(idx)) => x.abort_result(io.sockets.get::<tcp::Socket>(io.pool.handle(idx))),
                     _ => Err(Failure::ConnectionClosed),
                 };
                 self.stop_transfer(io, store, now);
@@ -258,21 +218,12 @@ impl Slot {
     /// connection (passive: taken from the listener; active: connected to
     /// the PORT address), sends 150 and lets the transfer run; otherwise
     /// the error reply.
-    fn start_transfer<T: Transport>(
-        &mut self,
-        t: OwnedTransfer,
-        io: &mut Io<'_>,
-        store: &mut Store<T>,
-        ctx: &Ctx<'_>,
-    ) {
+    fn start_transfer<T: Transport>(&mut self, t: OwnedTransfer, io: &mut Io<'_>, store: &mut Store<T>, ctx: &Ctx<'_>) {
         let now = ctx.now;
         let listing = matches!(t, OwnedTransfer::List { .. });
         let mut opened = match (self.data, self.active) {
             (None, None) => Err(Failure::NoDataConnection),
-            (Some(idx), _)
-                if io.sockets.get::<tcp::Socket>(io.pool.handle(idx)).state()
-                    == tcp::State::Closed =>
-            {
+            (Some(idx), _) if io.sockets.get::<tcp::Socket>(io.pool.handle(idx)).state() == tcp::State::Closed => {
                 Err(Failure::NoDataConnection)
             }
             _ => open_transfer(store, t, ctx),
@@ -313,19 +264,10 @@ impl Slot {
         store: &mut Store<T>,
         ctx: &Ctx<'_>,
     ) {
-        let t = OwnedTransfer::List {
-            path,
-            format: ListFormat::Long,
-            glob,
-        };
+        let t = OwnedTransfer::List { path, format: ListFormat::Long, glob };
         match open_transfer(store, t, ctx) {
             Ok(kind) => {
-                self.xfer = Some(Xfer::new(
-                    kind,
-                    Mode::Control,
-                    ctx.now,
-                    ctx.config.data_timeout_ms(),
-                ));
+                self.xfer = Some(Xfer::new(kind, Mode::Control, ctx.now, ctx.config.data_timeout_ms()));
                 let text = self.session.status_started(&mut self.reply);
                 push(&mut self.out, text);
             }
@@ -368,8 +310,7 @@ impl Slot {
         if let Some(idx) = self.data.take() {
             // A failed download still ends with a FIN (the reply says it
             // failed); a failed upload is reset, so the client stops sending.
-            io.pool
-                .release(io.sockets, idx, result.is_ok() || !xfer.is_upload(), now);
+            io.pool.release(io.sockets, idx, result.is_ok() || !xfer.is_upload(), now);
         }
         let text = self.session.transfer_done(result, &mut self.reply);
         push(&mut self.out, text);
@@ -377,12 +318,7 @@ impl Slot {
     }
 
     /// Stops the running transfer without a reply (ABOR, session end).
-    pub(crate) fn stop_transfer<T: Transport>(
-        &mut self,
-        io: &mut Io<'_>,
-        store: &mut Store<T>,
-        now: u64,
-    ) {
+    pub(crate) fn stop_transfer<T: Transport>(&mut self, io: &mut Io<'_>, store: &mut Store<T>, now: u64) {
         if let Some(xfer) = self.xfer.take() {
             self.since = now;
             if let Some(handle) = xfer.handle() {
@@ -409,11 +345,7 @@ impl Slot {
             match Label::new(label.unwrap_or(DEFAULT_LABEL)) {
                 Err(_) => Err(Failure::BadName),
                 Ok(label) => {
-                    say!(
-                        "ftp: session {}: user {} formats the volume",
-                        self.id,
-                        self.session.user().unwrap_or("?")
-                    );
+                    say!("ftp: session {}: user {} formats the volume", self.id, self.session.user().unwrap_or("?"));
                     match store.format(label) {
                         Ok(()) => {
                             say!("ftp: volume formatted");
@@ -463,15 +395,9 @@ fn open_transfer<T: Transport>(
         }
         OwnedTransfer::Stor { path, mode } => {
             let open_mode = match mode {
-                StoreMode::Replace => OpenMode::Write {
-                    create: true,
-                    truncate: true,
-                },
+                StoreMode::Replace => OpenMode::Write { create: true, truncate: true },
                 StoreMode::Append => OpenMode::Append,
-                StoreMode::Resume(_) => OpenMode::Write {
-                    create: true,
-                    truncate: false,
-                },
+                StoreMode::Resume(_) => OpenMode::Write { create: true, truncate: false },
             };
             let handle = store.open(&path, open_mode).map_err(store::failure)?;
             if let StoreMode::Resume(offset) = mode {
@@ -503,14 +429,7 @@ fn open_transfer<T: Transport>(
                     (None, Some((String::from(name), meta)))
                 }
             };
-            Ok(transfer::Kind::List {
-                path,
-                format,
-                glob,
-                cursor,
-                single,
-                now,
-            })
+            Ok(transfer::Kind::List { path, format, glob, cursor, single, now })
         }
     }
 }

@@ -149,11 +149,7 @@ fn main() {
     let active_mode = match Net::<TockSyscalls>::bind(Protocol::Tcp, data::ACTIVE_PORT) {
         Ok(()) => true,
         Err(e) => {
-            say!(
-                "ftp: cannot bind TCP port {} ({:?}); active mode is off",
-                data::ACTIVE_PORT,
-                e
-            );
+            say!("ftp: cannot bind TCP port {} ({:?}); active mode is off", data::ACTIVE_PORT, e);
             false
         }
     };
@@ -179,9 +175,7 @@ fn main() {
         let (mut config, source) = loop {
             let (config, source) = load_config(&mut *store);
             match source {
-                Source::Unavailable(ClientError::Transport(_))
-                    if clock.now_ms() - start < STORAGE_WAIT_MS =>
-                {
+                Source::Unavailable(ClientError::Transport(_)) if clock.now_ms() - start < STORAGE_WAIT_MS => {
                     events.messages_drained();
                     events.wait_messages(200);
                 }
@@ -220,23 +214,14 @@ fn main() {
                 if !matches!(source, Source::Unavailable(ClientError::Transport(_))) {
                     config_pending = report_config(&fresh, &source);
                     credentials::settle(&mut fresh, &source, &mut *store, &mut printed);
-                    if fresh.pasv_ports != config.pasv_ports
-                        && !server.set_pasv_ports(fresh.pasv_ports)
-                    {
+                    if fresh.pasv_ports != config.pasv_ports && !server.set_pasv_ports(fresh.pasv_ports) {
                         fresh.pasv_ports = config.pasv_ports;
                     }
                     config = fresh;
                 }
             }
             let advertised = config.pasv_address.unwrap_or(board);
-            let progressed = server.service(
-                &mut sockets,
-                iface.context(),
-                &mut *store,
-                &config,
-                advertised,
-                now,
-            );
+            let progressed = server.service(&mut sockets, iface.context(), &mut *store, &config, advertised, now);
             // Late replies (after their call gave up) and strays: read out
             // and dropped, so the inbox is seen empty and the kernel raises
             // its upcall again for the next message.
@@ -246,12 +231,8 @@ fn main() {
             if progressed || device.maybe_pending() {
                 continue;
             }
-            let delay = iface
-                .poll_delay(stamp, &sockets)
-                .map_or(u64::MAX, |d| d.total_millis());
-            let wake = delay
-                .min(server.next_deadline(now, &config))
-                .min(MAX_SLEEP_MS);
+            let delay = iface.poll_delay(stamp, &sockets).map_or(u64::MAX, |d| d.total_millis());
+            let wake = delay.min(server.next_deadline(now, &config)).min(MAX_SLEEP_MS);
             events.wait(Some(wake as u32));
         }
     });
@@ -273,37 +254,16 @@ fn report_config(config: &Config, source: &Source) -> bool {
         (true, true) => "admin role, anonymous read-only access to /www",
     };
     match source {
-        Source::File {
-            seen, truncated, ..
-        } => {
+        Source::File { seen, truncated, .. } => {
             if *truncated {
-                say!(
-                    "ftp: {} is longer than {} bytes; the rest is ignored",
-                    config::PATH,
-                    config::MAX_FILE
-                );
+                say!("ftp: {} is longer than {} bytes; the rest is ignored", config::PATH, config::MAX_FILE);
             }
-            let user = if seen.user {
-                "from the file"
-            } else {
-                "the default"
-            };
-            say!(
-                "ftp: settings from {}: user {} ({}), {}",
-                config::PATH,
-                config.user,
-                user,
-                roles
-            );
+            let user = if seen.user { "from the file" } else { "the default" };
+            say!("ftp: settings from {}: user {} ({}), {}", config::PATH, config.user, user, roles);
             false
         }
         Source::Missing => {
-            say!(
-                "ftp: no {}; default user {} and passive ports, {}",
-                config::PATH,
-                config.user,
-                roles
-            );
+            say!("ftp: no {}; default user {} and passive ports, {}", config::PATH, config.user, roles);
             false
         }
         Source::Unavailable(e) => {

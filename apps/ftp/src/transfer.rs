@@ -99,11 +99,7 @@ pub struct Xfer {
 impl Xfer {
     pub fn new(kind: Kind, mode: Mode, now: u64, stall_ms: u64) -> Xfer {
         // A control-connection listing has no connection to wait for.
-        let stage = if mode == Mode::Control {
-            Stage::Moving
-        } else {
-            Stage::Connecting
-        };
+        let stage = if mode == Mode::Control { Stage::Moving } else { Stage::Connecting };
         Xfer {
             kind,
             stage,
@@ -220,12 +216,7 @@ impl Xfer {
 
     /// RETR and listings: drain the chunk into the socket, refill it with
     /// one storage request when empty, FIN at the end.
-    fn send<T: Transport>(
-        &mut self,
-        socket: &mut tcp::Socket,
-        store: &mut Store<T>,
-        chunk: &mut [u8; CHUNK],
-    ) -> Step {
+    fn send<T: Transport>(&mut self, socket: &mut tcp::Socket, store: &mut Store<T>, chunk: &mut [u8; CHUNK]) -> Step {
         if !socket.may_send() {
             // The client closed or reset the data connection early.
             return Step::Done(Err(Failure::ConnectionClosed));
@@ -271,27 +262,17 @@ impl Xfer {
     }
 
     /// Fills the (empty) chunk with one storage request.
-    fn refill<T: Transport>(
-        &mut self,
-        store: &mut Store<T>,
-        chunk: &mut [u8; CHUNK],
-    ) -> Result<(), Failure> {
+    fn refill<T: Transport>(&mut self, store: &mut Store<T>, chunk: &mut [u8; CHUNK]) -> Result<(), Failure> {
         self.len = 0;
         self.pos = 0;
         match &mut self.kind {
             Kind::Retr { handle, eof } => {
                 let ascii = self.mode == Mode::Ascii;
-                let want = if ascii {
-                    ToNetwork::max_input(CHUNK)
-                } else {
-                    CHUNK
-                };
+                let want = if ascii { ToNetwork::max_input(CHUNK) } else { CHUNK };
                 match store.read(*handle, &mut chunk[..want]) {
                     Ok(0) => *eof = true,
                     // Half a chunk in always fits the chunk once converted.
-                    Ok(n) if ascii => {
-                        self.len = self.to_network.convert(&mut chunk[..], n).unwrap_or(n)
-                    }
+                    Ok(n) if ascii => self.len = self.to_network.convert(&mut chunk[..], n).unwrap_or(n),
                     Ok(n) => self.len = n,
                     Err(e) => {
                         self.storage_gone = store::service_gone(e);
@@ -299,17 +280,8 @@ impl Xfer {
                     }
                 }
             }
-            Kind::List {
-                path,
-                format,
-                glob,
-                cursor,
-                single,
-                now,
-            } => {
-                let glob = glob
-                    .as_ref()
-                    .map(|(pattern, prefix)| Glob::new(pattern, prefix));
+            Kind::List { path, format, glob, cursor, single, now } => {
+                let glob = glob.as_ref().map(|(pattern, prefix)| Glob::new(pattern, prefix));
                 let prefix_len = glob.map_or(0, |g| g.prefix().len());
                 if let Some((name, meta)) = single.take() {
                     let entry = Entry { name: &name, meta };
@@ -329,14 +301,10 @@ impl Xfer {
                         full = true;
                         return;
                     }
-                    let entry = Entry {
-                        name: e.name,
-                        meta: store::metadata(&e.meta),
-                    };
+                    let entry = Entry { name: e.name, meta: store::metadata(&e.meta) };
                     // Names that cannot be a listing line (control bytes) and
                     // names the wildcard does not match are skipped.
-                    let line =
-                        format_listed(&entry, *format, glob.as_ref(), now, &mut chunk[len..]);
+                    let line = format_listed(&entry, *format, glob.as_ref(), now, &mut chunk[len..]);
                     len += line.ok().flatten().unwrap_or(0);
                     taken += 1;
                 });

@@ -83,12 +83,7 @@ impl FileCache {
     /// grant is refused or `enabled` is false.
     pub fn new(enabled: bool) -> Self {
         let arena = if enabled { Arena::new(BUDGET) } else { None };
-        FileCache {
-            arena,
-            entries: Vec::new(),
-            clock: 0,
-            hits: 0,
-        }
+        FileCache { arena, entries: Vec::new(), clock: 0, hits: 0 }
     }
 
     /// Whether files are kept at all.
@@ -101,10 +96,7 @@ impl FileCache {
     pub fn get(&mut self, path: &str, gzip: bool) -> Option<(Representation, CachedBody)> {
         self.clock += 1;
         let clock = self.clock;
-        let e = self
-            .entries
-            .iter_mut()
-            .find(|e| e.gzip == gzip && e.path == path)?;
+        let e = self.entries.iter_mut().find(|e| e.gzip == gzip && e.path == path)?;
         e.used = clock;
         self.hits = self.hits.wrapping_add(1);
         Some((e.repr, e.body.clone()))
@@ -112,13 +104,7 @@ impl FileCache {
 
     /// Room for a file of `size` bytes, making it by dropping the least
     /// recently used entries; `None` if it cannot be kept.
-    pub fn capture(
-        &mut self,
-        path: &str,
-        gzip: bool,
-        repr: Representation,
-        size: u64,
-    ) -> Option<Capture> {
+    pub fn capture(&mut self, path: &str, gzip: bool, repr: Representation, size: u64) -> Option<Capture> {
         if size == 0 || size > MAX_FILE as u64 {
             return None;
         }
@@ -130,13 +116,7 @@ impl FileCache {
             let oldest = (0..self.entries.len()).min_by_key(|&i| self.entries[i].used)?;
             self.entries.swap_remove(oldest);
         };
-        Some(Capture {
-            path: String::from(path),
-            gzip,
-            repr,
-            data,
-            filled: 0,
-        })
+        Some(Capture { path: String::from(path), gzip, repr, data, filled: 0 })
     }
 
     /// Keeps a capture that holds its whole file.
@@ -144,21 +124,14 @@ impl FileCache {
         if c.filled != c.data.len() {
             return;
         }
-        self.entries
-            .retain(|e| !(e.gzip == c.gzip && e.path == c.path));
+        self.entries.retain(|e| !(e.gzip == c.gzip && e.path == c.path));
         if self.entries.len() >= MAX_ENTRIES {
             if let Some(oldest) = (0..self.entries.len()).min_by_key(|&i| self.entries[i].used) {
                 self.entries.swap_remove(oldest);
             }
         }
         self.clock += 1;
-        self.entries.push(Entry {
-            path: c.path,
-            gzip: c.gzip,
-            repr: c.repr,
-            body: Rc::new(c.data),
-            used: self.clock,
-        });
+        self.entries.push(Entry { path: c.path, gzip: c.gzip, repr: c.repr, body: Rc::new(c.data), used: self.clock });
     }
 
     /// Forgets everything (the volume may have changed). Bodies still being

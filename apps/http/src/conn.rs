@@ -21,10 +21,7 @@ const _: () = assert!(Limits::DEFAULT.max_head_len() <= HEAD_BUFFER);
 const HEAD_TIMEOUT_MS: u64 = 10_000;
 /// An idle keep-alive connection (no byte of a next request) is closed after this long.
 const IDLE_TIMEOUT_MS: u64 = 15_000;
-const WAIT: WaitLimits = WaitLimits {
-    idle_ms: IDLE_TIMEOUT_MS,
-    head_ms: HEAD_TIMEOUT_MS,
-};
+const WAIT: WaitLimits = WaitLimits { idle_ms: IDLE_TIMEOUT_MS, head_ms: HEAD_TIMEOUT_MS };
 /// A client that reads nothing of a response for this long is dropped.
 const SEND_STALL_MS: u64 = 30_000;
 /// A closing connection gets this long to finish its FIN handshake.
@@ -55,13 +52,7 @@ pub struct Conn {
 
 impl Conn {
     pub fn new(handle: SocketHandle) -> Conn {
-        Conn {
-            handle,
-            phase: Phase::Listening,
-            head: Box::new([0; HEAD_BUFFER]),
-            head_len: 0,
-            since: 0,
-        }
+        Conn { handle, phase: Phase::Listening, head: Box::new([0; HEAD_BUFFER]), head_len: 0, since: 0 }
     }
 
     pub fn handle(&self) -> SocketHandle {
@@ -98,12 +89,7 @@ impl Conn {
     /// request bytes leave the head buffer once it is sent.
     fn respond(&mut self, response: Response, consumed: usize, now: u64, site: &mut Site<'_>) {
         site.responses.count(response.status);
-        let phase = Phase::Sending {
-            response,
-            head_sent: 0,
-            body_sent: 0,
-            consumed,
-        };
+        let phase = Phase::Sending { response, head_sent: 0, body_sent: 0, consumed };
         self.enter(phase, now);
     }
 
@@ -125,12 +111,7 @@ impl Conn {
     /// read whole and captured goes into the cache.
     fn release(&mut self, site: &mut Site<'_>) {
         if let Phase::Sending { response, .. } = &mut self.phase {
-            if let Body::File {
-                handle,
-                size,
-                capture,
-            } = core::mem::replace(&mut response.body, Body::Empty)
-            {
+            if let Body::File { handle, size, capture } = core::mem::replace(&mut response.body, Body::Empty) {
                 let _ = site.storage.close(handle);
                 // Only a capture of the whole file is kept (`insert` checks).
                 if let Some(c) = capture.filter(|_| size > 0) {
@@ -164,9 +145,7 @@ impl Conn {
                 self.client_closed(socket, now);
                 matches!(self.phase, Phase::Listening)
             }
-            Phase::Closing
-                if matches!(socket.state(), tcp::State::Closed | tcp::State::TimeWait) =>
-            {
+            Phase::Closing if matches!(socket.state(), tcp::State::Closed | tcp::State::TimeWait) => {
                 socket.abort();
                 self.phase = Phase::Listening;
                 true
@@ -183,21 +162,14 @@ impl Conn {
     }
 
     /// Advances this connection; `true` if anything happened.
-    pub fn service(
-        &mut self,
-        socket: &mut tcp::Socket,
-        now: u64,
-        full: bool,
-        site: &mut Site<'_>,
-    ) -> bool {
+    pub fn service(&mut self, socket: &mut tcp::Socket, now: u64, full: bool, site: &mut Site<'_>) -> bool {
         match &mut self.phase {
             Phase::Listening => {
                 if !socket.is_open() {
                     let _ = socket.listen(crate::PORT);
                     return false;
                 }
-                if socket.state() == tcp::State::Listen || socket.state() == tcp::State::SynReceived
-                {
+                if socket.state() == tcp::State::Listen || socket.state() == tcp::State::SynReceived {
                     return false;
                 }
                 if full {
@@ -278,13 +250,7 @@ impl Conn {
     }
 
     fn send(&mut self, socket: &mut tcp::Socket, now: u64, site: &mut Site<'_>) -> bool {
-        let Phase::Sending {
-            response,
-            head_sent,
-            body_sent,
-            consumed,
-        } = &mut self.phase
-        else {
+        let Phase::Sending { response, head_sent, body_sent, consumed } = &mut self.phase else {
             return false;
         };
         if !socket.may_send() {
@@ -299,8 +265,7 @@ impl Conn {
                 let n = socket.send_slice(&response.head[*head_sent..]).unwrap_or(0);
                 *head_sent += n;
                 n
-            } else if *body_sent < response.body.len() && matches!(response.body, Body::File { .. })
-            {
+            } else if *body_sent < response.body.len() && matches!(response.body, Body::File { .. }) {
                 // Whole storage chunks only, copied in wherever the ring
                 // wraps: each read is a round trip to the storage service.
                 let want = (response.body.len() - *body_sent).min(FILE_CHUNK as u64) as usize;
@@ -326,16 +291,13 @@ impl Conn {
                 }
             } else if *body_sent < response.body.len() {
                 let offset = *body_sent;
-                let n =
-                    socket.send(
-                        |buf| match response.body.fill(offset, buf, &mut site.storage) {
-                            Some(n) => (n, n),
-                            None => {
-                                failed = true;
-                                (0, 0)
-                            }
-                        },
-                    );
+                let n = socket.send(|buf| match response.body.fill(offset, buf, &mut site.storage) {
+                    Some(n) => (n, n),
+                    None => {
+                        failed = true;
+                        (0, 0)
+                    }
+                });
                 let n = n.unwrap_or(0);
                 *body_sent += n as u64;
                 n
@@ -409,8 +371,7 @@ impl Body {
             }
             Body::File { handle, size, .. } => {
                 // Files are read in order, one storage chunk at a time.
-                let want =
-                    (*size - offset).min(out.len().min(proto_storage::MAX_DATA) as u64) as usize;
+                let want = (*size - offset).min(out.len().min(proto_storage::MAX_DATA) as u64) as usize;
                 return match storage.read(*handle, &mut out[..want]) {
                     Ok(n) if n > 0 || want == 0 => Some(n),
                     _ => None,

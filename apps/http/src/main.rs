@@ -65,10 +65,7 @@ fn main() {
     let follows_changes = match ipc::Ipc::<TockSyscalls>::subscribe(proto_storage::SERVICE_NAME) {
         Ok(()) => true,
         Err(e) => {
-            say!(
-                "http: cannot follow storage changes ({:?}); files are not kept in memory",
-                e
-            );
+            say!("http: cannot follow storage changes ({:?}); files are not kept in memory", e);
             false
         }
     };
@@ -80,12 +77,7 @@ fn main() {
 
     let mut seed = [0u8; 8];
     let _ = Rng::<TockSyscalls>::get_bytes_sync(&mut seed, 8);
-    let mut iface = net::interface(
-        &config,
-        &mut device,
-        clock.now_ms(),
-        u64::from_le_bytes(seed),
-    );
+    let mut iface = net::interface(&config, &mut device, clock.now_ms(), u64::from_le_bytes(seed));
     let mut sockets = net::socket_set(server::SOCKETS);
     let mut server = server::Server::new(&mut sockets);
 
@@ -103,10 +95,7 @@ fn main() {
     // Set: an announcement may have come before the subscription.
     let messages = Cell::new(true);
     Events::<TockSyscalls>::run(&frames, &messages, |events| {
-        let mut site = site::Site::new(
-            storage_client::IpcTransport::new(events, &clock).storage(),
-            follows_changes,
-        );
+        let mut site = site::Site::new(storage_client::IpcTransport::new(events, &clock).storage(), follows_changes);
         if site.cache.enabled() {
             say!(
                 "http: keeping files up to {} KiB in memory (a {} KiB PSRAM grant)",
@@ -146,9 +135,7 @@ fn main() {
             if frames_in > 0 || progressed || device.maybe_pending() {
                 continue;
             }
-            let delay = iface
-                .poll_delay(stamp, &sockets)
-                .map_or(u64::MAX, |d| d.total_millis());
+            let delay = iface.poll_delay(stamp, &sockets).map_or(u64::MAX, |d| d.total_millis());
             let wake = delay.min(server.next_deadline(now)).min(u32::MAX as u64) as u32;
             events.wait(Some(wake));
         }

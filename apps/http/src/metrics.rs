@@ -25,86 +25,37 @@ impl Sink for Text<'_> {
 }
 
 /// A per-process family: name, type, help, and the figure.
-type ProcessFamily = (
-    &'static str,
-    MetricType,
-    &'static str,
-    fn(&ProcessRecord) -> u32,
-);
+type ProcessFamily = (&'static str, MetricType, &'static str, fn(&ProcessRecord) -> u32);
 
 const PROCESS: [ProcessFamily; 14] = [
-    (
-        "tock_process_restarts_total",
-        Counter,
-        "Times the kernel restarted the process since boot.",
-        |p| p.restarts,
-    ),
-    (
-        "tock_process_memory_block_bytes",
-        Gauge,
-        "Size of the process's memory block in PSRAM.",
-        |p| p.memory_size,
-    ),
-    (
-        "tock_process_app_bytes",
-        Gauge,
-        "Bytes of its block the process uses: stack, data, heap up to its break.",
-        |p| p.app_bytes,
-    ),
+    ("tock_process_restarts_total", Counter, "Times the kernel restarted the process since boot.", |p| p.restarts),
+    ("tock_process_memory_block_bytes", Gauge, "Size of the process's memory block in PSRAM.", |p| p.memory_size),
+    ("tock_process_app_bytes", Gauge, "Bytes of its block the process uses: stack, data, heap up to its break.", |p| {
+        p.app_bytes
+    }),
     (
         "tock_process_kernel_bytes",
         Gauge,
         "Bytes of its block the kernel holds: grants, upcall queue, process control block.",
         |p| p.kernel_bytes,
     ),
-    (
-        "tock_process_psram_grants",
-        Gauge,
-        "Run-time PSRAM grants the process holds.",
-        |p| p.psram_grants,
-    ),
-    (
-        "tock_process_psram_grant_bytes",
-        Gauge,
-        "Bytes of the run-time PSRAM grants the process holds.",
-        |p| p.psram_grant_bytes,
-    ),
-    (
-        "tock_process_ports",
-        Gauge,
-        "TCP and UDP ports the process has bound.",
-        |p| p.ports,
-    ),
-    (
-        "tock_process_network_rx_frames_total",
-        Counter,
-        "Frames the switch queued for the process.",
-        |p| p.net.rx_frames,
-    ),
-    (
-        "tock_process_network_rx_bytes_total",
-        Counter,
-        "Bytes of the frames the switch queued for the process.",
-        |p| p.net.rx_bytes,
-    ),
+    ("tock_process_psram_grants", Gauge, "Run-time PSRAM grants the process holds.", |p| p.psram_grants),
+    ("tock_process_psram_grant_bytes", Gauge, "Bytes of the run-time PSRAM grants the process holds.", |p| {
+        p.psram_grant_bytes
+    }),
+    ("tock_process_ports", Gauge, "TCP and UDP ports the process has bound.", |p| p.ports),
+    ("tock_process_network_rx_frames_total", Counter, "Frames the switch queued for the process.", |p| p.net.rx_frames),
+    ("tock_process_network_rx_bytes_total", Counter, "Bytes of the frames the switch queued for the process.", |p| {
+        p.net.rx_bytes
+    }),
     (
         "tock_process_network_rx_dropped_frames_total",
         Counter,
         "Frames for the process dropped because its receive queue was full.",
         |p| p.net.rx_dropped,
     ),
-    (
-        "tock_process_network_tx_frames_total",
-        Counter,
-        "Frames the process sent.",
-        |p| p.net.tx_frames,
-    ),
-    (
-        "tock_process_network_tx_bytes_total",
-        Counter,
-        "Bytes of the frames the process sent.",
-        |p| p.net.tx_bytes,
-    ),
+    ("tock_process_network_tx_frames_total", Counter, "Frames the process sent.", |p| p.net.tx_frames),
+    ("tock_process_network_tx_bytes_total", Counter, "Bytes of the frames the process sent.", |p| p.net.tx_bytes),
     (
         "tock_process_network_tx_dropped_frames_total",
         Counter,
@@ -122,46 +73,18 @@ const PROCESS: [ProcessFamily; 14] = [
 type SwitchFamily = (&'static str, &'static str, fn(&SwitchCounters) -> u32);
 
 const SWITCH: [SwitchFamily; 8] = [
-    (
-        "tock_switch_rx_frames_total",
-        "Frames the switch received from the NIC.",
-        |s| s.rx_frames,
-    ),
-    (
-        "tock_switch_rx_bytes_total",
-        "Bytes of the frames the switch received from the NIC.",
-        |s| s.rx_bytes,
-    ),
-    (
-        "tock_switch_tx_frames_total",
-        "Frames the switch sent to the NIC (processes' and the kernel's).",
-        |s| s.tx_frames,
-    ),
-    (
-        "tock_switch_rx_unbound_frames_total",
-        "Frames for a TCP or UDP port no process bound.",
-        |s| s.rx_unbound,
-    ),
-    (
-        "tock_switch_rx_ignored_frames_total",
-        "Frames not for the board or that could not be parsed.",
-        |s| s.rx_ignored,
-    ),
-    (
-        "tock_switch_arp_replies_total",
-        "ARP requests for the board's address the kernel answered.",
-        |s| s.arp_replies,
-    ),
-    (
-        "tock_switch_icmp_echo_replies_total",
-        "ICMP echo requests the kernel answered.",
-        |s| s.icmp_echo_replies,
-    ),
-    (
-        "tock_switch_tx_dropped_frames_total",
-        "Replies the kernel could not send (all transmit buffers busy).",
-        |s| s.tx_dropped,
-    ),
+    ("tock_switch_rx_frames_total", "Frames the switch received from the NIC.", |s| s.rx_frames),
+    ("tock_switch_rx_bytes_total", "Bytes of the frames the switch received from the NIC.", |s| s.rx_bytes),
+    ("tock_switch_tx_frames_total", "Frames the switch sent to the NIC (processes' and the kernel's).", |s| {
+        s.tx_frames
+    }),
+    ("tock_switch_rx_unbound_frames_total", "Frames for a TCP or UDP port no process bound.", |s| s.rx_unbound),
+    ("tock_switch_rx_ignored_frames_total", "Frames not for the board or that could not be parsed.", |s| s.rx_ignored),
+    ("tock_switch_arp_replies_total", "ARP requests for the board's address the kernel answered.", |s| s.arp_replies),
+    ("tock_switch_icmp_echo_replies_total", "ICMP echo requests the kernel answered.", |s| s.icmp_echo_replies),
+    ("tock_switch_tx_dropped_frames_total", "Replies the kernel could not send (all transmit buffers busy).", |s| {
+        s.tx_dropped
+    }),
 ];
 
 const STATES: [ProcessState; 5] = [
@@ -187,11 +110,7 @@ fn int(n: impl Into<u64>) -> Value {
 }
 
 fn write(e: &mut Exposition<'_, Text<'_>>, snap: &Snapshot) -> Result<(), InvalidMetric> {
-    e.family(
-        "tock_uptime_seconds",
-        Gauge,
-        "Time since the kernel booted.",
-    )?;
+    e.family("tock_uptime_seconds", Gauge, "Time since the kernel booted.")?;
     e.sample(&[], Value::Millis(snap.uptime_ms))?;
 
     if let Some(n) = snap.instructions {
@@ -199,11 +118,7 @@ fn write(e: &mut Exposition<'_, Text<'_>>, snap: &Snapshot) -> Result<(), Invali
         e.sample(&[], int(n))?;
     }
 
-    e.family(
-        "tock_process_state",
-        Gauge,
-        "1 for the state the process is in, 0 for the others.",
-    )?;
+    e.family("tock_process_state", Gauge, "1 for the state the process is in, 0 for the others.")?;
     for p in &snap.processes {
         for state in STATES {
             let labels = [("process", p.name()), ("state", state.as_str())];
@@ -223,77 +138,37 @@ fn write(e: &mut Exposition<'_, Text<'_>>, snap: &Snapshot) -> Result<(), Invali
         }
     }
 
-    e.family(
-        "tock_memory_region_size_bytes",
-        Gauge,
-        "Size of each memory region.",
-    )?;
+    e.family("tock_memory_region_size_bytes", Gauge, "Size of each memory region.")?;
     for r in &snap.regions {
         e.sample(&[("region", r.name())], int(r.size))?;
     }
-    e.family(
-        "tock_memory_region_used_bytes",
-        Gauge,
-        "Bytes of each memory region in use.",
-    )?;
+    e.family("tock_memory_region_used_bytes", Gauge, "Bytes of each memory region in use.")?;
     for r in &snap.regions {
         e.sample(&[("region", r.name())], int(r.used))?;
     }
 
     let v = &snap.volume;
-    e.family(
-        "storage_volume_mounted",
-        Gauge,
-        "1 if the storage service has the eMMC volume mounted.",
-    )?;
+    e.family("storage_volume_mounted", Gauge, "1 if the storage service has the eMMC volume mounted.")?;
     e.sample(&[], int(u32::from(v.mounted)))?;
     if let (Some(total), Some(free)) = (v.total_bytes, v.free_bytes) {
-        e.family(
-            "storage_volume_size_bytes",
-            Gauge,
-            "Size of the eMMC volume.",
-        )?;
+        e.family("storage_volume_size_bytes", Gauge, "Size of the eMMC volume.")?;
         e.sample(&[], int(total))?;
-        e.family(
-            "storage_volume_free_bytes",
-            Gauge,
-            "Free bytes of the eMMC volume.",
-        )?;
+        e.family("storage_volume_free_bytes", Gauge, "Free bytes of the eMMC volume.")?;
         e.sample(&[], int(free))?;
     }
 
-    e.family(
-        "http_requests_total",
-        Counter,
-        "Responses the HTTP server started, by status class.",
-    )?;
+    e.family("http_requests_total", Counter, "Responses the HTTP server started, by status class.")?;
     for (class, n) in CLASSES.iter().zip(snap.responses.by_class()) {
         e.sample(&[("code", class)], int(n))?;
     }
     let c = &snap.cache;
-    e.family(
-        "http_file_cache_size_bytes",
-        Gauge,
-        "Size of the file cache's PSRAM grant.",
-    )?;
+    e.family("http_file_cache_size_bytes", Gauge, "Size of the file cache's PSRAM grant.")?;
     e.sample(&[], int(c.budget))?;
-    e.family(
-        "http_file_cache_used_bytes",
-        Gauge,
-        "Bytes of the file cache in use.",
-    )?;
+    e.family("http_file_cache_used_bytes", Gauge, "Bytes of the file cache in use.")?;
     e.sample(&[], int(c.bytes))?;
-    e.family(
-        "http_file_cache_files",
-        Gauge,
-        "Files kept in the file cache.",
-    )?;
+    e.family("http_file_cache_files", Gauge, "Files kept in the file cache.")?;
     e.sample(&[], int(c.entries))?;
-    e.family(
-        "http_file_cache_hits_total",
-        Counter,
-        "Requests answered from the file cache.",
-    )?;
+    e.family("http_file_cache_hits_total", Counter, "Requests answered from the file cache.")?;
     e.sample(&[], int(c.hits))?;
     Ok(())
 }

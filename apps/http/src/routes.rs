@@ -19,9 +19,8 @@
 use alloc::vec::Vec;
 
 use proto_http::{
-    directory_location, directory_location_len, gzip_sibling, ByteRange, ContentCoding, ETag,
-    Error, ErrorResponse, HttpDate, Method, Mime, NormalizedPath, Outcome, Request, ResponseHead,
-    Status, Validators,
+    directory_location, directory_location_len, gzip_sibling, ByteRange, ContentCoding, ETag, Error, ErrorResponse,
+    HttpDate, Method, Mime, NormalizedPath, Outcome, Request, ResponseHead, Status, Validators,
 };
 use proto_storage::{ClientError, Error as StorageError, Handle, Kind, OpenMode};
 
@@ -99,12 +98,7 @@ fn error_response(mut e: ErrorResponse) -> Response {
     let mut buf = alloc::vec![0u8; HEAD_MAX];
     let n = e.emit(&mut buf).unwrap_or(0);
     buf.truncate(n);
-    Response {
-        status: e.status,
-        head: buf,
-        body: Body::Empty,
-        keep_alive: e.keep_alive,
-    }
+    Response { status: e.status, head: buf, body: Body::Empty, keep_alive: e.keep_alive }
 }
 
 /// The answer to a request the parser refused (the connection closes).
@@ -128,12 +122,7 @@ pub fn respond(request: &Request, site: &mut Site<'_>) -> Response {
     }
     if name == "/metrics" {
         return match crate::metrics::render(site) {
-            Some(text) => dynamic(
-                text,
-                proto_http::metrics::CONTENT_TYPE,
-                keep_alive,
-                head_only,
-            ),
+            Some(text) => dynamic(text, proto_http::metrics::CONTENT_TYPE, keep_alive, head_only),
             None => error(Status::InternalServerError, keep_alive, head_only),
         };
     }
@@ -190,13 +179,8 @@ fn volume_path<'b>(path: &str, index: bool, buf: &'b mut [u8; PATH_MAX]) -> Opti
     let parts: [&str; 3] = [SITE, path, if index { "/index.html" } else { "" }];
     let mut len = 0;
     for part in parts {
-        let part = if index && part == path {
-            part.trim_end_matches('/')
-        } else {
-            part
-        };
-        buf.get_mut(len..len + part.len())?
-            .copy_from_slice(part.as_bytes());
+        let part = if index && part == path { part.trim_end_matches('/') } else { part };
+        buf.get_mut(len..len + part.len())?.copy_from_slice(part.as_bytes());
         len += part.len();
     }
     core::str::from_utf8(&buf[..len]).ok()
@@ -216,27 +200,19 @@ fn file(
     site.check_changes();
     if let Some((repr, bytes)) = site.cache.get(name, gzip) {
         let len = bytes.len() as u64;
-        return Some(represent(
-            request,
-            &repr,
-            len,
-            keep_alive,
-            head_only,
-            |range| {
-                let (start, len) =
-                    range.map_or((0, bytes.len()), |r| (r.start as usize, r.len as usize));
-                Ok(Body::Cached { bytes, start, len })
-            },
-        ));
+        return Some(represent(request, &repr, len, keep_alive, head_only, |range| {
+            let (start, len) = range.map_or((0, bytes.len()), |r| (r.start as usize, r.len as usize));
+            Ok(Body::Cached { bytes, start, len })
+        }));
     }
     let mut buf = [0u8; PATH_MAX];
     let mut fs_path = volume_path(name, path.is_dir(), &mut buf)?;
     let mut index_buf = [0u8; PATH_MAX];
     let mut meta = match site.storage.stat(fs_path) {
         Ok(m) => m,
-        Err(ClientError::Storage(
-            StorageError::NotFound | StorageError::NotADirectory | StorageError::BadPath,
-        )) => return None,
+        Err(ClientError::Storage(StorageError::NotFound | StorageError::NotADirectory | StorageError::BadPath)) => {
+            return None
+        }
         Err(ClientError::Storage(StorageError::PermissionDenied)) => {
             return Some(error(Status::Forbidden, keep_alive, head_only))
         }
@@ -250,20 +226,12 @@ fn file(
             return Some(redirect_to_directory(request, path, keep_alive, head_only));
         }
         fs_path = volume_path(name, true, &mut index_buf)?;
-        meta = site
-            .storage
-            .stat(fs_path)
-            .ok()
-            .filter(|m| m.kind == Kind::File)?;
+        meta = site.storage.stat(fs_path).ok().filter(|m| m.kind == Kind::File)?;
     }
     // The type is that of the requested name, whatever variant is sent.
     let mime = Mime::for_path(fs_path);
     let mut gz_buf = [0u8; PATH_MAX];
-    let mut coding = if mime.compressible() {
-        ContentCoding::IdentityVaried
-    } else {
-        ContentCoding::Identity
-    };
+    let mut coding = if mime.compressible() { ContentCoding::IdentityVaried } else { ContentCoding::Identity };
     let mut served = fs_path;
     if gzip {
         if let Some(gz) = gzip_sibling(fs_path, &mut gz_buf) {
@@ -277,69 +245,37 @@ fn file(
         }
     }
     // A strong validator per representation: the gzip variant differs.
-    let etag = ETag::new(
-        meta.size,
-        meta.modified as u64,
-        Some((coding == ContentCoding::Gzip) as u32),
-    );
+    let etag = ETag::new(meta.size, meta.modified as u64, Some((coding == ContentCoding::Gzip) as u32));
     // FAT times are the storage service's seconds since 1970; 0 means unknown.
-    let last_modified = Some(u64::from(meta.modified))
-        .filter(|&t| t > 0)
-        .and_then(HttpDate::from_unix);
-    let repr = Representation {
-        etag,
-        mime,
-        coding,
-        last_modified,
-    };
+    let last_modified = Some(u64::from(meta.modified)).filter(|&t| t > 0).and_then(HttpDate::from_unix);
+    let repr = Representation { etag, mime, coding, last_modified };
     let size = meta.size;
-    Some(represent(
-        request,
-        &repr,
-        size,
-        keep_alive,
-        head_only,
-        |range| {
-            let storage = &mut site.storage;
-            let handle = match storage.open(served, OpenMode::Read) {
-                Ok(h) => h,
-                Err(ClientError::Storage(StorageError::NotFound)) => return Err(Status::NotFound),
-                Err(_) => return Err(Status::ServiceUnavailable),
-            };
-            let Some(range) = range else {
-                // Small files are collected for the cache as they are sent.
-                let capture = site.cache.capture(name, gzip, repr, size);
-                return Ok(Body::File {
-                    handle,
-                    size,
-                    capture,
-                });
-            };
-            match storage.seek(handle, range.start) {
-                Ok(at) if at == range.start => Ok(Body::File {
-                    handle,
-                    size: range.len,
-                    capture: None,
-                }),
-                _ => {
-                    let _ = storage.close(handle);
-                    Err(Status::ServiceUnavailable)
-                }
+    Some(represent(request, &repr, size, keep_alive, head_only, |range| {
+        let storage = &mut site.storage;
+        let handle = match storage.open(served, OpenMode::Read) {
+            Ok(h) => h,
+            Err(ClientError::Storage(StorageError::NotFound)) => return Err(Status::NotFound),
+            Err(_) => return Err(Status::ServiceUnavailable),
+        };
+        let Some(range) = range else {
+            // Small files are collected for the cache as they are sent.
+            let capture = site.cache.capture(name, gzip, repr, size);
+            return Ok(Body::File { handle, size, capture });
+        };
+        match storage.seek(handle, range.start) {
+            Ok(at) if at == range.start => Ok(Body::File { handle, size: range.len, capture: None }),
+            _ => {
+                let _ = storage.close(handle);
+                Err(Status::ServiceUnavailable)
             }
-        },
-    ))
+        }
+    }))
 }
 
 /// 301 from a directory named without its slash to the slashed URL, query kept.
-fn redirect_to_directory(
-    request: &Request,
-    path: &NormalizedPath,
-    keep_alive: bool,
-    head_only: bool,
-) -> Response {
+fn redirect_to_directory(request: &Request, path: &NormalizedPath, keep_alive: bool, head_only: bool) -> Response {
     let query = request.query();
-    let mut buf =
-        alloc::vec![0u8; directory_location_len(path.as_str().len(), query.map_or(0, <[u8]>::len))];
+    let mut buf = alloc::vec![0u8; directory_location_len(path.as_str().len(), query.map_or(0, <[u8]>::len))];
     let Some(location) = directory_location(path, query, &mut buf) else {
         return error(Status::UriTooLong, keep_alive, head_only);
     };
@@ -368,10 +304,7 @@ fn represent(
     head.cache_control = Some("no-cache");
     head.last_modified = repr.last_modified;
     head.accept_ranges = true;
-    let validators = Validators {
-        etag: Some(&repr.etag),
-        last_modified: repr.last_modified,
-    };
+    let validators = Validators { etag: Some(&repr.etag), last_modified: repr.last_modified };
     match request.evaluate(&validators, len) {
         Outcome::NotModified => ok(head.into_not_modified(), keep_alive, head_only, Body::Empty),
         Outcome::Unsatisfiable => error_response(ErrorResponse::unsatisfiable(len, keep_alive)),
@@ -391,17 +324,10 @@ fn ok(mut head: ResponseHead, keep_alive: bool, head_only: bool, body: Body) -> 
     head.keep_alive = keep_alive;
     head.server = Some(SERVER);
     let keep_alive = head.keeps_alive();
-    Response {
-        status: head.status,
-        head: emit(&head),
-        body: if head_only { Body::Empty } else { body },
-        keep_alive,
-    }
+    Response { status: head.status, head: emit(&head), body: if head_only { Body::Empty } else { body }, keep_alive }
 }
 
 /// FNV-1a: a content fingerprint for ETags of built-in resources.
 fn fnv1a(data: &[u8]) -> u32 {
-    data.iter().fold(0x811c_9dc5u32, |h, &b| {
-        (h ^ b as u32).wrapping_mul(0x0100_0193)
-    })
+    data.iter().fold(0x811c_9dc5u32, |h, &b| (h ^ b as u32).wrapping_mul(0x0100_0193))
 }

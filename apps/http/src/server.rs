@@ -36,12 +36,7 @@ impl Server {
     }
 
     /// Advances every connection; `true` if any made progress.
-    pub fn service(
-        &mut self,
-        sockets: &mut SocketSet<'static>,
-        now: u64,
-        site: &mut crate::site::Site<'_>,
-    ) -> bool {
+    pub fn service(&mut self, sockets: &mut SocketSet<'static>, now: u64, site: &mut crate::site::Site<'_>) -> bool {
         let mut active = self.conns.iter().filter(|c| c.is_active()).count();
         let mut progressed = false;
         for conn in self.conns.iter_mut() {
@@ -77,10 +72,6 @@ impl Server {
 
     /// The earliest time a connection times out.
     pub fn next_deadline(&self, now: u64) -> u64 {
-        self.conns
-            .iter()
-            .filter_map(|c| c.deadline())
-            .min()
-            .map_or(u64::MAX, |d| d.saturating_sub(now))
+        self.conns.iter().filter_map(|c| c.deadline()).min().map_or(u64::MAX, |d| d.saturating_sub(now))
     }
 }

@@ -52,20 +52,13 @@ fn volume(storage: &mut crate::Storage) -> Volume {
         Ok(VolumeStatus::NotMounted(why)) => (false, String::from(why.text())),
         Err(_) => (false, String::from("storage service not answering")),
     };
-    Volume {
-        mounted,
-        detail,
-        total_bytes: free.map(|f| f.total_bytes),
-        free_bytes: free.map(|f| f.free_bytes),
-    }
+    Volume { mounted, detail, total_bytes: free.map(|f| f.total_bytes), free_bytes: free.map(|f| f.free_bytes) }
 }
 
 /// Reads the kernel's system information, the storage service's volume
 /// state and the server's own figures.
 pub fn collect(site: &mut Site<'_>) -> Snapshot {
-    let processes = (0..Sys::process_count().unwrap_or(0))
-        .filter_map(|i| Sys::process(i).ok())
-        .collect();
+    let processes = (0..Sys::process_count().unwrap_or(0)).filter_map(|i| Sys::process(i).ok()).collect();
     let regions = (0..).map_while(|i| Sys::region(i).ok()).collect();
     Snapshot {
         uptime_ms: Sys::uptime_ms().unwrap_or(0),

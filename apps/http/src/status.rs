@@ -109,10 +109,7 @@ pub fn render(site: &mut crate::site::Site<'_>) -> Vec<u8> {
             id: p.id,
             state: p.state.as_str().into(),
             restarts: p.restarts,
-            flash: Span {
-                start: p.flash_start,
-                size: p.flash_size,
-            },
+            flash: Span { start: p.flash_start, size: p.flash_size },
             memory: Memory {
                 start: p.memory_start,
                 size: p.memory_size,
@@ -136,12 +133,7 @@ pub fn render(site: &mut crate::site::Site<'_>) -> Vec<u8> {
     let memory = snap
         .regions
         .iter()
-        .map(|r| Region {
-            name: r.name().into(),
-            start: r.start,
-            size: r.size,
-            used: r.used,
-        })
+        .map(|r| Region { name: r.name().into(), start: r.start, size: r.size, used: r.used })
         .collect();
     let network = snap.switch.map(|s| Network {
         rx_frames: s.rx_frames,
@@ -160,17 +152,8 @@ pub fn render(site: &mut crate::site::Site<'_>) -> Vec<u8> {
         processes,
         memory,
         network,
-        volume: Volume {
-            mounted: v.mounted,
-            detail: v.detail,
-            total_bytes: v.total_bytes,
-            free_bytes: v.free_bytes,
-        },
-        file_cache: FileCacheStats {
-            bytes: snap.cache.bytes,
-            budget: snap.cache.budget,
-            hits: snap.cache.hits,
-        },
+        volume: Volume { mounted: v.mounted, detail: v.detail, total_bytes: v.total_bytes, free_bytes: v.free_bytes },
+        file_cache: FileCacheStats { bytes: snap.cache.bytes, budget: snap.cache.budget, hits: snap.cache.hits },
     };
     miniserde::json::to_string(&status).into_bytes()
 }

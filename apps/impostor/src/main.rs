@@ -58,7 +58,11 @@ fn main() {
                 Err(_) if !in_gap => {
                     in_gap = true;
                     gaps += 1;
-                    say!("impostor: storage is gone (gap {}); register `storage`: {}", gaps, verdict(I::register("storage")));
+                    say!(
+                        "impostor: storage is gone (gap {}); register `storage`: {}",
+                        gaps,
+                        verdict(I::register("storage"))
+                    );
                 }
                 Ok(h) if in_gap => {
                     in_gap = false;
@@ -68,7 +72,11 @@ fn main() {
                 Ok(h) if owner != Some(h) => {
                     owner = Some(h);
                     gaps += 1;
-                    say!("impostor: storage restarted unseen (gap {}); register `storage`: {}", gaps, verdict(I::register("storage")));
+                    say!(
+                        "impostor: storage restarted unseen (gap {}); register `storage`: {}",
+                        gaps,
+                        verdict(I::register("storage"))
+                    );
                 }
                 _ => {}
             }

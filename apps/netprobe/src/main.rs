@@ -13,13 +13,13 @@
 
 extern crate panic_restart;
 
-use say::say;
 use libtock_runtime::{set_main, stack_size, TockSyscalls};
 use net::{Net, Protocol};
+use say::say;
 use smoltcp::phy::ChecksumCapabilities;
 use smoltcp::wire::{
-    EthernetAddress, EthernetFrame, EthernetProtocol, EthernetRepr, IpAddress, IpProtocol, Ipv4Address,
-    Ipv4Packet, Ipv4Repr, UdpPacket, UdpRepr,
+    EthernetAddress, EthernetFrame, EthernetProtocol, EthernetRepr, IpAddress, IpProtocol, Ipv4Address, Ipv4Packet,
+    Ipv4Repr, UdpPacket, UdpRepr,
 };
 use system::SystemInfo;
 
@@ -102,7 +102,13 @@ fn udp_frame(out: &mut [u8], config: &net::Config, src_port: u16) -> usize {
     let caps = ChecksumCapabilities::default();
     let (src, dst) = (Ipv4Address::from(config.ipv4), Ipv4Address::from(config.gateway));
     let udp = UdpRepr { src_port, dst_port: 9 };
-    let ip = Ipv4Repr { src_addr: src, dst_addr: dst, next_header: IpProtocol::Udp, payload_len: 8 + payload.len(), hop_limit: 64 };
+    let ip = Ipv4Repr {
+        src_addr: src,
+        dst_addr: dst,
+        next_header: IpProtocol::Udp,
+        payload_len: 8 + payload.len(),
+        hop_limit: 64,
+    };
     let len = 14 + 20 + 8 + payload.len();
     let mut eth = EthernetFrame::new_unchecked(&mut out[..len]);
     EthernetRepr {

@@ -49,7 +49,9 @@ fn main() {
         let mut buf = [0u8; 16];
         let address = loop {
             match I::receive(&mut buf) {
-                Ok(Some(m)) if m.sender == target && m.len == 4 => break u32::from_le_bytes([buf[0], buf[1], buf[2], buf[3]]),
+                Ok(Some(m)) if m.sender == target && m.len == 4 => {
+                    break u32::from_le_bytes([buf[0], buf[1], buf[2], buf[3]])
+                }
                 Ok(Some(_)) => continue,
                 _ => {
                     events.messages_drained();

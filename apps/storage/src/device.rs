@@ -75,9 +75,7 @@ const DEFAULT_EPOCH: u32 = 1_767_225_600;
 
 impl UptimeClock {
     pub fn new() -> Self {
-        let base = option_env!("NUCLEO_EPOCH")
-            .and_then(|s| s.parse().ok())
-            .unwrap_or(DEFAULT_EPOCH);
+        let base = option_env!("NUCLEO_EPOCH").and_then(|s| s.parse().ok()).unwrap_or(DEFAULT_EPOCH);
         UptimeClock { base }
     }
 }

@@ -122,10 +122,7 @@ fn main() {
     }
     let mut request = Box::new([0u8; MAX_MESSAGE]);
     let mut reply = Box::new([0u8; MAX_MESSAGE]);
-    let mut clients = Clients {
-        known: [(0, [0; ipc::MAX_NAME], 0); CLIENTS],
-        next: 0,
-    };
+    let mut clients = Clients { known: [(0, [0; ipc::MAX_NAME], 0); CLIENTS], next: 0 };
 
     let frames = Cell::new(false);
     let messages = Cell::new(true);
@@ -139,8 +136,7 @@ fn main() {
             served = true;
             let generation = server.generation();
             let n = match clients.name(m.sender) {
-                Some(name) => note
-                    .inside(|| server.handle(name, m.sender.0, &request[..m.len], &mut reply[..])),
+                Some(name) => note.inside(|| server.handle(name, m.sender.0, &request[..m.len], &mut reply[..])),
                 None => continue, // the sender is already gone
             };
             // Before the reply: whoever learns of the change from the
@@ -156,11 +152,7 @@ fn main() {
         if served {
             idle_ms = 0;
         }
-        let wait = if idle_ms < SETTLE_AFTER_MS {
-            SETTLE_AFTER_MS
-        } else {
-            SWEEP_EVERY_MS
-        };
+        let wait = if idle_ms < SETTLE_AFTER_MS { SETTLE_AFTER_MS } else { SWEEP_EVERY_MS };
         if events.wait(Some(wait)) == Wake::Deadline {
             idle_ms = idle_ms.saturating_add(wait);
             let generation = server.generation();
@@ -169,10 +161,7 @@ fn main() {
             if idle_ms >= SETTLE_AFTER_MS {
                 note.inside(|| server.settle());
                 // Served and idle: deaths before this no longer run in a row.
-                if !matches!(
-                    server.status(),
-                    VolumeStatus::NotMounted(NotMounted::Faulty { .. })
-                ) {
+                if !matches!(server.status(), VolumeStatus::NotMounted(NotMounted::Faulty { .. })) {
                     note.idle();
                 }
             }

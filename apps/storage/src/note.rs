@@ -18,9 +18,7 @@ impl Note {
     /// Reads what the last instance left (nothing: a healthy start) and starts from it.
     pub fn load() -> Note {
         let left = RestartNote::from_word(Sys::restart_note().unwrap_or(0));
-        let note = Note {
-            now: left.after_restart(),
-        };
+        let note = Note { now: left.after_restart() };
         // Written at once: the kernel must not keep the last instance's "inside".
         let _ = Sys::set_restart_note(note.now.word());
         note

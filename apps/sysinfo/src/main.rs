@@ -9,10 +9,10 @@
 
 extern crate panic_restart;
 
-use say::say;
 use libtock_leds::Leds;
 use libtock_platform::Syscalls;
 use libtock_runtime::{set_main, stack_size, TockSyscalls};
+use say::say;
 
 set_main! {main}
 stack_size! {0x400}

@@ -29,8 +29,8 @@ use events::Events;
 use ipc::Ipc;
 use libtock_platform::{share, ErrorCode};
 use libtock_rng::Rng;
-use libtock_temperature::{Temperature, TemperatureListener};
 use libtock_runtime::{set_main, stack_size, TockSyscalls};
+use libtock_temperature::{Temperature, TemperatureListener};
 use proto_telemetry::schedule::Schedule;
 use proto_telemetry::wire::{self, Reply};
 use proto_telemetry::{Period, SERVICE_NAME};
@@ -163,7 +163,11 @@ impl Missed {
         }
         self.count += n;
         if self.count > 0 && now_ms >= self.since_ms + Self::REPORT_MS {
-            say!("telemetry: {} samples missed in the last {} s (woke too late)", self.count, (now_ms - self.since_ms) / 1000);
+            say!(
+                "telemetry: {} samples missed in the last {} s (woke too late)",
+                self.count,
+                (now_ms - self.since_ms) / 1000
+            );
             self.count = 0;
         }
     }

@@ -129,7 +129,6 @@ impl Slot {
         matches!(self.phase, Phase::Open(_))
     }
 
-
     pub fn owed(&mut self) -> Option<&mut Owed> {
         match &mut self.phase {
             Phase::Open(s) => Some(&mut s.owed),
@@ -140,7 +139,14 @@ impl Slot {
     /// Advances the slot; returns at most one message for the server (call
     /// again while one comes back). `full`: every client slot is taken, so
     /// a completed handshake gets 503.
-    pub fn service(&mut self, socket: &mut tcp::Socket, now: u64, timers: &Timers, config: &proto_ws::Config<'_>, full: bool) -> Option<Inbound> {
+    pub fn service(
+        &mut self,
+        socket: &mut tcp::Socket,
+        now: u64,
+        timers: &Timers,
+        config: &proto_ws::Config<'_>,
+        full: bool,
+    ) -> Option<Inbound> {
         match &mut self.phase {
             Phase::Listening => {
                 if socket.is_active() {
@@ -165,7 +171,13 @@ impl Slot {
         }
     }
 
-    fn handshake(&mut self, socket: &mut tcp::Socket, now: u64, config: &proto_ws::Config<'_>, full: bool) -> Option<Inbound> {
+    fn handshake(
+        &mut self,
+        socket: &mut tcp::Socket,
+        now: u64,
+        config: &proto_ws::Config<'_>,
+        full: bool,
+    ) -> Option<Inbound> {
         let Phase::Handshake { since } = self.phase else { return None };
         if socket.state() == tcp::State::SynReceived {
             return None;

@@ -94,7 +94,14 @@ impl Server {
         progressed
     }
 
-    fn act(&mut self, sockets: &mut SocketSet<'static>, i: usize, inbound: Inbound, now: u64, link: &mut TelemetryLink) {
+    fn act(
+        &mut self,
+        sockets: &mut SocketSet<'static>,
+        i: usize,
+        inbound: Inbound,
+        now: u64,
+        link: &mut TelemetryLink,
+    ) {
         match inbound {
             Inbound::Opened => {
                 // The state a new client starts from; the rate once known.
@@ -114,7 +121,14 @@ impl Server {
         }
     }
 
-    fn command(&mut self, sockets: &mut SocketSet<'static>, i: usize, command: Command, now: u64, link: &mut TelemetryLink) {
+    fn command(
+        &mut self,
+        sockets: &mut SocketSet<'static>,
+        i: usize,
+        command: Command,
+        now: u64,
+        link: &mut TelemetryLink,
+    ) {
         match command {
             Command::SetLed { led, on } => match self.leds.set(led, on) {
                 // Every client hears of every command, changed or not, as

@@ -79,11 +79,7 @@ impl<const TRACKED: usize> ProcessFaultPolicy for RestartOnFault<TRACKED> {
             );
             return FaultAction::Stop;
         }
-        debug!(
-            "fault: process {} faulted; restarting it (restart #{})",
-            name,
-            process.get_restart_count() + 1
-        );
+        debug!("fault: process {} faulted; restarting it (restart #{})", name, process.get_restart_count() + 1);
         FaultAction::Restart
     }
 }

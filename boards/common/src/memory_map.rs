@@ -56,7 +56,13 @@ pub struct Size(pub usize);
 impl fmt::Display for Size {
     fn fmt(&self, f: &mut fmt::Formatter<'_>) -> fmt::Result {
         let b = self.0;
-        let (unit, div) = if b >= 1 << 20 { ("MiB", 1 << 20) } else if b >= 1 << 10 { ("KiB", 1 << 10) } else { ("B", 1) };
+        let (unit, div) = if b >= 1 << 20 {
+            ("MiB", 1 << 20)
+        } else if b >= 1 << 10 {
+            ("KiB", 1 << 10)
+        } else {
+            ("B", 1)
+        };
         let tenths = (b * 10 + div / 2) / div;
         let mut text = TextBuf::default();
         let _ = if div == 1 || tenths % 10 == 0 {
@@ -189,25 +195,13 @@ impl MemoryMap {
         row("kernel RAM", self.kernel_ram, Some(ram_used), "kernel stack, data, bss (DTCM)");
         row("DMA SRAM", self.dma, Some(dma_used), "device rings and buffers (AXI SRAM)");
         row("PSRAM", self.psram, None, "process blocks 4 MiB + grant pool 4 MiB (OCTOSPI1)");
-        debug!(
-            "  kernel RAM: stack {}, data {}, bss {}",
-            Size(self.stack),
-            Size(self.relocate),
-            Size(self.bss)
-        );
+        debug!("  kernel RAM: stack {}, data {}, bss {}", Size(self.stack), Size(self.relocate), Size(self.bss));
     }
 }
 
 fn row(name: &str, r: Region, used: Option<usize>, holds: &str) {
     match used {
-        Some(u) => debug!(
-            "  {:<12}  {:#010x}  {:>8}  {:>8}  {}",
-            name,
-            r.start,
-            Size(r.len),
-            Size(u),
-            holds
-        ),
+        Some(u) => debug!("  {:<12}  {:#010x}  {:>8}  {:>8}  {}", name, r.start, Size(r.len), Size(u), holds),
         None => debug!("  {:<12}  {:#010x}  {:>8}  {:>8}  {}", name, r.start, Size(r.len), "-", holds),
     }
 }

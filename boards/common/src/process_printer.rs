@@ -24,7 +24,11 @@ pub struct BoardProcessPrinter {
 
 impl BoardProcessPrinter {
     pub fn new() -> Self {
-        BoardProcessPrinter { text: ProcessPrinterText::new(), psram: OptionalCell::empty(), net: OptionalCell::empty() }
+        BoardProcessPrinter {
+            text: ProcessPrinterText::new(),
+            psram: OptionalCell::empty(),
+            net: OptionalCell::empty(),
+        }
     }
 
     pub fn set_sources(&self, psram: &'static dyn GrantFigures, net: Option<&'static dyn NetStats>) {

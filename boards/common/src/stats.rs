@@ -37,9 +37,12 @@ impl<C: ProcessManagementCapability> GrantFigures for GrantStats<C> {
 }
 
 /// Lets the system-information capsule and the printer read the switch's counters.
-pub struct SwitchStats<E: EthernetAdapterDatapath<'static> + 'static, const RXQ: usize, const TXQ: usize, const NTX: usize>(
-    pub &'static EthernetSwitch<'static, E, RXQ, TXQ, NTX>,
-);
+pub struct SwitchStats<
+    E: EthernetAdapterDatapath<'static> + 'static,
+    const RXQ: usize,
+    const TXQ: usize,
+    const NTX: usize,
+>(pub &'static EthernetSwitch<'static, E, RXQ, TXQ, NTX>);
 
 impl<E: EthernetAdapterDatapath<'static>, const RXQ: usize, const TXQ: usize, const NTX: usize> NetStats
     for SwitchStats<E, RXQ, TXQ, NTX>

@@ -17,9 +17,9 @@
 
 use capsules_core::virtualizers::virtual_alarm::{MuxAlarm, VirtualMuxAlarm};
 use capsules_net::{EthernetSwitch, NetConfig};
-use dma_buffer::{DmaPool, DmaRegion};
 use capsules_sysinfo::{Region, SystemInfo, Use};
 use cortexm::mpu::{KernelAccess, KernelRegion, MemoryAttributes};
+use dma_buffer::{DmaPool, DmaRegion};
 use kernel::capabilities;
 use kernel::component::Component;
 use kernel::debug::PanicResources;
@@ -28,10 +28,10 @@ use kernel::hil::led::LedHigh;
 use kernel::hil::time::Alarm;
 use kernel::platform::chip::{Chip, InterruptService};
 use kernel::platform::{KernelResources, SyscallDriverLookup};
+use kernel::utilities::cells::OptionalCell;
 use kernel::utilities::single_thread_value::SingleThreadValue;
 use kernel::utilities::StaticRef;
 use kernel::{create_capability, debug, static_init};
-use kernel::utilities::cells::OptionalCell;
 use stm32h7::cache::CortexM7DCache;
 use stm32h7::clock::{ClockPlan, Hse};
 use stm32h7::eth;
@@ -69,12 +69,8 @@ type LinkPoller = eth::LinkPoller<'static, VirtualMuxAlarm<'static, AlarmHw>, Ca
 type SwitchStats = board_common::stats::SwitchStats<NetHw, NET_PROCESS_RX_QUEUE, NET_PROCESS_TX_QUEUE, NET_TX_BUFFERS>;
 
 /// The original firmware's network identity (HARDWARE.md section 5).
-const NET_CONFIG: NetConfig = NetConfig {
-    mac: eth::NUCLEO_MEM_MAC,
-    ipv4: [192, 168, 0, 50],
-    prefix_len: 24,
-    gateway: [192, 168, 0, 1],
-};
+const NET_CONFIG: NetConfig =
+    NetConfig { mac: eth::NUCLEO_MEM_MAC, ipv4: [192, 168, 0, 50], prefix_len: 24, gateway: [192, 168, 0, 1] };
 
 /// Every DMA buffer of the board, in AXI SRAM, as one link-time static (so
 /// the link map is the whole DMA budget): ETH descriptors (one 32-byte
@@ -339,12 +335,10 @@ unsafe fn led_pins() -> [&'static Pin; 3] {
 /// the stack used by `static_init!` is given back before the main loop.
 #[inline(never)]
 unsafe fn start() -> (&'static kernel::Kernel, NucleoH723, &'static ChipHw, bool) {
-    let _ = PANIC_RESOURCES.bind_to_thread::<<ChipHw as kernel::platform::chip::Chip>::ThreadIdProvider>(
-        PanicResources::new(),
+    let _ = PANIC_RESOURCES
+        .bind_to_thread::<<ChipHw as kernel::platform::chip::Chip>::ThreadIdProvider>(PanicResources::new());
+    kernel::deferred_call::initialize_deferred_call_state::<<ChipHw as kernel::platform::chip::Chip>::ThreadIdProvider>(
     );
-    kernel::deferred_call::initialize_deferred_call_state::<
-        <ChipHw as kernel::platform::chip::Chip>::ThreadIdProvider,
-    >();
     <ChipHw as kernel::platform::chip::Chip>::init();
 
     // SAFETY: once, at boot.
@@ -404,10 +398,8 @@ unsafe fn start() -> (&'static kernel::Kernel, NucleoH723, &'static ChipHw, bool
     uptime_alarm.set_alarm_client(uptime);
     uptime.start();
 
-    let identity = static_init!(
-        Identity,
-        Identity::new(board_kernel, kernel::mint_defined_capability!(ProcessInfoCap))
-    );
+    let identity =
+        static_init!(Identity, Identity::new(board_kernel, kernel::mint_defined_capability!(ProcessInfoCap)));
     let ipc = static_init!(
         IpcDriver,
         capsules_ipc::Ipc::new(
@@ -460,9 +452,10 @@ unsafe fn start() -> (&'static kernel::Kernel, NucleoH723, &'static ChipHw, bool
         create_capability!(capabilities::MemoryAllocationCapability),
     )
     .finalize(components::console_component_static!());
-    components::debug_writer::DebugWriterComponent::new::<
-        <ChipHw as kernel::platform::chip::Chip>::ThreadIdProvider,
-    >(uart_mux, create_capability!(capabilities::SetDebugWriterCapability))
+    components::debug_writer::DebugWriterComponent::new::<<ChipHw as kernel::platform::chip::Chip>::ThreadIdProvider>(
+        uart_mux,
+        create_capability!(capabilities::SetDebugWriterCapability),
+    )
     .finalize(components::debug_writer_component_static!());
     let lldb = components::lldb::LowLevelDebugComponent::new(
         board_kernel,
@@ -497,12 +490,42 @@ unsafe fn start() -> (&'static kernel::Kernel, NucleoH723, &'static ChipHw, bool
     let regions = static_init!(
         [Region; 6],
         [
-            Region { name: "kernel flash", start: map.kernel_flash.start as u32, size: map.kernel_flash.len as u32, used: Use::Fixed(map.kernel_flash_used() as u32) },
-            Region { name: "app flash", start: map.app_flash.start as u32, size: map.app_flash.len as u32, used: Use::ProcessFlash },
-            Region { name: "settings", start: map.settings.start as u32, size: map.settings.len as u32, used: Use::Fixed(0) },
-            Region { name: "kernel RAM", start: map.kernel_ram.start as u32, size: map.kernel_ram.len as u32, used: Use::Fixed(map.kernel_ram_used() as u32) },
-            Region { name: "DMA SRAM", start: map.dma.start as u32, size: map.dma.len as u32, used: Use::Fixed(map.dma_used(0) as u32) },
-            Region { name: "PSRAM", start: map.psram.start as u32, size: map.psram.len as u32, used: Use::ProcessMemory },
+            Region {
+                name: "kernel flash",
+                start: map.kernel_flash.start as u32,
+                size: map.kernel_flash.len as u32,
+                used: Use::Fixed(map.kernel_flash_used() as u32)
+            },
+            Region {
+                name: "app flash",
+                start: map.app_flash.start as u32,
+                size: map.app_flash.len as u32,
+                used: Use::ProcessFlash
+            },
+            Region {
+                name: "settings",
+                start: map.settings.start as u32,
+                size: map.settings.len as u32,
+                used: Use::Fixed(0)
+            },
+            Region {
+                name: "kernel RAM",
+                start: map.kernel_ram.start as u32,
+                size: map.kernel_ram.len as u32,
+                used: Use::Fixed(map.kernel_ram_used() as u32)
+            },
+            Region {
+                name: "DMA SRAM",
+                start: map.dma.start as u32,
+                size: map.dma.len as u32,
+                used: Use::Fixed(map.dma_used(0) as u32)
+            },
+            Region {
+                name: "PSRAM",
+                start: map.psram.start as u32,
+                size: map.psram.len as u32,
+                used: Use::ProcessMemory
+            },
         ]
     );
     let fault_policy = static_init!(FaultPolicy, FaultPolicy::new());
@@ -629,7 +652,12 @@ unsafe fn network(
     }
     let switch = static_init!(
         NetSwitch,
-        EthernetSwitch::new(nic, NET_CONFIG, board_kernel.create_grant(capsules_net::DRIVER_NUM, memory_allocation_cap), tx)
+        EthernetSwitch::new(
+            nic,
+            NET_CONFIG,
+            board_kernel.create_grant(capsules_net::DRIVER_NUM, memory_allocation_cap),
+            tx
+        )
     );
     kernel::hil::ethernet::EthernetAdapterDatapath::set_client(nic, switch);
     switch.start();
@@ -640,7 +668,12 @@ unsafe fn network(
     poller.start();
     debug!(
         "net: ETH + LAN8742 (RMII), MAC {:02x?}, IPv4 {}.{}.{}.{}/{}",
-        NET_CONFIG.mac, NET_CONFIG.ipv4[0], NET_CONFIG.ipv4[1], NET_CONFIG.ipv4[2], NET_CONFIG.ipv4[3], NET_CONFIG.prefix_len
+        NET_CONFIG.mac,
+        NET_CONFIG.ipv4[0],
+        NET_CONFIG.ipv4[1],
+        NET_CONFIG.ipv4[2],
+        NET_CONFIG.ipv4[3],
+        NET_CONFIG.prefix_len
     );
     Some((nic, switch))
 }

@@ -63,8 +63,7 @@ const SERVICE_OWNERS: &[capsules_ipc::ServiceOwner] = &[
     capsules_ipc::ServiceOwner { service: "telemetry", app: "telemetry" },
 ];
 type LedDriver = capsules_core::led::LedDriver<'static, EmulatedLed, 3>;
-type TemperatureDriver =
-    capsules_extra::temperature::TemperatureSensor<'static, EmulatedTemperature<'static, AlarmHw>>;
+type TemperatureDriver = capsules_extra::temperature::TemperatureSensor<'static, EmulatedTemperature<'static, AlarmHw>>;
 
 /// The external RAM (the board's OCTOSPI PSRAM): all process memory.
 const PSRAM_START: usize = 0x6000_0000;
@@ -218,12 +217,10 @@ pub unsafe fn main() {
 /// the stack used by `static_init!` is given back before the main loop.
 #[inline(never)]
 unsafe fn start() -> (&'static kernel::Kernel, QemuM7, &'static ChipHw) {
-    let _ = PANIC_RESOURCES.bind_to_thread::<<ChipHw as kernel::platform::chip::Chip>::ThreadIdProvider>(
-        PanicResources::new(),
+    let _ = PANIC_RESOURCES
+        .bind_to_thread::<<ChipHw as kernel::platform::chip::Chip>::ThreadIdProvider>(PanicResources::new());
+    kernel::deferred_call::initialize_deferred_call_state::<<ChipHw as kernel::platform::chip::Chip>::ThreadIdProvider>(
     );
-    kernel::deferred_call::initialize_deferred_call_state::<
-        <ChipHw as kernel::platform::chip::Chip>::ThreadIdProvider,
-    >();
     <ChipHw as kernel::platform::chip::Chip>::init();
 
     // SAFETY: the one MPU, made once; the kernel regions are checked before
@@ -262,10 +259,8 @@ unsafe fn start() -> (&'static kernel::Kernel, QemuM7, &'static ChipHw) {
     uptime_alarm.set_alarm_client(uptime);
     uptime.start();
 
-    let identity = static_init!(
-        Identity,
-        Identity::new(board_kernel, kernel::mint_defined_capability!(ProcessInfoCap))
-    );
+    let identity =
+        static_init!(Identity, Identity::new(board_kernel, kernel::mint_defined_capability!(ProcessInfoCap)));
     let ipc = static_init!(
         IpcDriver,
         capsules_ipc::Ipc::new(
@@ -296,9 +291,10 @@ unsafe fn start() -> (&'static kernel::Kernel, QemuM7, &'static ChipHw) {
         create_capability!(capabilities::MemoryAllocationCapability),
     )
     .finalize(components::console_component_static!());
-    components::debug_writer::DebugWriterComponent::new::<
-        <ChipHw as kernel::platform::chip::Chip>::ThreadIdProvider,
-    >(uart_mux, create_capability!(capabilities::SetDebugWriterCapability))
+    components::debug_writer::DebugWriterComponent::new::<<ChipHw as kernel::platform::chip::Chip>::ThreadIdProvider>(
+        uart_mux,
+        create_capability!(capabilities::SetDebugWriterCapability),
+    )
     .finalize(components::debug_writer_component_static!());
     let lldb = components::lldb::LowLevelDebugComponent::new(
         board_kernel,
@@ -315,10 +311,8 @@ unsafe fn start() -> (&'static kernel::Kernel, QemuM7, &'static ChipHw) {
         EmulatedLed::new("yellow"),
         EmulatedLed::new("red"),
     ));
-    let temperature_sensor = static_init!(
-        EmulatedTemperature<'static, AlarmHw>,
-        EmulatedTemperature::new(&peripherals.timer)
-    );
+    let temperature_sensor =
+        static_init!(EmulatedTemperature<'static, AlarmHw>, EmulatedTemperature::new(&peripherals.timer));
     kernel::deferred_call::DeferredCallClient::register(temperature_sensor);
     let temperature = components::temperature::TemperatureComponent::new(
         board_kernel,
@@ -332,12 +326,42 @@ unsafe fn start() -> (&'static kernel::Kernel, QemuM7, &'static ChipHw) {
     let regions = static_init!(
         [Region; 6],
         [
-            Region { name: "kernel flash", start: map.kernel_flash.start as u32, size: map.kernel_flash.len as u32, used: Use::Fixed(map.kernel_flash_used() as u32) },
-            Region { name: "app flash", start: map.app_flash.start as u32, size: map.app_flash.len as u32, used: Use::ProcessFlash },
-            Region { name: "settings", start: map.settings.start as u32, size: map.settings.len as u32, used: Use::Fixed(0) },
-            Region { name: "kernel RAM", start: map.kernel_ram.start as u32, size: map.kernel_ram.len as u32, used: Use::Fixed(map.kernel_ram_used() as u32) },
-            Region { name: "DMA SRAM", start: map.dma.start as u32, size: map.dma.len as u32, used: Use::Fixed(map.dma_used(0) as u32) },
-            Region { name: "PSRAM", start: map.psram.start as u32, size: map.psram.len as u32, used: Use::ProcessMemory },
+            Region {
+                name: "kernel flash",
+                start: map.kernel_flash.start as u32,
+                size: map.kernel_flash.len as u32,
+                used: Use::Fixed(map.kernel_flash_used() as u32)
+            },
+            Region {
+                name: "app flash",
+                start: map.app_flash.start as u32,
+                size: map.app_flash.len as u32,
+                used: Use::ProcessFlash
+            },
+            Region {
+                name: "settings",
+                start: map.settings.start as u32,
+                size: map.settings.len as u32,
+                used: Use::Fixed(0)
+            },
+            Region {
+                name: "kernel RAM",
+                start: map.kernel_ram.start as u32,
+                size: map.kernel_ram.len as u32,
+                used: Use::Fixed(map.kernel_ram_used() as u32)
+            },
+            Region {
+                name: "DMA SRAM",
+                start: map.dma.start as u32,
+                size: map.dma.len as u32,
+                used: Use::Fixed(map.dma_used(0) as u32)
+            },
+            Region {
+                name: "PSRAM",
+                start: map.psram.start as u32,
+                size: map.psram.len as u32,
+                used: Use::ProcessMemory
+            },
         ]
     );
     let fault_policy = static_init!(FaultPolicy, FaultPolicy::new());
@@ -369,7 +393,11 @@ unsafe fn start() -> (&'static kernel::Kernel, QemuM7, &'static ChipHw) {
         .finalize(components::round_robin_component_static!(NUM_PROCS));
     let systick = cortexm7::systick::SysTick::new_with_calibration(mps2::SYSCLK_HZ);
 
-    debug!("NUCLEO-MEM Cortex-M7 twin: Tock {}.{} on QEMU mps2-an500", kernel::KERNEL_MAJOR_VERSION, kernel::KERNEL_MINOR_VERSION);
+    debug!(
+        "NUCLEO-MEM Cortex-M7 twin: Tock {}.{} on QEMU mps2-an500",
+        kernel::KERNEL_MAJOR_VERSION,
+        kernel::KERNEL_MINOR_VERSION
+    );
     map.print(0);
     debug!(
         "mpu: {} regions: {} for the kernel (external-memory guard, PSRAM write-back), the rest for processes (write-back in PSRAM)",
@@ -378,18 +406,7 @@ unsafe fn start() -> (&'static kernel::Kernel, QemuM7, &'static ChipHw) {
     );
     let _ = pconsole.start();
 
-    let board = QemuM7 {
-        console,
-        alarm,
-        lldb,
-        led,
-        temperature,
-        ipc,
-        psram,
-        sysinfo,
-        fault_policy,
-        scheduler,
-        systick,
-    };
+    let board =
+        QemuM7 { console, alarm, lldb, led, temperature, ipc, psram, sysinfo, fault_policy, scheduler, systick };
     (board_kernel, board, chip)
 }

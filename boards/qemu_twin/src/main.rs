@@ -10,6 +10,8 @@
 #![no_main]
 
 use capsules_core::virtualizers::virtual_alarm::{MuxAlarm, VirtualMuxAlarm};
+use capsules_net::{EthernetSwitch, NetConfig};
+use capsules_sysinfo::{Region, SystemInfo, Uptime, Use};
 use dma_buffer::{Coherent, DmaPool, DmaRegion};
 use kernel::capabilities;
 use kernel::component::Component;
@@ -27,8 +29,6 @@ use twin_chip::led::EmulatedLed;
 use twin_chip::temperature::EmulatedTemperature;
 use twin_chip::virtio_blk::VirtIOBlk;
 use twin_chip::virtio_net::VirtIONet;
-use capsules_net::{EthernetSwitch, NetConfig};
-use capsules_sysinfo::{Region, SystemInfo, Uptime, Use};
 
 mod io;
 mod pmp;
@@ -94,15 +94,12 @@ const SERVICE_OWNERS: &[capsules_ipc::ServiceOwner] = &[
     capsules_ipc::ServiceOwner { service: "telemetry", app: "telemetry" },
 ];
 type LedDriver = capsules_core::led::LedDriver<'static, EmulatedLed, 3>;
-type TemperatureDriver =
-    capsules_extra::temperature::TemperatureSensor<'static, EmulatedTemperature<'static, AlarmHw>>;
-type RngDriver = components::rng::RngRandomComponentType<
-    virtio::devices::virtio_rng::VirtIORng<'static, 'static, Fence>,
->;
+type TemperatureDriver = capsules_extra::temperature::TemperatureSensor<'static, EmulatedTemperature<'static, AlarmHw>>;
+type RngDriver =
+    components::rng::RngRandomComponentType<virtio::devices::virtio_rng::VirtIORng<'static, 'static, Fence>>;
 
 /// Resources the panic handler in `io.rs` prints.
-static PANIC_RESOURCES: SingleThreadValue<PanicResources<ChipHw, ProcessPrinter>> =
-    SingleThreadValue::new();
+static PANIC_RESOURCES: SingleThreadValue<PanicResources<ChipHw, ProcessPrinter>> = SingleThreadValue::new();
 
 // Kernel stack; the rest of the 128 KiB kernel RAM holds static state.
 kernel::stack_size! {0x3000}
@@ -266,13 +263,11 @@ pub unsafe fn main() {
 /// the stack used by `static_init!` is given back before the main loop.
 #[inline(never)]
 unsafe fn start() -> (&'static kernel::Kernel, QemuTwin, &'static ChipHw) {
-    let _ = PANIC_RESOURCES.bind_to_thread::<<ChipHw as kernel::platform::chip::Chip>::ThreadIdProvider>(
-        PanicResources::new(),
-    );
+    let _ = PANIC_RESOURCES
+        .bind_to_thread::<<ChipHw as kernel::platform::chip::Chip>::ThreadIdProvider>(PanicResources::new());
     rv32i::configure_trap_handler();
-    kernel::deferred_call::initialize_deferred_call_state::<
-        <ChipHw as kernel::platform::chip::Chip>::ThreadIdProvider,
-    >();
+    kernel::deferred_call::initialize_deferred_call_state::<<ChipHw as kernel::platform::chip::Chip>::ThreadIdProvider>(
+    );
 
     let map = memory_map::MemoryMap::from_linker();
     // Kernel memory protection first, so the rest of boot runs under it.
@@ -309,25 +304,19 @@ unsafe fn start() -> (&'static kernel::Kernel, QemuTwin, &'static ChipHw) {
     // SAFETY: the linker's DMA window, reachable by the VirtIO devices and
     // used by nothing else.
     let region = unsafe { DmaRegion::<Coherent>::new(map.dma.start, map.dma.len) };
-    let mut dma = DmaPool::new(region, map.dma_free())
-        .unwrap_or_else(|e| panic!("DMA window: {}", e));
+    let mut dma = DmaPool::new(region, map.dma_free()).unwrap_or_else(|e| panic!("DMA window: {}", e));
     let devices = virtio_devices::probe(peripherals);
     let mark = dma.used();
-    let blk: Option<&'static BlkHw> =
-        devices.blk.map(|idx| virtio_devices::block_device(peripherals, idx, &mut dma));
+    let blk: Option<&'static BlkHw> = devices.blk.map(|idx| virtio_devices::block_device(peripherals, idx, &mut dma));
     let dma_blk_driver = dma.used() - mark;
     let mark = dma.used();
     let rng = devices.rng.map(|idx| virtio_devices::rng(peripherals, idx, &mut dma));
     let dma_rng = dma.used() - mark;
     let mark = dma.used();
-    let identity = static_init!(
-        Identity,
-        Identity::new(board_kernel, kernel::mint_defined_capability!(ProcessInfoCap))
-    );
+    let identity =
+        static_init!(Identity, Identity::new(board_kernel, kernel::mint_defined_capability!(ProcessInfoCap)));
     let blk_driver = blk.map(|device| {
-        let bounce = dma
-            .alloc(capsules_blk::BOUNCE_LEN)
-            .unwrap_or_else(|e| panic!("block bounce buffer: {}", e));
+        let bounce = dma.alloc(capsules_blk::BOUNCE_LEN).unwrap_or_else(|e| panic!("block bounce buffer: {}", e));
         let driver = static_init!(
             BlkDriver,
             capsules_blk::BlockDriver::new(
@@ -381,9 +370,7 @@ unsafe fn start() -> (&'static kernel::Kernel, QemuTwin, &'static ChipHw) {
     let chip = static_init!(ChipHw, QemuRv32VirtChip::new(peripherals, hardware_timer, epmp));
     PANIC_RESOURCES.get().map(|r| r.chip.put(chip));
     chip.enable_plic_interrupts();
-    csr::CSR
-        .mie
-        .modify(csr::mie::mie::mext::SET + csr::mie::mie::msoft::SET + csr::mie::mie::mtimer::SET);
+    csr::CSR.mie.modify(csr::mie::mie::mext::SET + csr::mie::mie::msoft::SET + csr::mie::mie::mtimer::SET);
     csr::CSR.mstatus.modify(csr::mstatus::mstatus::mie::SET);
 
     let process_printer = static_init!(ProcessPrinter, ProcessPrinter::new());
@@ -405,9 +392,10 @@ unsafe fn start() -> (&'static kernel::Kernel, QemuTwin, &'static ChipHw) {
         create_capability!(capabilities::MemoryAllocationCapability),
     )
     .finalize(components::console_component_static!());
-    components::debug_writer::DebugWriterComponent::new::<
-        <ChipHw as kernel::platform::chip::Chip>::ThreadIdProvider,
-    >(uart_mux, create_capability!(capabilities::SetDebugWriterCapability))
+    components::debug_writer::DebugWriterComponent::new::<<ChipHw as kernel::platform::chip::Chip>::ThreadIdProvider>(
+        uart_mux,
+        create_capability!(capabilities::SetDebugWriterCapability),
+    )
     .finalize(components::debug_writer_component_static!());
     let lldb = components::lldb::LowLevelDebugComponent::new(
         board_kernel,
@@ -425,10 +413,8 @@ unsafe fn start() -> (&'static kernel::Kernel, QemuTwin, &'static ChipHw) {
         EmulatedLed::new("red"),
     ));
 
-    let temperature_sensor = static_init!(
-        EmulatedTemperature<'static, AlarmHw>,
-        EmulatedTemperature::new(hardware_timer)
-    );
+    let temperature_sensor =
+        static_init!(EmulatedTemperature<'static, AlarmHw>, EmulatedTemperature::new(hardware_timer));
     kernel::deferred_call::DeferredCallClient::register(temperature_sensor);
     let temperature = components::temperature::TemperatureComponent::new(
         board_kernel,
@@ -454,12 +440,42 @@ unsafe fn start() -> (&'static kernel::Kernel, QemuTwin, &'static ChipHw) {
     let regions = static_init!(
         [Region; 6],
         [
-            Region { name: "kernel flash", start: map.kernel_flash.start as u32, size: map.kernel_flash.len as u32, used: Use::Fixed(map.kernel_flash_used() as u32) },
-            Region { name: "app flash", start: map.app_flash.start as u32, size: map.app_flash.len as u32, used: Use::ProcessFlash },
-            Region { name: "settings", start: map.settings.start as u32, size: map.settings.len as u32, used: Use::Fixed(0) },
-            Region { name: "kernel RAM", start: map.kernel_ram.start as u32, size: map.kernel_ram.len as u32, used: Use::Fixed(map.kernel_ram_used() as u32) },
-            Region { name: "DMA SRAM", start: map.dma.start as u32, size: map.dma.len as u32, used: Use::Fixed(map.dma_used(dma.used()) as u32) },
-            Region { name: "PSRAM", start: map.psram.start as u32, size: map.psram.len as u32, used: Use::ProcessMemory },
+            Region {
+                name: "kernel flash",
+                start: map.kernel_flash.start as u32,
+                size: map.kernel_flash.len as u32,
+                used: Use::Fixed(map.kernel_flash_used() as u32)
+            },
+            Region {
+                name: "app flash",
+                start: map.app_flash.start as u32,
+                size: map.app_flash.len as u32,
+                used: Use::ProcessFlash
+            },
+            Region {
+                name: "settings",
+                start: map.settings.start as u32,
+                size: map.settings.len as u32,
+                used: Use::Fixed(0)
+            },
+            Region {
+                name: "kernel RAM",
+                start: map.kernel_ram.start as u32,
+                size: map.kernel_ram.len as u32,
+                used: Use::Fixed(map.kernel_ram_used() as u32)
+            },
+            Region {
+                name: "DMA SRAM",
+                start: map.dma.start as u32,
+                size: map.dma.len as u32,
+                used: Use::Fixed(map.dma_used(dma.used()) as u32)
+            },
+            Region {
+                name: "PSRAM",
+                start: map.psram.start as u32,
+                size: map.psram.len as u32,
+                used: Use::ProcessMemory
+            },
         ]
     );
     let uptime = static_init!(MachineTimerUptime, MachineTimerUptime(hardware_timer));
@@ -475,7 +491,8 @@ unsafe fn start() -> (&'static kernel::Kernel, QemuTwin, &'static ChipHw) {
             board_kernel.create_grant(capsules_sysinfo::DRIVER_NUM, &memory_allocation_cap),
         )
     );
-    let switch_stats: Option<&'static SwitchStats> = net.map(|switch| &*static_init!(SwitchStats, board_common::stats::SwitchStats(switch)));
+    let switch_stats: Option<&'static SwitchStats> =
+        net.map(|switch| &*static_init!(SwitchStats, board_common::stats::SwitchStats(switch)));
     if let Some(stats) = switch_stats {
         sysinfo.set_net(stats);
     }
@@ -498,7 +515,11 @@ unsafe fn start() -> (&'static kernel::Kernel, QemuTwin, &'static ChipHw) {
     let scheduler_timer = components::virtual_scheduler_timer::VirtualSchedulerTimerComponent::new(mux_alarm)
         .finalize(components::virtual_scheduler_timer_component_static!(AlarmHw));
 
-    debug!("NUCLEO-MEM twin: Tock {}.{} on QEMU RISC-V virt", kernel::KERNEL_MAJOR_VERSION, kernel::KERNEL_MINOR_VERSION);
+    debug!(
+        "NUCLEO-MEM twin: Tock {}.{} on QEMU RISC-V virt",
+        kernel::KERNEL_MAJOR_VERSION,
+        kernel::KERNEL_MINOR_VERSION
+    );
     map.print(dma.used());
     debug!(
         "  DMA SRAM: rings {}, network {} ({} rx + {} tx frame buffers), block {} (incl. {} bounce), rng {}",
@@ -516,8 +537,15 @@ unsafe fn start() -> (&'static kernel::Kernel, QemuTwin, &'static ChipHw) {
             debug!(
                 "net: VirtIO network card, MAC {}, IPv4 {}.{}.{}.{}/{} via {}.{}.{}.{}",
                 virtio_devices::MacAddress(c.mac),
-                c.ipv4[0], c.ipv4[1], c.ipv4[2], c.ipv4[3], c.prefix_len,
-                c.gateway[0], c.gateway[1], c.gateway[2], c.gateway[3]
+                c.ipv4[0],
+                c.ipv4[1],
+                c.ipv4[2],
+                c.ipv4[3],
+                c.prefix_len,
+                c.gateway[0],
+                c.gateway[1],
+                c.gateway[2],
+                c.gateway[3]
             );
         }
         None => debug!("net: no VirtIO network card"),

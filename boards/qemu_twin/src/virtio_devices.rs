@@ -85,9 +85,7 @@ pub unsafe fn block_device(
     let blk = static_init!(BlkHw, VirtIOBlk::new(queue, transport, dma.region(), header, status));
     queue.set_client(blk);
     let queues = static_init!([&'static dyn Virtqueue; 1], [queue]);
-    transport
-        .initialize(blk, queues)
-        .unwrap_or_else(|e| panic!("virtio-blk initialisation failed: {:?}", e));
+    transport.initialize(blk, queues).unwrap_or_else(|e| panic!("virtio-blk initialisation failed: {:?}", e));
     blk
 }
 
@@ -104,9 +102,7 @@ pub unsafe fn rng(
     kernel::deferred_call::DeferredCallClient::register(rng);
     queue.set_client(rng);
     let queues = static_init!([&'static dyn Virtqueue; 1], [queue]);
-    transport
-        .initialize(rng, queues)
-        .unwrap_or_else(|e| panic!("virtio-rng initialisation failed: {:?}", e));
+    transport.initialize(rng, queues).unwrap_or_else(|e| panic!("virtio-rng initialisation failed: {:?}", e));
     let buffer = dma_or_panic(dma.alloc(64), "virtio-rng buffer");
     let _ = rng.provide_buffer(buffer.into_device());
     rng
@@ -129,9 +125,7 @@ pub unsafe fn network_card(
     rx_queue.set_client(net);
     tx_queue.set_client(net);
     let queues = static_init!([&'static dyn Virtqueue; 2], [rx_queue, tx_queue]);
-    transport
-        .initialize(net, queues)
-        .unwrap_or_else(|e| panic!("virtio-net initialisation failed: {:?}", e));
+    transport.initialize(net, queues).unwrap_or_else(|e| panic!("virtio-net initialisation failed: {:?}", e));
     net
 }
 

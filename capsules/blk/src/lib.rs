@@ -82,7 +82,8 @@ struct Transfer {
     sectors: usize,
 }
 
-type BlkGrant = Grant<(), UpcallCount<{ upcall::COUNT }>, AllowRoCount<{ allow_ro::COUNT }>, AllowRwCount<{ allow_rw::COUNT }>>;
+type BlkGrant =
+    Grant<(), UpcallCount<{ upcall::COUNT }>, AllowRoCount<{ allow_ro::COUNT }>, AllowRwCount<{ allow_rw::COUNT }>>;
 
 pub struct BlockDriver<'a, B: BlockDevice<'a, C>, C: CacheMaintenance + 'static> {
     device: &'a B,
@@ -133,11 +134,10 @@ impl<'a, B: BlockDevice<'a, C>, C: CacheMaintenance> BlockDriver<'a, B, C> {
     pub fn check_device(&self) {
         let sectors = self.device.capacity().unwrap_or(0);
         debug!("blk: block device, {} sectors of {} B ({} MiB)", sectors, SECTOR_SIZE, sectors / 2048);
-        self.start(Transfer { op: Op::Check, pid: None, sectors: 1 }, 0)
-            .unwrap_or_else(|e| {
-                debug!("blk: reading sector 0 failed to start: {:?}", e);
-                self.checked.set(true);
-            });
+        self.start(Transfer { op: Op::Check, pid: None, sectors: 1 }, 0).unwrap_or_else(|e| {
+            debug!("blk: reading sector 0 failed to start: {:?}", e);
+            self.checked.set(true);
+        });
     }
 
     fn allowed(&self, pid: ProcessId) -> bool {
@@ -245,7 +245,9 @@ impl<'a, B: BlockDevice<'a, C>, C: CacheMaintenance> SyscallDriver for BlockDriv
                 Ok(n) => CommandReturn::success_u32_u32(n as u32, (n >> 32) as u32),
                 Err(e) => CommandReturn::failure(e),
             },
-            command::READ | command::WRITE if !(1..=MAX_SECTORS).contains(&arg2) => CommandReturn::failure(ErrorCode::SIZE),
+            command::READ | command::WRITE if !(1..=MAX_SECTORS).contains(&arg2) => {
+                CommandReturn::failure(ErrorCode::SIZE)
+            }
             _ if busy => CommandReturn::failure(ErrorCode::BUSY),
             command::READ => self.read(pid, arg1, arg2).into(),
             command::WRITE => self.write(pid, arg1, arg2).into(),

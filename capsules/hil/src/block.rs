@@ -26,21 +26,11 @@ pub trait BlockDevice<'a, C: CacheMaintenance> {
     /// `INVAL` if `count` is 0 or the range passes the end of the device,
     /// `SIZE` if `buffer` is shorter than `count` sectors, `BUSY` while
     /// another request is outstanding.
-    fn read(
-        &self,
-        sector: u64,
-        count: usize,
-        buffer: DmaBuffer<C>,
-    ) -> Result<(), (ErrorCode, DmaBuffer<C>)>;
+    fn read(&self, sector: u64, count: usize, buffer: DmaBuffer<C>) -> Result<(), (ErrorCode, DmaBuffer<C>)>;
 
     /// Writes `count` sectors from the start of `buffer` at `sector`. Errors
     /// as for [`BlockDevice::read`].
-    fn write(
-        &self,
-        sector: u64,
-        count: usize,
-        buffer: DmaBuffer<C>,
-    ) -> Result<(), (ErrorCode, DmaBuffer<C>)>;
+    fn write(&self, sector: u64, count: usize, buffer: DmaBuffer<C>) -> Result<(), (ErrorCode, DmaBuffer<C>)>;
 
     /// Makes every completed write durable (device write cache flushed).
     fn flush(&self) -> Result<(), ErrorCode>;
@@ -58,12 +48,7 @@ pub trait BlockClient<C: CacheMaintenance> {
 
 /// Checks a request against the device size and the buffer, with the error
 /// codes [`BlockDevice::read`] documents; shared by every driver.
-pub fn check_request(
-    capacity: u64,
-    sector: u64,
-    count: usize,
-    buffer_len: usize,
-) -> Result<(), ErrorCode> {
+pub fn check_request(capacity: u64, sector: u64, count: usize, buffer_len: usize) -> Result<(), ErrorCode> {
     if count == 0 {
         return Err(ErrorCode::INVAL);
     }

@@ -65,7 +65,9 @@
 #![forbid(unsafe_code)]
 
 use hil_ext::identity::ProcessIdentity;
-use kernel::grant::{AllowRoCount, AllowRwCount, CustomGrant, Grant, GrantKernelData, GrantRegionAllocator, UpcallCount};
+use kernel::grant::{
+    AllowRoCount, AllowRwCount, CustomGrant, Grant, GrantKernelData, GrantRegionAllocator, UpcallCount,
+};
 use kernel::processbuffer::{ReadableProcessBuffer, ReadableProcessSlice, WriteableProcessBuffer};
 use kernel::syscall::{CommandReturn, SyscallDriver};
 use kernel::{ErrorCode, ProcessId};
@@ -131,12 +133,9 @@ impl<const INBOX: usize> App<INBOX> {
     ) -> bool {
         let App { inbox_mem, inbox, dropped, wake, .. } = self;
         let total = RECORD_HEADER + message.len();
-        let queued = inbox_mem
-            .as_ref()
-            .and_then(|m| {
-                m.enter(|mut mem| inbox.push_with(&mut mem[..], total, |a, b| scatter(header, message, a, b))).ok()
-            })
-            == Some(true);
+        let queued = inbox_mem.as_ref().and_then(|m| {
+            m.enter(|mut mem| inbox.push_with(&mut mem[..], total, |a, b| scatter(header, message, a, b))).ok()
+        }) == Some(true);
         if !queued {
             *dropped = dropped.wrapping_add(1);
         } else {

@@ -3,9 +3,9 @@
 
 use smoltcp::phy::ChecksumCapabilities;
 use smoltcp::wire::{
-    ArpOperation, ArpPacket, ArpRepr, EthernetAddress, EthernetFrame, EthernetProtocol, EthernetRepr,
-    Icmpv4Packet, Icmpv4Repr, IpAddress, IpProtocol, Ipv4Address, Ipv4Packet, Ipv4Repr, TcpControl,
-    TcpPacket, TcpRepr, TcpSeqNumber, UdpPacket,
+    ArpOperation, ArpPacket, ArpRepr, EthernetAddress, EthernetFrame, EthernetProtocol, EthernetRepr, Icmpv4Packet,
+    Icmpv4Repr, IpAddress, IpProtocol, Ipv4Address, Ipv4Packet, Ipv4Repr, TcpControl, TcpPacket, TcpRepr, TcpSeqNumber,
+    UdpPacket,
 };
 
 /// Shortest Ethernet frame without FCS; shorter replies are zero padded.
@@ -146,11 +146,7 @@ pub enum Refusal {
 
 /// Checks a frame a process wants to send: from the board's addresses,
 /// ARP or TCP/UDP from a port `bound(proto, port)` says it holds.
-pub fn check_outbound(
-    frame: &[u8],
-    cfg: &NetConfig,
-    bound: impl Fn(Proto, u16) -> bool,
-) -> Result<(), Refusal> {
+pub fn check_outbound(frame: &[u8], cfg: &NetConfig, bound: impl Fn(Proto, u16) -> bool) -> Result<(), Refusal> {
     let eth = EthernetFrame::new_checked(frame).map_err(|_| Refusal::Malformed)?;
     if eth.src_addr() != cfg.mac() {
         return Err(Refusal::NotOurAddress);

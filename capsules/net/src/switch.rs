@@ -48,7 +48,9 @@ impl<const RXQ: usize, const TXQ: usize> App<RXQ, TXQ> {
         if queued == Some(true) {
             counters.rx_frames = counters.rx_frames.wrapping_add(1);
             counters.rx_bytes = counters.rx_bytes.wrapping_add(frame.len() as u32);
-            rx_wake.item_queued(|| kernel_data.schedule_upcall(upcall::FRAMES_QUEUED as usize, (rx.frames(), 0, 0)).is_ok());
+            rx_wake.item_queued(|| {
+                kernel_data.schedule_upcall(upcall::FRAMES_QUEUED as usize, (rx.frames(), 0, 0)).is_ok()
+            });
         } else {
             counters.rx_dropped = counters.rx_dropped.wrapping_add(1);
         }
@@ -82,12 +84,7 @@ impl<'a, E: EthernetAdapterDatapath<'a>, const RXQ: usize, const TXQ: usize, con
 {
     /// `tx_buffers` must be DMA-safe and at least [`MAX_FRAME`] long: the
     /// NIC driver refuses anything else.
-    pub fn new(
-        nic: &'a E,
-        config: NetConfig,
-        apps: AppGrant<RXQ, TXQ>,
-        tx_buffers: [&'static mut [u8]; NTX],
-    ) -> Self {
+    pub fn new(nic: &'a E, config: NetConfig, apps: AppGrant<RXQ, TXQ>, tx_buffers: [&'static mut [u8]; NTX]) -> Self {
         EthernetSwitch {
             nic,
             config,
@@ -114,9 +111,7 @@ impl<'a, E: EthernetAdapterDatapath<'a>, const RXQ: usize, const TXQ: usize, con
 
     /// A process's counters and the number of ports it holds.
     pub fn process_counters(&self, pid: ProcessId) -> Option<(Counters, u32)> {
-        self.apps
-            .enter(pid, |app, _| (app.counters, app.bindings.iter().filter(|b| b.is_some()).count() as u32))
-            .ok()
+        self.apps.enter(pid, |app, _| (app.counters, app.bindings.iter().filter(|b| b.is_some()).count() as u32)).ok()
     }
 
     fn count(&self, f: impl FnOnce(&mut SwitchCounters)) {
@@ -247,7 +242,8 @@ impl<'a, E: EthernetAdapterDatapath<'a>, const RXQ: usize, const TXQ: usize, con
                         return Err(ErrorCode::INVAL);
                     }
                     let App { tx_mem, tx, counters, tx_blocked, .. } = &mut **app;
-                    let queued = tx_mem.as_ref().and_then(|m| m.enter(|mut mem| tx.push(&mut mem[..], &scratch[..len])).ok());
+                    let queued =
+                        tx_mem.as_ref().and_then(|m| m.enter(|mut mem| tx.push(&mut mem[..], &scratch[..len])).ok());
                     if queued == Some(true) {
                         Ok(())
                     } else {
@@ -263,7 +259,8 @@ impl<'a, E: EthernetAdapterDatapath<'a>, const RXQ: usize, const TXQ: usize, con
         if let Some(buffer) = direct {
             if !self.send(buffer, len) {
                 // No link: the process's frame is dropped, as on a wire.
-                let _ = self.apps.enter(pid, |app, _| app.counters.tx_dropped = app.counters.tx_dropped.wrapping_add(1));
+                let _ =
+                    self.apps.enter(pid, |app, _| app.counters.tx_dropped = app.counters.tx_dropped.wrapping_add(1));
             }
         }
         result
@@ -288,14 +285,16 @@ impl<'a, E: EthernetAdapterDatapath<'a>, const RXQ: usize, const TXQ: usize, con
                             return None;
                         }
                         let out = buffer.take()?;
-                        let len = tx_mem.as_ref().and_then(|m| m.enter(|mem| tx.pop_into(&mem[..], out).ok()).ok()).flatten();
+                        let len =
+                            tx_mem.as_ref().and_then(|m| m.enter(|mem| tx.pop_into(&mem[..], out).ok()).ok()).flatten();
                         match len {
                             Some(len) => {
                                 counters.tx_frames = counters.tx_frames.wrapping_add(1);
                                 counters.tx_bytes = counters.tx_bytes.wrapping_add(len as u32);
                                 if *tx_blocked {
                                     // A refused upcall leaves it set: the next drain retries.
-                                    *tx_blocked = kernel_data.schedule_upcall(upcall::TX_ROOM as usize, (0, 0, 0)).is_err();
+                                    *tx_blocked =
+                                        kernel_data.schedule_upcall(upcall::TX_ROOM as usize, (0, 0, 0)).is_err();
                                 }
                                 Some((i, out, len))
                             }

@@ -86,10 +86,10 @@ impl<const N: usize> TxPath<N> {
 mod tests {
     extern crate std;
     use super::*;
-    use std::boxed::Box;
-    use std::vec::Vec;
     use core::cell::{Cell, RefCell};
     use kernel::hil::ethernet::EthernetAdapterDatapathClient;
+    use std::boxed::Box;
+    use std::vec::Vec;
 
     /// A NIC with `slots` frames in flight that answers BUSY when they are
     /// taken, or `refuse` for good; `complete` finishes the oldest frame.

@@ -2,7 +2,9 @@
 //! with smoltcp's emitters (an implementation this crate does not share
 //! code with for these paths).
 
-use capsules_net::frame::{arp_reply, check_outbound, classify, echo_reply, tcp_reset, Inbound, NetConfig, Proto, Refusal};
+use capsules_net::frame::{
+    arp_reply, check_outbound, classify, echo_reply, tcp_reset, Inbound, NetConfig, Proto, Refusal,
+};
 use smoltcp::phy::ChecksumCapabilities;
 use smoltcp::wire::*;
 
@@ -51,7 +53,16 @@ fn ipv4(src: [u8; 4], dst: [u8; 4], proto: IpProtocol, payload: &[u8]) -> Vec<u8
     buf
 }
 
-fn tcp(src: [u8; 4], dst: [u8; 4], sport: u16, dport: u16, control: TcpControl, seq: i32, ack: Option<i32>, data: &[u8]) -> Vec<u8> {
+fn tcp(
+    src: [u8; 4],
+    dst: [u8; 4],
+    sport: u16,
+    dport: u16,
+    control: TcpControl,
+    seq: i32,
+    ack: Option<i32>,
+    data: &[u8],
+) -> Vec<u8> {
     let repr = TcpRepr {
         src_port: sport,
         dst_port: dport,
@@ -98,8 +109,12 @@ fn icmp_echo(ident: u16, seq: u16, data: &[u8]) -> Vec<u8> {
 }
 
 fn inbound_tcp(dst_ip: [u8; 4], dport: u16) -> Vec<u8> {
-    eth(BOARD_MAC, PEER_MAC, EthernetProtocol::Ipv4,
-        &ipv4(PEER_IP, dst_ip, IpProtocol::Tcp, &tcp(PEER_IP, dst_ip, 40000, dport, TcpControl::Syn, 1000, None, &[])))
+    eth(
+        BOARD_MAC,
+        PEER_MAC,
+        EthernetProtocol::Ipv4,
+        &ipv4(PEER_IP, dst_ip, IpProtocol::Tcp, &tcp(PEER_IP, dst_ip, 40000, dport, TcpControl::Syn, 1000, None, &[])),
+    )
 }
 
 #[test]
@@ -127,7 +142,8 @@ fn arp_request_for_us_is_answered_correctly() {
 
 #[test]
 fn arp_for_other_hosts_is_ignored_and_replies_to_us_are_shared() {
-    let other = eth([0xff; 6], PEER_MAC, EthernetProtocol::Arp, &arp(ArpOperation::Request, PEER_MAC, PEER_IP, [10, 0, 2, 99]));
+    let other =
+        eth([0xff; 6], PEER_MAC, EthernetProtocol::Arp, &arp(ArpOperation::Request, PEER_MAC, PEER_IP, [10, 0, 2, 99]));
     assert_eq!(classify(&other, &cfg()), Inbound::Ignored);
     let reply = eth(BOARD_MAC, PEER_MAC, EthernetProtocol::Arp, &arp(ArpOperation::Reply, PEER_MAC, PEER_IP, BOARD_IP));
     assert_eq!(classify(&reply, &cfg()), Inbound::ArpReply);
@@ -136,14 +152,24 @@ fn arp_for_other_hosts_is_ignored_and_replies_to_us_are_shared() {
 #[test]
 fn tcp_and_udp_go_to_their_port() {
     assert_eq!(classify(&inbound_tcp(BOARD_IP, 80), &cfg()), Inbound::ToPort { proto: Proto::Tcp, port: 80 });
-    let u = eth(BOARD_MAC, PEER_MAC, EthernetProtocol::Ipv4, &ipv4(PEER_IP, BOARD_IP, IpProtocol::Udp, &udp(PEER_IP, BOARD_IP, 5000, 5353, b"hi")));
+    let u = eth(
+        BOARD_MAC,
+        PEER_MAC,
+        EthernetProtocol::Ipv4,
+        &ipv4(PEER_IP, BOARD_IP, IpProtocol::Udp, &udp(PEER_IP, BOARD_IP, 5000, 5353, b"hi")),
+    );
     assert_eq!(classify(&u, &cfg()), Inbound::ToPort { proto: Proto::Udp, port: 5353 });
 }
 
 #[test]
 fn udp_broadcast_is_delivered_but_tcp_broadcast_is_not() {
     let bc = [10, 0, 2, 255];
-    let u = eth([0xff; 6], PEER_MAC, EthernetProtocol::Ipv4, &ipv4(PEER_IP, bc, IpProtocol::Udp, &udp(PEER_IP, bc, 68, 67, b"x")));
+    let u = eth(
+        [0xff; 6],
+        PEER_MAC,
+        EthernetProtocol::Ipv4,
+        &ipv4(PEER_IP, bc, IpProtocol::Udp, &udp(PEER_IP, bc, 68, 67, b"x")),
+    );
     assert_eq!(classify(&u, &cfg()), Inbound::ToPort { proto: Proto::Udp, port: 67 });
     assert_eq!(classify(&inbound_tcp(bc, 80), &cfg()), Inbound::Ignored);
 }
@@ -175,7 +201,12 @@ fn fragments_and_bad_checksums_are_ignored() {
 #[test]
 fn echo_request_gets_a_valid_reply_with_the_same_data() {
     let data = b"ping payload 0123456789";
-    let req = eth(BOARD_MAC, PEER_MAC, EthernetProtocol::Ipv4, &ipv4(PEER_IP, BOARD_IP, IpProtocol::Icmp, &icmp_echo(7, 3, data)));
+    let req = eth(
+        BOARD_MAC,
+        PEER_MAC,
+        EthernetProtocol::Ipv4,
+        &ipv4(PEER_IP, BOARD_IP, IpProtocol::Icmp, &icmp_echo(7, 3, data)),
+    );
     assert_eq!(classify(&req, &cfg()), Inbound::EchoRequest);
     let mut out = [0u8; 1536];
     let len = echo_reply(&req, &cfg(), &mut out).unwrap();
@@ -186,14 +217,20 @@ fn echo_request_gets_a_valid_reply_with_the_same_data() {
     let ip_repr = Ipv4Repr::parse(&ip, &caps).expect("valid IPv4 header checksum");
     assert_eq!(ip_repr.src_addr, Ipv4Address::from(BOARD_IP));
     assert_eq!(ip_repr.dst_addr, Ipv4Address::from(PEER_IP));
-    let icmp = Icmpv4Repr::parse(&Icmpv4Packet::new_checked(ip.payload()).unwrap(), &caps).expect("valid ICMP checksum");
+    let icmp =
+        Icmpv4Repr::parse(&Icmpv4Packet::new_checked(ip.payload()).unwrap(), &caps).expect("valid ICMP checksum");
     assert_eq!(icmp, Icmpv4Repr::EchoReply { ident: 7, seq_no: 3, data });
 }
 
 #[test]
 fn large_echo_request_is_answered_in_full() {
     let data = vec![0x5a; 1472];
-    let req = eth(BOARD_MAC, PEER_MAC, EthernetProtocol::Ipv4, &ipv4(PEER_IP, BOARD_IP, IpProtocol::Icmp, &icmp_echo(1, 1, &data)));
+    let req = eth(
+        BOARD_MAC,
+        PEER_MAC,
+        EthernetProtocol::Ipv4,
+        &ipv4(PEER_IP, BOARD_IP, IpProtocol::Icmp, &icmp_echo(1, 1, &data)),
+    );
     let mut out = [0u8; 1536];
     assert_eq!(echo_reply(&req, &cfg(), &mut out), Some(req.len()));
 }
@@ -204,7 +241,8 @@ fn parse_reset(out: &[u8]) -> TcpRepr<'_> {
     let caps = ChecksumCapabilities::default();
     let ip_repr = Ipv4Repr::parse(&ip, &caps).unwrap();
     let tcp = TcpPacket::new_checked(&f.payload()[20..20 + ip_repr.payload_len]).unwrap();
-    TcpRepr::parse(&tcp, &IpAddress::Ipv4(ip_repr.src_addr), &IpAddress::Ipv4(ip_repr.dst_addr), &caps).expect("valid TCP checksum")
+    TcpRepr::parse(&tcp, &IpAddress::Ipv4(ip_repr.src_addr), &IpAddress::Ipv4(ip_repr.dst_addr), &caps)
+        .expect("valid TCP checksum")
 }
 
 #[test]
@@ -221,8 +259,17 @@ fn syn_to_closed_port_gets_rst_ack() {
 
 #[test]
 fn ack_to_closed_port_gets_rst_at_its_ack_number() {
-    let seg = eth(BOARD_MAC, PEER_MAC, EthernetProtocol::Ipv4,
-        &ipv4(PEER_IP, BOARD_IP, IpProtocol::Tcp, &tcp(PEER_IP, BOARD_IP, 40000, 81, TcpControl::None, 5, Some(777), b"data")));
+    let seg = eth(
+        BOARD_MAC,
+        PEER_MAC,
+        EthernetProtocol::Ipv4,
+        &ipv4(
+            PEER_IP,
+            BOARD_IP,
+            IpProtocol::Tcp,
+            &tcp(PEER_IP, BOARD_IP, 40000, 81, TcpControl::None, 5, Some(777), b"data"),
+        ),
+    );
     let mut out = [0u8; 1536];
     let len = tcp_reset(&seg, &cfg(), &mut out).unwrap();
     let rst = parse_reset(&out[..len]);
@@ -232,14 +279,27 @@ fn ack_to_closed_port_gets_rst_at_its_ack_number() {
 
 #[test]
 fn reset_is_never_answered() {
-    let rst = eth(BOARD_MAC, PEER_MAC, EthernetProtocol::Ipv4,
-        &ipv4(PEER_IP, BOARD_IP, IpProtocol::Tcp, &tcp(PEER_IP, BOARD_IP, 40000, 81, TcpControl::Rst, 5, None, &[])));
+    let rst = eth(
+        BOARD_MAC,
+        PEER_MAC,
+        EthernetProtocol::Ipv4,
+        &ipv4(PEER_IP, BOARD_IP, IpProtocol::Tcp, &tcp(PEER_IP, BOARD_IP, 40000, 81, TcpControl::Rst, 5, None, &[])),
+    );
     assert_eq!(tcp_reset(&rst, &cfg(), &mut [0u8; 1536]), None);
 }
 
 fn outbound_tcp(src_mac: [u8; 6], src_ip: [u8; 4], sport: u16) -> Vec<u8> {
-    eth(PEER_MAC, src_mac, EthernetProtocol::Ipv4,
-        &ipv4(src_ip, PEER_IP, IpProtocol::Tcp, &tcp(src_ip, PEER_IP, sport, 40000, TcpControl::None, 1, Some(1), b"x")))
+    eth(
+        PEER_MAC,
+        src_mac,
+        EthernetProtocol::Ipv4,
+        &ipv4(
+            src_ip,
+            PEER_IP,
+            IpProtocol::Tcp,
+            &tcp(src_ip, PEER_IP, sport, 40000, TcpControl::None, 1, Some(1), b"x"),
+        ),
+    )
 }
 
 #[test]
@@ -248,19 +308,34 @@ fn processes_send_only_from_bound_ports_and_our_addresses() {
     assert_eq!(check_outbound(&outbound_tcp(BOARD_MAC, BOARD_IP, 80), &cfg(), bound), Ok(()));
     assert_eq!(check_outbound(&outbound_tcp(BOARD_MAC, BOARD_IP, 81), &cfg(), bound), Err(Refusal::UnboundPort));
     assert_eq!(check_outbound(&outbound_tcp(PEER_MAC, BOARD_IP, 80), &cfg(), bound), Err(Refusal::NotOurAddress));
-    assert_eq!(check_outbound(&outbound_tcp(BOARD_MAC, [10, 0, 2, 99], 80), &cfg(), bound), Err(Refusal::NotOurAddress));
-    let udp80 = eth(PEER_MAC, BOARD_MAC, EthernetProtocol::Ipv4, &ipv4(BOARD_IP, PEER_IP, IpProtocol::Udp, &udp(BOARD_IP, PEER_IP, 80, 9, b"x")));
+    assert_eq!(
+        check_outbound(&outbound_tcp(BOARD_MAC, [10, 0, 2, 99], 80), &cfg(), bound),
+        Err(Refusal::NotOurAddress)
+    );
+    let udp80 = eth(
+        PEER_MAC,
+        BOARD_MAC,
+        EthernetProtocol::Ipv4,
+        &ipv4(BOARD_IP, PEER_IP, IpProtocol::Udp, &udp(BOARD_IP, PEER_IP, 80, 9, b"x")),
+    );
     assert_eq!(check_outbound(&udp80, &cfg(), bound), Err(Refusal::UnboundPort), "TCP 80 does not cover UDP 80");
 }
 
 #[test]
 fn processes_may_send_arp_but_not_icmp_or_spoofed_arp() {
     let none = |_: Proto, _: u16| false;
-    let ours = eth([0xff; 6], BOARD_MAC, EthernetProtocol::Arp, &arp(ArpOperation::Request, BOARD_MAC, BOARD_IP, PEER_IP));
+    let ours =
+        eth([0xff; 6], BOARD_MAC, EthernetProtocol::Arp, &arp(ArpOperation::Request, BOARD_MAC, BOARD_IP, PEER_IP));
     assert_eq!(check_outbound(&ours, &cfg(), none), Ok(()));
-    let spoofed = eth([0xff; 6], BOARD_MAC, EthernetProtocol::Arp, &arp(ArpOperation::Reply, BOARD_MAC, [10, 0, 2, 1], PEER_IP));
+    let spoofed =
+        eth([0xff; 6], BOARD_MAC, EthernetProtocol::Arp, &arp(ArpOperation::Reply, BOARD_MAC, [10, 0, 2, 1], PEER_IP));
     assert_eq!(check_outbound(&spoofed, &cfg(), none), Err(Refusal::NotOurAddress));
-    let ping = eth(PEER_MAC, BOARD_MAC, EthernetProtocol::Ipv4, &ipv4(BOARD_IP, PEER_IP, IpProtocol::Icmp, &icmp_echo(1, 1, b"x")));
+    let ping = eth(
+        PEER_MAC,
+        BOARD_MAC,
+        EthernetProtocol::Ipv4,
+        &ipv4(BOARD_IP, PEER_IP, IpProtocol::Icmp, &icmp_echo(1, 1, b"x")),
+    );
     assert_eq!(check_outbound(&ping, &cfg(), none), Err(Refusal::Protocol));
 }
 
@@ -269,7 +344,12 @@ fn truncated_frames_never_panic() {
     let frames = [
         inbound_tcp(BOARD_IP, 80),
         eth([0xff; 6], PEER_MAC, EthernetProtocol::Arp, &arp(ArpOperation::Request, PEER_MAC, PEER_IP, BOARD_IP)),
-        eth(BOARD_MAC, PEER_MAC, EthernetProtocol::Ipv4, &ipv4(PEER_IP, BOARD_IP, IpProtocol::Icmp, &icmp_echo(7, 3, b"abc"))),
+        eth(
+            BOARD_MAC,
+            PEER_MAC,
+            EthernetProtocol::Ipv4,
+            &ipv4(PEER_IP, BOARD_IP, IpProtocol::Icmp, &icmp_echo(7, 3, b"abc")),
+        ),
     ];
     let mut out = [0u8; 1536];
     for f in &frames {

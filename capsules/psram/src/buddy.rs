@@ -127,7 +127,11 @@ impl Buddy {
         match self.nodes[node] {
             Node::Used => false,
             Node::Free => node_order >= order,
-            Node::Split => node_order > order && (self.has_free(2 * node + 1, node_order - 1, order) || self.has_free(2 * node + 2, node_order - 1, order)),
+            Node::Split => {
+                node_order > order
+                    && (self.has_free(2 * node + 1, node_order - 1, order)
+                        || self.has_free(2 * node + 2, node_order - 1, order))
+            }
         }
     }
 }

@@ -83,12 +83,7 @@ pub struct PsramGrants<C: ProcessManagementCapability + 'static> {
 impl<C: ProcessManagementCapability> PsramGrants<C> {
     /// `pool` must be [`LEAVES`] times a power of two of at least 4 KiB,
     /// aligned to its size (the twin: the upper 4 MiB of PSRAM).
-    pub fn new(
-        kernel: &'static kernel::Kernel,
-        capability: C,
-        pool: &'static [Cell<u32>],
-        limits: Limits,
-    ) -> Self {
+    pub fn new(kernel: &'static kernel::Kernel, capability: C, pool: &'static [Cell<u32>], limits: Limits) -> Self {
         let bytes = core::mem::size_of_val(pool);
         let leaf_bytes = bytes / LEAVES;
         let base = pool.as_ptr() as usize;
@@ -188,7 +183,12 @@ impl<C: ProcessManagementCapability> PsramGrants<C> {
             }
             other => {
                 if let Some(r) = other {
-                    let _ = self.kernel.process_map_or_external(Err(ErrorCode::FAIL), pid, |p| p.remove_mpu_region(r), &self.capability);
+                    let _ = self.kernel.process_map_or_external(
+                        Err(ErrorCode::FAIL),
+                        pid,
+                        |p| p.remove_mpu_region(r),
+                        &self.capability,
+                    );
                 }
                 self.buddy.map(|b| b.free(leaf, order));
                 Err(ErrorCode::BUSY)
@@ -200,11 +200,17 @@ impl<C: ProcessManagementCapability> PsramGrants<C> {
         let slot = self
             .table
             .iter()
-            .find(|s| s.get().is_some_and(|a| a.owner == pid && self.base + a.leaf as usize * self.leaf_bytes == address))
+            .find(|s| {
+                s.get().is_some_and(|a| a.owner == pid && self.base + a.leaf as usize * self.leaf_bytes == address)
+            })
             .ok_or(ErrorCode::INVAL)?;
         let a = slot.get().ok_or(ErrorCode::INVAL)?;
-        self.kernel
-            .process_map_or_external(Err(ErrorCode::FAIL), pid, |p| p.remove_mpu_region(a.region), &self.capability)?;
+        self.kernel.process_map_or_external(
+            Err(ErrorCode::FAIL),
+            pid,
+            |p| p.remove_mpu_region(a.region),
+            &self.capability,
+        )?;
         self.buddy.map(|b| b.free(a.leaf as usize, a.order));
         slot.set(None);
         Ok(())

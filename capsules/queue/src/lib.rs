@@ -33,7 +33,9 @@ pub struct FrameRing {
 pub enum PopError {
     Empty,
     /// The output is shorter than the frame, which stays queued.
-    TooSmall { needed: usize },
+    TooSmall {
+        needed: usize,
+    },
 }
 
 impl FrameRing {

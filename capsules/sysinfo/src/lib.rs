@@ -154,7 +154,17 @@ impl<C: ProcessManagementCapability> SystemInfo<C> {
         regions: &'static [Region],
         apps: Grant<(), UpcallCount<0>, AllowRoCount<0>, AllowRwCount<{ allow_rw::COUNT }>>,
     ) -> Self {
-        SystemInfo { kernel, capability, clock, regions, net: None, psram: None, instructions: None, apps, notes: RestartNotes::new() }
+        SystemInfo {
+            kernel,
+            capability,
+            clock,
+            regions,
+            net: None,
+            psram: None,
+            instructions: None,
+            apps,
+            notes: RestartNotes::new(),
+        }
     }
 
     pub fn set_net(&mut self, net: &'static dyn NetStats) {

@@ -26,17 +26,13 @@ impl fmt::Display for DmaError {
                 "DMA buffer {:#010x}+{} is outside the DMA-safe window {:#010x}..{:#010x}",
                 addr, len, start, end
             ),
-            DmaError::Misaligned { addr, len, line } => write!(
-                f,
-                "DMA buffer {:#010x}+{} is not aligned to whole {}-byte cache lines",
-                addr, len, line
-            ),
+            DmaError::Misaligned { addr, len, line } => {
+                write!(f, "DMA buffer {:#010x}+{} is not aligned to whole {}-byte cache lines", addr, len, line)
+            }
             DmaError::Empty => write!(f, "DMA buffer of zero length"),
-            DmaError::Exhausted { wanted, left } => write!(
-                f,
-                "DMA-safe SRAM exhausted: {} bytes wanted, {} left",
-                wanted, left
-            ),
+            DmaError::Exhausted { wanted, left } => {
+                write!(f, "DMA-safe SRAM exhausted: {} bytes wanted, {} left", wanted, left)
+            }
         }
     }
 }
@@ -90,8 +86,7 @@ impl<C: CacheMaintenance> DmaRegion<C> {
         if len == 0 {
             return Err(DmaError::Empty);
         }
-        let inside = addr >= self.start
-            && addr.checked_add(len).is_some_and(|end| end <= self.end);
+        let inside = addr >= self.start && addr.checked_add(len).is_some_and(|end| end <= self.end);
         if !inside {
             return Err(DmaError::OutsideRegion { addr, len, start: self.start, end: self.end });
         }

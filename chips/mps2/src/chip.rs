@@ -23,7 +23,10 @@ pub struct Mps2Peripherals<'a> {
 
 impl Mps2Peripherals<'_> {
     pub fn new() -> Self {
-        Mps2Peripherals { uart0: Uart::new(crate::uart::UART0_BASE), timer: DualTimer::new(crate::dualtimer::DUALTIMER_BASE) }
+        Mps2Peripherals {
+            uart0: Uart::new(crate::uart::UART0_BASE),
+            timer: DualTimer::new(crate::dualtimer::DUALTIMER_BASE),
+        }
     }
 }
 

@@ -41,20 +41,20 @@ extern "C" {
 pub static BASE_VECTORS: [unsafe extern "C" fn(); 16] = [
     _estack,
     initialize_ram_jump_to_main,
-    unhandled_interrupt,           // NMI
-    CortexM7::HARD_FAULT_HANDLER,  // Hard Fault (MemManage escalates to it)
-    unhandled_interrupt,           // MemManage
-    unhandled_interrupt,           // BusFault
-    unhandled_interrupt,           // UsageFault
+    unhandled_interrupt,          // NMI
+    CortexM7::HARD_FAULT_HANDLER, // Hard Fault (MemManage escalates to it)
+    unhandled_interrupt,          // MemManage
+    unhandled_interrupt,          // BusFault
+    unhandled_interrupt,          // UsageFault
     unhandled_interrupt,
     unhandled_interrupt,
     unhandled_interrupt,
     unhandled_interrupt,
-    CortexM7::SVC_HANDLER,         // SVC
-    unhandled_interrupt,           // DebugMon
+    CortexM7::SVC_HANDLER, // SVC
+    unhandled_interrupt,   // DebugMon
     unhandled_interrupt,
-    unhandled_interrupt,           // PendSV
-    CortexM7::SYSTICK_HANDLER,     // SysTick
+    unhandled_interrupt,       // PendSV
+    CortexM7::SYSTICK_HANDLER, // SysTick
 ];
 
 #[cfg_attr(all(target_arch = "arm", target_os = "none"), link_section = ".irqs")]

@@ -175,13 +175,19 @@ fn flash_timing(ahb_hz: u32) -> (u32, u32) {
 pub fn plan(hse: Hse, boost: bool) -> Result<ClockPlan, PlanError> {
     let sysclk_hz = if boost { SYSCLK_BOOST_HZ } else { SYSCLK_HZ };
     // DIVP1 may be 1 on the H72x/H73x, then any even value.
-    let (m, n, p, ref_hz) =
-        find_pll(hse.hz, sysclk_hz, &[1, 2]).ok_or(PlanError::NoPll { target_hz: sysclk_hz })?;
+    let (m, n, p, ref_hz) = find_pll(hse.hz, sysclk_hz, &[1, 2]).ok_or(PlanError::NoPll { target_hz: sysclk_hz })?;
     let pll1 = Pll { m, n, p: Some(p), q: None, r: None, range: InputRange::of(ref_hz), ref_hz, vco_hz: ref_hz * n };
-    let (m2, n2, r2, ref2) =
-        find_pll(hse.hz, PLL2R_HZ, &[3, 2, 4]).ok_or(PlanError::NoPll { target_hz: PLL2R_HZ })?;
-    let pll2 =
-        Pll { m: m2, n: n2, p: None, q: None, r: Some(r2), range: InputRange::of(ref2), ref_hz: ref2, vco_hz: ref2 * n2 };
+    let (m2, n2, r2, ref2) = find_pll(hse.hz, PLL2R_HZ, &[3, 2, 4]).ok_or(PlanError::NoPll { target_hz: PLL2R_HZ })?;
+    let pll2 = Pll {
+        m: m2,
+        n: n2,
+        p: None,
+        q: None,
+        r: Some(r2),
+        range: InputRange::of(ref2),
+        ref_hz: ref2,
+        vco_hz: ref2 * n2,
+    };
     let ahb_hz = sysclk_hz / 2;
     let apb_hz = ahb_hz / 2;
     if ahb_hz > AHB_MAX_HZ || apb_hz > APB_MAX_HZ {

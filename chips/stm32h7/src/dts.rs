@@ -100,15 +100,19 @@ pub struct Dts<'a> {
 impl<'a> Dts<'a> {
     /// `lse_ready` tells whether the reference runs (`rcc::lse_ready`).
     pub fn new(registers: StaticRef<DtsRegisters>, lse_ready: fn() -> bool) -> Self {
-        Dts { registers, client: OptionalCell::empty(), pending: Cell::new(false), lse_ready, deferred: DeferredCall::new() }
+        Dts {
+            registers,
+            client: OptionalCell::empty(),
+            pending: Cell::new(false),
+            lse_ready,
+            deferred: DeferredCall::new(),
+        }
     }
 
     /// Configures and starts continuous measurement; its clock must be on.
     pub fn start(&self) {
         let r = &self.registers;
-        r.cfgr1.write(
-            CFGR1::REFCLK_SEL::Lse + CFGR1::TS1_SMP_TIME.val(SAMPLES) + CFGR1::TS1_INTRIG_SEL.val(0),
-        );
+        r.cfgr1.write(CFGR1::REFCLK_SEL::Lse + CFGR1::TS1_SMP_TIME.val(SAMPLES) + CFGR1::TS1_INTRIG_SEL.val(0));
         r.cfgr1.modify(CFGR1::TS1_EN::SET);
     }
 

@@ -154,11 +154,7 @@ pub fn bring_up(plan: &ClockPlan) -> [Step; 23] {
         Modify { reg: Reg::RccD3cfgr, mask: 0x70, value: PPRE_DIV2 << 4 },
         Modify { reg: Reg::RccCfgr, mask: CFGR_SW, value: SW_PLL1 },
         WaitFor { reg: Reg::RccCfgr, mask: CFGR_SWS, value: SW_PLL1 << 3, hse: false },
-        Modify {
-            reg: Reg::RccD1ccipr,
-            mask: OCTOSPISEL_MASK | SDMMCSEL,
-            value: OCTOSPISEL_PLL2R | SDMMCSEL,
-        },
+        Modify { reg: Reg::RccD1ccipr, mask: OCTOSPISEL_MASK | SDMMCSEL, value: OCTOSPISEL_PLL2R | SDMMCSEL },
         Modify { reg: Reg::RccD2ccip2r, mask: USART234578SEL_MASK | RNGSEL_MASK, value: 0 },
         Modify { reg: Reg::RccCr, mask: CR_HSI48ON, value: CR_HSI48ON },
     ]
@@ -333,8 +329,23 @@ mod tests {
         fn new(hse_starts: bool) -> Model {
             use Reg::*;
             let all = [
-                RccCr, RccCfgr, RccD1cfgr, RccD2cfgr, RccD3cfgr, RccPllckselr, RccPllcfgr, RccPll1divr,
-                RccPll2divr, RccD1ccipr, RccD2ccip2r, RccBdcr, PwrCr1, PwrCsr1, PwrCr3, PwrD3cr, FlashAcr,
+                RccCr,
+                RccCfgr,
+                RccD1cfgr,
+                RccD2cfgr,
+                RccD3cfgr,
+                RccPllckselr,
+                RccPllcfgr,
+                RccPll1divr,
+                RccPll2divr,
+                RccD1ccipr,
+                RccD2ccip2r,
+                RccBdcr,
+                PwrCr1,
+                PwrCsr1,
+                PwrCr3,
+                PwrD3cr,
+                FlashAcr,
             ];
             let mut regs = all.map(|r| (r, 0));
             // Reset values that matter: HSI on and ready, LDO on (CR3 =

@@ -16,9 +16,7 @@ use kernel::utilities::cells::{MapCell, OptionalCell};
 use kernel::utilities::leasable_buffer::{SubSliceMut, SubSliceMutImmut};
 use kernel::ErrorCode;
 use virtio::devices::{VirtIODeviceDriver, VirtIODeviceType};
-use virtio::queues::split_queue::{
-    SplitVirtqueue, SplitVirtqueueClient, VirtqueueBuffer, VirtqueueReturnBuffer,
-};
+use virtio::queues::split_queue::{SplitVirtqueue, SplitVirtqueueClient, VirtqueueBuffer, VirtqueueReturnBuffer};
 use virtio::transports::mmio::VirtIOMMIODevice;
 
 /// Descriptors in the request queue: a request uses at most 3.

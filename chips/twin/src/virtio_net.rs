@@ -26,9 +26,7 @@ use kernel::utilities::cells::{MapCell, OptionalCell};
 use kernel::utilities::leasable_buffer::{SubSliceMut, SubSliceMutImmut};
 use kernel::ErrorCode;
 use virtio::devices::{VirtIODeviceDriver, VirtIODeviceType};
-use virtio::queues::split_queue::{
-    SplitVirtqueue, SplitVirtqueueClient, VirtqueueBuffer, VirtqueueReturnBuffer,
-};
+use virtio::queues::split_queue::{SplitVirtqueue, SplitVirtqueueClient, VirtqueueBuffer, VirtqueueReturnBuffer};
 use virtio::transports::mmio::VirtIOMMIODevice;
 
 /// Device has a MAC address in its configuration space.
@@ -69,15 +67,8 @@ pub struct VirtIONet<
     client: OptionalCell<&'a dyn EthernetAdapterDatapathClient>,
 }
 
-impl<
-        'a,
-        F: DmaFence,
-        C: CacheMaintenance,
-        const RXQ: usize,
-        const TXQ: usize,
-        const RX: usize,
-        const TX: usize,
-    > VirtIONet<'a, F, C, RXQ, TXQ, RX, TX>
+impl<'a, F: DmaFence, C: CacheMaintenance, const RXQ: usize, const TXQ: usize, const RX: usize, const TX: usize>
+    VirtIONet<'a, F, C, RXQ, TXQ, RX, TX>
 {
     /// `rx` are the receive buffers (at least [`RX_BUFFER_LEN`] each),
     /// `tx_headers` one small buffer per transmit slot. The receive queue
@@ -171,14 +162,8 @@ impl<
     }
 }
 
-impl<
-        F: DmaFence,
-        C: CacheMaintenance,
-        const RXQ: usize,
-        const TXQ: usize,
-        const RX: usize,
-        const TX: usize,
-    > SplitVirtqueueClient<'static> for VirtIONet<'_, F, C, RXQ, TXQ, RX, TX>
+impl<F: DmaFence, C: CacheMaintenance, const RXQ: usize, const TXQ: usize, const RX: usize, const TX: usize>
+    SplitVirtqueueClient<'static> for VirtIONet<'_, F, C, RXQ, TXQ, RX, TX>
 {
     fn buffer_chain_ready(
         &self,
@@ -194,14 +179,8 @@ impl<
     }
 }
 
-impl<
-        F: DmaFence,
-        C: CacheMaintenance,
-        const RXQ: usize,
-        const TXQ: usize,
-        const RX: usize,
-        const TX: usize,
-    > VirtIODeviceDriver for VirtIONet<'_, F, C, RXQ, TXQ, RX, TX>
+impl<F: DmaFence, C: CacheMaintenance, const RXQ: usize, const TXQ: usize, const RX: usize, const TX: usize>
+    VirtIODeviceDriver for VirtIONet<'_, F, C, RXQ, TXQ, RX, TX>
 {
     fn negotiate_features(&self, offered: u64) -> Option<u64> {
         // Only the MAC address: no checksum offload, no merged buffers, so
@@ -214,15 +193,8 @@ impl<
     }
 }
 
-impl<
-        'a,
-        F: DmaFence,
-        C: CacheMaintenance,
-        const RXQ: usize,
-        const TXQ: usize,
-        const RX: usize,
-        const TX: usize,
-    > EthernetAdapterDatapath<'a> for VirtIONet<'a, F, C, RXQ, TXQ, RX, TX>
+impl<'a, F: DmaFence, C: CacheMaintenance, const RXQ: usize, const TXQ: usize, const RX: usize, const TX: usize>
+    EthernetAdapterDatapath<'a> for VirtIONet<'a, F, C, RXQ, TXQ, RX, TX>
 {
     fn set_client(&self, client: &'a dyn EthernetAdapterDatapathClient) {
         self.client.set(client);

@@ -19,18 +19,15 @@ use std::sync::OnceLock;
 
 use fat_volume::{BlockDevice, IoError, NoClock, Options, StorageServer};
 use proto_storage::{
-    ClientError, Error, Kind, OpenMode, StorageClient, Transport, TransportError, VolumeStatus,
-    MAX_DATA, MAX_MESSAGE, RULES,
+    ClientError, Error, Kind, OpenMode, StorageClient, Transport, TransportError, VolumeStatus, MAX_DATA, MAX_MESSAGE,
+    RULES,
 };
 
 const SECTOR: usize = 512;
 
 /// The base images, sparse (see `images/make.py`).
-const IMAGES: [&[u8]; 3] = [
-    include_bytes!("images/fat32.simg"),
-    include_bytes!("images/fat16.simg"),
-    include_bytes!("images/fat12.simg"),
-];
+const IMAGES: [&[u8]; 3] =
+    [include_bytes!("images/fat32.simg"), include_bytes!("images/fat16.simg"), include_bytes!("images/fat12.simg")];
 
 /// A base image and where its structures are.
 pub struct Image {
@@ -72,19 +69,13 @@ impl Image {
             s.copy_from_slice(&rec[4..]);
             data.insert(le(&rec[..4]), s);
         }
-        let mut img = Image {
-            sectors,
-            data,
-            layout: Layout::default(),
-        };
+        let mut img = Image { sectors, data, layout: Layout::default() };
         img.layout = img.find_layout();
         img
     }
 
     fn byte(&self, at: u64) -> u8 {
-        self.data
-            .get(&(at / SECTOR as u64))
-            .map_or(0, |s| s[(at % SECTOR as u64) as usize])
+        self.data.get(&(at / SECTOR as u64)).map_or(0, |s| s[(at % SECTOR as u64) as usize])
     }
 
     fn bytes(&self, at: u64, n: usize) -> Vec<u8> {
@@ -102,11 +93,7 @@ impl Image {
             n => n,
         };
         let fat16_size = le(&bpb[22..24]);
-        let fat_sectors = if fat16_size != 0 {
-            fat16_size
-        } else {
-            le(&bpb[36..40])
-        };
+        let fat_sectors = if fat16_size != 0 { fat16_size } else { le(&bpb[36..40]) };
         let root_sectors = (root_entries * 32).div_ceil(SECTOR as u64);
         let root_start = reserved + fats * fat_sectors;
         let data_start = root_start + root_sectors;
@@ -219,21 +206,12 @@ pub struct Overlay {
 
 impl Overlay {
     fn new(base: &'static Image) -> Overlay {
-        Overlay {
-            base,
-            sectors: base.sectors,
-            over: HashMap::new(),
-        }
+        Overlay { base, sectors: base.sectors, over: HashMap::new() }
     }
 
     fn sector(&mut self, s: u64) -> &mut [u8; SECTOR] {
         let base = self.base;
-        self.over.entry(s).or_insert_with(|| {
-            base.data
-                .get(&s)
-                .cloned()
-                .unwrap_or_else(|| Box::new([0; SECTOR]))
-        })
+        self.over.entry(s).or_insert_with(|| base.data.get(&s).cloned().unwrap_or_else(|| Box::new([0; SECTOR])))
     }
 
     fn poke(&mut self, at: u64, bytes: &[u8]) {
@@ -337,20 +315,13 @@ fn damage(dev: &mut Overlay, rec: &mut Bytes<'_>) {
             3 => l.clusters + 2,
             4 => end_of_chain - 8,
             5 => end_of_chain,
-            6 => l
-                .used
-                .get(index % l.used.len().max(1))
-                .copied()
-                .unwrap_or(2),
+            6 => l.used.get(index % l.used.len().max(1)).copied().unwrap_or(2),
             7 => l.dir_clusters[index % l.dir_clusters.len().max(1)],
             8 => v % (l.clusters + 2),
             _ => v,
         }
     };
-    let entry = l
-        .dir_entries
-        .get(index % l.dir_entries.len().max(1))
-        .copied();
+    let entry = l.dir_entries.get(index % l.dir_entries.len().max(1)).copied();
     match kind % 10 {
         // A field of a directory entry (short or long-name slot alike).
         0..=2 => {
@@ -358,15 +329,7 @@ fn damage(dev: &mut Overlay, rec: &mut Bytes<'_>) {
             let s = select >> 4;
             match select % 12 {
                 0 => {
-                    let b = [
-                        0x00,
-                        0xE5,
-                        0x05,
-                        b'.',
-                        b' ',
-                        0x40 | (v as u8 & 0x1F),
-                        v as u8,
-                    ];
+                    let b = [0x00, 0xE5, 0x05, b'.', b' ', 0x40 | (v as u8 & 0x1F), v as u8];
                     dev.poke(at, &[b[usize::from(s) % b.len()]]);
                 }
                 1 => dev.poke(at + 1 + u64::from(s % 10), &[v as u8]),
@@ -381,15 +344,7 @@ fn damage(dev: &mut Overlay, rec: &mut Bytes<'_>) {
                 }
                 4 => {
                     let cluster_bytes = l.sectors_per_cluster as u32 * SECTOR as u32;
-                    let sizes = [
-                        0,
-                        1,
-                        cluster_bytes,
-                        cluster_bytes * 7 + 1,
-                        u32::MAX,
-                        1 << 31,
-                        v,
-                    ];
+                    let sizes = [0, 1, cluster_bytes, cluster_bytes * 7 + 1, u32::MAX, 1 << 31, v];
                     dev.poke(at + 28, &sizes[usize::from(s) % sizes.len()].to_le_bytes());
                 }
                 5 => dev.poke(at + 13, &[v as u8]),
@@ -425,31 +380,20 @@ fn damage(dev: &mut Overlay, rec: &mut Bytes<'_>) {
             let value = match select % 8 {
                 // A loop back to itself or to a cluster earlier in use.
                 0 => cluster,
-                1 => l
-                    .used
-                    .get((index / 2) % l.used.len().max(1))
-                    .copied()
-                    .unwrap_or(2),
+                1 => l.used.get((index / 2) % l.used.len().max(1)).copied().unwrap_or(2),
                 s => interesting_cluster(s + 1),
             };
             let copies = if select & 0x40 != 0 { l.fats } else { 1 };
             for copy in 0..copies {
                 let base = (l.fat_start + copy * l.fat_sectors) * SECTOR as u64;
                 match l.fat_bits {
-                    32 => dev.poke(
-                        base + u64::from(cluster) * 4,
-                        &(value & 0x0FFF_FFFF).to_le_bytes(),
-                    ),
+                    32 => dev.poke(base + u64::from(cluster) * 4, &(value & 0x0FFF_FFFF).to_le_bytes()),
                     16 => dev.poke(base + u64::from(cluster) * 2, &(value as u16).to_le_bytes()),
                     _ => {
                         let at = base + u64::from(cluster) * 3 / 2;
                         let old = le(&dev.peek(at, 2)) as u16;
                         let value = (value & 0xFFF) as u16;
-                        let new = if cluster % 2 == 1 {
-                            old & 0x000F | value << 4
-                        } else {
-                            old & 0xF000 | value
-                        };
+                        let new = if cluster % 2 == 1 { old & 0x000F | value << 4 } else { old & 0xF000 | value };
                         dev.poke(at, &new.to_le_bytes());
                     }
                 }
@@ -460,20 +404,9 @@ fn damage(dev: &mut Overlay, rec: &mut Bytes<'_>) {
         // FSInfo: the free count and the next-free hint fatfs starts from.
         7 => {
             let Some(fs_info) = l.fs_info else { return };
-            let values = [
-                0,
-                u32::MAX,
-                l.clusters,
-                l.clusters + 1,
-                l.clusters + 100,
-                1,
-                v,
-            ];
+            let values = [0, u32::MAX, l.clusters, l.clusters + 1, l.clusters + 100, 1, v];
             let at = fs_info * SECTOR as u64 + if select & 1 == 0 { 488 } else { 492 };
-            dev.poke(
-                at,
-                &values[usize::from(select >> 1) % values.len()].to_le_bytes(),
-            );
+            dev.poke(at, &values[usize::from(select >> 1) % values.len()].to_le_bytes());
         }
         // A byte anywhere in a directory's first cluster.
         8 => {
@@ -546,16 +479,12 @@ fn walk(c: &mut StorageClient<Direct<'_>>, pristine: bool) -> Tree {
         let mut pages = 0;
         while let Some(at) = cursor {
             let mut found = Vec::new();
-            let page = ok(c.list(&dir, at, |e| {
-                found.push((String::from(e.name), e.meta.kind))
-            }));
+            let page = ok(c.list(&dir, at, |e| found.push((String::from(e.name), e.meta.kind))));
             cursor = expect(pristine, "list", page).flatten();
             for (name, kind) in found {
                 let path = join(&dir, &name);
                 match kind {
-                    Kind::Dir if depth < 6 && tree.dirs.len() + todo.len() < 64 => {
-                        todo.push((path, depth + 1))
-                    }
+                    Kind::Dir if depth < 6 && tree.dirs.len() + todo.len() < 64 => todo.push((path, depth + 1)),
                     Kind::Dir => {}
                     Kind::File if tree.files.len() < 128 => tree.files.push(path),
                     Kind::File => {}
@@ -599,16 +528,9 @@ fn read_all(c: &mut StorageClient<Direct<'_>>, path: &str) -> Result<Vec<u8>, Er
     result.and(closed).map(|()| out)
 }
 
-fn write_file(
-    c: &mut StorageClient<Direct<'_>>,
-    path: &str,
-    mode: OpenMode,
-    data: &[u8],
-) -> Result<(), Error> {
+fn write_file(c: &mut StorageClient<Direct<'_>>, path: &str, mode: OpenMode, data: &[u8]) -> Result<(), Error> {
     let h = ok(c.open(path, mode))?;
-    let written = data
-        .chunks(MAX_DATA)
-        .try_for_each(|d| ok(c.write_all(h, d)));
+    let written = data.chunks(MAX_DATA).try_for_each(|d| ok(c.write_all(h, d)));
     let closed = ok(c.close(h));
     written.and(closed)
 }
@@ -637,17 +559,12 @@ pub fn run(data: &[u8]) {
         damage(&mut dev, &mut Bytes(&rec));
     }
     let pristine = records == 0;
-    let options = Options {
-        cache_blocks: 1 + usize::from(input.u8() % 8),
-    };
+    let options = Options { cache_blocks: 1 + usize::from(input.u8() % 8) };
     let mut server = StorageServer::with_options(Some(dev), NoClock, options, RULES);
     let mounted = matches!(server.status(), VolumeStatus::Mounted { .. });
     assert!(mounted || !pristine, "an undamaged volume must mount");
     let mut script = input;
-    let mut c = StorageClient::new(Direct {
-        server: &mut server,
-        id: 1,
-    });
+    let mut c = StorageClient::new(Direct { server: &mut server, id: 1 });
     let _ = ok(c.status());
     let mut tree = walk(&mut c, pristine);
     let _ = expect(pristine, "free space", ok(c.free_space()));
@@ -666,37 +583,20 @@ pub fn run(data: &[u8]) {
             0 => {
                 let path = join(&dir, &format!("new file {step}.bin"));
                 let data = pattern(n * 1500 + 7, step);
-                let mode = OpenMode::Write {
-                    create: true,
-                    truncate: true,
-                };
+                let mode = OpenMode::Write { create: true, truncate: true };
                 if expect(pristine, "create", write_file(&mut c, &path, mode, &data)).is_some() {
                     let back = expect(pristine, "read back", read_all(&mut c, &path));
                     if pristine {
-                        assert_eq!(
-                            back.as_deref(),
-                            Some(&data[..]),
-                            "{path} reads back different"
-                        );
+                        assert_eq!(back.as_deref(), Some(&data[..]), "{path} reads back different");
                     }
                     tree.files.push(path);
                 }
             }
             1 | 2 => {
                 let Some(f) = file else { continue };
-                let mode = if op % 12 == 1 {
-                    OpenMode::Write {
-                        create: false,
-                        truncate: true,
-                    }
-                } else {
-                    OpenMode::Append
-                };
-                let _ = expect(
-                    pristine,
-                    "overwrite",
-                    write_file(&mut c, &f, mode, &pattern(n * 900 + 1, step)),
-                );
+                let mode =
+                    if op % 12 == 1 { OpenMode::Write { create: false, truncate: true } } else { OpenMode::Append };
+                let _ = expect(pristine, "overwrite", write_file(&mut c, &f, mode, &pattern(n * 900 + 1, step)));
             }
             3 => {
                 let Some(f) = file else { continue };
@@ -740,10 +640,7 @@ pub fn run(data: &[u8]) {
             10 => {
                 // A client that dies with a file open for writing.
                 let path = join(&dir, &format!("orphan {step}"));
-                let mode = OpenMode::Write {
-                    create: true,
-                    truncate: true,
-                };
+                let mode = OpenMode::Write { create: true, truncate: true };
                 c.transport().id = 2;
                 if let Ok(h) = ok(c.open(&path, mode)) {
                     let _ = ok(c.write_all(h, &pattern(n * 700, step)));

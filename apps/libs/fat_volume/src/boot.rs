@@ -71,10 +71,7 @@ fn u32_at(s: &[u8; SECTOR_SIZE], at: usize) -> u32 {
 }
 
 /// Checks sector 0 against the FAT specification and the device size.
-pub(crate) fn check_boot_sector(
-    s: &[u8; SECTOR_SIZE],
-    device_sectors: u64,
-) -> Result<Geometry, MountError> {
+pub(crate) fn check_boot_sector(s: &[u8; SECTOR_SIZE], device_sectors: u64) -> Result<Geometry, MountError> {
     use Corruption as C;
     let corrupt = |c| Err(MountError::Corrupt(c));
     if s[510..512] != [0x55, 0xAA] {
@@ -181,8 +178,7 @@ pub(crate) fn check_boot_sector(
 
 /// Checks the three FSInfo signatures (fatfs refuses the volume otherwise).
 pub(crate) fn check_fs_info(s: &[u8; SECTOR_SIZE]) -> Result<(), MountError> {
-    if u32_at(s, 0) == 0x4161_5252 && u32_at(s, 484) == 0x6141_7272 && u32_at(s, 508) == 0xAA55_0000
-    {
+    if u32_at(s, 0) == 0x4161_5252 && u32_at(s, 484) == 0x6141_7272 && u32_at(s, 508) == 0xAA55_0000 {
         Ok(())
     } else {
         Err(MountError::Corrupt(Corruption::FsInfo))
@@ -246,15 +242,9 @@ mod tests {
         let c = |x| Err(MountError::Corrupt(x));
         let cases: Vec<([u8; SECTOR_SIZE], Result<Geometry, MountError>)> = vec![
             ([0; SECTOR_SIZE], u(Unformatted::NoBootSignature)),
-            (
-                set(fat32(), 510, &[0x55, 0xAB]),
-                u(Unformatted::NoBootSignature),
-            ),
+            (set(fat32(), 510, &[0x55, 0xAB]), u(Unformatted::NoBootSignature)),
             (set(fat32(), 0, &[0]), u(Unformatted::NoFatBpb)),
-            (
-                set(set(fat32(), 11, &[0, 0, 0]), 16, &[0]),
-                u(Unformatted::NoFatBpb),
-            ),
+            (set(set(fat32(), 11, &[0, 0, 0]), 16, &[0]), u(Unformatted::NoFatBpb)),
             (set(fat32(), 11, &[0, 4]), c(C::BytesPerSector)),
             (set(fat32(), 11, &[0, 0]), c(C::BytesPerSector)),
             (set(fat32(), 13, &[3]), c(C::SectorsPerCluster)),
@@ -276,14 +266,7 @@ mod tests {
             (set(fat32(), 32, &[100, 0, 0, 0]), c(C::TotalSectors)),
             (set(fat32(), 32, &[0, 0, 3, 0]), c(C::LargerThanDevice)),
             (set(fat32(), 13, &[64]), c(C::ClusterCount)),
-            (
-                set(
-                    set(set(fat16(), 13, &[1]), 19, &[0, 0]),
-                    32,
-                    &100_000u32.to_le_bytes(),
-                ),
-                c(C::ClusterCount),
-            ),
+            (set(set(set(fat16(), 13, &[1]), 19, &[0, 0]), 32, &100_000u32.to_le_bytes()), c(C::ClusterCount)),
             (set(fat32(), 44, &[1, 0, 0, 0]), c(C::RootCluster)),
             (set(fat32(), 44, &[0, 0, 2, 0]), c(C::RootCluster)),
         ];
@@ -295,17 +278,11 @@ mod tests {
     #[test]
     fn fs_info_signatures() {
         let mut s = [0u8; SECTOR_SIZE];
-        assert_eq!(
-            check_fs_info(&s),
-            Err(MountError::Corrupt(Corruption::FsInfo))
-        );
+        assert_eq!(check_fs_info(&s), Err(MountError::Corrupt(Corruption::FsInfo)));
         s[0..4].copy_from_slice(&0x4161_5252u32.to_le_bytes());
         s[484..488].copy_from_slice(&0x6141_7272u32.to_le_bytes());
         s[508..512].copy_from_slice(&0xAA55_0000u32.to_le_bytes());
         assert_eq!(check_fs_info(&s), Ok(()));
-        assert_eq!(
-            MountError::Corrupt(Corruption::FsInfo).reason(),
-            NotMounted::Corrupt(Corruption::FsInfo)
-        );
+        assert_eq!(MountError::Corrupt(Corruption::FsInfo).reason(), NotMounted::Corrupt(Corruption::FsInfo));
     }
 }

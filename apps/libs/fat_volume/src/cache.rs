@@ -134,13 +134,7 @@ impl<B: BlockDevice> BlockCache<B> {
     pub(crate) fn new(device: B, blocks: usize) -> Self {
         let sectors = device.sectors();
         let slots = (0..blocks.max(1))
-            .map(|_| Slot {
-                block: None,
-                data: Box::new([0; BLOCK_SIZE]),
-                valid: 0,
-                dirty: 0,
-                last_use: 0,
-            })
+            .map(|_| Slot { block: None, data: Box::new([0; BLOCK_SIZE]), valid: 0, dirty: 0, last_use: 0 })
             .collect();
         BlockCache {
             device: Some(device),
@@ -188,11 +182,7 @@ impl<B: BlockDevice> BlockCache<B> {
         if !is_entry || !freed {
             return Ok(false);
         }
-        if self
-            .pending_frees
-            .iter()
-            .any(|&(s, e)| s < end && offset < e)
-        {
+        if self.pending_frees.iter().any(|&(s, e)| s < end && offset < e) {
             return Err(());
         }
         let mut now = [0u8; 4];
@@ -387,12 +377,8 @@ impl<B: BlockDevice> BlockCache<B> {
             return Ok(i);
         }
         self.stats.cache_misses += 1;
-        let victim = self
-            .slots
-            .iter()
-            .enumerate()
-            .min_by_key(|(_, s)| (s.block.is_some(), s.last_use))
-            .map_or(0, |(i, _)| i);
+        let victim =
+            self.slots.iter().enumerate().min_by_key(|(_, s)| (s.block.is_some(), s.last_use)).map_or(0, |(i, _)| i);
         // On a failed write-back the victim keeps its data and stays dirty.
         self.write_back(victim)?;
         let s = &mut self.slots[victim];
@@ -431,11 +417,8 @@ impl<B: BlockDevice> BlockCache<B> {
 
     /// Writes the dirty sectors of a slot: one request when the dirty span is all valid.
     fn write_back(&mut self, slot: usize) -> Result<(), IoError> {
-        let (Some(block), dirty, valid) = (
-            self.slots[slot].block,
-            self.slots[slot].dirty,
-            self.slots[slot].valid,
-        ) else {
+        let (Some(block), dirty, valid) = (self.slots[slot].block, self.slots[slot].dirty, self.slots[slot].valid)
+        else {
             return Ok(());
         };
         if dirty == 0 {
@@ -510,14 +493,8 @@ mod tests {
 
     impl Ram {
         fn new(sectors: usize) -> Self {
-            let data = (0..sectors * SECTOR_SIZE)
-                .map(|i| (i / SECTOR_SIZE) as u8)
-                .collect();
-            Ram {
-                data,
-                log: vec![],
-                fail_writes: false,
-            }
+            let data = (0..sectors * SECTOR_SIZE).map(|i| (i / SECTOR_SIZE) as u8).collect();
+            Ram { data, log: vec![], fail_writes: false }
         }
     }
 
@@ -526,30 +503,19 @@ mod tests {
             (self.data.len() / SECTOR_SIZE) as u64
         }
         fn read(&mut self, sector: u64, buf: &mut [u8]) -> Result<(), IoError> {
-            assert!(
-                buf.len().is_multiple_of(SECTOR_SIZE) && buf.len() <= BLOCK_SIZE && !buf.is_empty()
-            );
+            assert!(buf.len().is_multiple_of(SECTOR_SIZE) && buf.len() <= BLOCK_SIZE && !buf.is_empty());
             let at = sector as usize * SECTOR_SIZE;
-            buf.copy_from_slice(
-                self.data
-                    .get(at..at + buf.len())
-                    .ok_or(IoError::OutOfRange)?,
-            );
+            buf.copy_from_slice(self.data.get(at..at + buf.len()).ok_or(IoError::OutOfRange)?);
             self.log.push(('r', sector, buf.len() / SECTOR_SIZE));
             Ok(())
         }
         fn write(&mut self, sector: u64, buf: &[u8]) -> Result<(), IoError> {
-            assert!(
-                buf.len().is_multiple_of(SECTOR_SIZE) && buf.len() <= BLOCK_SIZE && !buf.is_empty()
-            );
+            assert!(buf.len().is_multiple_of(SECTOR_SIZE) && buf.len() <= BLOCK_SIZE && !buf.is_empty());
             if self.fail_writes {
                 return Err(IoError::Device(-5));
             }
             let at = sector as usize * SECTOR_SIZE;
-            self.data
-                .get_mut(at..at + buf.len())
-                .ok_or(IoError::OutOfRange)?
-                .copy_from_slice(buf);
+            self.data.get_mut(at..at + buf.len()).ok_or(IoError::OutOfRange)?.copy_from_slice(buf);
             self.log.push(('w', sector, buf.len() / SECTOR_SIZE));
             Ok(())
         }
@@ -563,18 +529,10 @@ mod tests {
     fn frees_reach_the_device_after_everything_else() {
         // FAT32 entries at bytes 0..4096 of a 16-sector device, "directory" after.
         let mut c = BlockCache::new(Ram::new(16), 2);
-        c.set_fat(FatMap {
-            start: 0,
-            end: 4096,
-            entry_bytes: 4,
-        });
+        c.set_fat(FatMap { start: 0, end: 4096, entry_bytes: 4 });
         c.write_at(40, &[7, 0, 0, 0x10]).unwrap();
         c.flush().unwrap();
-        assert_eq!(
-            c.defer_free(40, &[0, 0, 0, 0x10]),
-            Ok(true),
-            "a free is deferred"
-        );
+        assert_eq!(c.defer_free(40, &[0, 0, 0, 0x10]), Ok(true), "a free is deferred");
         assert_eq!(c.defer_free(44, &[0, 0, 0, 0]), Ok(false), "already free");
         assert_eq!(c.defer_free(48, &[5, 0, 0, 0]), Ok(false), "not a free");
         assert_eq!(c.defer_free(4100, &[0; 4]), Ok(false), "not in the FAT");
@@ -586,21 +544,10 @@ mod tests {
         c.flush().unwrap();
         let d = c.take_device().unwrap();
         // The directory sector went out (with the rest) before the FAT sector's free.
-        let dir = d
-            .log
-            .iter()
-            .position(|&(k, s, _)| k == 'w' && s == 8)
-            .unwrap();
-        let free = d
-            .log
-            .iter()
-            .rposition(|&(k, s, _)| k == 'w' && s == 0)
-            .unwrap();
+        let dir = d.log.iter().position(|&(k, s, _)| k == 'w' && s == 8).unwrap();
+        let free = d.log.iter().rposition(|&(k, s, _)| k == 'w' && s == 0).unwrap();
         assert!(dir < free, "{:?}", d.log);
-        assert!(
-            d.log[dir..free].contains(&('f', 0, 0)),
-            "a device flush between them"
-        );
+        assert!(d.log[dir..free].contains(&('f', 0, 0)), "a device flush between them");
         assert_eq!(d.data[40..44], [0, 0, 0, 0x10]);
     }
 
@@ -609,11 +556,7 @@ mod tests {
         let visits = |clusters: &[u64]| {
             let mut s = Scan::default();
             // Two reads per cluster visit, at rising offsets within it.
-            clusters.iter().position(|&c| {
-                s.read(c, c * 100)
-                    .and_then(|()| s.read(c, c * 100 + 32))
-                    .is_err()
-            })
+            clusters.iter().position(|&c| s.read(c, c * 100).and_then(|()| s.read(c, c * 100 + 32)).is_err())
         };
         assert_eq!(visits(&[5, 6, 7, 9, 2, 3, 4]), None);
         assert_eq!(visits(&[5, 5]), Some(1), "a cluster that leads to itself");
@@ -629,10 +572,7 @@ mod tests {
         assert_eq!(sector_mask(0, 0), 0x01);
         assert_eq!(sector_mask(7, 7), 0x80);
         assert_eq!(sector_mask(2, 4), 0b0001_1100);
-        assert_eq!(
-            dirty_runs(0b1011_0001)[..4],
-            [(0, 1), (4, 6), (7, 8), (0, 0)]
-        );
+        assert_eq!(dirty_runs(0b1011_0001)[..4], [(0, 1), (4, 6), (7, 8), (0, 0)]);
     }
 
     #[test]
@@ -656,17 +596,14 @@ mod tests {
     fn whole_sector_writes_need_no_read_and_go_out_as_one_request() {
         let mut c = BlockCache::new(Ram::new(64), 2);
         for i in 0..8u64 {
-            c.write_at(BLOCK_SIZE as u64 + i * 512, &[0xAB; 512])
-                .unwrap();
+            c.write_at(BLOCK_SIZE as u64 + i * 512, &[0xAB; 512]).unwrap();
         }
         c.flush().unwrap();
         // Nothing dirty: a second flush does no I/O at all.
         c.flush().unwrap();
         let d = c.take_device().unwrap();
         assert_eq!(d.log, [('w', 8, 8), ('f', 0, 0)]);
-        assert!(d.data[BLOCK_SIZE..2 * BLOCK_SIZE]
-            .iter()
-            .all(|&b| b == 0xAB));
+        assert!(d.data[BLOCK_SIZE..2 * BLOCK_SIZE].iter().all(|&b| b == 0xAB));
     }
 
     #[test]
@@ -705,10 +642,7 @@ mod tests {
         assert_eq!(c.flush(), Err(IoError::Device(-5)));
         let mut b = [0u8; 1];
         // Eviction fails too, and the data is still readable from the cache.
-        assert_eq!(
-            c.read_at(BLOCK_SIZE as u64, &mut b),
-            Err(IoError::Device(-5))
-        );
+        assert_eq!(c.read_at(BLOCK_SIZE as u64, &mut b), Err(IoError::Device(-5)));
         c.read_at(0, &mut b).unwrap();
         assert_eq!(b, [9]);
         c.device.as_mut().unwrap().fail_writes = false;

@@ -24,10 +24,7 @@ pub(crate) struct Mounted<B: BlockDevice + 'static, C: Clock + 'static> {
 
 impl<B: BlockDevice + 'static, C: Clock + 'static> Mounted<B, C> {
     pub(crate) fn new(fs: Fs<B, C>) -> Self {
-        Mounted {
-            fs: NonNull::from(Box::leak(Box::new(fs))),
-            files: OpenFiles::default(),
-        }
+        Mounted { fs: NonNull::from(Box::leak(Box::new(fs))), files: OpenFiles::default() }
     }
 
     /// The file system alone.
@@ -38,18 +35,13 @@ impl<B: BlockDevice + 'static, C: Clock + 'static> Mounted<B, C> {
     }
 
     /// Runs `f` with the file system and the open files borrowing it.
-    pub(crate) fn with<R>(
-        &mut self,
-        f: impl for<'a> FnOnce(&'a Fs<B, C>, &mut OpenFiles<'a, B, C>) -> R,
-    ) -> R {
+    pub(crate) fn with<R>(&mut self, f: impl for<'a> FnOnce(&'a Fs<B, C>, &mut OpenFiles<'a, B, C>) -> R) -> R {
         // SAFETY: as in `fs()`; the box outlives every file stored in `files`.
         let fs: &Fs<B, C> = unsafe { self.fs.as_ref() };
         // SAFETY: only the lifetime changes. Files put in the table during `f`
         // borrow `*fs` (or `'static` data, since `f` is generic over `'a`),
         // which stays alive and in place until the table has been emptied.
-        let files = unsafe {
-            &mut *(&mut self.files as *mut OpenFiles<'static, B, C>).cast::<OpenFiles<'_, B, C>>()
-        };
+        let files = unsafe { &mut *(&mut self.files as *mut OpenFiles<'static, B, C>).cast::<OpenFiles<'_, B, C>>() };
         f(fs, files)
     }
 

@@ -72,8 +72,7 @@ fn civil_from_days(days: i64) -> (i64, u32, u32) {
     let z = days + 719_468;
     let era = z.div_euclid(146_097);
     let day_of_era = z - era * 146_097;
-    let year_of_era =
-        (day_of_era - day_of_era / 1460 + day_of_era / 36_524 - day_of_era / 146_096) / 365;
+    let year_of_era = (day_of_era - day_of_era / 1460 + day_of_era / 36_524 - day_of_era / 146_096) / 365;
     let day_of_year = day_of_era - (365 * year_of_era + year_of_era / 4 - year_of_era / 100);
     let mp = (5 * day_of_year + 2) / 153;
     let day = (day_of_year - (153 * mp + 2) / 5 + 1) as u32;
@@ -93,23 +92,14 @@ pub(crate) fn unix_to_dos(secs: u32) -> DateTime {
     // All fields are in range by construction, so fatfs's asserts cannot fire.
     DateTime::new(
         Date::new(year as u16, month as u16, day as u16),
-        Time::new(
-            (rem / 3600) as u16,
-            (rem / 60 % 60) as u16,
-            (rem % 60) as u16,
-            0,
-        ),
+        Time::new((rem / 3600) as u16, (rem / 60 % 60) as u16, (rem % 60) as u16, 0),
     )
 }
 
 /// A DOS date-time read from disk to Unix seconds; 0 if the fields are garbage.
 pub(crate) fn dos_to_unix(dt: DateTime) -> u32 {
     let (d, t) = (dt.date, dt.time);
-    let valid = (1..=12).contains(&d.month)
-        && (1..=31).contains(&d.day)
-        && t.hour <= 23
-        && t.min <= 59
-        && t.sec <= 59;
+    let valid = (1..=12).contains(&d.month) && (1..=31).contains(&d.day) && t.hour <= 23 && t.min <= 59 && t.sec <= 59;
     if !valid {
         return 0;
     }

@@ -56,14 +56,8 @@ impl<'a, B: BlockDevice, C> OpenFiles<'a, B, C> {
         self.files.iter().any(|f| f.handle == handle)
     }
 
-    pub(crate) fn get_mut(
-        &mut self,
-        client: u32,
-        handle: Handle,
-    ) -> Option<&mut OpenFile<'a, B, C>> {
-        self.files
-            .iter_mut()
-            .find(|f| f.client == client && f.handle == handle)
+    pub(crate) fn get_mut(&mut self, client: u32, handle: Handle) -> Option<&mut OpenFile<'a, B, C>> {
+        self.files.iter_mut().find(|f| f.client == client && f.handle == handle)
     }
 
     pub(crate) fn find_key(&self, key: &str) -> Option<&OpenFile<'a, B, C>> {
@@ -72,18 +66,12 @@ impl<'a, B: BlockDevice, C> OpenFiles<'a, B, C> {
 
     /// Whether opening `key` with `mode` clashes: one writer, or any number of readers.
     pub(crate) fn conflicts(&self, key: &str, mode: OpenMode) -> bool {
-        self.files
-            .iter()
-            .any(|f| f.key == key && (mode.writes() || f.mode.writes()))
+        self.files.iter().any(|f| f.key == key && (mode.writes() || f.mode.writes()))
     }
 
     /// Whether `key` or anything below it is open.
     pub(crate) fn any_at_or_under(&self, key: &str) -> bool {
-        self.files.iter().any(|f| {
-            f.key
-                .strip_prefix(key)
-                .is_some_and(|rest| rest.is_empty() || rest.starts_with('/'))
-        })
+        self.files.iter().any(|f| f.key.strip_prefix(key).is_some_and(|rest| rest.is_empty() || rest.starts_with('/')))
     }
 
     pub(crate) fn insert(&mut self, file: OpenFile<'a, B, C>) {
@@ -91,18 +79,13 @@ impl<'a, B: BlockDevice, C> OpenFiles<'a, B, C> {
     }
 
     pub(crate) fn remove(&mut self, client: u32, handle: Handle) -> Option<OpenFile<'a, B, C>> {
-        let i = self
-            .files
-            .iter()
-            .position(|f| f.client == client && f.handle == handle)?;
+        let i = self.files.iter().position(|f| f.client == client && f.handle == handle)?;
         Some(self.files.swap_remove(i))
     }
 
     /// Removes and returns every file of `client`.
     pub(crate) fn remove_client(&mut self, client: u32) -> Vec<OpenFile<'a, B, C>> {
-        let (gone, kept) = core::mem::take(&mut self.files)
-            .into_iter()
-            .partition(|f| f.client == client);
+        let (gone, kept) = core::mem::take(&mut self.files).into_iter().partition(|f| f.client == client);
         self.files = kept;
         gone
     }

@@ -18,9 +18,9 @@ pub(crate) fn fs_err(e: FsError) -> Error {
     match e {
         E::Io(StreamError::Io(_) | StreamError::Busy) => Error::Io,
         // Data ends before the size says, or a chain leads off the device.
-        E::Io(StreamError::UnexpectedEof | StreamError::Endless)
-        | E::UnexpectedEof
-        | E::CorruptedFileSystem => Error::Corrupt,
+        E::Io(StreamError::UnexpectedEof | StreamError::Endless) | E::UnexpectedEof | E::CorruptedFileSystem => {
+            Error::Corrupt
+        }
         // No progress on a write: the 4 GiB file limit.
         E::Io(StreamError::WriteZero) | E::WriteZero | E::NotEnoughSpace => Error::NoSpace,
         E::NotFound => Error::NotFound,

@@ -34,10 +34,7 @@ pub struct RestartNote {
 impl RestartNote {
     /// The note as the kernel kept it (unknown bits are ignored).
     pub fn from_word(word: u32) -> RestartNote {
-        RestartNote {
-            deaths: word as u8,
-            inside: word & INSIDE != 0,
-        }
+        RestartNote { deaths: word as u8, inside: word & INSIDE != 0 }
     }
 
     /// The word to store.
@@ -55,10 +52,7 @@ impl RestartNote {
             (false, true) => self.deaths,
             (false, false) => 0,
         };
-        RestartNote {
-            deaths,
-            inside: false,
-        }
+        RestartNote { deaths, inside: false }
     }
 
     /// Consecutive deaths inside volume code so far.
@@ -73,26 +67,17 @@ impl RestartNote {
 
     /// The note while volume code runs.
     pub fn entering(self) -> RestartNote {
-        RestartNote {
-            inside: true,
-            ..self
-        }
+        RestartNote { inside: true, ..self }
     }
 
     /// The note once volume code returned.
     pub fn leaving(self) -> RestartNote {
-        RestartNote {
-            inside: false,
-            ..self
-        }
+        RestartNote { inside: false, ..self }
     }
 
     /// The note once the service served and went idle: the count starts again.
     pub fn idle(self) -> RestartNote {
-        RestartNote {
-            deaths: 0,
-            inside: false,
-        }
+        RestartNote { deaths: 0, inside: false }
     }
 }
 
@@ -116,30 +101,16 @@ mod tests {
         assert!(n.is_faulty());
         // A faulty instance never enters volume code; dying keeps the verdict.
         assert!(die(n).is_faulty() && die(die(n)).deaths() == FAULTY_AFTER);
-        assert!(
-            !die(n.idle()).is_faulty(),
-            "formatted, served, idle: healthy again"
-        );
+        assert!(!die(n.idle()).is_faulty(), "formatted, served, idle: healthy again");
     }
 
     #[test]
     fn deaths_elsewhere_or_an_idle_moment_start_the_count_again() {
         let n = die(die(RestartNote::from_word(0).entering()).entering());
         assert_eq!(n.deaths(), 2);
-        assert_eq!(
-            die(n.entering().leaving()).deaths(),
-            0,
-            "died between requests"
-        );
-        assert_eq!(
-            die(n.idle().entering()).deaths(),
-            1,
-            "served and went idle first"
-        );
-        assert_eq!(
-            RestartNote::from_word(0x0000_0103).after_restart().deaths(),
-            4
-        );
+        assert_eq!(die(n.entering().leaving()).deaths(), 0, "died between requests");
+        assert_eq!(die(n.idle().entering()).deaths(), 1, "served and went idle first");
+        assert_eq!(RestartNote::from_word(0x0000_0103).after_restart().deaths(), 4);
         assert_eq!(RestartNote::from_word(0x1FF).after_restart().deaths(), 255);
     }
 }

@@ -1,8 +1,8 @@
 //! The dispatcher: one request message in, one reply message out, never a panic.
 
 use proto_storage::{
-    authorize, normalize, Done, Error, Label, ListingWriter, NotMounted, Request, Response, Rule,
-    VolumeStatus, DATA_OFFSET, RULES,
+    authorize, normalize, Done, Error, Label, ListingWriter, NotMounted, Request, Response, Rule, VolumeStatus,
+    DATA_OFFSET, RULES,
 };
 
 use crate::clock::{Clock, NoClock};
@@ -38,29 +38,14 @@ impl<B: BlockDevice + 'static, C: Clock + Clone + 'static> StorageServer<B, C> {
     }
 
     /// Like [`new`](Self::new) with explicit cache options and policy table.
-    pub fn with_options(
-        device: Option<B>,
-        clock: C,
-        options: Options,
-        rules: &'static [Rule],
-    ) -> Self {
+    pub fn with_options(device: Option<B>, clock: C, options: Options, rules: &'static [Rule]) -> Self {
         let state = match device {
             Some(d) => mount(d, clock.clone(), options),
-            None => State::Unmounted {
-                device: None,
-                why: NotMounted::NoDevice,
-            },
+            None => State::Unmounted { device: None, why: NotMounted::NoDevice },
         };
         // A volume not cleanly unmounted before is settled (made clean) too.
         let changed = matches!(&state, State::Mounted(vol) if vol.recovered());
-        StorageServer {
-            state,
-            clock,
-            options,
-            rules,
-            changed,
-            generation: 0,
-        }
+        StorageServer { state, clock, options, rules, changed, generation: 0 }
     }
 
     /// A server that leaves `device` alone: the service died inside volume
@@ -69,10 +54,7 @@ impl<B: BlockDevice + 'static, C: Clock + Clone + 'static> StorageServer<B, C> {
     /// `Faulty`. `Format` still works: it only writes, and mounts the result.
     pub fn faulty(device: B, clock: C, restarts: u8) -> Self {
         StorageServer {
-            state: State::Unmounted {
-                device: Some(device),
-                why: NotMounted::Faulty { restarts },
-            },
+            state: State::Unmounted { device: Some(device), why: NotMounted::Faulty { restarts } },
             clock,
             options: Options::default(),
             rules: RULES,
@@ -94,19 +76,12 @@ impl<B: BlockDevice + 'static, C: Clock + Clone + 'static> StorageServer<B, C> {
     ///
     /// `reply` should hold [`MAX_MESSAGE`](proto_storage::MAX_MESSAGE) bytes;
     /// 0 is returned only if it cannot even hold an error reply.
-    pub fn handle(
-        &mut self,
-        client_name: &str,
-        client_id: u32,
-        request: &[u8],
-        reply: &mut [u8],
-    ) -> usize {
+    pub fn handle(&mut self, client_name: &str, client_id: u32, request: &[u8], reply: &mut [u8]) -> usize {
         let result = match Request::parse(request) {
             Err(e) => Err(Error::from(e)),
             Ok(req) => {
                 self.changed |= may_change(&req);
-                authorize(self.rules, client_name, &req)
-                    .and_then(|()| self.run(client_id, &req, reply))
+                authorize(self.rules, client_name, &req).and_then(|()| self.run(client_id, &req, reply))
             }
         };
         match result {
@@ -128,10 +103,7 @@ impl<B: BlockDevice + 'static, C: Clock + Clone + 'static> StorageServer<B, C> {
         if !self.changed || vol.open_files() != 0 {
             return false;
         }
-        let placeholder = State::Unmounted {
-            device: None,
-            why: NotMounted::NoDevice,
-        };
+        let placeholder = State::Unmounted { device: None, why: NotMounted::NoDevice };
         let State::Mounted(vol) = core::mem::replace(&mut self.state, placeholder) else {
             return false;
         };
@@ -139,10 +111,7 @@ impl<B: BlockDevice + 'static, C: Clock + Clone + 'static> StorageServer<B, C> {
             Ok(d) => d,
             // Data could not be written back: keep the device, report I/O.
             Err((_, d)) => {
-                self.state = State::Unmounted {
-                    device: Some(d),
-                    why: NotMounted::Io,
-                };
+                self.state = State::Unmounted { device: Some(d), why: NotMounted::Io };
                 return false;
             }
         };
@@ -163,10 +132,7 @@ impl<B: BlockDevice + 'static, C: Clock + Clone + 'static> StorageServer<B, C> {
     /// Mounted or not, and why.
     pub fn status(&self) -> VolumeStatus {
         match &self.state {
-            State::Mounted(vol) => VolumeStatus::Mounted {
-                label: vol.label(),
-                stats: vol.stats(),
-            },
+            State::Mounted(vol) => VolumeStatus::Mounted { label: vol.label(), stats: vol.stats() },
             State::Unmounted { why, .. } => VolumeStatus::NotMounted(*why),
         }
     }
@@ -191,8 +157,7 @@ impl<B: BlockDevice + 'static, C: Clock + Clone + 'static> StorageServer<B, C> {
     }
 
     fn run(&mut self, client: u32, req: &Request<'_>, reply: &mut [u8]) -> Result<usize, Error> {
-        let emit =
-            |resp: Response<'_>, reply: &mut [u8]| resp.emit(reply).map_err(|_| Error::BadRequest);
+        let emit = |resp: Response<'_>, reply: &mut [u8]| resp.emit(reply).map_err(|_| Error::BadRequest);
         match *req {
             Request::VolumeStatus => return emit(Response::Status(self.status()), reply),
             Request::Format { label } => {
@@ -210,9 +175,7 @@ impl<B: BlockDevice + 'static, C: Clock + Clone + 'static> StorageServer<B, C> {
         let generation = &mut self.generation;
         let mut changed = || *generation = generation.wrapping_add(1);
         let resp = match *req {
-            Request::Open { path, mode } => {
-                Response::Opened(vol.open(client, &normalize(path)?, mode)?)
-            }
+            Request::Open { path, mode } => Response::Opened(vol.open(client, &normalize(path)?, mode)?),
             Request::Read { handle, max_len } => {
                 // Straight into the reply: no second 4 KiB buffer.
                 let end = DATA_OFFSET + max_len.get();
@@ -225,9 +188,7 @@ impl<B: BlockDevice + 'static, C: Clock + Clone + 'static> StorageServer<B, C> {
                 // n <= data.len() <= MAX_DATA fits u16.
                 Response::Written(n as u16)
             }
-            Request::Seek { handle, offset } => {
-                Response::Position(vol.seek(client, handle, offset)?)
-            }
+            Request::Seek { handle, offset } => Response::Position(vol.seek(client, handle, offset)?),
             Request::Close { handle } => {
                 if vol.close(client, handle)? {
                     changed();
@@ -270,16 +231,11 @@ impl<B: BlockDevice + 'static, C: Clock + Clone + 'static> StorageServer<B, C> {
 
     /// Unmounts (closing every handle), formats, mounts again.
     fn format(&mut self, label: Label) -> Result<(), Error> {
-        let placeholder = State::Unmounted {
-            device: None,
-            why: NotMounted::NoDevice,
-        };
+        let placeholder = State::Unmounted { device: None, why: NotMounted::NoDevice };
         let device = match core::mem::replace(&mut self.state, placeholder) {
             // The old contents are about to go: an unmount error does not matter.
             State::Mounted(vol) => vol.unmount().unwrap_or_else(|(_, d)| d),
-            State::Unmounted {
-                device: Some(d), ..
-            } => d,
+            State::Unmounted { device: Some(d), .. } => d,
             State::Unmounted { device: None, why } => {
                 self.state = State::Unmounted { device: None, why };
                 return Err(Error::NotMounted);
@@ -300,17 +256,10 @@ impl<B: BlockDevice + 'static, C: Clock + Clone + 'static> StorageServer<B, C> {
     }
 }
 
-fn mount<B: BlockDevice + 'static, C: Clock + 'static>(
-    device: B,
-    clock: C,
-    options: Options,
-) -> State<B, C> {
+fn mount<B: BlockDevice + 'static, C: Clock + 'static>(device: B, clock: C, options: Options) -> State<B, C> {
     match FatVolume::mount_with(device, clock, options) {
         Ok(vol) => State::Mounted(vol),
-        Err((e, device)) => State::Unmounted {
-            device: Some(device),
-            why: e.reason(),
-        },
+        Err((e, device)) => State::Unmounted { device: Some(device), why: e.reason() },
     }
 }
 
@@ -324,9 +273,6 @@ fn may_change(req: &Request<'_>) -> bool {
             | Request::FreeSpace
             | Request::VolumeStatus
             | Request::Seek { .. }
-            | Request::Open {
-                mode: proto_storage::OpenMode::Read,
-                ..
-            }
+            | Request::Open { mode: proto_storage::OpenMode::Read, .. }
     )
 }

@@ -58,10 +58,7 @@ impl<B: BlockDevice> Disk<B> {
         Disk { cache, pos: 0 }
     }
 
-    fn with<R>(
-        &self,
-        f: impl FnOnce(&mut BlockCache<B>) -> Result<R, IoError>,
-    ) -> Result<R, StreamError> {
+    fn with<R>(&self, f: impl FnOnce(&mut BlockCache<B>) -> Result<R, IoError>) -> Result<R, StreamError> {
         let mut cache = self.cache.try_borrow_mut().map_err(|_| StreamError::Busy)?;
         Ok(f(&mut cache)?)
     }
@@ -106,9 +103,7 @@ impl<B: BlockDevice> Write for Disk<B> {
         if n > 0 {
             let pos = self.pos;
             let mut cache = self.cache.try_borrow_mut().map_err(|_| StreamError::Busy)?;
-            let deferred = cache
-                .defer_free(pos, &buf[..n])
-                .map_err(|()| StreamError::Endless)?;
+            let deferred = cache.defer_free(pos, &buf[..n]).map_err(|()| StreamError::Endless)?;
             drop(cache);
             if !deferred {
                 self.with(|c| c.write_at(pos, &buf[..n]))?;

@@ -7,8 +7,7 @@ use core::cell::RefCell;
 
 use fatfs::{FatType, FormatVolumeOptions, FsOptions, Read, Seek, SeekFrom, Write};
 use proto_storage::{
-    Entry, Error, FreeSpace, Handle, Kind, Label, Metadata, NormPath, OpenMode, VolumeStats,
-    MAX_NAME,
+    Entry, Error, FreeSpace, Handle, Kind, Label, Metadata, NormPath, OpenMode, VolumeStats, MAX_NAME,
 };
 
 use crate::boot::{check_boot_sector, check_fs_info, MountError};
@@ -29,9 +28,7 @@ pub struct Options {
 
 impl Default for Options {
     fn default() -> Self {
-        Options {
-            cache_blocks: DEFAULT_CACHE_BLOCKS,
-        }
+        Options { cache_blocks: DEFAULT_CACHE_BLOCKS }
     }
 }
 
@@ -92,9 +89,7 @@ impl<B: BlockDevice + 'static, C: Clock + 'static> FatVolume<B, C> {
         };
         let work_budget = work_budget(clusters);
         cache.borrow_mut().begin(work_budget);
-        let options = FsOptions::new()
-            .time_provider(FatClock(clock))
-            .update_accessed_date(false);
+        let options = FsOptions::new().time_provider(FatClock(clock)).update_accessed_date(false);
         match fatfs::FileSystem::new(Disk::new(cache.clone()), options) {
             Ok(fs) => {
                 let label = Label::from_disk(fs.volume_label_as_bytes());
@@ -104,20 +99,10 @@ impl<B: BlockDevice + 'static, C: Clock + 'static> FatVolume<B, C> {
                     // count now, so the next unmount writes a right one.
                     let _ = fs.stats();
                 }
-                Ok(FatVolume {
-                    mounted: Mounted::new(fs),
-                    cache,
-                    label,
-                    next_handle: 1,
-                    recovered,
-                    work_budget,
-                })
+                Ok(FatVolume { mounted: Mounted::new(fs), cache, label, next_handle: 1, recovered, work_budget })
             }
             Err(fatfs::Error::Io(StreamError::Io(e))) => Err((MountError::Io(e), reclaim(cache))),
-            Err(_) => Err((
-                MountError::Corrupt(proto_storage::Corruption::Rejected),
-                reclaim(cache),
-            )),
+            Err(_) => Err((MountError::Corrupt(proto_storage::Corruption::Rejected), reclaim(cache))),
         }
     }
 
@@ -162,10 +147,7 @@ impl<B: BlockDevice + 'static, C: Clock + 'static> FatVolume<B, C> {
         };
         let cache = Rc::new(RefCell::new(BlockCache::new(device, DEFAULT_CACHE_BLOCKS)));
         let mut disk = Disk::new(cache.clone());
-        let base = FormatVolumeOptions::new()
-            .total_sectors(total)
-            .volume_label(label.padded())
-            .volume_id(volume_id);
+        let base = FormatVolumeOptions::new().total_sectors(total).volume_label(label.padded()).volume_id(volume_id);
         // FAT32 like the board's images; fatfs refuses before writing if it cannot fit.
         let mut result = fatfs::format_volume(&mut disk, base.clone().fat_type(FatType::Fat32));
         if let Err(fatfs::Error::InvalidInput) = result {
@@ -199,20 +181,11 @@ impl<B: BlockDevice + 'static, C: Clock + 'static> FatVolume<B, C> {
     /// Closes every file, writes everything back and gives the device back.
     pub fn unmount(self) -> Result<B, (Error, B)> {
         self.begin();
-        let FatVolume {
-            mounted,
-            cache,
-            recovered,
-            ..
-        } = self;
+        let FatVolume { mounted, cache, recovered, .. } = self;
         // Dropping the files writes their directory entries into the cache.
         let fs = mounted.into_fs();
         // The status byte in the boot sector (fatfs: `reserved_1`).
-        let flags_at: u64 = if fs.fat_type() == FatType::Fat32 {
-            0x41
-        } else {
-            0x25
-        };
+        let flags_at: u64 = if fs.fat_type() == FatType::Fat32 { 0x41 } else { 0x25 };
         // fatfs writes the FSInfo free count and clears the dirty flag it set
         // (not one it found at mount: `recovered`).
         let unmounted = fs.unmount().map_err(fs_err);
@@ -242,10 +215,7 @@ impl<B: BlockDevice + 'static, C: Clock + 'static> FatVolume<B, C> {
 
     /// Device and cache counters since mount.
     pub fn stats(&self) -> VolumeStats {
-        self.cache
-            .try_borrow()
-            .map(|c| c.stats())
-            .unwrap_or_default()
+        self.cache.try_borrow().map(|c| c.stats()).unwrap_or_default()
     }
 
     /// Bytes in all clusters and in free clusters.
@@ -255,8 +225,7 @@ impl<B: BlockDevice + 'static, C: Clock + 'static> FatVolume<B, C> {
         let cluster = u64::from(stats.cluster_size());
         Ok(FreeSpace {
             total_bytes: u64::from(stats.total_clusters()) * cluster,
-            free_bytes: u64::from(stats.free_clusters()).min(u64::from(stats.total_clusters()))
-                * cluster,
+            free_bytes: u64::from(stats.free_clusters()).min(u64::from(stats.total_clusters())) * cluster,
         })
     }
 
@@ -293,11 +262,7 @@ impl<B: BlockDevice + 'static, C: Clock + 'static> FatVolume<B, C> {
                             // The emptied entry reaches the device before its
                             // clusters are free there (and before they are reused).
                             file.flush().map_err(fs_err)?;
-                            cache
-                                .try_borrow_mut()
-                                .map_err(|_| Error::Io)?
-                                .flush()
-                                .map_err(|_| Error::Io)?;
+                            cache.try_borrow_mut().map_err(|_| Error::Io)?.flush().map_err(|_| Error::Io)?;
                         }
                         OpenMode::Append => {
                             check_has_clusters(&mut file)?;
@@ -308,10 +273,7 @@ impl<B: BlockDevice + 'static, C: Clock + 'static> FatVolume<B, C> {
                     file
                 }
                 None => {
-                    let creates = matches!(
-                        mode,
-                        OpenMode::Write { create: true, .. } | OpenMode::Append
-                    );
+                    let creates = matches!(mode, OpenMode::Write { create: true, .. } | OpenMode::Append);
                     if !creates {
                         return Err(Error::NotFound);
                     }
@@ -326,13 +288,7 @@ impl<B: BlockDevice + 'static, C: Clock + 'static> FatVolume<B, C> {
                 handle = Handle(handle.0.wrapping_add(1));
             }
             *next = handle.0.wrapping_add(1);
-            files.insert(OpenFile {
-                client,
-                handle,
-                mode,
-                key,
-                file,
-            });
+            files.insert(OpenFile { client, handle, mode, key, file });
             Ok(handle)
         })
     }
@@ -411,11 +367,7 @@ impl<B: BlockDevice + 'static, C: Clock + 'static> FatVolume<B, C> {
             // Data and FAT on the device first, then the entry naming them: a
             // power cut in between leaves the old entry (and leaked clusters).
             if of.mode.writes() {
-                cache
-                    .try_borrow_mut()
-                    .map_err(|_| Error::Io)?
-                    .flush()
-                    .map_err(|_| Error::Io)?;
+                cache.try_borrow_mut().map_err(|_| Error::Io)?.flush().map_err(|_| Error::Io)?;
             }
             of.file.flush().map_err(fs_err).map(|()| of.mode.writes())
         });
@@ -445,12 +397,9 @@ impl<B: BlockDevice + 'static, C: Clock + 'static> FatVolume<B, C> {
         self.begin();
         // Data and FAT first, then the entries (see `close`).
         self.flush_cache()?;
-        let entries = self.mounted.with(|_, files| {
-            files
-                .iter_mut()
-                .map(|of| of.file.flush().map_err(fs_err))
-                .fold(Ok(()), Result::and)
-        });
+        let entries = self
+            .mounted
+            .with(|_, files| files.iter_mut().map(|of| of.file.flush().map_err(fs_err)).fold(Ok(()), Result::and));
         let cache = self.flush_cache();
         entries.and(cache)
     }
@@ -466,11 +415,7 @@ impl<B: BlockDevice + 'static, C: Clock + 'static> FatVolume<B, C> {
         let cache = &self.cache;
         self.mounted.with(|fs, files| {
             if path.is_root() {
-                return Ok(Metadata {
-                    kind: Kind::Dir,
-                    size: 0,
-                    modified: 0,
-                });
+                return Ok(Metadata { kind: Kind::Dir, size: 0, modified: 0 });
             }
             let (dir, mut key) = parent_dir(cache, fs, path)?;
             let e = find(cache, &dir, path.file_name())?.ok_or(Error::NotFound)?;
@@ -517,10 +462,7 @@ impl<B: BlockDevice + 'static, C: Clock + 'static> FatVolume<B, C> {
                     }
                     if index >= cursor {
                         let name = e.file_name();
-                        let entry = Entry {
-                            name: &name,
-                            meta: metadata(&e),
-                        };
+                        let entry = Entry { name: &name, meta: metadata(&e) };
                         if !page(&entry) {
                             return Ok(Some(index));
                         }
@@ -617,8 +559,7 @@ impl<B: BlockDevice + 'static, C: Clock + 'static> FatVolume<B, C> {
             let (dst_dir, dst_parent_key) = parent_dir(cache, fs, to)?;
             let dst_name = to.file_name();
             // Moving a directory into itself would cut it off the tree.
-            if src.is_dir() && (dst_parent_key.clone() + "/").starts_with(&(src_key.clone() + "/"))
-            {
+            if src.is_dir() && (dst_parent_key.clone() + "/").starts_with(&(src_key.clone() + "/")) {
                 return Err(Error::BadPath);
             }
             if files.any_at_or_under(&src_key) {
@@ -637,9 +578,7 @@ impl<B: BlockDevice + 'static, C: Clock + 'static> FatVolume<B, C> {
                     }
                     let mut tmp = String::from("~rename-");
                     push_decimal(&mut tmp, tmp_id);
-                    src_dir
-                        .rename(from.file_name(), &src_dir, &tmp)
-                        .map_err(fs_err)?;
+                    src_dir.rename(from.file_name(), &src_dir, &tmp).map_err(fs_err)?;
                     src_dir.rename(&tmp, &dst_dir, dst_name).map_err(fs_err)
                 }
                 Some(_) => Err(Error::AlreadyExists),
@@ -647,9 +586,7 @@ impl<B: BlockDevice + 'static, C: Clock + 'static> FatVolume<B, C> {
                     check_tree(cache, &src.to_dir(), 0)?;
                     move_dir(cache, fs, &src_dir, from.file_name(), &dst_dir, dst_name)
                 }
-                None => src_dir
-                    .rename(from.file_name(), &dst_dir, dst_name)
-                    .map_err(fs_err),
+                None => src_dir.rename(from.file_name(), &dst_dir, dst_name).map_err(fs_err),
             }
         })?;
         self.flush_cache()
@@ -677,10 +614,7 @@ fn children<B: BlockDevice, C: Clock>(
 }
 
 /// Runs one directory scan, watched for a cluster chain that loops.
-fn scan<B: BlockDevice, R>(
-    cache: &SharedCache<B>,
-    f: impl FnOnce() -> Result<R, Error>,
-) -> Result<R, Error> {
+fn scan<B: BlockDevice, R>(cache: &SharedCache<B>, f: impl FnOnce() -> Result<R, Error>) -> Result<R, Error> {
     if let Ok(mut c) = cache.try_borrow_mut() {
         c.start_scan();
     }
@@ -754,9 +688,7 @@ fn move_dir<'a, B: BlockDevice, C: Clock>(
 ///   creating one is refused.
 fn check_new_name(name: &str) -> Result<(), Error> {
     let fat_char = |c: char| {
-        c.is_ascii_alphanumeric()
-            || ('\u{80}'..='\u{FFFF}').contains(&c)
-            || " $%'-_@~`!(){}^#&+,;=[].".contains(c)
+        c.is_ascii_alphanumeric() || ('\u{80}'..='\u{FFFF}').contains(&c) || " $%'-_@~`!(){}^#&+,;=[].".contains(c)
     };
     let ok = name.len() <= MAX_NAME
         && name.as_bytes().first().is_some_and(u8::is_ascii)
@@ -889,17 +821,7 @@ mod tests {
         assert_eq!(check_new_name("ünï"), Err(Error::BadPath));
         assert_eq!(check_new_name("aünï"), Ok(()));
         assert_eq!(check_new_name(""), Err(Error::BadPath));
-        for bad in [
-            "a*",
-            "a?",
-            "a:b",
-            "a\"",
-            "a<",
-            "a>",
-            "a|",
-            "a\\b",
-            "a\u{1F600}",
-        ] {
+        for bad in ["a*", "a?", "a:b", "a\"", "a<", "a>", "a|", "a\\b", "a\u{1F600}"] {
             assert_eq!(check_new_name(bad), Err(Error::BadPath), "{bad}");
         }
         assert_eq!(check_new_name("A long name (1) [x] {y} ~z.txt"), Ok(()));

@@ -12,10 +12,7 @@ use std::path::Path;
 
 fn run_dir(dir: &str) -> usize {
     let dir = Path::new(env!("CARGO_MANIFEST_DIR")).join(dir);
-    let mut paths: Vec<_> = std::fs::read_dir(&dir)
-        .unwrap()
-        .map(|e| e.unwrap().path())
-        .collect();
+    let mut paths: Vec<_> = std::fs::read_dir(&dir).unwrap().map(|e| e.unwrap().path()).collect();
     paths.sort();
     for path in &paths {
         let input = std::fs::read(path).unwrap();

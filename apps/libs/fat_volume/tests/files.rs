@@ -9,30 +9,14 @@ use proto_storage::Kind;
 fn files_of_many_sizes_round_trip() {
     let dir = tempfile::tempdir().unwrap();
     let img = fat32_image(dir.path(), "sizes.img", 48);
-    let sizes = [
-        0,
-        1,
-        511,
-        512,
-        513,
-        4095,
-        4096,
-        4097,
-        65_536,
-        100_000,
-        1 << 20,
-    ];
+    let sizes = [0, 1, 511, 512, 513, 4095, 4096, 4097, 65_536, 100_000, 1 << 20];
     let mut vol = mount(&img);
     for (i, &size) in sizes.iter().enumerate() {
         put(&mut vol, &format!("/f{size}.bin"), &pattern(size, i as u32));
     }
     for (i, &size) in sizes.iter().enumerate() {
         let back = get(&mut vol, &format!("/f{size}.bin"));
-        assert_eq!(
-            sha256(&back),
-            sha256(&pattern(size, i as u32)),
-            "size {size}"
-        );
+        assert_eq!(sha256(&back), sha256(&pattern(size, i as u32)), "size {size}");
         let meta = vol.stat(&p(&format!("/f{size}.bin"))).unwrap();
         assert_eq!((meta.kind, meta.size), (Kind::File, size as u64));
     }
@@ -40,11 +24,7 @@ fn files_of_many_sizes_round_trip() {
     assert_clean(&img);
     for (i, &size) in sizes.iter().enumerate() {
         let back = mcopy_out(&img, &format!("/f{size}.bin"));
-        assert_eq!(
-            sha256(&back),
-            sha256(&pattern(size, i as u32)),
-            "mcopy size {size}"
-        );
+        assert_eq!(sha256(&back), sha256(&pattern(size, i as u32)), "mcopy size {size}");
     }
 }
 

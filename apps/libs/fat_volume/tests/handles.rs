@@ -25,10 +25,7 @@ fn append_seek_and_truncate() {
     assert_eq!(get(&mut vol, "/new.log"), b"first");
 
     // Write without truncate overwrites in place.
-    let keep = OpenMode::Write {
-        create: false,
-        truncate: false,
-    };
+    let keep = OpenMode::Write { create: false, truncate: false };
     let h = vol.open(1, &p("/log.txt"), keep).unwrap();
     assert_eq!(vol.seek(1, h, 2), Ok(2));
     vol.write(1, h, b"XY").unwrap();
@@ -75,10 +72,7 @@ fn handles_belong_to_their_client() {
     assert_eq!(vol.read(8, h, &mut buf), Err(Error::BadHandle));
     assert_eq!(vol.seek(8, h, 0), Err(Error::BadHandle));
     assert_eq!(vol.close(8, h), Err(Error::BadHandle));
-    assert_eq!(
-        vol.read(7, Handle(h.0 + 1000), &mut buf),
-        Err(Error::BadHandle)
-    );
+    assert_eq!(vol.read(7, Handle(h.0 + 1000), &mut buf), Err(Error::BadHandle));
     // Wrong direction.
     assert_eq!(vol.write(7, h, b"x"), Err(Error::BadHandle));
     let w = vol.open(7, &p("/g"), W).unwrap();
@@ -132,18 +126,12 @@ fn open_file_limits() {
     for i in 0..MAX_OPEN_PER_CLIENT {
         open.push(vol.open(1, &p(&format!("/f{i}")), OpenMode::Read).unwrap());
     }
-    assert_eq!(
-        vol.open(1, &p("/f7"), OpenMode::Read),
-        Err(Error::TooManyOpenFiles)
-    );
+    assert_eq!(vol.open(1, &p("/f7"), OpenMode::Read), Err(Error::TooManyOpenFiles));
     // Another client still gets its share.
     for i in MAX_OPEN_PER_CLIENT..MAX_OPEN_FILES {
         vol.open(2, &p(&format!("/f{i}")), OpenMode::Read).unwrap();
     }
-    assert_eq!(
-        vol.open(3, &p("/f0"), OpenMode::Read),
-        Err(Error::TooManyOpenFiles)
-    );
+    assert_eq!(vol.open(3, &p("/f0"), OpenMode::Read), Err(Error::TooManyOpenFiles));
     vol.close(1, open[0]).unwrap();
     vol.open(3, &p("/f0"), OpenMode::Read).unwrap();
     assert_eq!(vol.open_files(), MAX_OPEN_FILES);

@@ -23,12 +23,8 @@ fn delta(after: VolumeStats, before: VolumeStats) -> VolumeStats {
 }
 
 fn mount_with(img: &std::path::Path, blocks: usize) -> FatVolume<FileDevice> {
-    let options = Options {
-        cache_blocks: blocks,
-    };
-    FatVolume::mount_with(FileDevice::open(img), NoClock, options)
-        .map_err(|e| e.0)
-        .unwrap()
+    let options = Options { cache_blocks: blocks };
+    FatVolume::mount_with(FileDevice::open(img), NoClock, options).map_err(|e| e.0).unwrap()
 }
 
 /// (write, read) request counts for one cache size on a fresh 64 MiB image.
@@ -113,8 +109,7 @@ fn sequential_io_request_counts() {
     let mut default = None;
     for blocks in [1, 2, 4, 8, 16, 32] {
         let (w, r) = measure(dir.path(), blocks);
-        let rate =
-            |s: &VolumeStats| 100.0 * s.cache_hits as f64 / (s.cache_hits + s.cache_misses) as f64;
+        let rate = |s: &VolumeStats| 100.0 * s.cache_hits as f64 / (s.cache_hits + s.cache_misses) as f64;
         println!(
             "| {} × 4 KiB | {} | {} | {:.2} | {} | {:.2} | {:.1} % / {:.1} % |",
             blocks,

@@ -80,16 +80,7 @@ fn scenario(vol: &mut FatVolume<CutDevice>) -> [usize; 3] {
     let writes = |vol: &mut FatVolume<CutDevice>| vol.stats().device_writes as usize;
     let mut marks = [0; 3];
     let put = |vol: &mut FatVolume<CutDevice>, path: &str, data: &[u8]| {
-        let h = vol
-            .open(
-                1,
-                &p(path),
-                OpenMode::Write {
-                    create: true,
-                    truncate: true,
-                },
-            )
-            .unwrap();
+        let h = vol.open(1, &p(path), OpenMode::Write { create: true, truncate: true }).unwrap();
         for chunk in data.chunks(4096) {
             assert_eq!(vol.write(1, h, chunk), Ok(chunk.len()));
         }
@@ -120,16 +111,11 @@ fn check(image: &Path, done: usize) -> Result<(), String> {
     let (old_a, new_a) = (pattern(OLD_A, 1), pattern(NEW_A, 2));
     let a = read("/a.bin");
     let a_ok = match done {
-        0 => a
-            .as_ref()
-            .is_none_or(|a| *a == old_a || new_a.starts_with(a)),
+        0 => a.as_ref().is_none_or(|a| *a == old_a || new_a.starts_with(a)),
         _ => a.as_ref() == Some(&new_a),
     };
     if !a_ok {
-        return Err(format!(
-            "/a.bin is {:?} bytes after {done} steps",
-            a.map(|a| a.len())
-        ));
+        return Err(format!("/a.bin is {:?} bytes after {done} steps", a.map(|a| a.len())));
     }
     if done < 1 && read("/b.bin").as_deref() != Some(&pattern(5_000, 4)[..]) {
         return Err("/b.bin, never touched, is damaged".into());
@@ -148,11 +134,7 @@ fn a_cut_at_any_write_leaves_closed_files_intact_and_the_volume_sound() {
     mcopy_in(&img, "/a.bin", &pattern(OLD_A, 1));
     mcopy_in(&img, "/b.bin", &pattern(5_000, 4));
     let pristine = std::fs::read(&img).unwrap();
-    let full = CutDevice {
-        data: pristine.clone(),
-        writes: 0,
-        limit: usize::MAX,
-    };
+    let full = CutDevice { data: pristine.clone(), writes: 0, limit: usize::MAX };
     let mut vol = FatVolume::mount(full).map_err(|(e, _)| e).unwrap();
     let marks = scenario(&mut vol);
     let total = vol.unmount().map_err(|(e, _)| e).unwrap().writes;
@@ -160,11 +142,7 @@ fn a_cut_at_any_write_leaves_closed_files_intact_and_the_volume_sound() {
     let out = dir.path().join("after-cut.img");
     let mut failures = Vec::new();
     for limit in 0..=total {
-        let dev = CutDevice {
-            data: pristine.clone(),
-            writes: 0,
-            limit,
-        };
+        let dev = CutDevice { data: pristine.clone(), writes: 0, limit };
         let mut vol = FatVolume::mount(dev).map_err(|(e, _)| e).unwrap();
         let _ = scenario(&mut vol);
         let dev = match vol.unmount() {
@@ -176,10 +154,5 @@ fn a_cut_at_any_write_leaves_closed_files_intact_and_the_volume_sound() {
             failures.push(format!("cut after write {limit} of {total}: {e}"));
         }
     }
-    assert!(
-        failures.is_empty(),
-        "{} bad cuts:\n{}",
-        failures.len(),
-        failures.join("\n")
-    );
+    assert!(failures.is_empty(), "{} bad cuts:\n{}", failures.len(), failures.join("\n"));
 }

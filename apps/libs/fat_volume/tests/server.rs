@@ -8,8 +8,8 @@ use std::collections::BTreeSet;
 use common::*;
 use fat_volume::StorageServer;
 use proto_storage::{
-    ClientError, Corruption, Error, Kind, Label, NotMounted, OpenMode, Request, Response,
-    StorageClient, Transport, TransportError, Unformatted, VolumeStatus, MAX_DATA, MAX_MESSAGE,
+    ClientError, Corruption, Error, Kind, Label, NotMounted, OpenMode, Request, Response, StorageClient, Transport,
+    TransportError, Unformatted, VolumeStatus, MAX_DATA, MAX_MESSAGE,
 };
 
 /// A clock stuck at one instant, so listings can check modification times.
@@ -45,9 +45,7 @@ fn client<'s>(server: &'s mut Server, name: &'static str, id: u32) -> StorageCli
 }
 
 fn denied<T: std::fmt::Debug>(r: Result<T, ClientError>) -> Error {
-    r.expect_err("expected an error")
-        .storage()
-        .expect("a storage error")
+    r.expect_err("expected an error").storage().expect("a storage error")
 }
 
 fn raw(server: &mut Server, name: &str, request: &[u8]) -> Response<'static> {
@@ -82,52 +80,28 @@ fn http_reads_only_under_www() {
     assert_eq!(http.stat("/www").unwrap().kind, Kind::Dir);
     assert_eq!(http.stat("//www/./index.html").unwrap().size, 11);
     let mut listed = Vec::new();
-    assert_eq!(
-        http.list("/www", 0, |e| listed.push(e.name.to_string())),
-        Ok(None)
-    );
+    assert_eq!(http.list("/www", 0, |e| listed.push(e.name.to_string())), Ok(None));
     assert_eq!(listed.len(), 2);
     // No percent-decoding below HTTP: `%2e%2e` is just a name.
     let h = http.open("/www/%2e%2e", OpenMode::Read).unwrap();
     http.close(h).unwrap();
 
     use Error::{BadPath, PermissionDenied};
-    assert_eq!(
-        denied(http.open("/etc/passwd", OpenMode::Read)),
-        PermissionDenied
-    );
-    assert_eq!(
-        denied(http.open("/www/../etc/passwd", OpenMode::Read)),
-        PermissionDenied
-    );
-    assert_eq!(
-        denied(http.open("/www/../../etc/passwd", OpenMode::Read)),
-        BadPath
-    );
-    assert_eq!(
-        denied(http.open("/../www/index.html", OpenMode::Read)),
-        BadPath
-    );
-    assert_eq!(
-        denied(http.open("/www/..\\..\\etc", OpenMode::Read)),
-        BadPath
-    );
+    assert_eq!(denied(http.open("/etc/passwd", OpenMode::Read)), PermissionDenied);
+    assert_eq!(denied(http.open("/www/../etc/passwd", OpenMode::Read)), PermissionDenied);
+    assert_eq!(denied(http.open("/www/../../etc/passwd", OpenMode::Read)), BadPath);
+    assert_eq!(denied(http.open("/../www/index.html", OpenMode::Read)), BadPath);
+    assert_eq!(denied(http.open("/www/..\\..\\etc", OpenMode::Read)), BadPath);
     assert_eq!(denied(http.open("www/index.html", OpenMode::Read)), BadPath);
     assert_eq!(denied(http.open("/www/a\0b", OpenMode::Read)), BadPath);
     assert_eq!(denied(http.stat("/")), PermissionDenied);
     assert_eq!(denied(http.list("/", 0, |_| {})), PermissionDenied);
     assert_eq!(denied(http.open("/www/new.html", W)), PermissionDenied);
-    assert_eq!(
-        denied(http.open("/www/index.html", OpenMode::Append)),
-        PermissionDenied
-    );
+    assert_eq!(denied(http.open("/www/index.html", OpenMode::Append)), PermissionDenied);
     assert_eq!(denied(http.mkdir("/www/d")), PermissionDenied);
     assert_eq!(denied(http.delete("/www/index.html")), PermissionDenied);
     assert_eq!(denied(http.rmdir("/www")), PermissionDenied);
-    assert_eq!(
-        denied(http.rename("/www/index.html", "/www/x")),
-        PermissionDenied
-    );
+    assert_eq!(denied(http.rename("/www/index.html", "/www/x")), PermissionDenied);
     assert_eq!(denied(http.format(Label::EMPTY)), PermissionDenied);
     assert!(http.free_space().is_ok());
     assert!(matches!(http.status(), Ok(VolumeStatus::Mounted { .. })));
@@ -141,17 +115,12 @@ fn http_reads_only_under_www() {
 fn strangers_get_status_only_and_handles_stay_private() {
     let dir = tempfile::tempdir().unwrap();
     let (_img, mut server) = server_with_site(dir.path());
-    let h = client(&mut server, "http", 10)
-        .open("/www/index.html", OpenMode::Read)
-        .unwrap();
+    let h = client(&mut server, "http", 10).open("/www/index.html", OpenMode::Read).unwrap();
     let mut other = client(&mut server, "sysinfo", 30);
     assert!(other.status().is_ok());
     assert!(other.free_space().is_ok());
     assert_eq!(denied(other.stat("/www")), Error::PermissionDenied);
-    assert_eq!(
-        denied(other.read(h, &mut [0u8; 8])),
-        Error::PermissionDenied
-    );
+    assert_eq!(denied(other.read(h, &mut [0u8; 8])), Error::PermissionDenied);
     // ftp may use handles, but not http's.
     let mut ftp = client(&mut server, "ftp", 20);
     assert_eq!(denied(ftp.read(h, &mut [0u8; 8])), Error::BadHandle);
@@ -176,11 +145,8 @@ fn ftp_does_everything_and_pages_long_listings() {
     let mut expected = BTreeSet::new();
     for i in 0..300 {
         // Mix short and very long names so pages hold different counts.
-        let name = if i % 3 == 0 {
-            format!("{i:03}{}", " long name ünïcode".repeat(12))
-        } else {
-            format!("f{i}.txt")
-        };
+        let name =
+            if i % 3 == 0 { format!("{i:03}{}", " long name ünïcode".repeat(12)) } else { format!("f{i}.txt") };
         let h = ftp.open(&format!("/up/{name}"), W).unwrap();
         ftp.write_all(h, name.as_bytes()).unwrap();
         ftp.close(h).unwrap();
@@ -258,27 +224,16 @@ fn malformed_messages_get_error_replies() {
     ];
     for (bytes, want) in cases {
         for name in ["http", "ftp", "nobody"] {
-            assert_eq!(
-                raw(&mut server, name, bytes),
-                Response::Error(*want),
-                "{bytes:?}"
-            );
+            assert_eq!(raw(&mut server, name, bytes), Response::Error(*want), "{bytes:?}");
         }
     }
     let oversized = vec![0x53u8; MAX_MESSAGE + 1];
-    assert_eq!(
-        raw(&mut server, "ftp", &oversized),
-        Response::Error(Error::BadRequest)
-    );
+    assert_eq!(raw(&mut server, "ftp", &oversized), Response::Error(Error::BadRequest));
     // Pseudo-random messages with a valid header: always a valid reply, never a panic.
     for seed in 0..2000u32 {
         let mut msg = b"SQ\x01".to_vec();
         msg.extend(pattern((seed % 40) as usize + 1, seed));
-        let resp = raw(
-            &mut server,
-            if seed % 2 == 0 { "ftp" } else { "http" },
-            &msg,
-        );
+        let resp = raw(&mut server, if seed % 2 == 0 { "ftp" } else { "http" }, &msg);
         if let Response::Error(e) = resp {
             assert_ne!(e, Error::Io, "{msg:?}");
         }
@@ -289,26 +244,15 @@ fn malformed_messages_get_error_replies() {
     // One just big enough for an error gets the error.
     let mut small = [0u8; 5];
     let n = server.handle("ftp", 1, b"SQ\x01\x0d", &mut small);
-    assert_eq!(
-        Response::parse(&small[..n]),
-        Ok(Response::Error(Error::BadRequest))
-    );
+    assert_eq!(Response::parse(&small[..n]), Ok(Response::Error(Error::BadRequest)));
     // A read asking for more than the reply buffer holds fails cleanly.
     let mut ftp = client(&mut server, "ftp", 20);
     let h = ftp.open("/www/index.html", OpenMode::Read).unwrap();
     let mut req = [0u8; 64];
-    let n = Request::Read {
-        handle: h,
-        max_len: proto_storage::ReadLen::MAX,
-    }
-    .emit(&mut req)
-    .unwrap();
+    let n = Request::Read { handle: h, max_len: proto_storage::ReadLen::MAX }.emit(&mut req).unwrap();
     let mut reply = [0u8; 100];
     let m = server.handle("ftp", 20, &req[..n], &mut reply);
-    assert_eq!(
-        Response::parse(&reply[..m]),
-        Ok(Response::Error(Error::BadRequest))
-    );
+    assert_eq!(Response::parse(&reply[..m]), Ok(Response::Error(Error::BadRequest)));
 }
 
 #[test]
@@ -316,50 +260,22 @@ fn unmounted_states_and_explicit_format() {
     let dir = tempfile::tempdir().unwrap();
     // No device at all.
     let mut none: Server = StorageServer::new(None, Fixed(0));
-    assert_eq!(
-        client(&mut none, "ftp", 1).status(),
-        Ok(VolumeStatus::NotMounted(NotMounted::NoDevice))
-    );
-    assert_eq!(
-        denied(client(&mut none, "ftp", 1).stat("/")),
-        Error::NotMounted
-    );
-    assert_eq!(
-        denied(client(&mut none, "ftp", 1).format(Label::EMPTY)),
-        Error::NotMounted
-    );
+    assert_eq!(client(&mut none, "ftp", 1).status(), Ok(VolumeStatus::NotMounted(NotMounted::NoDevice)));
+    assert_eq!(denied(client(&mut none, "ftp", 1).stat("/")), Error::NotMounted);
+    assert_eq!(denied(client(&mut none, "ftp", 1).format(Label::EMPTY)), Error::NotMounted);
 
     // A blank device: reported, never formatted by itself.
     let img = blank_image(dir.path(), "blank.img", 40);
     let mut server: Server = StorageServer::new(Some(FileDevice::open(&img)), Fixed(0));
     let status = client(&mut server, "http", 2).status().unwrap();
-    assert_eq!(
-        status,
-        VolumeStatus::NotMounted(NotMounted::Unformatted(Unformatted::NoBootSignature))
-    );
-    assert_eq!(
-        denied(client(&mut server, "ftp", 1).free_space()),
-        Error::NotMounted
-    );
-    assert_eq!(
-        denied(client(&mut server, "ftp", 1).open("/a", W)),
-        Error::NotMounted
-    );
-    assert!(
-        std::fs::read(&img).unwrap().iter().all(|&b| b == 0),
-        "nothing written"
-    );
-    assert_eq!(
-        denied(client(&mut server, "http", 2).format(Label::EMPTY)),
-        Error::PermissionDenied
-    );
-    client(&mut server, "ftp", 1)
-        .format(Label::new("FRESH").unwrap())
-        .unwrap();
+    assert_eq!(status, VolumeStatus::NotMounted(NotMounted::Unformatted(Unformatted::NoBootSignature)));
+    assert_eq!(denied(client(&mut server, "ftp", 1).free_space()), Error::NotMounted);
+    assert_eq!(denied(client(&mut server, "ftp", 1).open("/a", W)), Error::NotMounted);
+    assert!(std::fs::read(&img).unwrap().iter().all(|&b| b == 0), "nothing written");
+    assert_eq!(denied(client(&mut server, "http", 2).format(Label::EMPTY)), Error::PermissionDenied);
+    client(&mut server, "ftp", 1).format(Label::new("FRESH").unwrap()).unwrap();
     let mut ftp = client(&mut server, "ftp", 1);
-    assert!(
-        matches!(ftp.status(), Ok(VolumeStatus::Mounted { label, .. }) if label.as_str() == "FRESH")
-    );
+    assert!(matches!(ftp.status(), Ok(VolumeStatus::Mounted { label, .. }) if label.as_str() == "FRESH"));
     let h = ftp.open("/a.txt", W).unwrap();
     ftp.write_all(h, b"after format").unwrap();
     // Formatting a mounted volume wipes it and invalidates every handle.
@@ -383,14 +299,8 @@ fn unmounted_states_and_explicit_format() {
         f.write_all(&[6]).unwrap();
     }
     let mut server: Server = StorageServer::new(Some(FileDevice::open(&img)), Fixed(0));
-    assert_eq!(
-        server.status(),
-        VolumeStatus::NotMounted(NotMounted::Corrupt(Corruption::SectorsPerCluster))
-    );
-    assert_eq!(
-        denied(client(&mut server, "ftp", 1).list("/", 0, |_| {})),
-        Error::NotMounted
-    );
+    assert_eq!(server.status(), VolumeStatus::NotMounted(NotMounted::Corrupt(Corruption::SectorsPerCluster)));
+    assert_eq!(denied(client(&mut server, "ftp", 1).list("/", 0, |_| {})), Error::NotMounted);
     client(&mut server, "ftp", 1).format(Label::EMPTY).unwrap();
     assert!(matches!(server.status(), VolumeStatus::Mounted { .. }));
     let (_, result) = server.shutdown();
@@ -404,15 +314,7 @@ fn settled_volume_is_clean_on_the_device_while_still_mounted() {
     let (img, mut server) = server_with_site(dir.path());
     {
         let mut ftp = client(&mut server, "ftp", 7);
-        let h = ftp
-            .open(
-                "/www/new.txt",
-                OpenMode::Write {
-                    create: true,
-                    truncate: true,
-                },
-            )
-            .unwrap();
+        let h = ftp.open("/www/new.txt", OpenMode::Write { create: true, truncate: true }).unwrap();
         ftp.write_all(h, &pattern(20_000, 3)).unwrap();
         // Open file: nothing to settle yet.
         assert!(!ftp.transport().server.settle());
@@ -440,15 +342,7 @@ fn volume_left_dirty_by_a_crash_is_made_clean_by_the_next_settle() {
     let (img, mut server) = server_with_site(dir.path());
     {
         let mut ftp = client(&mut server, "ftp", 7);
-        let h = ftp
-            .open(
-                "/www/crash.txt",
-                OpenMode::Write {
-                    create: true,
-                    truncate: true,
-                },
-            )
-            .unwrap();
+        let h = ftp.open("/www/crash.txt", OpenMode::Write { create: true, truncate: true }).unwrap();
         ftp.write_all(h, &pattern(50_000, 5)).unwrap();
         ftp.close(h).unwrap();
     }
@@ -482,32 +376,12 @@ fn generation_counts_the_changes_readers_can_see() {
     {
         // A write counts once its file is closed.
         let mut ftp = client(&mut server, "ftp", 20);
-        let h = ftp
-            .open(
-                "/www/new.html",
-                OpenMode::Write {
-                    create: true,
-                    truncate: true,
-                },
-            )
-            .unwrap();
+        let h = ftp.open("/www/new.html", OpenMode::Write { create: true, truncate: true }).unwrap();
         ftp.write(h, b"new").unwrap();
     }
-    assert_eq!(
-        server.generation(),
-        g0,
-        "an upload still open is not visible yet"
-    );
+    assert_eq!(server.generation(), g0, "an upload still open is not visible yet");
     let mut ftp = client(&mut server, "ftp", 20);
-    let h = ftp
-        .open(
-            "/www/other.html",
-            OpenMode::Write {
-                create: true,
-                truncate: true,
-            },
-        )
-        .unwrap();
+    let h = ftp.open("/www/other.html", OpenMode::Write { create: true, truncate: true }).unwrap();
     ftp.close(h).unwrap();
     drop(ftp);
     let g1 = server.generation();
@@ -535,34 +409,20 @@ fn a_faulty_volume_is_left_alone_until_formatted() {
     let faulty = VolumeStatus::NotMounted(NotMounted::Faulty { restarts: 3 });
     assert_eq!(ftp.status(), Ok(faulty));
     assert_eq!(denied(ftp.stat("/kept.txt")), Error::NotMounted);
-    assert_eq!(
-        denied(ftp.open("/kept.txt", OpenMode::Read)),
-        Error::NotMounted
-    );
+    assert_eq!(denied(ftp.open("/kept.txt", OpenMode::Read)), Error::NotMounted);
     assert_eq!(denied(ftp.list("/", 0, |_| {})), Error::NotMounted);
     assert_eq!(denied(ftp.mkdir("/new")), Error::NotMounted);
     assert_eq!(denied(ftp.free_space()), Error::NotMounted);
     server.settle();
     let (device, _) = server.shutdown();
     drop(device);
-    assert!(
-        std::fs::read(&img).unwrap() == before,
-        "a faulty volume was written to"
-    );
+    assert!(std::fs::read(&img).unwrap() == before, "a faulty volume was written to");
     // Format only writes: it brings the service back on the same device.
     let mut server = StorageServer::faulty(FileDevice::open(&img), Fixed(1_700_000_000), 3);
     let mut ftp = client(&mut server, "ftp", 5);
     ftp.format(Label::new("FRESH").unwrap()).unwrap();
     assert!(matches!(ftp.status(), Ok(VolumeStatus::Mounted { .. })));
-    let h = ftp
-        .open(
-            "/new.txt",
-            OpenMode::Write {
-                create: true,
-                truncate: true,
-            },
-        )
-        .unwrap();
+    let h = ftp.open("/new.txt", OpenMode::Write { create: true, truncate: true }).unwrap();
     ftp.write_all(h, b"new").unwrap();
     ftp.close(h).unwrap();
     drop(server.shutdown());

@@ -35,29 +35,12 @@ fn long_names_and_unicode() {
     assert_eq!(get(&mut vol, "/mixed.txt"), b"case");
     assert_eq!(get(&mut vol, &format!("/{}", LONG.to_uppercase())), b"long");
     let listed = names(&mut vol, "/");
-    assert!(
-        listed.iter().any(|(n, _, s)| n == LONG && *s == 4),
-        "{listed:?}"
-    );
+    assert!(listed.iter().any(|(n, _, s)| n == LONG && *s == 4), "{listed:?}");
     assert!(listed.iter().any(|(n, _, _)| *n == at_root));
-    assert!(
-        listed.iter().any(|(n, _, _)| n == "MiXeD.TxT"),
-        "case is kept"
-    );
+    assert!(listed.iter().any(|(n, _, _)| n == "MiXeD.TxT"), "case is kept");
     // Names FAT cannot store, or that only look different.
     // (A leading non-ASCII character would crash fatfs 0.4's short-name generator.)
-    for bad in [
-        "/a*b",
-        "/a?b",
-        "/a:b",
-        "/a\"b",
-        "/a<b",
-        "/a|b",
-        "/trailing.",
-        "/trailing ",
-        "/emoji😀",
-        "/über",
-    ] {
+    for bad in ["/a*b", "/a?b", "/a:b", "/a\"b", "/a<b", "/a|b", "/trailing.", "/trailing ", "/emoji😀", "/über"] {
         assert_eq!(vol.open(1, &p(bad), W), Err(Error::BadPath), "{bad}");
         assert_eq!(vol.make_dir(&p(bad)), Err(Error::BadPath), "{bad}");
     }
@@ -81,46 +64,22 @@ fn nested_directories() {
     assert_eq!(vol.make_dir(&p("/a/b")), Err(Error::AlreadyExists));
     assert_eq!(vol.make_dir(&p("/")), Err(Error::AlreadyExists));
     assert_eq!(vol.make_dir(&p("/x/y")), Err(Error::NotFound));
-    assert_eq!(
-        vol.make_dir(&p("/a/b/c/d/deep.txt/e")),
-        Err(Error::NotADirectory)
-    );
-    assert_eq!(
-        vol.open(1, &p("/a/b/c/d/deep.txt/e"), OpenMode::Read),
-        Err(Error::NotADirectory)
-    );
-    assert_eq!(
-        vol.open(1, &p("/a/b"), OpenMode::Read),
-        Err(Error::IsADirectory)
-    );
+    assert_eq!(vol.make_dir(&p("/a/b/c/d/deep.txt/e")), Err(Error::NotADirectory));
+    assert_eq!(vol.open(1, &p("/a/b/c/d/deep.txt/e"), OpenMode::Read), Err(Error::NotADirectory));
+    assert_eq!(vol.open(1, &p("/a/b"), OpenMode::Read), Err(Error::IsADirectory));
     assert_eq!(vol.open(1, &p("/a/b"), W), Err(Error::IsADirectory));
-    assert_eq!(
-        vol.open(1, &p("/"), OpenMode::Read),
-        Err(Error::IsADirectory)
-    );
-    assert_eq!(
-        vol.open(1, &p("/a/nope"), OpenMode::Read),
-        Err(Error::NotFound)
-    );
-    let no_create = OpenMode::Write {
-        create: false,
-        truncate: false,
-    };
+    assert_eq!(vol.open(1, &p("/"), OpenMode::Read), Err(Error::IsADirectory));
+    assert_eq!(vol.open(1, &p("/a/nope"), OpenMode::Read), Err(Error::NotFound));
+    let no_create = OpenMode::Write { create: false, truncate: false };
     assert_eq!(vol.open(1, &p("/a/nope"), no_create), Err(Error::NotFound));
     assert_eq!(vol.stat(&p("/a/b/c")).unwrap().kind, Kind::Dir);
     assert_eq!(vol.stat(&p("/")).unwrap().kind, Kind::Dir);
     assert_eq!(vol.stat(&p("/a/b/c/d/deep.txt")).unwrap().size, 4);
     assert_eq!(vol.stat(&p("/a/zz")), Err(Error::NotFound));
-    assert_eq!(
-        names(&mut vol, "/a/b/c/d"),
-        [("deep.txt".into(), Kind::File, 4)]
-    );
+    assert_eq!(names(&mut vol, "/a/b/c/d"), [("deep.txt".into(), Kind::File, 4)]);
     assert_eq!(names(&mut vol, "/a"), [("b".into(), Kind::Dir, 0)]);
     let mut sink = |_: &Entry<'_>| true;
-    assert_eq!(
-        vol.list(&p("/a/b/c/d/deep.txt"), 0, &mut sink),
-        Err(Error::NotADirectory)
-    );
+    assert_eq!(vol.list(&p("/a/b/c/d/deep.txt"), 0, &mut sink), Err(Error::NotADirectory));
     assert_eq!(vol.list(&p("/nope"), 0, &mut sink), Err(Error::NotFound));
     unmount(vol);
     assert_clean(&img);
@@ -139,8 +98,7 @@ fn rename_within_and_across_directories() {
     put(&mut vol, "/src/sub/inner.txt", b"inner");
     put(&mut vol, "/dst/taken", b"T");
     vol.rename(&p("/src/a.txt"), &p("/src/b.txt")).unwrap();
-    vol.rename(&p("/src/b.txt"), &p(&format!("/dst/{LONG}")))
-        .unwrap();
+    vol.rename(&p("/src/b.txt"), &p(&format!("/dst/{LONG}"))).unwrap();
     // A directory with contents moves across directories.
     vol.make_dir(&p("/src/sub/deeper")).unwrap();
     put(&mut vol, "/src/sub/deeper/leaf", b"leaf");
@@ -156,16 +114,10 @@ fn rename_within_and_across_directories() {
     assert!(names(&mut vol, "/dst").iter().any(|(n, _, _)| n == "TAKEN"));
     // Renaming onto itself is a no-op.
     vol.rename(&p("/dst/TAKEN"), &p("/dst/TAKEN")).unwrap();
-    assert_eq!(
-        vol.rename(&p("/dst/TAKEN"), &p(&format!("/dst/{LONG}"))),
-        Err(Error::AlreadyExists)
-    );
+    assert_eq!(vol.rename(&p("/dst/TAKEN"), &p(&format!("/dst/{LONG}"))), Err(Error::AlreadyExists));
     assert_eq!(vol.rename(&p("/nope"), &p("/x")), Err(Error::NotFound));
     assert_eq!(vol.rename(&p("/dst"), &p("/nope/x")), Err(Error::NotFound));
-    assert_eq!(
-        vol.rename(&p("/dst"), &p("/dst/renamed/x")),
-        Err(Error::BadPath)
-    );
+    assert_eq!(vol.rename(&p("/dst"), &p("/dst/renamed/x")), Err(Error::BadPath));
     assert_eq!(vol.rename(&p("/dst"), &p("/dst/x")), Err(Error::BadPath));
     assert_eq!(vol.rename(&p("/dst"), &p("/DST/x")), Err(Error::BadPath));
     assert_eq!(vol.rename(&p("/"), &p("/x")), Err(Error::PermissionDenied));

@@ -47,10 +47,7 @@ fn disk_full_is_no_space_and_leaves_the_volume_intact() {
     unmount(vol);
     assert_clean(&img);
     assert_eq!(mcopy_out(&img, "/d/keep.bin"), keep);
-    assert_eq!(
-        sha256(&mcopy_out(&img, "/big.bin")),
-        sha256(&big[..written])
-    );
+    assert_eq!(sha256(&mcopy_out(&img, "/big.bin")), sha256(&big[..written]));
 
     // Deleting gives the space back.
     let mut vol = mount(&img);
@@ -71,10 +68,7 @@ fn assert_refused(img: &std::path::Path, want: MountError) {
             drop(device);
         }
     }
-    assert!(
-        std::fs::read(img).unwrap() == before,
-        "mount wrote to {img:?}"
-    );
+    assert!(std::fs::read(img).unwrap() == before, "mount wrote to {img:?}");
 }
 
 fn patch(img: &std::path::Path, at: u64, bytes: &[u8]) {
@@ -102,10 +96,7 @@ fn corrupt_images_are_named_and_left_alone() {
 
     let zeroed = copy("zeroed.img");
     patch(&zeroed, 0, &[0; 512]);
-    assert_refused(
-        &zeroed,
-        MountError::Unformatted(Unformatted::NoBootSignature),
-    );
+    assert_refused(&zeroed, MountError::Unformatted(Unformatted::NoBootSignature));
 
     let bps = copy("bps.img");
     patch(&bps, 11, &0x1234u16.to_le_bytes());
@@ -126,20 +117,13 @@ fn corrupt_images_are_named_and_left_alone() {
     let garbage = copy("garbage.img");
     patch(&garbage, 11, &pattern(79, 4));
     let before = std::fs::read(&garbage).unwrap();
-    let err = FatVolume::mount(FileDevice::open(&garbage))
-        .err()
-        .map(|(e, _)| e);
+    let err = FatVolume::mount(FileDevice::open(&garbage)).err().map(|(e, _)| e);
     assert!(matches!(err, Some(MountError::Corrupt(_))), "{err:?}");
     assert!(std::fs::read(&garbage).unwrap() == before);
 
     // A volume cut short (e.g. the wrong partition size).
     let short = copy("short.img");
-    std::fs::OpenOptions::new()
-        .write(true)
-        .open(&short)
-        .unwrap()
-        .set_len(20 << 20)
-        .unwrap();
+    std::fs::OpenOptions::new().write(true).open(&short).unwrap().set_len(20 << 20).unwrap();
     assert_refused(&short, corrupt(Corruption::LargerThanDevice));
 
     // An MBR-style sector: signature but no FAT boot parameters.
@@ -175,9 +159,7 @@ fn random_boot_sectors_never_panic() {
         let noise = pattern(8, seed);
         // Flip a few bytes of the BPB and FSInfo, where the checks live.
         for (i, &b) in noise.iter().enumerate() {
-            let at = [
-                11, 13, 14, 16, 17, 19, 22, 32, 36, 40, 42, 44, 48, 50, 512, 996,
-            ][(b as usize + i) % 16];
+            let at = [11, 13, 14, 16, 17, 19, 22, 32, 36, 40, 42, 44, 48, 50, 512, 996][(b as usize + i) % 16];
             dev.xor(at + (i % 2), noise[(i + 1) % noise.len()] | 1);
         }
         match FatVolume::mount(dev) {
@@ -191,10 +173,7 @@ fn random_boot_sectors_never_panic() {
             Err(_) => refused += 1,
         }
     }
-    assert!(
-        refused > 200,
-        "only {refused} of 300 damaged boot sectors were refused"
-    );
+    assert!(refused > 200, "only {refused} of 300 damaged boot sectors were refused");
 }
 
 #[test]
@@ -205,9 +184,8 @@ fn format_blank_and_small_devices() {
         Err((MountError::Unformatted(Unformatted::NoBootSignature), d)) => d,
         other => panic!("blank device: {:?}", other.err().map(|e| e.0)),
     };
-    let device = FatVolume::<FileDevice>::format(device, Label::new("board").unwrap(), 0x1234_5678)
-        .map_err(|e| e.0)
-        .unwrap();
+    let device =
+        FatVolume::<FileDevice>::format(device, Label::new("board").unwrap(), 0x1234_5678).map_err(|e| e.0).unwrap();
     drop(device);
     assert_clean(&img);
     let (_, report) = fsck(&img);
@@ -228,16 +206,11 @@ fn format_blank_and_small_devices() {
         .output()
         .unwrap();
     let info = String::from_utf8_lossy(&info.stdout);
-    assert!(
-        info.contains("FAT32") || info.contains("fat_bits=32") || info.contains("big FAT"),
-        "{info}"
-    );
+    assert!(info.contains("FAT32") || info.contains("fat_bits=32") || info.contains("big FAT"), "{info}");
 
     // Too small for FAT32: fatfs picks FAT12/16.
     let small = blank_image(dir.path(), "small.img", 4);
-    let device = FatVolume::<FileDevice>::format(FileDevice::open(&small), Label::EMPTY, 1)
-        .map_err(|e| e.0)
-        .unwrap();
+    let device = FatVolume::<FileDevice>::format(FileDevice::open(&small), Label::EMPTY, 1).map_err(|e| e.0).unwrap();
     drop(device);
     assert_clean(&small);
     let mut vol = mount(&small);
@@ -249,9 +222,7 @@ fn format_blank_and_small_devices() {
 
     // Far too small for any FAT.
     let tiny = RamDevice(vec![0; 8 * 512]);
-    let err = FatVolume::<RamDevice>::format(tiny, Label::EMPTY, 1)
-        .err()
-        .map(|e| e.0);
+    let err = FatVolume::<RamDevice>::format(tiny, Label::EMPTY, 1).err().map(|e| e.0);
     assert_eq!(err, Some(Error::Unsupported));
 }
 
@@ -272,13 +243,9 @@ fn root_entry(img: &std::path::Path, short: &[u8; 11]) -> (u32, u64, u64) {
     let data_start = fat + u64::from(data[16]) * u32_at(36) * 512;
     // The root directory of a fresh image is its first cluster (2).
     let root = &data[data_start as usize..data_start as usize + 512];
-    let i = root
-        .chunks(32)
-        .position(|e| &e[..11] == short)
-        .expect("entry in root");
+    let i = root.chunks(32).position(|e| &e[..11] == short).expect("entry in root");
     let e = &root[i * 32..i * 32 + 32];
-    let cluster = u32::from(u16::from_le_bytes([e[20], e[21]])) << 16
-        | u32::from(u16::from_le_bytes([e[26], e[27]]));
+    let cluster = u32::from(u16::from_le_bytes([e[20], e[21]])) << 16 | u32::from(u16::from_le_bytes([e[26], e[27]]));
     (cluster, fat, data_start + i as u64 * 32)
 }
 
@@ -300,28 +267,13 @@ fn a_directory_whose_chain_loops_is_corrupt_not_endless() {
         let at = (fat + u64::from(cluster) * 4) as usize;
         u32::from_le_bytes(data[at..at + 4].try_into().unwrap())
     };
-    assert!(
-        (3..0x0FFF_FFF0).contains(&second),
-        "the directory spans two clusters"
-    );
+    assert!((3..0x0FFF_FFF0).contains(&second), "the directory spans two clusters");
     patch(&img, fat + u64::from(second) * 4, &cluster.to_le_bytes());
-    let mut vol = FatVolume::mount(FileDevice::open(&img))
-        .map_err(|(e, _)| e)
-        .unwrap();
+    let mut vol = FatVolume::mount(FileDevice::open(&img)).map_err(|(e, _)| e).unwrap();
     let path = |p: &str| proto_storage::normalize(p).unwrap();
     assert_eq!(vol.list(&path("/loop"), 0, |_| true), Err(Error::Corrupt));
     assert_eq!(vol.stat(&path("/loop/no such file")), Err(Error::Corrupt));
-    assert_eq!(
-        vol.open(
-            1,
-            &path("/loop/new"),
-            OpenMode::Write {
-                create: true,
-                truncate: true
-            }
-        ),
-        Err(Error::Corrupt)
-    );
+    assert_eq!(vol.open(1, &path("/loop/new"), OpenMode::Write { create: true, truncate: true }), Err(Error::Corrupt));
     assert_eq!(vol.remove_dir(&path("/loop")), Err(Error::Corrupt));
     // The rest of the volume is served as before.
     let h = vol.open(1, &path("/fine.txt"), OpenMode::Read).unwrap();
@@ -343,24 +295,16 @@ fn writing_past_0_in_a_file_with_a_size_but_no_clusters_is_corrupt_not_a_panic()
     let (_, _, entry) = root_entry(&img, b"SIZED   TXT");
     patch(&img, entry + 20, &[0, 0]);
     patch(&img, entry + 26, &[0, 0]);
-    let mut vol = FatVolume::mount(FileDevice::open(&img))
-        .map_err(|(e, _)| e)
-        .unwrap();
+    let mut vol = FatVolume::mount(FileDevice::open(&img)).map_err(|(e, _)| e).unwrap();
     let path = proto_storage::normalize("/sized.txt").unwrap();
     assert_eq!(vol.open(1, &path, OpenMode::Append), Err(Error::Corrupt));
     // FTP's REST + STOR: a writer that seeks into the file.
-    let keep = OpenMode::Write {
-        create: false,
-        truncate: false,
-    };
+    let keep = OpenMode::Write { create: false, truncate: false };
     let h = vol.open(1, &path, keep).unwrap();
     assert_eq!(vol.seek(1, h, 100), Err(Error::Corrupt));
     vol.close(1, h).unwrap();
     // Replacing it works, and so does the rest of the volume.
-    let replace = OpenMode::Write {
-        create: false,
-        truncate: true,
-    };
+    let replace = OpenMode::Write { create: false, truncate: true };
     let h = vol.open(1, &path, replace).unwrap();
     assert_eq!(vol.write(1, h, b"new"), Ok(3));
     vol.close(1, h).unwrap();

@@ -213,7 +213,9 @@ unsafe impl GlobalAlloc for ProcessHeap {
         let Some(p) = NonNull::new(ptr) else { return };
         self.with(|r| {
             let addr = ptr as usize;
-            if let Some(h) = r.heaps[..r.count].iter_mut().find(|h| (h.bottom() as usize..h.top() as usize).contains(&addr)) {
+            if let Some(h) =
+                r.heaps[..r.count].iter_mut().find(|h| (h.bottom() as usize..h.top() as usize).contains(&addr))
+            {
                 // SAFETY: `ptr` came from this heap with this layout.
                 unsafe { h.deallocate(p, layout) };
             }

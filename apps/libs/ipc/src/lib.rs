@@ -57,9 +57,7 @@ impl<S: Syscalls> Ipc<S> {
 
     /// The live process registered as `name`.
     pub fn lookup(name: &str) -> Result<Handle, ErrorCode> {
-        Self::with_name(name, command::LOOKUP)?
-            .to_result::<u32, ErrorCode>()
-            .map(Handle)
+        Self::with_name(name, command::LOOKUP)?.to_result::<u32, ErrorCode>().map(Handle)
     }
 
     /// Subscribes to the publications of service `name`.
@@ -80,13 +78,7 @@ impl<S: Syscalls> Ipc<S> {
         }
         share::scope::<AllowRo<_, DRIVER_NUM, { allow_ro::MESSAGE }>, _, _>(|handle| {
             S::allow_ro::<DefaultConfig, DRIVER_NUM, { allow_ro::MESSAGE }>(handle, message)?;
-            S::command(
-                DRIVER_NUM,
-                command::SEND,
-                to.0,
-                send_arg(message.len(), tag),
-            )
-            .to_result()
+            S::command(DRIVER_NUM, command::SEND, to.0, send_arg(message.len(), tag)).to_result()
         })
     }
 
@@ -116,11 +108,10 @@ impl<S: Syscalls> Ipc<S> {
 
     /// The app name of process `who`, written into `buf`.
     pub fn sender_name(who: Handle, buf: &mut [u8; MAX_NAME]) -> Result<&str, ErrorCode> {
-        let len: u32 =
-            share::scope::<AllowRw<_, DRIVER_NUM, { allow_rw::NAME }>, _, _>(|handle| {
-                S::allow_rw::<DefaultConfig, DRIVER_NUM, { allow_rw::NAME }>(handle, &mut buf[..])?;
-                S::command(DRIVER_NUM, command::SENDER_NAME, who.0, 0).to_result()
-            })?;
+        let len: u32 = share::scope::<AllowRw<_, DRIVER_NUM, { allow_rw::NAME }>, _, _>(|handle| {
+            S::allow_rw::<DefaultConfig, DRIVER_NUM, { allow_rw::NAME }>(handle, &mut buf[..])?;
+            S::command(DRIVER_NUM, command::SENDER_NAME, who.0, 0).to_result()
+        })?;
         core::str::from_utf8(&buf[..len as usize]).map_err(|_| ErrorCode::Fail)
     }
 

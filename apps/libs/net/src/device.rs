@@ -76,10 +76,7 @@ impl<S: Syscalls> phy::Device for NetDevice<'_, S> {
             return None;
         }
         match Net::<S>::receive(&mut self.rx[..]) {
-            Ok(len) if len > 0 => Some((
-                RxToken { frame: &self.rx[..len] },
-                TxToken { buf: self.tx, _s: PhantomData },
-            )),
+            Ok(len) if len > 0 => Some((RxToken { frame: &self.rx[..len] }, TxToken { buf: self.tx, _s: PhantomData })),
             _ => {
                 self.pending.set(false);
                 None

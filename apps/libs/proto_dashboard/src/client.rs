@@ -97,7 +97,8 @@ fn number(v: &Value) -> Option<f64> {
 }
 
 fn telemetry_rate(obj: &Object) -> Result<Command, MessageError> {
-    let out_of_range = || MessageError::new(ErrorCode::OutOfRange, "the rate must be 1/60 to 100 Hz (period 10 to 60000 ms)");
+    let out_of_range =
+        || MessageError::new(ErrorCode::OutOfRange, "the rate must be 1/60 to 100 Hz (period 10 to 60000 ms)");
     match (obj.get("hz").map(number), obj.get("periodMs").map(number)) {
         (Some(Some(hz)), None) => Period::from_hz(hz).map(Command::SetTelemetryRate).ok_or_else(out_of_range),
         (None, Some(Some(ms))) if (0.0..=u32::MAX as f64).contains(&ms) && ms == (ms as u32) as f64 => {

@@ -30,7 +30,10 @@ fn additions() {
     assert_eq!(parse(r#"{"type":"set-telemetry-rate","hz":10}"#), Ok(p(100)));
     assert_eq!(parse(r#"{"type":"set-telemetry-rate","hz":0.5}"#), Ok(p(2000)));
     assert_eq!(parse(r#"{"type":"set-telemetry-rate","periodMs":250}"#), Ok(p(250)));
-    assert_eq!(telemetry_rate(Period::from_ms(100).unwrap()), r#"{"type":"telemetry-rate","data":{"hz":10.0,"periodMs":100}}"#);
+    assert_eq!(
+        telemetry_rate(Period::from_ms(100).unwrap()),
+        r#"{"type":"telemetry-rate","data":{"hz":10.0,"periodMs":100}}"#
+    );
     assert_eq!(
         error(ErrorCode::UnknownType, "a \"quoted\" thing"),
         r#"{"type":"error","data":{"code":"unknown-type","message":"a \"quoted\" thing"}}"#

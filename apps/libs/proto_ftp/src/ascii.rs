@@ -56,11 +56,7 @@ impl ToNetwork {
             let b = buf[i];
             w -= 1;
             buf[w] = b;
-            let before_cr = if i == 0 {
-                self.last_cr
-            } else {
-                buf[i - 1] == CR
-            };
+            let before_cr = if i == 0 { self.last_cr } else { buf[i - 1] == CR };
             if b == LF && !before_cr {
                 w -= 1;
                 buf[w] = CR;

@@ -27,10 +27,7 @@ impl<'b> Cursor<'b> {
 
     pub(crate) fn bytes(&mut self, bytes: &[u8]) -> Result<(), FormatError> {
         let end = self.len + bytes.len();
-        let dst = self
-            .buf
-            .get_mut(self.len..end)
-            .ok_or(FormatError::BufferTooSmall)?;
+        let dst = self.buf.get_mut(self.len..end).ok_or(FormatError::BufferTooSmall)?;
         dst.copy_from_slice(bytes);
         self.len = end;
         Ok(())

@@ -50,13 +50,7 @@ pub struct LineBuffer {
 impl LineBuffer {
     /// An empty buffer.
     pub const fn new() -> Self {
-        LineBuffer {
-            buf: [0; MAX_LINE - 1],
-            len: 0,
-            telnet: Telnet::Data,
-            overflow: false,
-            complete: false,
-        }
+        LineBuffer { buf: [0; MAX_LINE - 1], len: 0, telnet: Telnet::Data, overflow: false, complete: false }
     }
 
     /// Consumes `input` up to and including the first LF.
@@ -77,11 +71,7 @@ impl LineBuffer {
                 }
                 Telnet::Data => {}
                 Telnet::Command => {
-                    self.telnet = if NEGOTIATION.contains(&b) {
-                        Telnet::Option
-                    } else {
-                        Telnet::Data
-                    };
+                    self.telnet = if NEGOTIATION.contains(&b) { Telnet::Option } else { Telnet::Data };
                     if b != IAC {
                         // IP, DM, AYT, ... carry no data.
                         continue;
@@ -97,11 +87,7 @@ impl LineBuffer {
                 let feed = if self.overflow {
                     Feed::TooLong
                 } else {
-                    let end = if self.len > 0 && self.buf[self.len - 1] == b'\r' {
-                        self.len - 1
-                    } else {
-                        self.len
-                    };
+                    let end = if self.len > 0 && self.buf[self.len - 1] == b'\r' { self.len - 1 } else { self.len };
                     Feed::Line(&self.buf[..end])
                 };
                 return (i + 1, feed);
@@ -153,12 +139,8 @@ mod tests {
     fn crlf_and_lf_lines() {
         let mut lb = LineBuffer::new();
         let got = lines(&mut lb, b"USER a\r\nPASS b\nNOOP\r\n\r\n");
-        let want: Vec<Option<Vec<u8>>> = vec![
-            Some(b"USER a".to_vec()),
-            Some(b"PASS b".to_vec()),
-            Some(b"NOOP".to_vec()),
-            Some(b"".to_vec()),
-        ];
+        let want: Vec<Option<Vec<u8>>> =
+            vec![Some(b"USER a".to_vec()), Some(b"PASS b".to_vec()), Some(b"NOOP".to_vec()), Some(b"".to_vec())];
         assert_eq!(got, want);
     }
 
@@ -183,10 +165,7 @@ mod tests {
         assert_eq!(lb.feed(b"\xfd"), (1, Feed::NeedMore));
         assert_eq!(lb.feed(b"\x01OP\r\n"), (5, Feed::Line(b"NOOP")));
         // IAC IAC is a literal 0xFF data byte.
-        assert_eq!(
-            lines(&mut lb, b"RETR \xff\xffx\n"),
-            vec![Some(b"RETR \xffx".to_vec())]
-        );
+        assert_eq!(lines(&mut lb, b"RETR \xff\xffx\n"), vec![Some(b"RETR \xffx".to_vec())]);
         // An option byte equal to LF is swallowed, not taken as a line end.
         assert_eq!(lb.feed(b"\xff\xfb\nQUIT\n"), (8, Feed::Line(b"QUIT")));
     }

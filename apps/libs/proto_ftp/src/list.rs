@@ -15,9 +15,7 @@ pub const MAX_LIST_LINE: usize = MAX_NAME + 96;
 /// like `ls -l`: half of an average Gregorian year.
 pub const RECENT_SECS: u64 = 31_556_952 / 2;
 
-const MONTHS: [&str; 12] = [
-    "Jan", "Feb", "Mar", "Apr", "May", "Jun", "Jul", "Aug", "Sep", "Oct", "Nov", "Dec",
-];
+const MONTHS: [&str; 12] = ["Jan", "Feb", "Mar", "Apr", "May", "Jun", "Jul", "Aug", "Sep", "Oct", "Nov", "Dec"];
 
 /// File or directory; FAT has nothing else.
 #[derive(Clone, Copy, Debug, PartialEq, Eq)]
@@ -53,12 +51,8 @@ pub struct Entry<'a> {
 pub struct Facts(u8);
 
 /// Fact names in the order we print them.
-const FACT_NAMES: [(Facts, &str); 4] = [
-    (Facts::TYPE, "type"),
-    (Facts::SIZE, "size"),
-    (Facts::MODIFY, "modify"),
-    (Facts::PERM, "perm"),
-];
+const FACT_NAMES: [(Facts, &str); 4] =
+    [(Facts::TYPE, "type"), (Facts::SIZE, "size"), (Facts::MODIFY, "modify"), (Facts::PERM, "perm")];
 
 impl Facts {
     /// No facts.
@@ -88,10 +82,7 @@ impl Facts {
     /// ignored and names are case-insensitive (RFC 3659 §7.9).
     pub fn parse(list: &str) -> Facts {
         list.split(';').fold(Facts::NONE, |acc, name| {
-            FACT_NAMES
-                .iter()
-                .find(|(_, n)| n.eq_ignore_ascii_case(name))
-                .map_or(acc, |(f, _)| acc.union(*f))
+            FACT_NAMES.iter().find(|(_, n)| n.eq_ignore_ascii_case(name)).map_or(acc, |(f, _)| acc.union(*f))
         })
     }
 }
@@ -104,11 +95,7 @@ impl Default for Facts {
 
 /// Writes the fact names of `facts` as `type;size;`, with `*` after each when
 /// `star` (the FEAT form) marking them as selected out of `ALL`.
-pub(crate) fn put_fact_names(
-    c: &mut Cursor<'_>,
-    facts: Facts,
-    feat: bool,
-) -> Result<(), FormatError> {
+pub(crate) fn put_fact_names(c: &mut Cursor<'_>, facts: Facts, feat: bool) -> Result<(), FormatError> {
     for (fact, name) in FACT_NAMES {
         if feat || facts.contains(fact) {
             c.str(name)?;
@@ -183,11 +170,7 @@ pub fn format_listed(
 /// Entries modified within [`RECENT_SECS`] before `now` show `HH:MM`, older or
 /// future ones show the year, as `ls` does. Owner and group are fixed (`ftp`)
 /// because FAT has none; permissions are nominal.
-pub fn format_long(
-    entry: &Entry<'_>,
-    now: &DateTime,
-    out: &mut [u8],
-) -> Result<usize, FormatError> {
+pub fn format_long(entry: &Entry<'_>, now: &DateTime, out: &mut [u8]) -> Result<usize, FormatError> {
     check_entry_name(entry.name)?;
     let m = &entry.meta;
     let mut c = Cursor::new(out);
@@ -291,25 +274,11 @@ mod tests {
     }
 
     fn file(name: &str, size: u64, modified: DateTime) -> Entry<'_> {
-        Entry {
-            name,
-            meta: Metadata {
-                kind: Kind::File,
-                size,
-                modified,
-            },
-        }
+        Entry { name, meta: Metadata { kind: Kind::File, size, modified } }
     }
 
     fn dir(name: &str, modified: DateTime) -> Entry<'_> {
-        Entry {
-            name,
-            meta: Metadata {
-                kind: Kind::Dir,
-                size: 4096,
-                modified,
-            },
-        }
+        Entry { name, meta: Metadata { kind: Kind::Dir, size: 4096, modified } }
     }
 
     fn fmt(e: &Entry<'_>, f: ListFormat) -> String {
@@ -321,31 +290,16 @@ mod tests {
     #[test]
     fn long_recent_and_old() {
         let recent = file("notes.txt", 1234, dt(2024, 6, 1, 9, 5, 0));
-        assert_eq!(
-            fmt(&recent, ListFormat::Long),
-            "-rw-r--r-- 1 ftp ftp         1234 Jun  1 09:05 notes.txt\r\n"
-        );
+        assert_eq!(fmt(&recent, ListFormat::Long), "-rw-r--r-- 1 ftp ftp         1234 Jun  1 09:05 notes.txt\r\n");
         let old = file("old file.bin", 0, dt(2023, 12, 10, 23, 59, 59));
-        assert_eq!(
-            fmt(&old, ListFormat::Long),
-            "-rw-r--r-- 1 ftp ftp            0 Dec 10  2023 old file.bin\r\n"
-        );
+        assert_eq!(fmt(&old, ListFormat::Long), "-rw-r--r-- 1 ftp ftp            0 Dec 10  2023 old file.bin\r\n");
         let d = dir("sub", dt(2024, 6, 15, 12, 0, 0));
-        assert_eq!(
-            fmt(&d, ListFormat::Long),
-            "drwxr-xr-x 1 ftp ftp            0 Jun 15 12:00 sub\r\n"
-        );
+        assert_eq!(fmt(&d, ListFormat::Long), "drwxr-xr-x 1 ftp ftp            0 Jun 15 12:00 sub\r\n");
         // Modified one second in the future: shown with the year.
         let future = file("f", 1, dt(2024, 6, 15, 12, 0, 1));
-        assert_eq!(
-            fmt(&future, ListFormat::Long),
-            "-rw-r--r-- 1 ftp ftp            1 Jun 15  2024 f\r\n"
-        );
+        assert_eq!(fmt(&future, ListFormat::Long), "-rw-r--r-- 1 ftp ftp            1 Jun 15  2024 f\r\n");
         let big = file("big", u64::MAX, dt(1980, 1, 1, 0, 0, 0));
-        assert_eq!(
-            fmt(&big, ListFormat::Long),
-            "-rw-r--r-- 1 ftp ftp 18446744073709551615 Jan  1  1980 big\r\n"
-        );
+        assert_eq!(fmt(&big, ListFormat::Long), "-rw-r--r-- 1 ftp ftp 18446744073709551615 Jan  1  1980 big\r\n");
     }
 
     #[test]
@@ -359,10 +313,7 @@ mod tests {
 
     #[test]
     fn names_and_unicode() {
-        assert_eq!(
-            fmt(&file("日本 語.txt", 1, now()), ListFormat::Names),
-            "日本 語.txt\r\n"
-        );
+        assert_eq!(fmt(&file("日本 語.txt", 1, now()), ListFormat::Names), "日本 語.txt\r\n");
         assert_eq!(fmt(&dir("d", now()), ListFormat::Names), "d\r\n");
     }
 
@@ -374,15 +325,9 @@ mod tests {
             "type=file;size=42;modify=20240229010203;perm=adfrw; a b.txt\r\n"
         );
         let d = dir("sub", dt(1999, 12, 31, 23, 59, 59));
-        assert_eq!(
-            fmt(&d, ListFormat::Facts(Facts::ALL)),
-            "type=dir;modify=19991231235959;perm=cdeflmp; sub\r\n"
-        );
+        assert_eq!(fmt(&d, ListFormat::Facts(Facts::ALL)), "type=dir;modify=19991231235959;perm=cdeflmp; sub\r\n");
         let sel = Facts::TYPE.union(Facts::SIZE);
-        assert_eq!(
-            fmt(&f, ListFormat::Facts(sel)),
-            "type=file;size=42; a b.txt\r\n"
-        );
+        assert_eq!(fmt(&f, ListFormat::Facts(sel)), "type=file;size=42; a b.txt\r\n");
         assert_eq!(fmt(&f, ListFormat::Facts(Facts::NONE)), " a b.txt\r\n");
     }
 
@@ -391,31 +336,17 @@ mod tests {
         let mut buf = [0u8; MAX_LIST_LINE];
         for name in ["", "a/b", "a\r\nb", "nul\0"] {
             let e = file(name, 1, now());
-            for f in [
-                ListFormat::Long,
-                ListFormat::Names,
-                ListFormat::Facts(Facts::ALL),
-            ] {
-                assert_eq!(
-                    format_entry(&e, f, &now(), &mut buf),
-                    Err(FormatError::InvalidText)
-                );
+            for f in [ListFormat::Long, ListFormat::Names, ListFormat::Facts(Facts::ALL)] {
+                assert_eq!(format_entry(&e, f, &now(), &mut buf), Err(FormatError::InvalidText));
             }
         }
         let mut small = [0u8; 10];
         let e = file("name", 1, now());
-        assert_eq!(
-            format_long(&e, &now(), &mut small),
-            Err(FormatError::BufferTooSmall)
-        );
+        assert_eq!(format_long(&e, &now(), &mut small), Err(FormatError::BufferTooSmall));
         // The documented maximum holds a maximal name with maximal numbers.
         let name = "n".repeat(MAX_NAME);
         let e = file(&name, u64::MAX, now());
-        for f in [
-            ListFormat::Long,
-            ListFormat::Names,
-            ListFormat::Facts(Facts::ALL),
-        ] {
+        for f in [ListFormat::Long, ListFormat::Names, ListFormat::Facts(Facts::ALL)] {
             assert!(format_entry(&e, f, &now(), &mut buf).is_ok());
         }
     }
@@ -425,35 +356,16 @@ mod tests {
         let mut buf = [0u8; MAX_LIST_LINE];
         let e = file("Notes.TXT", 3, now());
         let line = |g: &Glob<'_>, f, buf: &mut [u8]| {
-            format_listed(&e, f, Some(g), &now(), buf)
-                .unwrap()
-                .map(|n| String::from_utf8(buf[..n].to_vec()).unwrap())
+            format_listed(&e, f, Some(g), &now(), buf).unwrap().map(|n| String::from_utf8(buf[..n].to_vec()).unwrap())
         };
         let g = Glob::new("*.txt", "sub/");
-        assert_eq!(
-            line(&g, ListFormat::Names, &mut buf).as_deref(),
-            Some("sub/Notes.TXT\r\n")
-        );
-        assert!(line(&g, ListFormat::Long, &mut buf)
-            .unwrap()
-            .ends_with(" Notes.TXT\r\n"));
-        assert_eq!(
-            line(&Glob::new("*.bin", ""), ListFormat::Names, &mut buf),
-            None
-        );
-        assert_eq!(
-            line(&Glob::new("N*", ""), ListFormat::Names, &mut buf).as_deref(),
-            Some("Notes.TXT\r\n")
-        );
-        assert_eq!(
-            format_listed(&e, ListFormat::Names, None, &now(), &mut buf),
-            Ok(Some(11))
-        );
+        assert_eq!(line(&g, ListFormat::Names, &mut buf).as_deref(), Some("sub/Notes.TXT\r\n"));
+        assert!(line(&g, ListFormat::Long, &mut buf).unwrap().ends_with(" Notes.TXT\r\n"));
+        assert_eq!(line(&Glob::new("*.bin", ""), ListFormat::Names, &mut buf), None);
+        assert_eq!(line(&Glob::new("N*", ""), ListFormat::Names, &mut buf).as_deref(), Some("Notes.TXT\r\n"));
+        assert_eq!(format_listed(&e, ListFormat::Names, None, &now(), &mut buf), Ok(Some(11)));
         let bad = Glob::new("*", "a\r\n");
-        assert_eq!(
-            format_listed(&e, ListFormat::Names, Some(&bad), &now(), &mut buf),
-            Err(FormatError::InvalidText)
-        );
+        assert_eq!(format_listed(&e, ListFormat::Names, Some(&bad), &now(), &mut buf), Err(FormatError::InvalidText));
     }
 
     #[test]

@@ -36,8 +36,7 @@ impl Peer {
     /// The count after decay at `now`.
     fn failures(&self, now: u64) -> u32 {
         let decayed = now.saturating_sub(self.last) / DECAY_MS;
-        self.failures
-            .saturating_sub(u32::try_from(decayed).unwrap_or(u32::MAX))
+        self.failures.saturating_sub(u32::try_from(decayed).unwrap_or(u32::MAX))
     }
 }
 
@@ -51,10 +50,7 @@ pub struct LoginGuard {
 impl LoginGuard {
     /// An empty table.
     pub const fn new() -> Self {
-        LoginGuard {
-            peers: [None; PEERS],
-            total: 0,
-        }
+        LoginGuard { peers: [None; PEERS], total: 0 }
     }
 
     /// Records a failure from `peer` at `now` (ms); returns the peer's count
@@ -69,11 +65,7 @@ impl LoginGuard {
             Some(p) if p.addr == peer => p.failures(now).saturating_add(1),
             _ => 1,
         };
-        self.peers[slot] = Some(Peer {
-            addr: peer,
-            failures,
-            last: now,
-        });
+        self.peers[slot] = Some(Peer { addr: peer, failures, last: now });
         failures
     }
 
@@ -86,9 +78,7 @@ impl LoginGuard {
 
     /// The peer's count at `now`.
     pub fn failures(&self, peer: Ipv4Addr, now: u64) -> u32 {
-        self.find(peer)
-            .and_then(|i| self.peers[i])
-            .map_or(0, |p| p.failures(now))
+        self.find(peer).and_then(|i| self.peers[i]).map_or(0, |p| p.failures(now))
     }
 
     /// Failed logins since start, from every peer.
@@ -97,9 +87,7 @@ impl LoginGuard {
     }
 
     fn find(&self, peer: Ipv4Addr) -> Option<usize> {
-        self.peers
-            .iter()
-            .position(|p| p.is_some_and(|p| p.addr == peer))
+        self.peers.iter().position(|p| p.is_some_and(|p| p.addr == peer))
     }
 
     /// A free entry, else the one with the fewest failures now, oldest first.
@@ -134,10 +122,7 @@ pub struct PasswordBuilder {
 impl PasswordBuilder {
     /// Nothing yet.
     pub const fn new() -> Self {
-        PasswordBuilder {
-            chars: [0; GENERATED_LEN],
-            len: 0,
-        }
+        PasswordBuilder { chars: [0; GENERATED_LEN], len: 0 }
     }
 
     /// Takes random bytes; returns true once the password is complete.

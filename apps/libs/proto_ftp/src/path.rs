@@ -103,11 +103,7 @@ impl AbsPath {
         if self.is_root() {
             return false;
         }
-        let cut = self
-            .as_bytes()
-            .iter()
-            .rposition(|&b| b == b'/')
-            .unwrap_or(0);
+        let cut = self.as_bytes().iter().rposition(|&b| b == b'/').unwrap_or(0);
         // Keep the leading '/' when the parent is the root.
         self.len = cut.max(1);
         true
@@ -154,12 +150,7 @@ pub fn resolve(cwd: &AbsPath, arg: &str, out: &mut AbsPath) -> Result<(), PathEr
 /// [`resolve`] inside `root`, as a chroot: absolute arguments start from
 /// `root`, and `..` at `root` is [`PathError::AboveRoot`]. `cwd` must be
 /// `root` or below it (the session keeps it so).
-pub fn resolve_within(
-    root: &AbsPath,
-    cwd: &AbsPath,
-    arg: &str,
-    out: &mut AbsPath,
-) -> Result<(), PathError> {
+pub fn resolve_within(root: &AbsPath, cwd: &AbsPath, arg: &str, out: &mut AbsPath) -> Result<(), PathError> {
     if arg.starts_with('/') || !cwd.is_within(root) {
         out.clone_from(root);
     } else {
@@ -247,11 +238,7 @@ mod tests {
         ];
         for (cwd, arg, want) in cases {
             let got = res(cwd, arg);
-            assert_eq!(
-                got.as_deref().map_err(|e| *e),
-                *want,
-                "cwd={cwd:?} arg={arg:?}"
-            );
+            assert_eq!(got.as_deref().map_err(|e| *e), *want, "cwd={cwd:?} arg={arg:?}");
         }
     }
 
@@ -287,10 +274,7 @@ mod tests {
         assert_eq!(within("/www/a", ".."), Ok("/www".into()));
         assert_eq!(within("/www", ".."), Err(PathError::AboveRoot));
         assert_eq!(within("/www/a", "../.."), Err(PathError::AboveRoot));
-        assert_eq!(
-            within("/www", "/../config/ftp.cfg"),
-            Err(PathError::AboveRoot)
-        );
+        assert_eq!(within("/www", "/../config/ftp.cfg"), Err(PathError::AboveRoot));
         assert_eq!(within("/www", "a/../../x"), Err(PathError::AboveRoot));
         // A cwd outside the root (never kept by the session) starts at the root.
         assert_eq!(within("/config", "x"), Ok("/www/x".into()));

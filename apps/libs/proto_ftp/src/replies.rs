@@ -22,22 +22,10 @@ pub(crate) fn unexpected(out: &mut ReplyBuf) -> &str {
 /// Reply for a refused path argument; climbing above `/` is called out as such.
 pub(crate) fn path_error(e: PathError, out: &mut ReplyBuf) -> Outcome<'_> {
     let (code, text) = match e {
-        PathError::AboveRoot => (
-            Code::FILE_UNAVAILABLE,
-            "Path leads above the root directory.",
-        ),
-        PathError::InvalidChar => (
-            Code::BAD_FILE_NAME,
-            "File name not allowed (control character or backslash).",
-        ),
-        PathError::NameTooLong => (
-            Code::BAD_FILE_NAME,
-            "File name not allowed (name too long).",
-        ),
-        PathError::PathTooLong => (
-            Code::BAD_FILE_NAME,
-            "File name not allowed (path too long).",
-        ),
+        PathError::AboveRoot => (Code::FILE_UNAVAILABLE, "Path leads above the root directory."),
+        PathError::InvalidChar => (Code::BAD_FILE_NAME, "File name not allowed (control character or backslash)."),
+        PathError::NameTooLong => (Code::BAD_FILE_NAME, "File name not allowed (name too long)."),
+        PathError::PathTooLong => (Code::BAD_FILE_NAME, "File name not allowed (path too long)."),
     };
     reply(out, code, text)
 }
@@ -62,10 +50,7 @@ pub(crate) fn failure_text(f: Failure, streaming: bool) -> (Code, &'static str) 
         Failure::BadName => (Code::BAD_FILE_NAME, "File name not allowed."),
         Failure::Busy => (Code::FILE_BUSY, "File busy; try again later."),
         Failure::NoDataConnection => (Code::CANT_OPEN_DATA, "Can't open data connection."),
-        Failure::ConnectionClosed => (
-            Code::TRANSFER_ABORTED,
-            "Connection closed; transfer aborted.",
-        ),
+        Failure::ConnectionClosed => (Code::TRANSFER_ABORTED, "Connection closed; transfer aborted."),
         Failure::Local => (Code::LOCAL_ERROR, "Local error in processing."),
     }
 }
@@ -118,12 +103,7 @@ pub(crate) fn write_mfmt(b: &mut [u8], time: &DateTime, path: &str) -> Result<us
 }
 
 /// MLST reply (RFC 3659 §7.2): the fact line sits between 250 lines.
-pub(crate) fn write_mlst(
-    b: &mut [u8],
-    path: &str,
-    meta: &Metadata,
-    facts: Facts,
-) -> Result<usize, FormatError> {
+pub(crate) fn write_mlst(b: &mut [u8], path: &str, meta: &Metadata, facts: Facts) -> Result<usize, FormatError> {
     let mut c = Cursor::new(b);
     c.str("250-Listing ")?;
     c.text(path)?;
@@ -138,19 +118,11 @@ pub(crate) fn write_mlst(
 
 /// HELP: every verb of the command table this session offers, the
 /// table itself being what the parser accepts, so nothing else can appear.
-pub(crate) fn write_help(
-    b: &mut [u8],
-    offers: impl Fn(Verb) -> bool,
-) -> Result<usize, FormatError> {
+pub(crate) fn write_help(b: &mut [u8], offers: impl Fn(Verb) -> bool) -> Result<usize, FormatError> {
     /// Names per line, each in a 5-column cell.
     const PER_LINE: usize = 14;
     let mut c = Cursor::new(b);
-    put_line(
-        &mut c,
-        Code::HELP,
-        b'-',
-        "The following commands are recognized:",
-    )?;
+    put_line(&mut c, Code::HELP, b'-', "The following commands are recognized:")?;
     let (mut on_line, mut prev_len) = (0, 0);
     for &(name, _) in COMMANDS.iter().filter(|(_, v)| offers(*v)) {
         if on_line == 0 {

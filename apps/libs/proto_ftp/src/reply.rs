@@ -137,21 +137,12 @@ impl Code {
 
     fn digits(self) -> [u8; 3] {
         let n = self.0;
-        [
-            b'0' + (n / 100) as u8,
-            b'0' + (n / 10 % 10) as u8,
-            b'0' + (n % 10) as u8,
-        ]
+        [b'0' + (n / 100) as u8, b'0' + (n / 10 % 10) as u8, b'0' + (n % 10) as u8]
     }
 }
 
 /// Writes `NNN<sep>` then `text` (one line, no control bytes) then CRLF.
-pub(crate) fn put_line(
-    c: &mut Cursor<'_>,
-    code: Code,
-    sep: u8,
-    text: &str,
-) -> Result<(), FormatError> {
+pub(crate) fn put_line(c: &mut Cursor<'_>, code: Code, sep: u8, text: &str) -> Result<(), FormatError> {
     c.bytes(&code.digits())?;
     c.byte(sep)?;
     c.text(text)?;
@@ -223,12 +214,7 @@ pub fn write_epsv(out: &mut [u8], port: u16) -> Result<usize, FormatError> {
 }
 
 /// `NNN "path" text`, doubling every `"` inside the path (RFC 959 Appendix II).
-pub fn write_quoted_path(
-    out: &mut [u8],
-    code: Code,
-    path: &str,
-    text: &str,
-) -> Result<usize, FormatError> {
+pub fn write_quoted_path(out: &mut [u8], code: Code, path: &str, text: &str) -> Result<usize, FormatError> {
     let mut c = Cursor::new(out);
     c.bytes(&code.digits())?;
     c.str(" \"")?;
@@ -292,9 +278,7 @@ pub fn is_well_formed(bytes: &[u8]) -> bool {
             return false;
         }
         let head = match line {
-            [a, b, c, sep, ..] if [a, b, c].iter().all(|d| d.is_ascii_digit()) => {
-                Some(([*a, *b, *c], *sep))
-            }
+            [a, b, c, sep, ..] if [a, b, c].iter().all(|d| d.is_ascii_digit()) => Some(([*a, *b, *c], *sep)),
             [a, b, c] if [a, b, c].iter().all(|d| d.is_ascii_digit()) => Some(([*a, *b, *c], b' ')),
             _ => None,
         };
@@ -325,10 +309,7 @@ const FALLBACK: &str = "451 Reply too long.\r\n";
 impl ReplyBuf {
     /// An empty buffer.
     pub const fn new() -> Self {
-        ReplyBuf {
-            bytes: [0; REPLY_CAPACITY],
-            len: 0,
-        }
+        ReplyBuf { bytes: [0; REPLY_CAPACITY], len: 0 }
     }
 
     /// The current reply text (possibly several replies in sequence).
@@ -358,10 +339,7 @@ impl ReplyBuf {
     }
 
     /// Replaces the content with what `write` produces, or the 451 fallback.
-    pub(crate) fn fill(
-        &mut self,
-        write: impl FnOnce(&mut [u8]) -> Result<usize, FormatError>,
-    ) -> &str {
+    pub(crate) fn fill(&mut self, write: impl FnOnce(&mut [u8]) -> Result<usize, FormatError>) -> &str {
         self.len = match write(&mut self.bytes) {
             Ok(n) => n,
             Err(_) => {
@@ -399,15 +377,9 @@ mod tests {
         let mut buf = [0u8; 64];
         let n = write_reply(&mut buf, Code::OK, "Command okay.").unwrap();
         assert_eq!(s(&buf, n), "200 Command okay.\r\n");
-        assert_eq!(
-            write_reply(&mut buf, Code::OK, "a\r\n200 b"),
-            Err(FormatError::InvalidText)
-        );
+        assert_eq!(write_reply(&mut buf, Code::OK, "a\r\n200 b"), Err(FormatError::InvalidText));
         let mut small = [0u8; 8];
-        assert_eq!(
-            write_reply(&mut small, Code::OK, "Command okay."),
-            Err(FormatError::BufferTooSmall)
-        );
+        assert_eq!(write_reply(&mut small, Code::OK, "Command okay."), Err(FormatError::BufferTooSmall));
     }
 
     #[test]
@@ -418,17 +390,11 @@ mod tests {
         m.line("211 looks like an end line").unwrap();
         let n = m.end("End").unwrap();
         let text = s(&buf, n);
-        assert_eq!(
-            text,
-            "211-Features:\r\n EPSV\r\n 211 looks like an end line\r\n211 End\r\n"
-        );
+        assert_eq!(text, "211-Features:\r\n EPSV\r\n 211 looks like an end line\r\n211 End\r\n");
         assert!(is_well_formed(text.as_bytes()));
         let mut small = [0u8; 20];
         let mut m = MultiLine::begin(&mut small, Code::HELP, "Help:").unwrap();
-        assert_eq!(
-            m.line("a very long line here"),
-            Err(FormatError::BufferTooSmall)
-        );
+        assert_eq!(m.line("a very long line here"), Err(FormatError::BufferTooSmall));
     }
 
     #[test]
@@ -436,46 +402,25 @@ mod tests {
         let mut buf = [0u8; 64];
         let addr = SocketAddrV4::new(Ipv4Addr::new(192, 168, 1, 20), 50_000);
         let n = write_pasv(&mut buf, addr).unwrap();
-        assert_eq!(
-            s(&buf, n),
-            "227 Entering Passive Mode (192,168,1,20,195,80).\r\n"
-        );
+        assert_eq!(s(&buf, n), "227 Entering Passive Mode (192,168,1,20,195,80).\r\n");
         let n = write_pasv(&mut buf, SocketAddrV4::new(Ipv4Addr::UNSPECIFIED, 21)).unwrap();
         assert_eq!(s(&buf, n), "227 Entering Passive Mode (0,0,0,0,0,21).\r\n");
         let n = write_epsv(&mut buf, 50_000).unwrap();
-        assert_eq!(
-            s(&buf, n),
-            "229 Entering Extended Passive Mode (|||50000|)\r\n"
-        );
+        assert_eq!(s(&buf, n), "229 Entering Extended Passive Mode (|||50000|)\r\n");
         let n = write_epsv(&mut buf, 65_535).unwrap();
-        assert_eq!(
-            s(&buf, n),
-            "229 Entering Extended Passive Mode (|||65535|)\r\n"
-        );
+        assert_eq!(s(&buf, n), "229 Entering Extended Passive Mode (|||65535|)\r\n");
     }
 
     #[test]
     fn pwd_quoting() {
         let mut buf = [0u8; 64];
-        let n = write_quoted_path(
-            &mut buf,
-            Code::PATH_CREATED,
-            "/a \"b\"",
-            "is the current directory.",
-        )
-        .unwrap();
-        assert_eq!(
-            s(&buf, n),
-            "257 \"/a \"\"b\"\"\" is the current directory.\r\n"
-        );
+        let n = write_quoted_path(&mut buf, Code::PATH_CREATED, "/a \"b\"", "is the current directory.").unwrap();
+        assert_eq!(s(&buf, n), "257 \"/a \"\"b\"\"\" is the current directory.\r\n");
         let n = write_quoted_path(&mut buf, Code::PATH_CREATED, "\"", "x").unwrap();
         assert_eq!(s(&buf, n), "257 \"\"\"\" x\r\n");
         let n = write_quoted_path(&mut buf, Code::PATH_CREATED, "/", "ok").unwrap();
         assert_eq!(s(&buf, n), "257 \"/\" ok\r\n");
-        assert_eq!(
-            write_quoted_path(&mut buf, Code::PATH_CREATED, "/a\nb", "x"),
-            Err(FormatError::InvalidText)
-        );
+        assert_eq!(write_quoted_path(&mut buf, Code::PATH_CREATED, "/a\nb", "x"), Err(FormatError::InvalidText));
     }
 
     #[test]

@@ -30,39 +30,18 @@ pub struct DateTime {
 
 impl DateTime {
     /// 1970-01-01 00:00:00.
-    pub const EPOCH: DateTime = DateTime {
-        year: 1970,
-        month: 1,
-        day: 1,
-        hour: 0,
-        minute: 0,
-        second: 0,
-    };
+    pub const EPOCH: DateTime = DateTime { year: 1970, month: 1, day: 1, hour: 0, minute: 0, second: 0 };
 
     /// Builds a date-time, or `None` if any field is out of range
     /// (month 1-12, day valid for that month, hour < 24, minute/second < 60).
-    pub const fn new(
-        year: u16,
-        month: u8,
-        day: u8,
-        hour: u8,
-        minute: u8,
-        second: u8,
-    ) -> Option<Self> {
+    pub const fn new(year: u16, month: u8, day: u8, hour: u8, minute: u8, second: u8) -> Option<Self> {
         if year < MIN_YEAR || year > MAX_YEAR || month < 1 || month > 12 {
             return None;
         }
         if day < 1 || day > days_in_month(year, month) || hour > 23 || minute > 59 || second > 59 {
             return None;
         }
-        Some(DateTime {
-            year,
-            month,
-            day,
-            hour,
-            minute,
-            second,
-        })
+        Some(DateTime { year, month, day, hour, minute, second })
     }
 
     /// Converts seconds since 1970-01-01T00:00:00Z; `None` past [`MAX_YEAR`].
@@ -172,9 +151,7 @@ pub const fn days_from_civil(year: u16, month: u8, day: u8) -> u64 {
         (year as u64, month as usize - 3)
     };
     let m = if m > 11 { 11 } else { m };
-    let days =
-        (y * 365 + y / 4 - y / 100 + y / 400 + MONTH_START_FROM_MARCH[m] as u64 + day as u64)
-            .saturating_sub(1);
+    let days = (y * 365 + y / 4 - y / 100 + y / 400 + MONTH_START_FROM_MARCH[m] as u64 + day as u64).saturating_sub(1);
     days.saturating_sub(EPOCH_FROM_MARCH_0)
 }
 
@@ -198,27 +175,15 @@ mod tests {
     fn epoch_edges() {
         assert_eq!(DateTime::from_unix(0), Some(DateTime::EPOCH));
         assert_eq!(DateTime::EPOCH.to_unix(), 0);
-        assert_eq!(
-            DateTime::from_unix(86_399),
-            Some(dt(1970, 1, 1, 23, 59, 59))
-        );
+        assert_eq!(DateTime::from_unix(86_399), Some(dt(1970, 1, 1, 23, 59, 59)));
         assert_eq!(DateTime::from_unix(86_400), Some(dt(1970, 1, 2, 0, 0, 0)));
         // Last second of the representable range, and one past it.
-        assert_eq!(
-            DateTime::from_unix(253_402_300_799),
-            Some(dt(9999, 12, 31, 23, 59, 59))
-        );
+        assert_eq!(DateTime::from_unix(253_402_300_799), Some(dt(9999, 12, 31, 23, 59, 59)));
         assert_eq!(DateTime::from_unix(253_402_300_800), None);
         assert_eq!(DateTime::from_unix(u64::MAX), None);
         // 32-bit rollover and a FAT epoch.
-        assert_eq!(
-            DateTime::from_unix(2_147_483_647),
-            Some(dt(2038, 1, 19, 3, 14, 7))
-        );
-        assert_eq!(
-            DateTime::from_unix(315_532_800),
-            Some(dt(1980, 1, 1, 0, 0, 0))
-        );
+        assert_eq!(DateTime::from_unix(2_147_483_647), Some(dt(2038, 1, 19, 3, 14, 7)));
+        assert_eq!(DateTime::from_unix(315_532_800), Some(dt(1980, 1, 1, 0, 0, 0)));
     }
 
     #[test]
@@ -233,29 +198,14 @@ mod tests {
         assert_eq!(DateTime::new(2023, 2, 29, 0, 0, 0), None);
         assert_eq!(DateTime::new(1900 + 200, 2, 29, 0, 0, 0), None);
         // 2000-02-29 and the day after.
-        assert_eq!(
-            DateTime::from_unix(951_782_400),
-            Some(dt(2000, 2, 29, 0, 0, 0))
-        );
-        assert_eq!(
-            DateTime::from_unix(951_868_800),
-            Some(dt(2000, 3, 1, 0, 0, 0))
-        );
+        assert_eq!(DateTime::from_unix(951_782_400), Some(dt(2000, 2, 29, 0, 0, 0)));
+        assert_eq!(DateTime::from_unix(951_868_800), Some(dt(2000, 3, 1, 0, 0, 0)));
         // 2024-02-29 12:00:00 and 2024-12-31 (day 366 of a leap year).
-        assert_eq!(
-            DateTime::from_unix(1_709_208_000),
-            Some(dt(2024, 2, 29, 12, 0, 0))
-        );
-        assert_eq!(
-            DateTime::from_unix(1_735_603_200),
-            Some(dt(2024, 12, 31, 0, 0, 0))
-        );
+        assert_eq!(DateTime::from_unix(1_709_208_000), Some(dt(2024, 2, 29, 12, 0, 0)));
+        assert_eq!(DateTime::from_unix(1_735_603_200), Some(dt(2024, 12, 31, 0, 0, 0)));
         // 2100 is not leap: Feb 28 is followed by Mar 1.
         let feb28 = dt(2100, 2, 28, 0, 0, 0).to_unix();
-        assert_eq!(
-            DateTime::from_unix(feb28 + 86_400),
-            Some(dt(2100, 3, 1, 0, 0, 0))
-        );
+        assert_eq!(DateTime::from_unix(feb28 + 86_400), Some(dt(2100, 3, 1, 0, 0, 0)));
     }
 
     #[test]
@@ -267,11 +217,7 @@ mod tests {
             assert_eq!(t.to_unix(), days * 86_400 + 45_296);
             assert_eq!((t.hour(), t.minute(), t.second()), (12, 34, 56));
             if let Some(p) = prev {
-                let next_day = if p.day() == days_in_month(p.year(), p.month()) {
-                    1
-                } else {
-                    p.day() + 1
-                };
+                let next_day = if p.day() == days_in_month(p.year(), p.month()) { 1 } else { p.day() + 1 };
                 assert_eq!(t.day(), next_day);
             }
             prev = Some(t);

@@ -6,9 +6,7 @@
 
 use core::net::Ipv4Addr;
 
-use proto_ftp::login::{
-    delay_ms, LoginGuard, PasswordBuilder, ALPHABET, DECAY_MS, GENERATED_LEN, MAX_DELAY_MS, PEERS,
-};
+use proto_ftp::login::{delay_ms, LoginGuard, PasswordBuilder, ALPHABET, DECAY_MS, GENERATED_LEN, MAX_DELAY_MS, PEERS};
 
 const A: Ipv4Addr = Ipv4Addr::new(10, 0, 2, 2);
 const B: Ipv4Addr = Ipv4Addr::new(192, 168, 1, 9);
@@ -53,9 +51,7 @@ fn the_table_is_bounded_and_keeps_the_worst_peers() {
     }
     assert_eq!(g.failures(A, 1), 5);
     assert_eq!(g.failed(A, 2), 6);
-    let remembered = (0..(3 * PEERS as u32))
-        .filter(|&i| g.failures(Ipv4Addr::from(0x0a01_0000 + i), 2) > 0)
-        .count();
+    let remembered = (0..(3 * PEERS as u32)).filter(|&i| g.failures(Ipv4Addr::from(0x0a01_0000 + i), 2) > 0).count();
     assert_eq!(remembered, PEERS - 1);
 }
 

@@ -10,23 +10,14 @@ use common::*;
 use proto_ftp::{Failure, ListFormat, Options, Role, StoreMode};
 
 fn anonymous_on() -> Options {
-    Options {
-        anonymous: true,
-        ..Options::default()
-    }
+    Options { anonymous: true, ..Options::default() }
 }
 
 fn anonymous_client() -> Client {
     let mut c = Client::with(anonymous_on());
-    assert_eq!(
-        c.say("USER anonymous"),
-        "331 Anonymous login ok; send your e-mail address as password.\r\n"
-    );
+    assert_eq!(c.say("USER anonymous"), "331 Anonymous login ok; send your e-mail address as password.\r\n");
     // Any password: no Authenticate outcome, the session decides.
-    assert_eq!(
-        c.say("PASS someone@example.org"),
-        "230 Anonymous access granted: read-only, to the web files.\r\n"
-    );
+    assert_eq!(c.say("PASS someone@example.org"), "230 Anonymous access granted: read-only, to the web files.\r\n");
     assert_eq!(c.s.role(), Some(Role::Anonymous));
     c
 }
@@ -35,14 +26,8 @@ fn anonymous_client() -> Client {
 fn site_format_needs_the_admin_role() {
     let mut user = Client::logged_in();
     assert_eq!(user.s.role(), Some(Role::User));
-    assert_eq!(
-        user.say("SITE FORMAT"),
-        "550 Permission denied: SITE FORMAT needs the admin role.\r\n"
-    );
-    assert_eq!(
-        user.say("SITE FORMAT MYDISK"),
-        "550 Permission denied: SITE FORMAT needs the admin role.\r\n"
-    );
+    assert_eq!(user.say("SITE FORMAT"), "550 Permission denied: SITE FORMAT needs the admin role.\r\n");
+    assert_eq!(user.say("SITE FORMAT MYDISK"), "550 Permission denied: SITE FORMAT needs the admin role.\r\n");
     assert!(!user.s.is_waiting(), "nothing was asked of the app");
     assert_eq!(user.code("SITE HELP"), 214);
     assert_eq!(user.code("SITE CHMOD 600 x"), 502);
@@ -51,32 +36,18 @@ fn site_format_needs_the_admin_role() {
     assert_eq!(admin.cmd("SITE FORMAT"), Got::Format(None));
     assert_eq!(admin.code("NOOP"), 503, "one thing at a time");
     assert_eq!(admin.format_done(Ok(())), "200 Volume formatted.\r\n");
-    assert_eq!(
-        admin.cmd("site format Nucleo 2"),
-        Got::Format(Some("Nucleo 2".into()))
-    );
+    assert_eq!(admin.cmd("site format Nucleo 2"), Got::Format(Some("Nucleo 2".into())));
     assert_eq!(
         admin.format_done(Err(Failure::BadName)),
         "501 Bad volume label (up to 11 of A-Z 0-9 and FAT's symbols).\r\n"
     );
     assert_eq!(admin.cmd("SITE FORMAT"), Got::Format(None));
-    assert_eq!(
-        admin.format_done(Err(Failure::Busy)),
-        "450 Another session is transferring; try again later.\r\n"
-    );
+    assert_eq!(admin.format_done(Err(Failure::Busy)), "450 Another session is transferring; try again later.\r\n");
     assert_eq!(admin.cmd("SITE FORMAT"), Got::Format(None));
-    assert_eq!(
-        admin.format_done(Err(Failure::Local)),
-        "451 Local error in processing.\r\n"
-    );
-    assert!(admin
-        .say("STAT")
-        .contains(" Logged in as admin (admin)\r\n"));
+    assert_eq!(admin.format_done(Err(Failure::Local)), "451 Local error in processing.\r\n");
+    assert!(admin.say("STAT").contains(" Logged in as admin (admin)\r\n"));
     // A completion nobody asked for changes nothing.
-    assert_eq!(
-        admin.format_done(Ok(())),
-        "503 Bad sequence of commands.\r\n"
-    );
+    assert_eq!(admin.format_done(Ok(())), "503 Bad sequence of commands.\r\n");
 }
 
 #[test]
@@ -93,10 +64,7 @@ fn anonymous_is_off_by_default() {
     let mut c = Client::new();
     assert_eq!(c.say("USER anonymous"), "331 Password required.\r\n");
     // An ordinary login attempt the app will refuse (and count).
-    assert_eq!(
-        c.cmd("PASS guest@"),
-        Got::Auth("anonymous".into(), b"guest@".to_vec())
-    );
+    assert_eq!(c.cmd("PASS guest@"), Got::Auth("anonymous".into(), b"guest@".to_vec()));
     assert_eq!(c.login_result(false), "530 Login incorrect.\r\n");
     assert_eq!(c.s.failed_logins(), 1);
     assert!(!c.s.is_logged_in());
@@ -109,10 +77,7 @@ fn anonymous_reads_inside_www_only() {
     assert_eq!(c.s.cwd().as_str(), "/www");
     // Reads: paths handed to the app are real, replies show them from inside /www.
     c.pasv();
-    assert_eq!(
-        c.cmd("RETR index.html"),
-        Got::Retr("/www/index.html".into(), 0)
-    );
+    assert_eq!(c.cmd("RETR index.html"), Got::Retr("/www/index.html".into(), 0));
     c.started();
     c.done(Ok(()));
     c.pasv();
@@ -132,9 +97,7 @@ fn anonymous_reads_inside_www_only() {
     assert_eq!(c.cmd("MDTM /app.js"), Got::Stat("/www/app.js".into()));
     c.stat_done(Ok(file(7)));
     assert_eq!(c.cmd("MLST /app.js"), Got::Stat("/www/app.js".into()));
-    assert!(c
-        .stat_done(Ok(file(7)))
-        .starts_with("250-Listing /app.js\r\n"));
+    assert!(c.stat_done(Ok(file(7))).starts_with("250-Listing /app.js\r\n"));
     assert_eq!(c.cmd("CWD img"), Got::ChangeDir("/www/img".into()));
     c.fs_done(Ok(()));
     assert_eq!(c.say("PWD"), "257 \"/img\" is the current directory.\r\n");
@@ -145,25 +108,12 @@ fn anonymous_reads_inside_www_only() {
     c.status_done(Ok(()));
 
     // Nothing reaches outside /www, however it is spelled.
-    for line in [
-        "CWD ..",
-        "CDUP",
-        "SIZE ../config/ftp.cfg",
-        "MDTM /../config/ftp.cfg",
-        "CWD /../..",
-    ] {
-        assert_eq!(
-            c.say(line),
-            "550 Path leads above the root directory.\r\n",
-            "{line}"
-        );
+    for line in ["CWD ..", "CDUP", "SIZE ../config/ftp.cfg", "MDTM /../config/ftp.cfg", "CWD /../.."] {
+        assert_eq!(c.say(line), "550 Path leads above the root directory.\r\n", "{line}");
     }
     c.pasv();
     assert_eq!(c.code("RETR ../config/ftp.cfg"), 550);
-    assert_eq!(
-        c.cmd("RETR /config/ftp.cfg"),
-        Got::Retr("/www/config/ftp.cfg".into(), 0)
-    );
+    assert_eq!(c.cmd("RETR /config/ftp.cfg"), Got::Retr("/www/config/ftp.cfg".into(), 0));
     c.done(Err(Failure::NotFound));
     assert_eq!(c.s.cwd().as_str(), "/www");
 }
@@ -183,11 +133,7 @@ fn anonymous_may_not_change_anything() {
         "SITE FORMAT",
         "SITE HELP",
     ] {
-        assert_eq!(
-            c.say(line),
-            "550 Permission denied: anonymous access is read-only.\r\n",
-            "{line}"
-        );
+        assert_eq!(c.say(line), "550 Permission denied: anonymous access is read-only.\r\n", "{line}");
     }
     assert!(!c.s.is_waiting());
     // The passive listener is still there for a read.
@@ -208,10 +154,7 @@ fn anonymous_names_and_logging_out() {
     c.login_result(true);
     assert_eq!(c.s.role(), Some(Role::User));
     c.pasv();
-    assert_eq!(
-        c.cmd("STOR /config/x"),
-        Got::Stor("/config/x".into(), StoreMode::Replace)
-    );
+    assert_eq!(c.cmd("STOR /config/x"), Got::Stor("/config/x".into(), StoreMode::Replace));
 }
 
 trait SayStat {

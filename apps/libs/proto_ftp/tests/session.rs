@@ -5,8 +5,8 @@ mod common;
 use common::*;
 use proto_ftp::reply::is_well_formed;
 use proto_ftp::{
-    Facts, Failure, Feed, FsOp, LineBuffer, ListFormat, Outcome, ParseError, ReplyBuf, Session,
-    StoreMode, MAX_NAME, MAX_PATH,
+    Facts, Failure, Feed, FsOp, LineBuffer, ListFormat, Outcome, ParseError, ReplyBuf, Session, StoreMode, MAX_NAME,
+    MAX_PATH,
 };
 
 // ---------------------------------------------------------------- login
@@ -14,14 +14,8 @@ use proto_ftp::{
 #[test]
 fn greeting_and_closing() {
     let mut out = ReplyBuf::new();
-    assert_eq!(
-        checked(Session::greeting(&mut out)),
-        "220 FTP server ready.\r\n"
-    );
-    assert_eq!(
-        checked(Session::closing(&mut out)),
-        "421 Service closing control connection.\r\n"
-    );
+    assert_eq!(checked(Session::greeting(&mut out)), "220 FTP server ready.\r\n");
+    assert_eq!(checked(Session::closing(&mut out)), "421 Service closing control connection.\r\n");
 }
 
 #[test]
@@ -47,10 +41,7 @@ fn empty_password_is_passed_through() {
 fn wrong_password_then_retry() {
     let mut c = Client::new();
     c.say("USER alice");
-    assert_eq!(
-        c.cmd("PASS nope"),
-        Got::Auth("alice".into(), b"nope".to_vec())
-    );
+    assert_eq!(c.cmd("PASS nope"), Got::Auth("alice".into(), b"nope".to_vec()));
     assert_eq!(c.login_result(false), "530 Login incorrect.\r\n");
     assert!(!c.s.is_logged_in());
     assert_eq!(c.s.failed_logins(), 1);
@@ -89,16 +80,10 @@ fn user_again_logs_out() {
 #[test]
 fn bad_user_names() {
     let mut c = Client::new();
-    assert_eq!(
-        c.say(&format!("USER {}", "u".repeat(65))),
-        "501 User name not allowed.\r\n"
-    );
+    assert_eq!(c.say(&format!("USER {}", "u".repeat(65))), "501 User name not allowed.\r\n");
     assert_eq!(c.say("USER a\tb"), "501 User name not allowed.\r\n");
     assert_eq!(c.code("USER"), 501);
-    assert_eq!(
-        c.bytes(b"USER \xff\r\n"),
-        reply("501 Argument is not valid UTF-8.\r\n")
-    );
+    assert_eq!(c.bytes(b"USER \xff\r\n"), reply("501 Argument is not valid UTF-8.\r\n"));
     c.login(&"u".repeat(64), "p");
 }
 
@@ -137,11 +122,7 @@ fn commands_before_login_get_530() {
         "STAT",
         "ALLO 5",
     ] {
-        assert_eq!(
-            c.say(line),
-            "530 Please log in with USER and PASS.\r\n",
-            "{line}"
-        );
+        assert_eq!(c.say(line), "530 Please log in with USER and PASS.\r\n", "{line}");
     }
     // Allowed before login.
     assert_eq!(c.code("SYST"), 215);
@@ -170,9 +151,7 @@ fn informational_commands() {
     assert_eq!(c.say("NOOP"), "200 NOOP ok.\r\n");
     assert_eq!(c.say("ALLO 1000"), "202 ALLO not needed.\r\n");
     let help = c.say("HELP");
-    assert!(
-        help.starts_with("214-") && help.ends_with("214 Help OK.\r\n") && help.contains(" RETR ")
-    );
+    assert!(help.starts_with("214-") && help.ends_with("214 Help OK.\r\n") && help.contains(" RETR "));
     assert_eq!(c.code("HELP RETR"), 214);
     assert_eq!(
         c.say("STAT"),
@@ -181,10 +160,7 @@ fn informational_commands() {
     assert_eq!(c.cmd("STAT /x"), Got::Status("/x".into(), None));
     assert_eq!(c.status_done(Ok(())), "213 End of status.\r\n");
     assert_eq!(c.say("XYZZY"), "500 Unknown command.\r\n");
-    assert_eq!(
-        c.say("SITE CHMOD 777 x"),
-        "502 Command not implemented.\r\n"
-    );
+    assert_eq!(c.say("SITE CHMOD 777 x"), "502 Command not implemented.\r\n");
     assert_eq!(c.say("PWD extra"), "501 Command takes no argument.\r\n");
     assert_eq!(c.say(""), "500 Empty command line.\r\n");
     assert_eq!(c.cmd("quit"), Got::Close("221 Goodbye.\r\n".into()));
@@ -193,27 +169,15 @@ fn informational_commands() {
 #[test]
 fn opts_mlst_selects_facts() {
     let mut c = Client::logged_in();
-    assert_eq!(
-        c.say("OPTS MLST type;modify;bogus;"),
-        "200 MLST OPTS type;modify;\r\n"
-    );
+    assert_eq!(c.say("OPTS MLST type;modify;bogus;"), "200 MLST OPTS type;modify;\r\n");
     assert_eq!(c.s.facts(), Facts::TYPE.union(Facts::MODIFY));
     assert!(c.say("FEAT").contains(" MLST type*;size;modify*;perm;\r\n"));
     c.pasv();
-    assert_eq!(
-        c.cmd("MLSD"),
-        Got::List(
-            "/".into(),
-            ListFormat::Facts(Facts::TYPE.union(Facts::MODIFY))
-        )
-    );
+    assert_eq!(c.cmd("MLSD"), Got::List("/".into(), ListFormat::Facts(Facts::TYPE.union(Facts::MODIFY))));
     c.done(Ok(()));
     assert_eq!(c.say("OPTS MLST"), "200 MLST OPTS\r\n");
     assert_eq!(c.cmd("MLST a"), Got::Stat("/a".into()));
-    assert_eq!(
-        c.stat_done(Ok(file(3))),
-        "250-Listing /a\r\n  /a\r\n250 End.\r\n"
-    );
+    assert_eq!(c.stat_done(Ok(file(3))), "250-Listing /a\r\n  /a\r\n250 End.\r\n");
 }
 
 #[test]
@@ -247,18 +211,12 @@ fn cwd_cdup_pwd() {
     assert_eq!(c.fs_done(Ok(())), "250 Directory changed.\r\n");
     assert_eq!(c.cmd("XCWD my docs"), Got::ChangeDir("/pub/my docs".into()));
     c.fs_done(Ok(()));
-    assert_eq!(
-        c.say("XPWD"),
-        "257 \"/pub/my docs\" is the current directory.\r\n"
-    );
+    assert_eq!(c.say("XPWD"), "257 \"/pub/my docs\" is the current directory.\r\n");
     assert_eq!(c.cmd("CDUP"), Got::ChangeDir("/pub".into()));
     c.fs_done(Ok(()));
     assert_eq!(c.cmd("XCUP"), Got::ChangeDir("/".into()));
     c.fs_done(Ok(()));
-    assert_eq!(
-        c.say("CDUP"),
-        "550 Path leads above the root directory.\r\n"
-    );
+    assert_eq!(c.say("CDUP"), "550 Path leads above the root directory.\r\n");
     assert_eq!(c.cmd("CWD /"), Got::ChangeDir("/".into()));
     c.fs_done(Ok(()));
 }
@@ -268,20 +226,11 @@ fn cwd_failures_keep_cwd() {
     let mut c = Client::logged_in();
     c.cd("/a");
     assert_eq!(c.cmd("CWD missing"), Got::ChangeDir("/a/missing".into()));
-    assert_eq!(
-        c.fs_done(Err(Failure::NotFound)),
-        "550 No such file or directory.\r\n"
-    );
+    assert_eq!(c.fs_done(Err(Failure::NotFound)), "550 No such file or directory.\r\n");
     assert_eq!(c.cmd("CWD file.txt"), Got::ChangeDir("/a/file.txt".into()));
-    assert_eq!(
-        c.fs_done(Err(Failure::NotADirectory)),
-        "550 Not a directory.\r\n"
-    );
+    assert_eq!(c.fs_done(Err(Failure::NotADirectory)), "550 Not a directory.\r\n");
     assert_eq!(c.s.cwd().as_str(), "/a");
-    assert_eq!(
-        c.say("CWD ../../etc"),
-        "550 Path leads above the root directory.\r\n"
-    );
+    assert_eq!(c.say("CWD ../../etc"), "550 Path leads above the root directory.\r\n");
     assert_eq!(c.say("CWD"), "501 Missing argument.\r\n");
     assert_eq!(c.s.cwd().as_str(), "/a");
 }
@@ -290,74 +239,37 @@ fn cwd_failures_keep_cwd() {
 fn pwd_doubles_quotes() {
     let mut c = Client::logged_in();
     c.cd("say \"hi\"");
-    assert_eq!(
-        c.say("PWD"),
-        "257 \"/say \"\"hi\"\"\" is the current directory.\r\n"
-    );
+    assert_eq!(c.say("PWD"), "257 \"/say \"\"hi\"\"\" is the current directory.\r\n");
 }
 
 #[test]
 fn mkd_rmd_dele() {
     let mut c = Client::logged_in();
     c.cd("/docs");
-    assert_eq!(
-        c.cmd("MKD new \"dir\""),
-        Got::MakeDir("/docs/new \"dir\"".into())
-    );
-    assert_eq!(
-        c.fs_done(Ok(())),
-        "257 \"/docs/new \"\"dir\"\"\" created.\r\n"
-    );
+    assert_eq!(c.cmd("MKD new \"dir\""), Got::MakeDir("/docs/new \"dir\"".into()));
+    assert_eq!(c.fs_done(Ok(())), "257 \"/docs/new \"\"dir\"\"\" created.\r\n");
     assert_eq!(c.cmd("XMKD /x"), Got::MakeDir("/x".into()));
-    assert_eq!(
-        c.fs_done(Err(Failure::AlreadyExists)),
-        "550 File exists.\r\n"
-    );
+    assert_eq!(c.fs_done(Err(Failure::AlreadyExists)), "550 File exists.\r\n");
     assert_eq!(c.cmd("MKD y"), Got::MakeDir("/docs/y".into()));
-    assert_eq!(
-        c.fs_done(Err(Failure::NoSpace)),
-        "452 Insufficient storage space.\r\n"
-    );
+    assert_eq!(c.fs_done(Err(Failure::NoSpace)), "452 Insufficient storage space.\r\n");
     assert_eq!(c.cmd("MKD bad:name"), Got::MakeDir("/docs/bad:name".into()));
-    assert_eq!(
-        c.fs_done(Err(Failure::BadName)),
-        "553 File name not allowed.\r\n"
-    );
+    assert_eq!(c.fs_done(Err(Failure::BadName)), "553 File name not allowed.\r\n");
     assert_eq!(c.cmd("RMD old"), Got::RemoveDir("/docs/old".into()));
     assert_eq!(c.fs_done(Ok(())), "250 Directory removed.\r\n");
     assert_eq!(c.cmd("XRMD full"), Got::RemoveDir("/docs/full".into()));
-    assert_eq!(
-        c.fs_done(Err(Failure::NotEmpty)),
-        "550 Directory not empty.\r\n"
-    );
+    assert_eq!(c.fs_done(Err(Failure::NotEmpty)), "550 Directory not empty.\r\n");
     assert_eq!(c.cmd("DELE f.txt"), Got::Delete("/docs/f.txt".into()));
     assert_eq!(c.fs_done(Ok(())), "250 File deleted.\r\n");
     assert_eq!(c.cmd("DELE ro.txt"), Got::Delete("/docs/ro.txt".into()));
-    assert_eq!(
-        c.fs_done(Err(Failure::PermissionDenied)),
-        "550 Permission denied.\r\n"
-    );
+    assert_eq!(c.fs_done(Err(Failure::PermissionDenied)), "550 Permission denied.\r\n");
     assert_eq!(c.cmd("DELE sub"), Got::Delete("/docs/sub".into()));
-    assert_eq!(
-        c.fs_done(Err(Failure::IsADirectory)),
-        "550 Is a directory.\r\n"
-    );
+    assert_eq!(c.fs_done(Err(Failure::IsADirectory)), "550 Is a directory.\r\n");
     assert_eq!(c.cmd("DELE busy"), Got::Delete("/docs/busy".into()));
-    assert_eq!(
-        c.fs_done(Err(Failure::Busy)),
-        "450 File busy; try again later.\r\n"
-    );
+    assert_eq!(c.fs_done(Err(Failure::Busy)), "450 File busy; try again later.\r\n");
     assert_eq!(c.cmd("DELE io"), Got::Delete("/docs/io".into()));
-    assert_eq!(
-        c.fs_done(Err(Failure::Local)),
-        "451 Local error in processing.\r\n"
-    );
+    assert_eq!(c.fs_done(Err(Failure::Local)), "451 Local error in processing.\r\n");
     for line in ["DELE /", "RMD ..", "MKD /"] {
-        assert_eq!(
-            c.say(line),
-            "550 Not allowed on the root directory.\r\n",
-            "{line}"
-        );
+        assert_eq!(c.say(line), "550 Not allowed on the root directory.\r\n", "{line}");
     }
     assert_eq!(c.code("DELE"), 501);
     assert_eq!(c.code("MKD"), 501);
@@ -373,10 +285,7 @@ fn size_mdtm_mlst() {
     assert_eq!(c.cmd("SIZE sub"), Got::Stat("/sub".into()));
     assert_eq!(c.stat_done(Ok(dir())), "550 Not a regular file.\r\n");
     assert_eq!(c.cmd("SIZE nope"), Got::Stat("/nope".into()));
-    assert_eq!(
-        c.stat_done(Err(Failure::NotFound)),
-        "550 No such file or directory.\r\n"
-    );
+    assert_eq!(c.stat_done(Err(Failure::NotFound)), "550 No such file or directory.\r\n");
     assert_eq!(c.cmd("MDTM a.bin"), Got::Stat("/a.bin".into()));
     assert_eq!(c.stat_done(Ok(file(1))), "213 20240305060708\r\n");
     assert_eq!(c.cmd("MDTM sub"), Got::Stat("/sub".into()));
@@ -401,15 +310,9 @@ fn size_mdtm_mlst() {
 fn rnfr_rnto_happy_path() {
     let mut c = Client::logged_in();
     c.cd("/d");
-    assert_eq!(
-        c.cmd("RNFR old name.txt"),
-        Got::Stat("/d/old name.txt".into())
-    );
+    assert_eq!(c.cmd("RNFR old name.txt"), Got::Stat("/d/old name.txt".into()));
     assert_eq!(c.stat_done(Ok(file(1))), "350 Ready for RNTO.\r\n");
-    assert_eq!(
-        c.cmd("RNTO ../new.txt"),
-        Got::Rename("/d/old name.txt".into(), "/new.txt".into())
-    );
+    assert_eq!(c.cmd("RNTO ../new.txt"), Got::Rename("/d/old name.txt".into(), "/new.txt".into()));
     assert_eq!(c.fs_done(Ok(())), "250 Rename successful.\r\n");
     // Consumed: a second RNTO needs a new RNFR.
     assert_eq!(c.say("RNTO again"), "503 Send RNFR first.\r\n");
@@ -424,20 +327,13 @@ fn rnto_without_rnfr_and_cleared_rnfr() {
         c.cmd("RNFR a");
         c.stat_done(Ok(file(1)));
         c.say(between);
-        assert_eq!(
-            c.say("RNTO b"),
-            "503 Send RNFR first.\r\n",
-            "after {between}"
-        );
+        assert_eq!(c.say("RNTO b"), "503 Send RNFR first.\r\n", "after {between}");
     }
     // A too-long line clears it too.
     c.cmd("RNFR a");
     c.stat_done(Ok(file(1)));
     let mut out = ReplyBuf::new();
-    assert_eq!(
-        checked(c.s.reject(ParseError::TooLong, &mut out)),
-        "500 Command line too long.\r\n"
-    );
+    assert_eq!(checked(c.s.reject(ParseError::TooLong, &mut out)), "500 Command line too long.\r\n");
     assert_eq!(c.say("RNTO b"), "503 Send RNFR first.\r\n");
 }
 
@@ -445,18 +341,12 @@ fn rnto_without_rnfr_and_cleared_rnfr() {
 fn rename_failures() {
     let mut c = Client::logged_in();
     c.cmd("RNFR missing");
-    assert_eq!(
-        c.stat_done(Err(Failure::NotFound)),
-        "550 No such file or directory.\r\n"
-    );
+    assert_eq!(c.stat_done(Err(Failure::NotFound)), "550 No such file or directory.\r\n");
     assert_eq!(c.say("RNTO b"), "503 Send RNFR first.\r\n");
     c.cmd("RNFR a");
     c.stat_done(Ok(dir()));
     assert_eq!(c.cmd("RNTO b"), Got::Rename("/a".into(), "/b".into()));
-    assert_eq!(
-        c.fs_done(Err(Failure::AlreadyExists)),
-        "550 File exists.\r\n"
-    );
+    assert_eq!(c.fs_done(Err(Failure::AlreadyExists)), "550 File exists.\r\n");
     assert_eq!(c.say("RNTO c"), "503 Send RNFR first.\r\n");
     // Bad target: the source is still consumed.
     c.cmd("RNFR a");
@@ -466,10 +356,7 @@ fn rename_failures() {
     assert_eq!(c.say("RNFR /"), "550 Cannot rename the root directory.\r\n");
     c.cmd("RNFR a");
     c.stat_done(Ok(file(1)));
-    assert_eq!(
-        c.say("RNTO /"),
-        "550 Not allowed on the root directory.\r\n"
-    );
+    assert_eq!(c.say("RNTO /"), "550 Not allowed on the root directory.\r\n");
 }
 
 // ---------------------------------------------------------------- passive mode
@@ -480,19 +367,10 @@ fn pasv_and_epsv_replies() {
     c.pasv();
     assert!(c.say("STAT").contains(" Passive listener open\r\n"));
     assert_eq!(c.cmd("EPSV"), Got::OpenPassive(true));
-    assert_eq!(
-        c.passive_ready(),
-        "229 Entering Extended Passive Mode (|||50001|)\r\n"
-    );
+    assert_eq!(c.passive_ready(), "229 Entering Extended Passive Mode (|||50001|)\r\n");
     assert_eq!(c.cmd("EPSV 1"), Got::OpenPassive(true));
-    assert_eq!(
-        c.passive_ready(),
-        "229 Entering Extended Passive Mode (|||50001|)\r\n"
-    );
-    assert_eq!(
-        c.say("EPSV 2"),
-        "522 Network protocol not supported, use (1)\r\n"
-    );
+    assert_eq!(c.passive_ready(), "229 Entering Extended Passive Mode (|||50001|)\r\n");
+    assert_eq!(c.say("EPSV 2"), "522 Network protocol not supported, use (1)\r\n");
     assert_eq!(c.code("EPSV foo"), 501);
     assert_eq!(c.code("PASV now"), 501);
 }
@@ -501,14 +379,8 @@ fn pasv_and_epsv_replies() {
 fn passive_failure_gives_425() {
     let mut c = Client::logged_in();
     assert_eq!(c.cmd("PASV"), Got::OpenPassive(false));
-    assert_eq!(
-        checked(c.s.passive_failed(&mut c.out)),
-        "425 Can't open passive data connection.\r\n"
-    );
-    assert_eq!(
-        c.say("RETR a"),
-        "425 Use PORT, EPRT, PASV or EPSV first.\r\n"
-    );
+    assert_eq!(checked(c.s.passive_failed(&mut c.out)), "425 Can't open passive data connection.\r\n");
+    assert_eq!(c.say("RETR a"), "425 Use PORT, EPRT, PASV or EPSV first.\r\n");
 }
 
 #[test]
@@ -523,14 +395,8 @@ fn epsv_all_locks_out_pasv() {
 fn active_mode_needs_the_peer_address() {
     // Without the control connection's peer (the app did not say), no active mode.
     let mut c = Client::logged_in();
-    assert_eq!(
-        c.say("PORT 10,0,0,1,4,1"),
-        "502 Active mode not available; use PASV.\r\n"
-    );
-    assert_eq!(
-        c.say("EPRT |1|10.0.0.1|1025|"),
-        "502 Active mode not available; use PASV.\r\n"
-    );
+    assert_eq!(c.say("PORT 10,0,0,1,4,1"), "502 Active mode not available; use PASV.\r\n");
+    assert_eq!(c.say("EPRT |1|10.0.0.1|1025|"), "502 Active mode not available; use PASV.\r\n");
 }
 
 // ---------------------------------------------------------------- transfers
@@ -538,10 +404,7 @@ fn active_mode_needs_the_peer_address() {
 #[test]
 fn retr_requires_pasv_each_time() {
     let mut c = Client::logged_in();
-    assert_eq!(
-        c.say("RETR a.txt"),
-        "425 Use PORT, EPRT, PASV or EPSV first.\r\n"
-    );
+    assert_eq!(c.say("RETR a.txt"), "425 Use PORT, EPRT, PASV or EPSV first.\r\n");
     c.pasv();
     assert_eq!(c.cmd("RETR a.txt"), Got::Retr("/a.txt".into(), 0));
     assert!(c.s.in_transfer());
@@ -549,10 +412,7 @@ fn retr_requires_pasv_each_time() {
     assert_eq!(c.done(Ok(())), "226 Transfer complete.\r\n");
     assert!(!c.s.in_transfer());
     // The listener was used up by that transfer.
-    assert_eq!(
-        c.say("RETR a.txt"),
-        "425 Use PORT, EPRT, PASV or EPSV first.\r\n"
-    );
+    assert_eq!(c.say("RETR a.txt"), "425 Use PORT, EPRT, PASV or EPSV first.\r\n");
     assert_eq!(c.say("LIST"), "425 Use PORT, EPRT, PASV or EPSV first.\r\n");
 }
 
@@ -568,10 +428,7 @@ fn ascii_type_text() {
 #[test]
 fn rest_applies_once() {
     let mut c = Client::logged_in();
-    assert_eq!(
-        c.say("REST 100"),
-        "350 Restarting at 100. Send RETR or STOR.\r\n"
-    );
+    assert_eq!(c.say("REST 100"), "350 Restarting at 100. Send RETR or STOR.\r\n");
     c.pasv(); // Commands between REST and RETR keep the offset.
     c.say("TYPE I");
     assert_eq!(c.cmd("RETR big.bin"), Got::Retr("/big.bin".into(), 100));
@@ -583,16 +440,10 @@ fn rest_applies_once() {
 
     c.say("REST 7");
     c.pasv();
-    assert_eq!(
-        c.cmd("STOR up.bin"),
-        Got::Stor("/up.bin".into(), StoreMode::Resume(7))
-    );
+    assert_eq!(c.cmd("STOR up.bin"), Got::Stor("/up.bin".into(), StoreMode::Resume(7)));
     c.done(Ok(()));
     c.pasv();
-    assert_eq!(
-        c.cmd("STOR up.bin"),
-        Got::Stor("/up.bin".into(), StoreMode::Replace)
-    );
+    assert_eq!(c.cmd("STOR up.bin"), Got::Stor("/up.bin".into(), StoreMode::Replace));
     c.done(Ok(()));
 
     // REST 0 means "from the start".
@@ -609,10 +460,7 @@ fn rest_applies_once() {
     c.done(Ok(()));
     c.say("REST 9");
     c.pasv();
-    assert_eq!(
-        c.cmd("APPE log"),
-        Got::Stor("/log".into(), StoreMode::Append)
-    );
+    assert_eq!(c.cmd("APPE log"), Got::Stor("/log".into(), StoreMode::Append));
     c.done(Ok(()));
     c.say("REST 9");
     c.pasv();
@@ -629,56 +477,26 @@ fn stor_appe_paths() {
     let mut c = Client::logged_in();
     c.cd("/up");
     c.pasv();
-    assert_eq!(
-        c.cmd("STOR my file.txt"),
-        Got::Stor("/up/my file.txt".into(), StoreMode::Replace)
-    );
+    assert_eq!(c.cmd("STOR my file.txt"), Got::Stor("/up/my file.txt".into(), StoreMode::Replace));
     assert_eq!(c.started(), "150 Opening BINARY mode data connection.\r\n");
     assert_eq!(c.done(Ok(())), "226 Transfer complete.\r\n");
     c.pasv();
     assert_eq!(c.say("STOR /"), "553 File name not allowed.\r\n");
     assert_eq!(c.say("APPE .."), "553 File name not allowed.\r\n");
-    assert_eq!(
-        c.cmd("APPE log.txt"),
-        Got::Stor("/up/log.txt".into(), StoreMode::Append)
-    );
+    assert_eq!(c.cmd("APPE log.txt"), Got::Stor("/up/log.txt".into(), StoreMode::Append));
 }
 
 #[test]
 fn transfer_failure_replies() {
     let cases: &[(bool, Failure, &str)] = &[
-        (
-            false,
-            Failure::NotFound,
-            "550 No such file or directory.\r\n",
-        ),
-        (
-            false,
-            Failure::PermissionDenied,
-            "550 Permission denied.\r\n",
-        ),
+        (false, Failure::NotFound, "550 No such file or directory.\r\n"),
+        (false, Failure::PermissionDenied, "550 Permission denied.\r\n"),
         (false, Failure::IsADirectory, "550 Is a directory.\r\n"),
-        (
-            false,
-            Failure::NoSpace,
-            "452 Insufficient storage space.\r\n",
-        ),
-        (
-            true,
-            Failure::NoSpace,
-            "552 Disk full; transfer aborted.\r\n",
-        ),
+        (false, Failure::NoSpace, "452 Insufficient storage space.\r\n"),
+        (true, Failure::NoSpace, "552 Disk full; transfer aborted.\r\n"),
         (false, Failure::BadName, "553 File name not allowed.\r\n"),
-        (
-            true,
-            Failure::NoDataConnection,
-            "425 Can't open data connection.\r\n",
-        ),
-        (
-            true,
-            Failure::ConnectionClosed,
-            "426 Connection closed; transfer aborted.\r\n",
-        ),
+        (true, Failure::NoDataConnection, "425 Can't open data connection.\r\n"),
+        (true, Failure::ConnectionClosed, "426 Connection closed; transfer aborted.\r\n"),
         (true, Failure::Local, "451 Local error in processing.\r\n"),
         (false, Failure::Busy, "450 File busy; try again later.\r\n"),
     ];
@@ -714,19 +532,10 @@ fn listings() {
         assert_eq!(c.done(Ok(())), "226 Transfer complete.\r\n");
     }
     c.pasv();
-    assert_eq!(
-        c.cmd("MLSD file"),
-        Got::List("/pub/file".into(), ListFormat::Facts(Facts::ALL))
-    );
-    assert_eq!(
-        c.done(Err(Failure::NotADirectory)),
-        "550 Not a directory.\r\n"
-    );
+    assert_eq!(c.cmd("MLSD file"), Got::List("/pub/file".into(), ListFormat::Facts(Facts::ALL)));
+    assert_eq!(c.done(Err(Failure::NotADirectory)), "550 Not a directory.\r\n");
     c.pasv();
-    assert_eq!(
-        c.say("LIST ../.."),
-        "550 Path leads above the root directory.\r\n"
-    );
+    assert_eq!(c.say("LIST ../.."), "550 Path leads above the root directory.\r\n");
 }
 
 #[test]
@@ -736,27 +545,18 @@ fn abort_during_transfer() {
     c.cmd("RETR big");
     c.started();
     assert_eq!(c.cmd("ABOR"), Got::Abort);
-    assert_eq!(
-        c.done(Err(Failure::ConnectionClosed)),
-        "426 Transfer aborted.\r\n226 ABOR successful.\r\n"
-    );
+    assert_eq!(c.done(Err(Failure::ConnectionClosed)), "426 Transfer aborted.\r\n226 ABOR successful.\r\n");
     // Transfer had already finished when ABOR arrived.
     c.pasv();
     c.cmd("RETR small");
     c.started();
     assert_eq!(c.cmd("ABOR"), Got::Abort);
-    assert_eq!(
-        c.done(Ok(())),
-        "226 Transfer complete.\r\n226 ABOR successful.\r\n"
-    );
+    assert_eq!(c.done(Ok(())), "226 Transfer complete.\r\n226 ABOR successful.\r\n");
     // ABOR before the 150.
     c.pasv();
     c.cmd("STOR x");
     assert_eq!(c.cmd("ABOR"), Got::Abort);
-    assert_eq!(
-        c.done(Err(Failure::Local)),
-        "426 Transfer aborted.\r\n226 ABOR successful.\r\n"
-    );
+    assert_eq!(c.done(Err(Failure::Local)), "426 Transfer aborted.\r\n226 ABOR successful.\r\n");
     assert_eq!(c.code("NOOP"), 200);
 }
 
@@ -766,10 +566,7 @@ fn abort_without_transfer() {
     assert_eq!(c.say("ABOR"), "226 No transfer to abort.\r\n");
     c.pasv();
     assert_eq!(c.say("ABOR"), "225 No transfer to abort.\r\n");
-    assert_eq!(
-        c.cmd("RETR still-usable"),
-        Got::Retr("/still-usable".into(), 0)
-    );
+    assert_eq!(c.cmd("RETR still-usable"), Got::Retr("/still-usable".into(), 0));
 }
 
 #[test]
@@ -780,19 +577,10 @@ fn commands_during_transfer() {
     c.started();
     assert_eq!(c.say("NOOP"), "200 NOOP ok.\r\n");
     assert_eq!(c.say("STAT"), "211 Transfer in progress.\r\n");
-    assert_eq!(
-        c.say("PWD"),
-        "503 Transfer in progress; wait or send ABOR.\r\n"
-    );
-    assert_eq!(
-        c.say("RETR other"),
-        "503 Transfer in progress; wait or send ABOR.\r\n"
-    );
+    assert_eq!(c.say("PWD"), "503 Transfer in progress; wait or send ABOR.\r\n");
+    assert_eq!(c.say("RETR other"), "503 Transfer in progress; wait or send ABOR.\r\n");
     assert_eq!(c.code("GARBAGE"), 500);
-    assert_eq!(
-        c.say("STAT /"),
-        "503 Transfer in progress; wait or send ABOR.\r\n"
-    );
+    assert_eq!(c.say("STAT /"), "503 Transfer in progress; wait or send ABOR.\r\n");
     assert!(c.s.in_transfer());
     // QUIT lets the transfer finish (RFC 959 §4.1.1); its 226 comes first.
     assert_eq!(c.cmd("QUIT"), Got::QuitAfter);
@@ -810,10 +598,7 @@ fn commands_while_waiting_for_the_app() {
     c.cmd("PASS b");
     assert!(c.s.is_waiting());
     assert_eq!(c.say("NOOP"), "503 Previous command still in progress.\r\n");
-    assert_eq!(
-        c.say("USER z"),
-        "503 Previous command still in progress.\r\n"
-    );
+    assert_eq!(c.say("USER z"), "503 Previous command still in progress.\r\n");
     assert_eq!(c.login_result(true), "230 User logged in.\r\n");
     assert_eq!(c.s.user(), Some("a"));
     c.cmd("CWD x");
@@ -854,30 +639,15 @@ fn path_arguments_through_the_session() {
     c.cd("/a/b");
     let cases: &[(&str, Result<&str, &str>)] = &[
         ("SIZE ../etc", Ok("/a/etc")),
-        (
-            "SIZE ../../../etc/passwd",
-            Err("550 Path leads above the root directory.\r\n"),
-        ),
-        (
-            "SIZE /../x",
-            Err("550 Path leads above the root directory.\r\n"),
-        ),
-        (
-            "SIZE x/../../../..",
-            Err("550 Path leads above the root directory.\r\n"),
-        ),
+        ("SIZE ../../../etc/passwd", Err("550 Path leads above the root directory.\r\n")),
+        ("SIZE /../x", Err("550 Path leads above the root directory.\r\n")),
+        ("SIZE x/../../../..", Err("550 Path leads above the root directory.\r\n")),
         ("SIZE ./././..", Ok("/a")),
         ("SIZE //x//y/", Ok("/x/y")),
         ("SIZE name with  spaces ", Ok("/a/b/name with  spaces ")),
         ("SIZE Ünïcödé/日本語.txt", Ok("/a/b/Ünïcödé/日本語.txt")),
-        (
-            "SIZE a\\b",
-            Err("553 File name not allowed (control character or backslash).\r\n"),
-        ),
-        (
-            "SIZE a\tb",
-            Err("553 File name not allowed (control character or backslash).\r\n"),
-        ),
+        ("SIZE a\\b", Err("553 File name not allowed (control character or backslash).\r\n")),
+        ("SIZE a\tb", Err("553 File name not allowed (control character or backslash).\r\n")),
     ];
     for (line, want) in cases {
         match want {
@@ -889,28 +659,13 @@ fn path_arguments_through_the_session() {
         }
     }
     let long = "x".repeat(MAX_NAME + 1);
-    assert_eq!(
-        c.say(&format!("MKD {long}")),
-        "553 File name not allowed (name too long).\r\n"
-    );
+    assert_eq!(c.say(&format!("MKD {long}")), "553 File name not allowed (name too long).\r\n");
     let fits = "y".repeat(MAX_NAME);
-    assert_eq!(
-        c.say(&format!("MKD {fits}")),
-        "553 File name not allowed (path too long).\r\n"
-    );
-    assert_eq!(
-        c.cmd(&format!("MKD /{fits}")),
-        Got::MakeDir(format!("/{fits}"))
-    );
+    assert_eq!(c.say(&format!("MKD {fits}")), "553 File name not allowed (path too long).\r\n");
+    assert_eq!(c.cmd(&format!("MKD /{fits}")), Got::MakeDir(format!("/{fits}")));
     c.fs_done(Ok(()));
-    assert_eq!(
-        c.bytes(b"RETR caf\xe9.txt\r\n"),
-        reply("501 Argument is not valid UTF-8.\r\n")
-    );
-    assert_eq!(
-        c.bytes(b"CWD \xff\xfe\r\n"),
-        reply("501 Argument is not valid UTF-8.\r\n")
-    );
+    assert_eq!(c.bytes(b"RETR caf\xe9.txt\r\n"), reply("501 Argument is not valid UTF-8.\r\n"));
+    assert_eq!(c.bytes(b"CWD \xff\xfe\r\n"), reply("501 Argument is not valid UTF-8.\r\n"));
 }
 
 #[test]
@@ -921,14 +676,9 @@ fn largest_replies_fit() {
     c.cd(&format!("/{name}"));
     assert_eq!(c.s.cwd().len(), MAX_PATH);
     let pwd = c.say("PWD");
-    assert!(
-        pwd.starts_with("257 \"/\"\"\"\"") && pwd.ends_with("\" is the current directory.\r\n")
-    );
+    assert!(pwd.starts_with("257 \"/\"\"\"\"") && pwd.ends_with("\" is the current directory.\r\n"));
     // `257 "` + `/` + every quote doubled + `" is the current directory.` + CRLF.
-    assert_eq!(
-        pwd.len(),
-        5 + 1 + 2 * MAX_NAME + " is the current directory.".len() + 1 + 2
-    );
+    assert_eq!(pwd.len(), 5 + 1 + 2 * MAX_NAME + " is the current directory.".len() + 1 + 2);
     c.cmd("MLST .");
     let mlst = c.stat_done(Ok(file(u64::MAX)));
     assert!(mlst.starts_with("250-Listing /\"") && mlst.ends_with("250 End.\r\n"));
@@ -945,15 +695,9 @@ fn over_long_and_garbage_lines() {
     let long = format!("RETR {}\r\n", "a".repeat(600));
     assert_eq!(c.say(&long), "500 Command line too long.\r\n");
     assert_eq!(c.bytes(b"\x00\x01\x02"), reply("500 Unknown command.\r\n"));
-    assert_eq!(
-        c.bytes(b"RETR a\rb\r\n"),
-        reply("425 Use PORT, EPRT, PASV or EPSV first.\r\n")
-    );
+    assert_eq!(c.bytes(b"RETR a\rb\r\n"), reply("425 Use PORT, EPRT, PASV or EPSV first.\r\n"));
     c.pasv();
-    assert_eq!(
-        c.bytes(b"RETR a\rb\r\n"),
-        reply("553 File name not allowed (control character or backslash).\r\n")
-    );
+    assert_eq!(c.bytes(b"RETR a\rb\r\n"), reply("553 File name not allowed (control character or backslash).\r\n"));
 }
 
 // ---------------------------------------------------------------- whole conversation

@@ -65,9 +65,7 @@ impl<'a> IfRange<'a> {
     pub fn holds(&self, v: &Validators<'_>) -> bool {
         match *self {
             // A weak tag never matches strongly; ours are all strong.
-            IfRange::ETag(tag) => {
-                !tag.starts_with(b"W/") && v.etag.is_some_and(|e| e.as_bytes() == tag)
-            }
+            IfRange::ETag(tag) => !tag.starts_with(b"W/") && v.etag.is_some_and(|e| e.as_bytes() == tag),
             IfRange::Date(date) => v.last_modified == Some(date),
             IfRange::Invalid => false,
         }

@@ -7,18 +7,9 @@
 pub const IMF_FIXDATE_LEN: usize = 29;
 
 const DAYS: [&[u8; 3]; 7] = [b"Thu", b"Fri", b"Sat", b"Sun", b"Mon", b"Tue", b"Wed"];
-const LONG_DAYS: [&[u8]; 7] = [
-    b"Thursday",
-    b"Friday",
-    b"Saturday",
-    b"Sunday",
-    b"Monday",
-    b"Tuesday",
-    b"Wednesday",
-];
-const MONTHS: [&[u8; 3]; 12] = [
-    b"Jan", b"Feb", b"Mar", b"Apr", b"May", b"Jun", b"Jul", b"Aug", b"Sep", b"Oct", b"Nov", b"Dec",
-];
+const LONG_DAYS: [&[u8]; 7] = [b"Thursday", b"Friday", b"Saturday", b"Sunday", b"Monday", b"Tuesday", b"Wednesday"];
+const MONTHS: [&[u8; 3]; 12] =
+    [b"Jan", b"Feb", b"Mar", b"Apr", b"May", b"Jun", b"Jul", b"Aug", b"Sep", b"Oct", b"Nov", b"Dec"];
 /// Seconds of 9999-12-31T23:59:59Z, the last instant a four-digit year can name.
 const MAX_SECS: u64 = 253_402_300_799;
 
@@ -65,9 +56,7 @@ impl HttpDate {
     /// grammar has it, dates before 1970 refused. The day name must be a day
     /// name but is not checked against the date (it is redundant).
     pub fn parse(value: &[u8]) -> Option<HttpDate> {
-        parse_imf_fixdate(value)
-            .or_else(|| parse_rfc850(value))
-            .or_else(|| parse_asctime(value))
+        parse_imf_fixdate(value).or_else(|| parse_rfc850(value)).or_else(|| parse_asctime(value))
     }
 }
 
@@ -126,11 +115,7 @@ fn build(year: u32, month: u32, day: u32, time: &[u8]) -> Option<HttpDate> {
     if time.len() != 8 || time[2] != b':' || time[5] != b':' {
         return None;
     }
-    let (h, m, s) = (
-        digits(&time[..2])?,
-        digits(&time[3..5])?,
-        digits(&time[6..8])?,
-    );
+    let (h, m, s) = (digits(&time[..2])?, digits(&time[3..5])?, digits(&time[6..8])?);
     // Second 60 is a leap second (RFC 9110 §5.6.7); it counts as the next minute's first.
     if year < 1970 || day == 0 || day > days_in_month(year, month) || h > 23 || m > 59 || s > 60 {
         return None;
@@ -141,10 +126,7 @@ fn build(year: u32, month: u32, day: u32, time: &[u8]) -> Option<HttpDate> {
 }
 
 fn month(name: &[u8]) -> Option<u32> {
-    MONTHS
-        .iter()
-        .position(|m| name == &m[..])
-        .map(|i| i as u32 + 1)
+    MONTHS.iter().position(|m| name == &m[..]).map(|i| i as u32 + 1)
 }
 
 /// Parses exactly `s.len()` ASCII digits (at most 4).

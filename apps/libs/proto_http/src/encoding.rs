@@ -16,11 +16,7 @@ pub struct AcceptEncoding {
 impl AcceptEncoding {
     /// No `Accept-Encoding` seen yet.
     pub const fn new() -> Self {
-        AcceptEncoding {
-            gzip: None,
-            identity: None,
-            any: None,
-        }
+        AcceptEncoding { gzip: None, identity: None, any: None }
     }
 
     /// Parses one field value.
@@ -39,17 +35,16 @@ impl AcceptEncoding {
             let Some((coding, weight)) = parse_element(element) else {
                 continue;
             };
-            let slot =
-                if coding.eq_ignore_ascii_case(b"gzip") || coding.eq_ignore_ascii_case(b"x-gzip") {
-                    // RFC 9110 §8.4.1.3: x-gzip is an alias of gzip.
-                    &mut self.gzip
-                } else if coding.eq_ignore_ascii_case(b"identity") {
-                    &mut self.identity
-                } else if coding == b"*" {
-                    &mut self.any
-                } else {
-                    continue;
-                };
+            let slot = if coding.eq_ignore_ascii_case(b"gzip") || coding.eq_ignore_ascii_case(b"x-gzip") {
+                // RFC 9110 §8.4.1.3: x-gzip is an alias of gzip.
+                &mut self.gzip
+            } else if coding.eq_ignore_ascii_case(b"identity") {
+                &mut self.identity
+            } else if coding == b"*" {
+                &mut self.any
+            } else {
+                continue;
+            };
             *slot = Some(slot.map_or(weight, |w| w.min(weight)));
         }
     }
@@ -175,14 +170,8 @@ mod tests {
 
     #[test]
     fn weights() {
-        assert_eq!(
-            AcceptEncoding::parse(b"gzip;q=0.5").gzip_weight(),
-            Some(500)
-        );
-        assert_eq!(
-            AcceptEncoding::parse(b"gzip;q=0.25").gzip_weight(),
-            Some(250)
-        );
+        assert_eq!(AcceptEncoding::parse(b"gzip;q=0.5").gzip_weight(), Some(500));
+        assert_eq!(AcceptEncoding::parse(b"gzip;q=0.25").gzip_weight(), Some(250));
         assert_eq!(AcceptEncoding::parse(b"*;q=0.3").gzip_weight(), Some(300));
         assert_eq!(AcceptEncoding::parse(b"br").gzip_weight(), None);
         assert_eq!(AcceptEncoding::parse(b"gzip").gzip_weight(), Some(1000));

@@ -67,13 +67,9 @@ impl Error {
         match self {
             Error::BadRequest(_) => Status::BadRequest,
             Error::MethodNotAllowed => Status::MethodNotAllowed,
-            Error::MethodNotImplemented | Error::TransferEncodingNotImplemented => {
-                Status::NotImplemented
-            }
+            Error::MethodNotImplemented | Error::TransferEncodingNotImplemented => Status::NotImplemented,
             Error::UriTooLong => Status::UriTooLong,
-            Error::HeaderSectionTooLarge | Error::TooManyHeaders => {
-                Status::RequestHeaderFieldsTooLarge
-            }
+            Error::HeaderSectionTooLarge | Error::TooManyHeaders => Status::RequestHeaderFieldsTooLarge,
             Error::VersionNotSupported => Status::HttpVersionNotSupported,
         }
     }
@@ -110,9 +106,6 @@ mod tests {
         assert_eq!(Error::HeaderSectionTooLarge.status().code(), 431);
         assert_eq!(Error::TooManyHeaders.status().code(), 431);
         assert_eq!(Error::VersionNotSupported.status().code(), 505);
-        assert_eq!(
-            Error::from(BadRequest::Traversal),
-            Error::BadRequest(BadRequest::Traversal)
-        );
+        assert_eq!(Error::from(BadRequest::Traversal), Error::BadRequest(BadRequest::Traversal));
     }
 }

@@ -19,10 +19,7 @@ pub struct ETag {
 impl ETag {
     /// Formats `"<size>-<mtime>[-<extra>]"`, each field in lowercase hex.
     pub fn new(size: u64, mtime: u64, extra: Option<u32>) -> ETag {
-        let mut tag = ETag {
-            buf: [0; MAX_LEN],
-            len: 0,
-        };
+        let mut tag = ETag { buf: [0; MAX_LEN], len: 0 };
         tag.push(b'"');
         tag.push_hex(size);
         tag.push(b'-');
@@ -104,11 +101,7 @@ pub(crate) fn evaluate(value: &[u8], etag: &ETag) -> Evaluation {
         if first == b'*' {
             rest = skip_ows(&rest[1..]);
             // `*` is only valid as the whole value.
-            return if elements == 1 && rest.is_empty() {
-                Evaluation::Star
-            } else {
-                Evaluation::Malformed
-            };
+            return if elements == 1 && rest.is_empty() { Evaluation::Star } else { Evaluation::Malformed };
         }
         let Some((tag, after)) = split_entity_tag(rest) else {
             return Evaluation::Malformed;
@@ -132,10 +125,7 @@ pub(crate) fn evaluate(value: &[u8], etag: &ETag) -> Evaluation {
 /// Whether an `If-None-Match` value matches `etag`: `*`, or a listed tag equal
 /// under weak comparison. Malformed values never match, so the full response is sent.
 pub fn if_none_match(header_value: &[u8], etag: &ETag) -> bool {
-    matches!(
-        evaluate(header_value, etag),
-        Evaluation::Star | Evaluation::Match
-    )
+    matches!(evaluate(header_value, etag), Evaluation::Star | Evaluation::Match)
 }
 
 /// Splits `[W/] DQUOTE *etagc DQUOTE` off the front of `s`.
@@ -147,10 +137,7 @@ pub(crate) fn split_entity_tag(s: &[u8]) -> Option<(&[u8], &[u8])> {
     let body = &s[start + 1..];
     let close = body.iter().position(|&b| b == b'"')?;
     // etagc = %x21 / %x23-7E / obs-text: no whitespace or controls inside the quotes.
-    if !body[..close]
-        .iter()
-        .all(|&b| b == 0x21 || (0x23..0x7f).contains(&b) || b >= 0x80)
-    {
+    if !body[..close].iter().all(|&b| b == 0x21 || (0x23..0x7f).contains(&b) || b >= 0x80) {
         return None;
     }
     let end = start + 1 + close + 1;
@@ -178,16 +165,10 @@ mod tests {
     #[test]
     fn formatting() {
         assert_eq!(ETag::new(0, 0, None).as_str(), "\"0-0\"");
-        assert_eq!(
-            ETag::new(500, 0x65a0_b1c2, None).as_str(),
-            "\"1f4-65a0b1c2\""
-        );
+        assert_eq!(ETag::new(500, 0x65a0_b1c2, None).as_str(), "\"1f4-65a0b1c2\"");
         assert_eq!(ETag::new(16, 15, Some(0xabc)).as_str(), "\"10-f-abc\"");
         let max = ETag::new(u64::MAX, u64::MAX, Some(u32::MAX));
-        assert_eq!(
-            max.as_str(),
-            "\"ffffffffffffffff-ffffffffffffffff-ffffffff\""
-        );
+        assert_eq!(max.as_str(), "\"ffffffffffffffff-ffffffffffffffff-ffffffff\"");
         assert_eq!(max.as_bytes().len(), MAX_LEN);
         assert_ne!(ETag::new(1, 2, None), ETag::new(1, 2, Some(0)));
         assert_ne!(ETag::new(1, 23, None), ETag::new(12, 3, None));
@@ -224,12 +205,7 @@ mod tests {
             (b"\"\"", false),
         ];
         for (value, expected) in cases {
-            assert_eq!(
-                if_none_match(value, &tag),
-                *expected,
-                "{:?}",
-                core::str::from_utf8(value)
-            );
+            assert_eq!(if_none_match(value, &tag), *expected, "{:?}", core::str::from_utf8(value));
         }
     }
 

@@ -58,10 +58,7 @@ impl<'a> Headers<'a> {
 
     /// The values of every field named `name`, in order (a list field may be split over lines).
     pub fn get_all<'n>(&self, name: &'n str) -> ValuesIter<'a, 'n> {
-        ValuesIter {
-            inner: self.iter(),
-            name,
-        }
+        ValuesIter { inner: self.iter(), name }
     }
 
     /// Whether a field named `name` is present.
@@ -91,11 +88,7 @@ impl<'a> Iterator for HeaderIter<'a> {
         if self.rest.is_empty() {
             return None;
         }
-        let end = self
-            .rest
-            .iter()
-            .position(|&b| b == b'\n')
-            .unwrap_or(self.rest.len());
+        let end = self.rest.iter().position(|&b| b == b'\n').unwrap_or(self.rest.len());
         let mut line = &self.rest[..end];
         self.rest = self.rest.get(end + 1..).unwrap_or(&[]);
         if let [body @ .., b'\r'] = line {
@@ -103,10 +96,7 @@ impl<'a> Iterator for HeaderIter<'a> {
         }
         // The parser guarantees a colon; an absent one would yield an empty name.
         let colon = line.iter().position(|&b| b == b':').unwrap_or(line.len());
-        Some(Header {
-            name: &line[..colon],
-            value: trim_ows(line.get(colon + 1..).unwrap_or(&[])),
-        })
+        Some(Header { name: &line[..colon], value: trim_ows(line.get(colon + 1..).unwrap_or(&[])) })
     }
 }
 
@@ -161,34 +151,10 @@ mod tests {
             let mut it = h.iter();
             core::array::from_fn(|_| it.next().unwrap())
         };
-        assert_eq!(
-            all[0],
-            Header {
-                name: b"Host",
-                value: b"a"
-            }
-        );
-        assert_eq!(
-            all[1],
-            Header {
-                name: b"Accept",
-                value: b"text/html"
-            }
-        );
-        assert_eq!(
-            all[2],
-            Header {
-                name: b"X-Empty",
-                value: b""
-            }
-        );
-        assert_eq!(
-            all[3],
-            Header {
-                name: b"ACCEPT",
-                value: b"*/*"
-            }
-        );
+        assert_eq!(all[0], Header { name: b"Host", value: b"a" });
+        assert_eq!(all[1], Header { name: b"Accept", value: b"text/html" });
+        assert_eq!(all[2], Header { name: b"X-Empty", value: b"" });
+        assert_eq!(all[3], Header { name: b"ACCEPT", value: b"*/*" });
         assert_eq!(h.len(), 4);
         assert!(!h.is_empty());
         assert!(Headers::new(b"").is_empty());
@@ -214,21 +180,9 @@ mod tests {
     fn connection_options() {
         let mut c = Connection::default();
         c.add(b"Upgrade, KEEP-ALIVE");
-        assert_eq!(
-            c,
-            Connection {
-                close: false,
-                keep_alive: true
-            }
-        );
+        assert_eq!(c, Connection { close: false, keep_alive: true });
         c.add(b" ,Close ,");
-        assert_eq!(
-            c,
-            Connection {
-                close: true,
-                keep_alive: true
-            }
-        );
+        assert_eq!(c, Connection { close: true, keep_alive: true });
         let mut d = Connection::default();
         d.add(b"closed, keep-alive-ish");
         assert_eq!(d, Connection::default());

@@ -25,11 +25,7 @@ pub struct Limits {
 
 impl Limits {
     /// Defaults sized for the board's HTTP server; see each field for why.
-    pub const DEFAULT: Limits = Limits {
-        max_request_line: 512,
-        max_header_bytes: 2048,
-        max_headers: 32,
-    };
+    pub const DEFAULT: Limits = Limits { max_request_line: 512, max_header_bytes: 2048, max_headers: 32 };
 
     /// Largest head (including one tolerated leading empty line) that can parse
     /// successfully under these limits: size the receive buffer at least this large.

@@ -36,19 +36,11 @@ pub(crate) fn scan_line(
     let mut i = start;
     while let Some(&b) = buf.get(i) {
         match b {
-            b'\n' => {
-                return Ok(Some(Line {
-                    end: i,
-                    next: i + 1,
-                }))
-            }
+            b'\n' => return Ok(Some(Line { end: i, next: i + 1 })),
             b'\r' => {
                 return match buf.get(i + 1) {
                     None => Ok(None),
-                    Some(b'\n') => Ok(Some(Line {
-                        end: i,
-                        next: i + 2,
-                    })),
+                    Some(b'\n') => Ok(Some(Line { end: i, next: i + 2 })),
                     // A bare CR could smuggle a line break past a lenient intermediary.
                     Some(_) => Err(LineError::Invalid),
                 };
@@ -73,29 +65,11 @@ mod tests {
 
     #[test]
     fn scan_line_reports_in_order() {
-        assert!(matches!(
-            scan_line(b"abc", 0, 3, 0, is_request_line_byte),
-            Ok(None)
-        ));
-        assert!(matches!(
-            scan_line(b"abcd", 0, 3, 0, is_request_line_byte),
-            Err(LineError::TooLong)
-        ));
-        assert!(matches!(
-            scan_line(b"abc\r\n", 0, 3, 0, is_request_line_byte),
-            Ok(Some(Line { end: 3, next: 5 }))
-        ));
-        assert!(matches!(
-            scan_line(b"a\0", 0, 1, 0, is_request_line_byte),
-            Err(LineError::TooLong)
-        ));
-        assert!(matches!(
-            scan_line(b"a\0", 0, 2, 0, is_request_line_byte),
-            Err(LineError::Invalid)
-        ));
-        assert!(matches!(
-            scan_line(b"xx\n", 2, 0, 2, is_field_byte),
-            Ok(Some(Line { end: 2, next: 3 }))
-        ));
+        assert!(matches!(scan_line(b"abc", 0, 3, 0, is_request_line_byte), Ok(None)));
+        assert!(matches!(scan_line(b"abcd", 0, 3, 0, is_request_line_byte), Err(LineError::TooLong)));
+        assert!(matches!(scan_line(b"abc\r\n", 0, 3, 0, is_request_line_byte), Ok(Some(Line { end: 3, next: 5 }))));
+        assert!(matches!(scan_line(b"a\0", 0, 1, 0, is_request_line_byte), Err(LineError::TooLong)));
+        assert!(matches!(scan_line(b"a\0", 0, 2, 0, is_request_line_byte), Err(LineError::Invalid)));
+        assert!(matches!(scan_line(b"xx\n", 2, 0, 2, is_field_byte), Ok(Some(Line { end: 2, next: 3 }))));
     }
 }

@@ -17,11 +17,7 @@ pub const fn directory_location_len(path_len: usize, query_len: usize) -> usize 
 /// Built from the normalized path, so it always starts with exactly one `/`
 /// (a raw `//host` could otherwise redirect off the site). `None` if `out` is
 /// too small or `query` holds bytes a request line cannot carry.
-pub fn directory_location<'o>(
-    path: &NormalizedPath<'_>,
-    query: Option<&[u8]>,
-    out: &'o mut [u8],
-) -> Option<&'o str> {
+pub fn directory_location<'o>(path: &NormalizedPath<'_>, query: Option<&[u8]>, out: &'o mut [u8]) -> Option<&'o str> {
     if query.is_some_and(|q| q.iter().any(|&b| !(0x21..0x7f).contains(&b) || b == b'#')) {
         return None;
     }
@@ -31,8 +27,7 @@ pub fn directory_location<'o>(
             w.bytes(&[b]).ok()?;
         } else {
             let hex = b"0123456789ABCDEF";
-            w.bytes(&[b'%', hex[usize::from(b >> 4)], hex[usize::from(b & 15)]])
-                .ok()?;
+            w.bytes(&[b'%', hex[usize::from(b >> 4)], hex[usize::from(b & 15)]]).ok()?;
         }
     }
     if !path.is_dir() {

@@ -17,9 +17,8 @@ impl Method {
     pub const ALLOW: &'static str = "GET, HEAD";
 
     /// Methods defined by RFC 9110/5789 that this server deliberately does not serve (→ 405).
-    const KNOWN_NOT_ALLOWED: [&'static [u8]; 7] = [
-        b"POST", b"PUT", b"DELETE", b"OPTIONS", b"PATCH", b"CONNECT", b"TRACE",
-    ];
+    const KNOWN_NOT_ALLOWED: [&'static [u8]; 7] =
+        [b"POST", b"PUT", b"DELETE", b"OPTIONS", b"PATCH", b"CONNECT", b"TRACE"];
 
     /// Classifies a method token; methods are case-sensitive (RFC 9110 §9.1).
     pub(crate) fn parse(token: &[u8]) -> Result<Method, Error> {
@@ -57,12 +56,8 @@ impl Version {
             b"HTTP/1.1" => Ok(Version::Http11),
             b"HTTP/1.0" => Ok(Version::Http10),
             // A higher minor is processed as the highest one implemented (RFC 9110 §6.2).
-            [b'H', b'T', b'T', b'P', b'/', b'1', b'.', minor] if minor.is_ascii_digit() => {
-                Ok(Version::Http11)
-            }
-            [b'H', b'T', b'T', b'P', b'/', major, b'.', minor]
-                if major.is_ascii_digit() && minor.is_ascii_digit() =>
-            {
+            [b'H', b'T', b'T', b'P', b'/', b'1', b'.', minor] if minor.is_ascii_digit() => Ok(Version::Http11),
+            [b'H', b'T', b'T', b'P', b'/', major, b'.', minor] if major.is_ascii_digit() && minor.is_ascii_digit() => {
                 Err(Error::VersionNotSupported)
             }
             _ => Err(Error::BadRequest(BadRequest::Version)),
@@ -86,26 +81,14 @@ mod tests {
     fn methods() {
         assert_eq!(Method::parse(b"GET"), Ok(Method::Get));
         assert_eq!(Method::parse(b"HEAD"), Ok(Method::Head));
-        for m in [
-            "POST", "PUT", "DELETE", "OPTIONS", "PATCH", "CONNECT", "TRACE",
-        ] {
-            assert_eq!(
-                Method::parse(m.as_bytes()),
-                Err(Error::MethodNotAllowed),
-                "{m}"
-            );
+        for m in ["POST", "PUT", "DELETE", "OPTIONS", "PATCH", "CONNECT", "TRACE"] {
+            assert_eq!(Method::parse(m.as_bytes()), Err(Error::MethodNotAllowed), "{m}");
         }
         assert_eq!(Method::parse(b"get"), Err(Error::MethodNotImplemented));
         assert_eq!(Method::parse(b"PROPFIND"), Err(Error::MethodNotImplemented));
         assert_eq!(Method::parse(b"PRI"), Err(Error::MethodNotImplemented));
-        assert_eq!(
-            Method::parse(b"G(T"),
-            Err(Error::BadRequest(BadRequest::Method))
-        );
-        assert_eq!(
-            Method::parse(b""),
-            Err(Error::BadRequest(BadRequest::Method))
-        );
+        assert_eq!(Method::parse(b"G(T"), Err(Error::BadRequest(BadRequest::Method)));
+        assert_eq!(Method::parse(b""), Err(Error::BadRequest(BadRequest::Method)));
         assert_eq!(Method::Head.as_str(), "HEAD");
     }
 
@@ -116,27 +99,10 @@ mod tests {
         assert_eq!(Version::parse(b"HTTP/1.2"), Ok(Version::Http11));
         assert_eq!(Version::parse(b"HTTP/1.9"), Ok(Version::Http11));
         for v in ["HTTP/2.0", "HTTP/0.9", "HTTP/3.0", "HTTP/9.9"] {
-            assert_eq!(
-                Version::parse(v.as_bytes()),
-                Err(Error::VersionNotSupported),
-                "{v}"
-            );
+            assert_eq!(Version::parse(v.as_bytes()), Err(Error::VersionNotSupported), "{v}");
         }
-        for v in [
-            "http/1.1",
-            "HTTP/1",
-            "HTTP/1.10",
-            "HTTP/11",
-            "HTTP/a.b",
-            "HTTP 1.1",
-            "",
-            "HTTP/2",
-        ] {
-            assert_eq!(
-                Version::parse(v.as_bytes()),
-                Err(Error::BadRequest(BadRequest::Version)),
-                "{v}"
-            );
+        for v in ["http/1.1", "HTTP/1", "HTTP/1.10", "HTTP/11", "HTTP/a.b", "HTTP 1.1", "", "HTTP/2"] {
+            assert_eq!(Version::parse(v.as_bytes()), Err(Error::BadRequest(BadRequest::Version)), "{v}");
         }
     }
 }

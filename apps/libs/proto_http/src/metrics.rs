@@ -62,12 +62,7 @@ impl<'n, S: Sink> Exposition<'n, S> {
     }
 
     /// Starts the family `name`; its samples follow with [`Exposition::sample`].
-    pub fn family(
-        &mut self,
-        name: &'n str,
-        kind: MetricType,
-        help: &str,
-    ) -> Result<(), InvalidMetric> {
+    pub fn family(&mut self, name: &'n str, kind: MetricType, help: &str) -> Result<(), InvalidMetric> {
         let counter_name = name.ends_with("_total");
         if !is_metric_name(name) || counter_name != (kind == MetricType::Counter) {
             return Err(InvalidMetric);
@@ -160,9 +155,7 @@ impl<'n, S: Sink> Exposition<'n, S> {
 /// `[a-zA-Z_:][a-zA-Z0-9_:]*`.
 fn is_metric_name(name: &str) -> bool {
     let mut bytes = name.bytes();
-    bytes
-        .next()
-        .is_some_and(|b| b.is_ascii_alphabetic() || b == b'_' || b == b':')
+    bytes.next().is_some_and(|b| b.is_ascii_alphabetic() || b == b'_' || b == b':')
         && bytes.all(|b| b.is_ascii_alphanumeric() || b == b'_' || b == b':')
 }
 
@@ -170,8 +163,6 @@ fn is_metric_name(name: &str) -> bool {
 fn is_label_name(name: &str) -> bool {
     let mut bytes = name.bytes();
     !name.starts_with("__")
-        && bytes
-            .next()
-            .is_some_and(|b| b.is_ascii_alphabetic() || b == b'_')
+        && bytes.next().is_some_and(|b| b.is_ascii_alphabetic() || b == b'_')
         && bytes.all(|b| b.is_ascii_alphanumeric() || b == b'_')
 }

@@ -72,10 +72,7 @@ impl Mime {
             ("xml", Mime::Xml),
             ("gz", Mime::Gzip),
         ];
-        TABLE
-            .iter()
-            .find(|(e, _)| e.eq_ignore_ascii_case(ext))
-            .map_or(Mime::OctetStream, |&(_, m)| m)
+        TABLE.iter().find(|(e, _)| e.eq_ignore_ascii_case(ext)).map_or(Mime::OctetStream, |&(_, m)| m)
     }
 
     /// The type of the file a path names, from the extension of its last segment.
@@ -174,15 +171,8 @@ mod tests {
 
     #[test]
     fn every_text_type_declares_utf8() {
-        for ext in [
-            "html", "css", "js", "json", "svg", "txt", "md", "csv", "map", "mjs", "htm",
-        ] {
-            assert!(
-                Mime::from_extension(ext)
-                    .as_str()
-                    .ends_with("; charset=utf-8"),
-                "{ext}"
-            );
+        for ext in ["html", "css", "js", "json", "svg", "txt", "md", "csv", "map", "mjs", "htm"] {
+            assert!(Mime::from_extension(ext).as_str().ends_with("; charset=utf-8"), "{ext}");
         }
     }
 

@@ -43,8 +43,7 @@ impl<'a> NormalizedPath<'a> {
 
     /// The content type implied by the extension.
     pub fn mime(&self) -> Mime {
-        self.extension()
-            .map_or(Mime::OctetStream, Mime::from_extension)
+        self.extension().map_or(Mime::OctetStream, Mime::from_extension)
     }
 
     /// The non-empty segments, in order.
@@ -75,9 +74,7 @@ impl core::fmt::Display for NormalizedPath<'_> {
 /// invalid UTF-8; and a `..` that would climb above the root, which is an
 /// attack and is reported rather than clamped. 414 when `out` is too small.
 pub fn normalize<'o>(raw: &[u8], out: &'o mut [u8]) -> Result<NormalizedPath<'o>, Error> {
-    let rest = raw
-        .strip_prefix(b"/")
-        .ok_or(Error::BadRequest(BadRequest::Target))?;
+    let rest = raw.strip_prefix(b"/").ok_or(Error::BadRequest(BadRequest::Target))?;
     let mut w = Output { buf: out, len: 0 };
     w.push(b'/')?;
     let mut segments = rest.split(|&b| b == b'/').peekable();
@@ -95,10 +92,7 @@ pub fn normalize<'o>(raw: &[u8], out: &'o mut [u8]) -> Result<NormalizedPath<'o>
                     return Err(BadRequest::Traversal.into());
                 }
                 // Drop the previous segment: back to just after the '/' preceding it.
-                let parent = w.buf[..start - 1]
-                    .iter()
-                    .rposition(|&b| b == b'/')
-                    .map_or(1, |slash| slash + 1);
+                let parent = w.buf[..start - 1].iter().rposition(|&b| b == b'/').map_or(1, |slash| slash + 1);
                 w.len = parent;
             }
             _ if is_last => {}
@@ -277,14 +271,8 @@ mod tests {
         check("", Err(Error::BadRequest(BadRequest::Target)));
         check("a/b", Err(Error::BadRequest(BadRequest::Target)));
         let mut buf = [0u8; 8];
-        assert_eq!(
-            normalize(b"/\xff", &mut buf),
-            Err(Error::BadRequest(BadRequest::InvalidUtf8))
-        );
-        assert_eq!(
-            normalize(b"/a\x01", &mut buf),
-            Err(Error::BadRequest(BadRequest::ControlChar))
-        );
+        assert_eq!(normalize(b"/\xff", &mut buf), Err(Error::BadRequest(BadRequest::InvalidUtf8)));
+        assert_eq!(normalize(b"/a\x01", &mut buf), Err(Error::BadRequest(BadRequest::ControlChar)));
     }
 
     #[test]

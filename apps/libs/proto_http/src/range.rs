@@ -69,11 +69,7 @@ impl RangeSet {
     /// Parses a `Range` field value: `bytes=` (unit case-insensitive) and a list of range specs.
     pub fn parse(value: &[u8]) -> RangeSet {
         let value = trim_ows(value);
-        let Some(set) = value
-            .get(..6)
-            .filter(|unit| unit.eq_ignore_ascii_case(b"bytes="))
-            .map(|_| &value[6..])
-        else {
+        let Some(set) = value.get(..6).filter(|unit| unit.eq_ignore_ascii_case(b"bytes=")).map(|_| &value[6..]) else {
             return RangeSet::Invalid;
         };
         let mut first = None;
@@ -130,10 +126,7 @@ impl ByteRangeSpec {
             ByteRangeSpec::Suffix(_) if len == 0 => return Resolution::Whole,
             ByteRangeSpec::Suffix(n) => (len - n.min(len), len - 1),
         };
-        Resolution::Partial(ByteRange {
-            start,
-            len: end - start + 1,
-        })
+        Resolution::Partial(ByteRange { start, len: end - start + 1 })
     }
 }
 

@@ -87,10 +87,7 @@ impl<'a> Request<'a> {
                     content_length: fields.content_length,
                     transfer_encoding: fields.transfer_encoding,
                 };
-                return Ok(Parsed::Complete {
-                    request,
-                    head_len: line.next,
-                });
+                return Ok(Parsed::Complete { request, head_len: line.next });
             }
             fields.count += 1;
             if fields.count > limits.max_headers {
@@ -229,8 +226,7 @@ impl<'a> Request<'a> {
 fn parse_request_line(line: &[u8]) -> Result<(Method, Target<'_>, Version), Error> {
     const BAD: Error = Error::BadRequest(BadRequest::RequestLine);
     let mut parts = line.splitn(3, |&b| b == b' ');
-    let (Some(method), Some(target), Some(version)) = (parts.next(), parts.next(), parts.next())
-    else {
+    let (Some(method), Some(target), Some(version)) = (parts.next(), parts.next(), parts.next()) else {
         return Err(BAD);
     };
     // Extra spaces would show up as an empty part or a space inside the version.
@@ -261,10 +257,7 @@ impl<'a> Fields<'a> {
         if line.first().copied().is_some_and(is_ows) {
             return Err(BadRequest::ObsFold.into());
         }
-        let colon = line
-            .iter()
-            .position(|&b| b == b':')
-            .ok_or(BadRequest::FieldLine)?;
+        let colon = line.iter().position(|&b| b == b':').ok_or(BadRequest::FieldLine)?;
         let name = &line[..colon];
         // Whitespace before the colon is not a token character, so it is rejected here (RFC 9112 §5.1).
         if !is_token(name) {
@@ -349,15 +342,9 @@ mod tests {
 
     #[test]
     fn empty_and_missing_query() {
-        assert_eq!(
-            complete(b"GET /? HTTP/1.0\r\n\r\n").0.query(),
-            Some(&b""[..])
-        );
+        assert_eq!(complete(b"GET /? HTTP/1.0\r\n\r\n").0.query(), Some(&b""[..]));
         assert_eq!(complete(b"GET / HTTP/1.0\r\n\r\n").0.query(), None);
-        assert_eq!(
-            complete(b"GET /?a?b HTTP/1.0\r\n\r\n").0.query(),
-            Some(&b"a?b"[..])
-        );
+        assert_eq!(complete(b"GET /?a?b HTTP/1.0\r\n\r\n").0.query(), Some(&b"a?b"[..]));
     }
 
     #[test]
@@ -375,10 +362,7 @@ mod tests {
         assert_eq!(len, 20);
         assert_eq!(r.path(), b"/");
         assert_eq!(complete(b"\nGET / HTTP/1.0\n\n").1, 17);
-        assert_eq!(
-            err(b"\r\n\r\nGET / HTTP/1.0\r\n\r\n"),
-            BadRequest::RequestLine.into()
-        );
+        assert_eq!(err(b"\r\n\r\nGET / HTTP/1.0\r\n\r\n"), BadRequest::RequestLine.into());
         assert_eq!(parse(b"\r"), Ok(Parsed::Incomplete));
         assert_eq!(parse(b""), Ok(Parsed::Incomplete));
     }
@@ -436,10 +420,7 @@ mod tests {
 
     impl FixedString {
         fn new() -> Self {
-            FixedString {
-                buf: [0; 256],
-                len: 0,
-            }
+            FixedString { buf: [0; 256], len: 0 }
         }
         fn push(&mut self, s: &str) {
             self.buf[self.len..self.len + s.len()].copy_from_slice(s.as_bytes());
@@ -452,22 +433,14 @@ mod tests {
 
     #[test]
     fn methods_map_to_statuses() {
-        for m in [
-            "POST", "PUT", "DELETE", "OPTIONS", "PATCH", "CONNECT", "TRACE",
-        ] {
+        for m in ["POST", "PUT", "DELETE", "OPTIONS", "PATCH", "CONNECT", "TRACE"] {
             let mut s = FixedString::new();
             s.push(m);
             s.push(" / HTTP/1.1\r\nHost: h\r\n\r\n");
             assert_eq!(err(s.as_bytes()), Error::MethodNotAllowed, "{m}");
         }
-        assert_eq!(
-            err(b"OPTIONS * HTTP/1.1\r\nHost: h\r\n\r\n"),
-            Error::MethodNotAllowed
-        );
-        assert_eq!(
-            err(b"CONNECT board:443 HTTP/1.1\r\n\r\n"),
-            Error::MethodNotAllowed
-        );
+        assert_eq!(err(b"OPTIONS * HTTP/1.1\r\nHost: h\r\n\r\n"), Error::MethodNotAllowed);
+        assert_eq!(err(b"CONNECT board:443 HTTP/1.1\r\n\r\n"), Error::MethodNotAllowed);
         assert_eq!(err(b"BREW / HTTP/1.1\r\n\r\n"), Error::MethodNotImplemented);
         assert_eq!(err(b"get / HTTP/1.1\r\n\r\n"), Error::MethodNotImplemented);
         assert_eq!(err(b"G{T / HTTP/1.1\r\n\r\n"), BadRequest::Method.into());
@@ -475,10 +448,7 @@ mod tests {
 
     #[test]
     fn versions_map_to_statuses() {
-        assert_eq!(
-            err(b"PRI * HTTP/2.0\r\n\r\nSM\r\n\r\n"),
-            Error::VersionNotSupported
-        );
+        assert_eq!(err(b"PRI * HTTP/2.0\r\n\r\nSM\r\n\r\n"), Error::VersionNotSupported);
         assert_eq!(err(b"GET / HTTP/2.0\r\n\r\n"), Error::VersionNotSupported);
         assert_eq!(err(b"GET / HTTP/0.9\r\n\r\n"), Error::VersionNotSupported);
         // A higher 1.x minor is HTTP/1.1, Host rule included.
@@ -533,10 +503,7 @@ mod tests {
         assert_eq!(err(b"GET http://a/ HTTP/1.1\r\n\r\n"), bad);
         // HTTP/1.0 may omit it; an empty Host is allowed (RFC 9112 §3.2).
         assert_eq!(complete(b"GET / HTTP/1.0\r\n\r\n").0.host(), None);
-        assert_eq!(
-            complete(b"GET / HTTP/1.1\r\nHost:\r\n\r\n").0.host(),
-            Some(&b""[..])
-        );
+        assert_eq!(complete(b"GET / HTTP/1.1\r\nHost:\r\n\r\n").0.host(), Some(&b""[..]));
         let (r, _) = complete(b"GET / HTTP/1.1\r\nhOsT: [::1]:80\r\n\r\n");
         assert_eq!(r.host(), Some(&b"[::1]:80"[..]));
     }
@@ -559,18 +526,14 @@ mod tests {
             assert_eq!(err(head), field, "{:?}", head);
         }
         let fold = Error::BadRequest(BadRequest::ObsFold);
-        assert_eq!(
-            err(b"GET / HTTP/1.1\r\nHost: h\r\nX: a\r\n b\r\n\r\n"),
-            fold
-        );
+        assert_eq!(err(b"GET / HTTP/1.1\r\nHost: h\r\nX: a\r\n b\r\n\r\n"), fold);
         assert_eq!(err(b"GET / HTTP/1.1\r\n\tHost: h\r\n\r\n"), fold);
         assert_eq!(err(b"GET / HTTP/1.1\r\n Host: h\r\n\r\n"), fold);
     }
 
     #[test]
     fn field_values_allow_tabs_and_obs_text() {
-        let (r, _) =
-            complete(b"GET / HTTP/1.1\r\nHost: h\r\nX-A:\ta\tb \t\r\nX-B: caf\xe9\r\n\r\n");
+        let (r, _) = complete(b"GET / HTTP/1.1\r\nHost: h\r\nX-A:\ta\tb \t\r\nX-B: caf\xe9\r\n\r\n");
         assert_eq!(r.headers().get("x-a"), Some(&b"a\tb"[..]));
         assert_eq!(r.headers().get("x-b"), Some(&b"caf\xe9"[..]));
     }
@@ -580,32 +543,17 @@ mod tests {
         let (r, _) = complete(b"GET / HTTP/1.1\r\nHost: h\r\nContent-Length: 42\r\n\r\n");
         assert_eq!(r.content_length(), Some(42));
         assert_eq!(r.body_len(), Ok(42));
-        let (r, _) = complete(
-            b"GET / HTTP/1.1\r\nHost: h\r\ncontent-length: 7, 7\r\nContent-Length: 7\r\n\r\n",
-        );
+        let (r, _) = complete(b"GET / HTTP/1.1\r\nHost: h\r\ncontent-length: 7, 7\r\nContent-Length: 7\r\n\r\n");
         assert_eq!(r.content_length(), Some(7));
         let bad = Error::BadRequest(BadRequest::ContentLength);
-        for v in [
-            "",
-            "-1",
-            "+1",
-            "1.0",
-            "0x10",
-            "1 2",
-            "18446744073709551616",
-            "5, 6",
-            ",",
-        ] {
+        for v in ["", "-1", "+1", "1.0", "0x10", "1 2", "18446744073709551616", "5, 6", ","] {
             let mut s = FixedString::new();
             s.push("GET / HTTP/1.1\r\nHost: h\r\nContent-Length: ");
             s.push(v);
             s.push("\r\n\r\n");
             assert_eq!(err(s.as_bytes()), bad, "{v:?}");
         }
-        assert_eq!(
-            err(b"GET / HTTP/1.1\r\nHost: h\r\nContent-Length: 1\r\nContent-Length: 2\r\n\r\n"),
-            bad
-        );
+        assert_eq!(err(b"GET / HTTP/1.1\r\nHost: h\r\nContent-Length: 1\r\nContent-Length: 2\r\n\r\n"), bad);
     }
 
     #[test]
@@ -614,50 +562,26 @@ mod tests {
         assert!(r.has_transfer_encoding());
         assert_eq!(r.body_len(), Err(Error::TransferEncodingNotImplemented));
         assert_eq!(r.body_len().unwrap_err().status().code(), 501);
-        let (r, _) = complete(
-            b"GET / HTTP/1.1\r\nHost: h\r\nContent-Length: 3\r\ntransfer-encoding: gzip\r\n\r\n",
-        );
+        let (r, _) = complete(b"GET / HTTP/1.1\r\nHost: h\r\nContent-Length: 3\r\ntransfer-encoding: gzip\r\n\r\n");
         assert_eq!(r.body_len(), Err(Error::TransferEncodingNotImplemented));
-        assert!(!complete(b"GET / HTTP/1.0\r\n\r\n")
-            .0
-            .has_transfer_encoding());
+        assert!(!complete(b"GET / HTTP/1.0\r\n\r\n").0.has_transfer_encoding());
     }
 
     #[test]
     fn keep_alive_decision() {
         let cases: [(&[u8], bool); 9] = [
             (b"GET / HTTP/1.1\r\nHost: h\r\n\r\n", true),
-            (
-                b"GET / HTTP/1.1\r\nHost: h\r\nConnection: close\r\n\r\n",
-                false,
-            ),
-            (
-                b"GET / HTTP/1.1\r\nHost: h\r\nConnection: Upgrade, CLOSE\r\n\r\n",
-                false,
-            ),
-            (
-                b"GET / HTTP/1.1\r\nHost: h\r\nConnection: keep-alive\r\n\r\n",
-                true,
-            ),
+            (b"GET / HTTP/1.1\r\nHost: h\r\nConnection: close\r\n\r\n", false),
+            (b"GET / HTTP/1.1\r\nHost: h\r\nConnection: Upgrade, CLOSE\r\n\r\n", false),
+            (b"GET / HTTP/1.1\r\nHost: h\r\nConnection: keep-alive\r\n\r\n", true),
             (b"GET / HTTP/1.0\r\n\r\n", false),
             (b"GET / HTTP/1.0\r\nConnection: Keep-Alive\r\n\r\n", true),
-            (
-                b"GET / HTTP/1.0\r\nConnection: keep-alive, close\r\n\r\n",
-                false,
-            ),
-            (
-                b"GET / HTTP/1.0\r\nConnection: keep-alive\r\nConnection: close\r\n\r\n",
-                false,
-            ),
+            (b"GET / HTTP/1.0\r\nConnection: keep-alive, close\r\n\r\n", false),
+            (b"GET / HTTP/1.0\r\nConnection: keep-alive\r\nConnection: close\r\n\r\n", false),
             (b"GET / HTTP/1.0\r\nConnection: te\r\n\r\n", false),
         ];
         for (buf, keep) in cases {
-            assert_eq!(
-                complete(buf).0.keep_alive(),
-                keep,
-                "{:?}",
-                core::str::from_utf8(buf)
-            );
+            assert_eq!(complete(buf).0.keep_alive(), keep, "{:?}", core::str::from_utf8(buf));
         }
     }
 

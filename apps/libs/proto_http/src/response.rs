@@ -69,21 +69,13 @@ pub enum ContentRange {
 impl ContentRange {
     /// The `Content-Range` of `range`, a part of a representation of `complete` bytes.
     pub const fn of(range: crate::range::ByteRange, complete: u64) -> Self {
-        ContentRange::Bytes {
-            first: range.start,
-            last: range.last(),
-            complete,
-        }
+        ContentRange::Bytes { first: range.start, last: range.last(), complete }
     }
 
     fn write(&self, w: &mut Writer<'_>) -> Result<(), Overflow> {
         w.str("Content-Range: bytes ")?;
         let complete = match *self {
-            ContentRange::Bytes {
-                first,
-                last,
-                complete,
-            } => {
+            ContentRange::Bytes { first, last, complete } => {
                 w.decimal(first)?;
                 w.str("-")?;
                 w.decimal(last)?;
@@ -232,23 +224,16 @@ impl<'a> ResponseHead<'a> {
             field(w, "Cache-Control", cache)?;
         }
         let status = self.status;
-        if let (Some(date), Status::Ok | Status::PartialContent | Status::NotModified) =
-            (self.last_modified, status)
-        {
+        if let (Some(date), Status::Ok | Status::PartialContent | Status::NotModified) = (self.last_modified, status) {
             w.str("Last-Modified: ")?;
             w.bytes(&date.imf_fixdate())?;
             w.str("\r\n")?;
         }
-        let ranged = matches!(
-            status,
-            Status::Ok | Status::PartialContent | Status::RangeNotSatisfiable
-        );
+        let ranged = matches!(status, Status::Ok | Status::PartialContent | Status::RangeNotSatisfiable);
         if ranged && self.accept_ranges {
             w.str("Accept-Ranges: bytes\r\n")?;
         }
-        if let (Some(range), Status::PartialContent | Status::RangeNotSatisfiable) =
-            (self.content_range, status)
-        {
+        if let (Some(range), Status::PartialContent | Status::RangeNotSatisfiable) = (self.content_range, status) {
             range.write(w)?;
         }
         if let (Some(location), Status::MovedPermanently) = (self.location, status) {
@@ -262,11 +247,7 @@ impl<'a> ResponseHead<'a> {
             w.decimal(u64::from(secs))?;
             w.str("\r\n")?;
         }
-        w.str(if self.keeps_alive() {
-            "Connection: keep-alive\r\n"
-        } else {
-            "Connection: close\r\n"
-        })?;
+        w.str(if self.keeps_alive() { "Connection: keep-alive\r\n" } else { "Connection: close\r\n" })?;
         w.str("\r\n")?;
         Ok(())
     }
@@ -375,10 +356,7 @@ mod tests {
     #[test]
     fn minimal_head() {
         let (buf, len) = emit(&ResponseHead::new(Status::NoContent));
-        assert_eq!(
-            &buf[..len],
-            b"HTTP/1.1 204 No Content\r\nConnection: keep-alive\r\n\r\n"
-        );
+        assert_eq!(&buf[..len], b"HTTP/1.1 204 No Content\r\nConnection: keep-alive\r\n\r\n");
     }
 
     #[test]
@@ -495,11 +473,7 @@ mod tests {
         let (_, full) = emit(&head);
         let mut buf = [0u8; 512];
         for size in 0..full {
-            assert_eq!(
-                head.emit(&mut buf[..size]),
-                Err(EmitError::BufferTooSmall),
-                "{size}"
-            );
+            assert_eq!(head.emit(&mut buf[..size]), Err(EmitError::BufferTooSmall), "{size}");
         }
         assert_eq!(head.emit(&mut buf[..full]), Ok(full));
     }
@@ -517,9 +491,7 @@ mod tests {
         head_only.keep_alive = true;
         let len = head_only.emit(&mut buf).unwrap();
         assert!(buf[..len].ends_with(b"Content-Length: 14\r\nConnection: keep-alive\r\n\r\n"));
-        let len = ErrorResponse::for_error(Error::MethodNotAllowed)
-            .emit(&mut buf)
-            .unwrap();
+        let len = ErrorResponse::for_error(Error::MethodNotAllowed).emit(&mut buf).unwrap();
         assert!(contains(&buf[..len], b"\r\nAllow: GET, HEAD\r\n"));
         assert!(buf[..len].ends_with(b"\r\n\r\n405 Method Not Allowed\n"));
         let mut busy = ErrorResponse::new(Status::ServiceUnavailable);

@@ -40,10 +40,7 @@ pub(crate) fn trim_ows(mut s: &[u8]) -> &[u8] {
 ///
 /// Only for lists whose elements cannot contain quoted commas.
 pub(crate) fn list_elements(value: &[u8]) -> impl Iterator<Item = &[u8]> {
-    value
-        .split(|&b| b == b',')
-        .map(trim_ows)
-        .filter(|e| !e.is_empty())
+    value.split(|&b| b == b',').map(trim_ows).filter(|e| !e.is_empty())
 }
 
 /// Parses `1*DIGIT` into a `u64`, rejecting signs, whitespace and overflow.

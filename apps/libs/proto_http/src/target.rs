@@ -28,10 +28,7 @@ impl<'a> Target<'a> {
                 Some((scheme, rest)) if scheme.eq_ignore_ascii_case(b"http://") => rest,
                 _ => return Err(BAD),
             };
-            let end = after_scheme
-                .iter()
-                .position(|&b| b == b'/' || b == b'?')
-                .unwrap_or(after_scheme.len());
+            let end = after_scheme.iter().position(|&b| b == b'/' || b == b'?').unwrap_or(after_scheme.len());
             let authority = &after_scheme[..end];
             // Userinfo is deprecated in http URIs and must be treated as an error (RFC 9110 §4.2.4).
             if authority.is_empty() || !is_host(authority) {
@@ -45,12 +42,7 @@ impl<'a> Target<'a> {
         };
         // An absolute-form target with an empty path means "/" (RFC 9112 §3.2.2).
         let path: &'a [u8] = if path.is_empty() { b"/" } else { path };
-        Ok(Target {
-            raw,
-            authority,
-            path,
-            query,
-        })
+        Ok(Target { raw, authority, path, query })
     }
 
     /// The target exactly as received.
@@ -112,11 +104,7 @@ mod tests {
             b"/a#b",
             b"",
         ] {
-            assert_eq!(
-                Target::parse(raw),
-                Err(Error::BadRequest(BadRequest::Target)),
-                "{raw:?}"
-            );
+            assert_eq!(Target::parse(raw), Err(Error::BadRequest(BadRequest::Target)), "{raw:?}");
         }
     }
 }

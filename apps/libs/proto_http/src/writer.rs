@@ -22,10 +22,7 @@ impl<'a> Writer<'a> {
 
     pub(crate) fn bytes(&mut self, data: &[u8]) -> Result<(), Overflow> {
         let end = self.len.checked_add(data.len()).ok_or(Overflow)?;
-        self.buf
-            .get_mut(self.len..end)
-            .ok_or(Overflow)?
-            .copy_from_slice(data);
+        self.buf.get_mut(self.len..end).ok_or(Overflow)?.copy_from_slice(data);
         self.len = end;
         Ok(())
     }

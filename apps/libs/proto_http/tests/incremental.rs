@@ -24,12 +24,7 @@ fn every_split_point_is_incomplete_until_the_end() {
         };
         assert_eq!(head_len, head.len());
         for cut in 0..head.len() {
-            assert_eq!(
-                parse(&head[..cut]),
-                Ok(Parsed::Incomplete),
-                "{:?} cut at {cut}",
-                String::from_utf8_lossy(head)
-            );
+            assert_eq!(parse(&head[..cut]), Ok(Parsed::Incomplete), "{:?} cut at {cut}", String::from_utf8_lossy(head));
         }
     }
 }
@@ -50,9 +45,7 @@ fn growing_buffer_parses_identically() {
                 }
             }
         }
-        let Parsed::Complete { request, .. } = parse(head).unwrap() else {
-            unreachable!()
-        };
+        let Parsed::Complete { request, .. } = parse(head).unwrap() else { unreachable!() };
         assert_eq!(result, Some(format!("{request:?}")));
     }
 }
@@ -62,9 +55,7 @@ fn extra_bytes_after_the_head_are_not_consumed() {
     for &head in VALID {
         let mut buf = head.to_vec();
         buf.extend_from_slice(b"GET /next");
-        let Parsed::Complete { head_len, .. } = parse(&buf).unwrap() else {
-            panic!("complete expected")
-        };
+        let Parsed::Complete { head_len, .. } = parse(&buf).unwrap() else { panic!("complete expected") };
         assert_eq!(head_len, head.len());
     }
 }
@@ -81,11 +72,7 @@ fn pipelined_requests() {
         match parse(rest).unwrap() {
             Parsed::Incomplete => break,
             Parsed::Complete { request, head_len } => {
-                seen.push((
-                    request.method(),
-                    request.path().to_vec(),
-                    request.keep_alive(),
-                ));
+                seen.push((request.method(), request.path().to_vec(), request.keep_alive()));
                 let body = usize::try_from(request.body_len().unwrap()).unwrap();
                 rest = &rest[head_len + body..];
             }
@@ -106,80 +93,35 @@ fn pipelined_requests() {
 fn pipelined_with_stray_crlf_between() {
     // Some clients send an extra CRLF after a request; one is tolerated.
     let buf = b"GET /a HTTP/1.1\r\nHost: b\r\n\r\n\r\nGET /b HTTP/1.1\r\nHost: b\r\n\r\n";
-    let Parsed::Complete { head_len, .. } = parse(buf).unwrap() else {
-        panic!()
-    };
-    let Parsed::Complete {
-        request,
-        head_len: second,
-    } = parse(&buf[head_len..]).unwrap()
-    else {
-        panic!()
-    };
+    let Parsed::Complete { head_len, .. } = parse(buf).unwrap() else { panic!() };
+    let Parsed::Complete { request, head_len: second } = parse(&buf[head_len..]).unwrap() else { panic!() };
     assert_eq!(request.path(), b"/b");
     assert_eq!(head_len + second, buf.len());
 }
 
 const INVALID: &[(&[u8], Error)] = &[
-    (
-        b"GET / HTTP/1.1\r\n\r\n",
-        Error::BadRequest(BadRequest::Host),
-    ),
-    (
-        b"POST /api HTTP/1.1\r\nHost: b\r\n\r\n",
-        Error::MethodNotAllowed,
-    ),
-    (
-        b"BREW /pot HTTP/1.1\r\nHost: b\r\n\r\n",
-        Error::MethodNotImplemented,
-    ),
-    (
-        b"PRI * HTTP/2.0\r\n\r\nSM\r\n\r\n",
-        Error::VersionNotSupported,
-    ),
-    (
-        b"GET / HTTP/1.1\r\nHost: b\r\nX: a\r\n b\r\n\r\n",
-        Error::BadRequest(BadRequest::ObsFold),
-    ),
-    (
-        b"GET / HTTP/1.1\r\nHost: b\r\nBad Name: v\r\n\r\n",
-        Error::BadRequest(BadRequest::FieldLine),
-    ),
-    (
-        b"GET /\x01 HTTP/1.1\r\n\r\n",
-        Error::BadRequest(BadRequest::RequestLine),
-    ),
-    (
-        b"GET / HTTP/1.1\rHost: b\r\n\r\n",
-        Error::BadRequest(BadRequest::RequestLine),
-    ),
-    (
-        b"GET / HTTP/1.1\r\nHost: b\r\nContent-Length: 1, 2\r\n\r\n",
-        Error::BadRequest(BadRequest::ContentLength),
-    ),
+    (b"GET / HTTP/1.1\r\n\r\n", Error::BadRequest(BadRequest::Host)),
+    (b"POST /api HTTP/1.1\r\nHost: b\r\n\r\n", Error::MethodNotAllowed),
+    (b"BREW /pot HTTP/1.1\r\nHost: b\r\n\r\n", Error::MethodNotImplemented),
+    (b"PRI * HTTP/2.0\r\n\r\nSM\r\n\r\n", Error::VersionNotSupported),
+    (b"GET / HTTP/1.1\r\nHost: b\r\nX: a\r\n b\r\n\r\n", Error::BadRequest(BadRequest::ObsFold)),
+    (b"GET / HTTP/1.1\r\nHost: b\r\nBad Name: v\r\n\r\n", Error::BadRequest(BadRequest::FieldLine)),
+    (b"GET /\x01 HTTP/1.1\r\n\r\n", Error::BadRequest(BadRequest::RequestLine)),
+    (b"GET / HTTP/1.1\rHost: b\r\n\r\n", Error::BadRequest(BadRequest::RequestLine)),
+    (b"GET / HTTP/1.1\r\nHost: b\r\nContent-Length: 1, 2\r\n\r\n", Error::BadRequest(BadRequest::ContentLength)),
 ];
 
 #[test]
 fn errors_are_stable_under_more_input() {
     for &(head, expected) in INVALID {
-        assert_eq!(
-            parse(head),
-            Err(expected),
-            "{:?}",
-            String::from_utf8_lossy(head)
-        );
+        assert_eq!(parse(head), Err(expected), "{:?}", String::from_utf8_lossy(head));
         let mut first_error = None;
         for cut in 0..=head.len() {
             match parse(&head[..cut]) {
                 Ok(Parsed::Incomplete) => assert!(first_error.is_none(), "error then incomplete"),
                 Ok(Parsed::Complete { .. }) => panic!("invalid head parsed at {cut}"),
                 Err(e) => {
-                    assert_eq!(
-                        e,
-                        expected,
-                        "{:?} cut at {cut}",
-                        String::from_utf8_lossy(head)
-                    );
+                    assert_eq!(e, expected, "{:?} cut at {cut}", String::from_utf8_lossy(head));
                     first_error = Some(e);
                 }
             }
@@ -190,22 +132,10 @@ fn errors_are_stable_under_more_input() {
 #[test]
 fn errors_are_reported_as_soon_as_certain() {
     // The method is judged when the request line ends, before any header arrives.
-    assert_eq!(
-        parse(b"DELETE /x HTTP/1.1\r\n"),
-        Err(Error::MethodNotAllowed)
-    );
-    assert_eq!(
-        parse(b"PRI * HTTP/2.0\r\n"),
-        Err(Error::VersionNotSupported)
-    );
+    assert_eq!(parse(b"DELETE /x HTTP/1.1\r\n"), Err(Error::MethodNotAllowed));
+    assert_eq!(parse(b"PRI * HTTP/2.0\r\n"), Err(Error::VersionNotSupported));
     // A TLS ClientHello is refused at its first byte.
-    assert_eq!(
-        parse(b"\x16"),
-        Err(Error::BadRequest(BadRequest::RequestLine))
-    );
+    assert_eq!(parse(b"\x16"), Err(Error::BadRequest(BadRequest::RequestLine)));
     // Folding is seen as soon as its line ends.
-    assert_eq!(
-        parse(b"GET / HTTP/1.1\r\nHost: b\r\n x\r\n"),
-        Err(Error::BadRequest(BadRequest::ObsFold))
-    );
+    assert_eq!(parse(b"GET / HTTP/1.1\r\nHost: b\r\n x\r\n"), Err(Error::BadRequest(BadRequest::ObsFold)));
 }

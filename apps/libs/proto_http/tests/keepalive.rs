@@ -5,10 +5,7 @@
 
 use proto_http::{Expiry, HeadWait, WaitLimits};
 
-const LIMITS: WaitLimits = WaitLimits {
-    idle_ms: 15_000,
-    head_ms: 10_000,
-};
+const LIMITS: WaitLimits = WaitLimits { idle_ms: 15_000, head_ms: 10_000 };
 
 #[test]
 fn an_idle_connection_closes_quietly() {

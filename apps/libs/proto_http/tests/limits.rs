@@ -2,11 +2,7 @@
 
 use proto_http::{Error, Limits, Parsed, Request};
 
-const LIMITS: Limits = Limits {
-    max_request_line: 40,
-    max_header_bytes: 64,
-    max_headers: 3,
-};
+const LIMITS: Limits = Limits { max_request_line: 40, max_header_bytes: 64, max_headers: 3 };
 
 fn parse(buf: &[u8]) -> Result<Parsed<'_>, Error> {
     Request::parse(buf, &LIMITS)
@@ -28,10 +24,7 @@ fn request_line_boundary() {
     assert!(is_complete(parse(format!("{at}\r\n\r\n").as_bytes())));
     assert!(is_complete(parse(format!("{at}\n\n").as_bytes())));
     let over = request_line(41);
-    assert_eq!(
-        parse(format!("{over}\r\n\r\n").as_bytes()),
-        Err(Error::UriTooLong)
-    );
+    assert_eq!(parse(format!("{over}\r\n\r\n").as_bytes()), Err(Error::UriTooLong));
     assert_eq!(Error::UriTooLong.status().code(), 414);
 }
 
@@ -64,15 +57,8 @@ fn head_with_field(counted: usize, eol: &str) -> String {
 #[test]
 fn header_bytes_boundary() {
     for eol in ["\r\n", "\n"] {
-        assert!(
-            is_complete(parse(head_with_field(64, eol).as_bytes())),
-            "{eol:?}"
-        );
-        assert_eq!(
-            parse(head_with_field(65, eol).as_bytes()),
-            Err(Error::HeaderSectionTooLarge),
-            "{eol:?}"
-        );
+        assert!(is_complete(parse(head_with_field(64, eol).as_bytes())), "{eol:?}");
+        assert_eq!(parse(head_with_field(65, eol).as_bytes()), Err(Error::HeaderSectionTooLarge), "{eol:?}");
     }
     // Spread over several lines, the sum is what counts: 21 + 21 + 22 = 64, then 65.
     let lines = |contents: [usize; 3]| {
@@ -83,10 +69,7 @@ fn header_bytes_boundary() {
         head + "\r\n"
     };
     assert!(is_complete(parse(lines([19, 19, 20]).as_bytes())));
-    assert_eq!(
-        parse(lines([19, 19, 21]).as_bytes()),
-        Err(Error::HeaderSectionTooLarge)
-    );
+    assert_eq!(parse(lines([19, 19, 21]).as_bytes()), Err(Error::HeaderSectionTooLarge));
     assert_eq!(Error::HeaderSectionTooLarge.status().code(), 431);
 }
 
@@ -95,15 +78,9 @@ fn header_bytes_over_is_detected_before_the_line_ends() {
     let over = head_with_field(65, "\r\n");
     let line_start = "GET / HTTP/1.0\r\n".len();
     // Content of 62 bytes (64 counted) may still end in a line break.
-    assert_eq!(
-        parse(&over.as_bytes()[..line_start + 62]),
-        Ok(Parsed::Incomplete)
-    );
+    assert_eq!(parse(&over.as_bytes()[..line_start + 62]), Ok(Parsed::Incomplete));
     // The 63rd content byte makes 65 counted bytes.
-    assert_eq!(
-        parse(&over.as_bytes()[..line_start + 63]),
-        Err(Error::HeaderSectionTooLarge)
-    );
+    assert_eq!(parse(&over.as_bytes()[..line_start + 63]), Err(Error::HeaderSectionTooLarge));
 }
 
 #[test]
@@ -111,10 +88,7 @@ fn final_empty_line_is_not_counted() {
     let at = head_with_field(64, "\r\n");
     let without_end = &at.as_bytes()[..at.len() - 2];
     assert_eq!(parse(without_end), Ok(Parsed::Incomplete));
-    assert_eq!(
-        parse(&at.as_bytes()[..at.len() - 1]),
-        Ok(Parsed::Incomplete)
-    );
+    assert_eq!(parse(&at.as_bytes()[..at.len() - 1]), Ok(Parsed::Incomplete));
 }
 
 #[test]
@@ -124,14 +98,8 @@ fn header_count_boundary() {
     let four = "GET / HTTP/1.0\r\nA: 1\r\nB: 2\r\nC: 3\r\nD: 4\r\n\r\n";
     assert_eq!(parse(four.as_bytes()), Err(Error::TooManyHeaders));
     // Reported when the fourth line ends, before the head does.
-    assert_eq!(
-        parse(&four.as_bytes()[..four.len() - 2]),
-        Err(Error::TooManyHeaders)
-    );
-    assert_eq!(
-        parse(&four.as_bytes()[..four.len() - 3]),
-        Ok(Parsed::Incomplete)
-    );
+    assert_eq!(parse(&four.as_bytes()[..four.len() - 2]), Err(Error::TooManyHeaders));
+    assert_eq!(parse(&four.as_bytes()[..four.len() - 3]), Ok(Parsed::Incomplete));
     assert_eq!(Error::TooManyHeaders.status().code(), 431);
 }
 
@@ -152,9 +120,7 @@ fn default_limits_accept_a_real_browser_request() {
         Accept-Encoding: gzip, deflate\r\n\
         Accept-Language: en-US,en;q=0.9\r\n\
         If-None-Match: \"1f4-65a0b1c2\"\r\n\r\n";
-    let Ok(Parsed::Complete { request, head_len }) =
-        Request::parse(chrome.as_bytes(), &Limits::DEFAULT)
-    else {
+    let Ok(Parsed::Complete { request, head_len }) = Request::parse(chrome.as_bytes(), &Limits::DEFAULT) else {
         panic!("browser request rejected")
     };
     assert_eq!(head_len, chrome.len());

@@ -15,10 +15,7 @@ fn location(raw: &str, query: Option<&str>) -> Option<String> {
 #[test]
 fn appends_the_slash_and_keeps_the_query() {
     assert_eq!(location("/docs", None).as_deref(), Some("/docs/"));
-    assert_eq!(
-        location("/docs", Some("a=1&b")).as_deref(),
-        Some("/docs/?a=1&b")
-    );
+    assert_eq!(location("/docs", Some("a=1&b")).as_deref(), Some("/docs/?a=1&b"));
     assert_eq!(location("/docs", Some("")).as_deref(), Some("/docs/?"));
     assert_eq!(location("/docs/", None).as_deref(), Some("/docs/"));
 }
@@ -26,24 +23,15 @@ fn appends_the_slash_and_keeps_the_query() {
 #[test]
 fn is_built_from_the_normalized_path() {
     // A raw `//host` would be a network-path reference: an open redirect.
-    assert_eq!(
-        location("//evil.example/x/..", None).as_deref(),
-        Some("/evil.example/")
-    );
+    assert_eq!(location("//evil.example/x/..", None).as_deref(), Some("/evil.example/"));
     assert_eq!(location("/a/./b/../c", None).as_deref(), Some("/a/c/"));
 }
 
 #[test]
 fn encodes_what_a_path_cannot_hold() {
-    assert_eq!(
-        location("/My%20Docs%3F%23%25", None).as_deref(),
-        Some("/My%20Docs%3F%23%25/")
-    );
+    assert_eq!(location("/My%20Docs%3F%23%25", None).as_deref(), Some("/My%20Docs%3F%23%25/"));
     assert_eq!(location("/caf%C3%A9", None).as_deref(), Some("/caf%C3%A9/"));
-    assert_eq!(
-        location("/a:b@c!$&'()*+,;=-._~", None).as_deref(),
-        Some("/a:b@c!$&'()*+,;=-._~/")
-    );
+    assert_eq!(location("/a:b@c!$&'()*+,;=-._~", None).as_deref(), Some("/a:b@c!$&'()*+,;=-._~/"));
 }
 
 #[test]
@@ -54,10 +42,7 @@ fn round_trips_through_normalize() {
         let mut b = [0u8; 256];
         let original = normalize(raw.as_bytes(), &mut a).unwrap();
         let again = normalize(loc.as_bytes(), &mut b).unwrap();
-        assert_eq!(
-            again.as_str().trim_end_matches('/'),
-            original.as_str().trim_end_matches('/')
-        );
+        assert_eq!(again.as_str().trim_end_matches('/'), original.as_str().trim_end_matches('/'));
     }
 }
 

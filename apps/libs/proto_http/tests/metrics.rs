@@ -23,25 +23,13 @@ fn written(f: impl FnOnce(&mut Exposition<'_, &mut Text>)) -> String {
 #[test]
 fn families_and_samples() {
     let text = written(|e| {
-        e.family(
-            "http_requests_total",
-            MetricType::Counter,
-            "Responses by status class.",
-        )
-        .unwrap();
+        e.family("http_requests_total", MetricType::Counter, "Responses by status class.").unwrap();
         e.sample(&[("code", "2xx")], Value::Int(12)).unwrap();
         e.sample(&[("code", "4xx")], Value::Int(0)).unwrap();
-        e.family("tock_uptime_seconds", MetricType::Gauge, "Since boot.")
-            .unwrap();
+        e.family("tock_uptime_seconds", MetricType::Gauge, "Since boot.").unwrap();
         e.sample(&[], Value::Millis(1_234_005)).unwrap();
-        e.family(
-            "tock_process_state",
-            MetricType::Gauge,
-            "1 for the state the process is in.",
-        )
-        .unwrap();
-        e.sample(&[("process", "ftp"), ("state", "running")], Value::Int(1))
-            .unwrap();
+        e.family("tock_process_state", MetricType::Gauge, "1 for the state the process is in.").unwrap();
+        e.sample(&[("process", "ftp"), ("state", "running")], Value::Int(1)).unwrap();
     });
     assert_eq!(
         text,
@@ -61,10 +49,8 @@ fn families_and_samples() {
 #[test]
 fn escaping() {
     let text = written(|e| {
-        e.family("x_bytes", MetricType::Gauge, "a \\ b\nc \"q\"")
-            .unwrap();
-        e.sample(&[("name", "a\\b\"c\nd")], Value::Int(u64::MAX))
-            .unwrap();
+        e.family("x_bytes", MetricType::Gauge, "a \\ b\nc \"q\"").unwrap();
+        e.sample(&[("name", "a\\b\"c\nd")], Value::Int(u64::MAX)).unwrap();
     });
     assert_eq!(
         text,
@@ -77,23 +63,11 @@ fn escaping() {
 #[test]
 fn names_are_checked() {
     let text = written(|e| {
-        assert_eq!(
-            e.sample(&[], Value::Int(1)),
-            Err(InvalidMetric),
-            "no family yet"
-        );
+        assert_eq!(e.sample(&[], Value::Int(1)), Err(InvalidMetric), "no family yet");
         for bad in ["", "1abc", "a-b", "a b", "é"] {
-            assert_eq!(
-                e.family(bad, MetricType::Gauge, ""),
-                Err(InvalidMetric),
-                "{bad:?}"
-            );
+            assert_eq!(e.family(bad, MetricType::Gauge, ""), Err(InvalidMetric), "{bad:?}");
         }
-        assert_eq!(
-            e.family("requests", MetricType::Counter, ""),
-            Err(InvalidMetric),
-            "counters end in _total"
-        );
+        assert_eq!(e.family("requests", MetricType::Counter, ""), Err(InvalidMetric), "counters end in _total");
         assert_eq!(
             e.family("requests_total", MetricType::Gauge, ""),
             Err(InvalidMetric),
@@ -101,16 +75,9 @@ fn names_are_checked() {
         );
         e.family("ns:ok_total", MetricType::Counter, "").unwrap();
         for bad in ["", "__x", "a:b", "1a", "a-b"] {
-            assert_eq!(
-                e.sample(&[(bad, "v")], Value::Int(1)),
-                Err(InvalidMetric),
-                "{bad:?}"
-            );
+            assert_eq!(e.sample(&[(bad, "v")], Value::Int(1)), Err(InvalidMetric), "{bad:?}");
         }
         e.sample(&[("_x", "v")], Value::Millis(5)).unwrap();
     });
-    assert_eq!(
-        text,
-        "# HELP ns:ok_total \n# TYPE ns:ok_total counter\nns:ok_total{_x=\"v\"} 0.005\n"
-    );
+    assert_eq!(text, "# HELP ns:ok_total \n# TYPE ns:ok_total counter\nns:ok_total{_x=\"v\"} 0.005\n");
 }

@@ -22,24 +22,12 @@ fn part(start: u64, len: u64) -> Resolution {
 
 #[test]
 fn the_three_forms() {
-    assert_eq!(
-        single("bytes=100-199"),
-        ByteRangeSpec::FromTo {
-            first: 100,
-            last: 199
-        }
-    );
+    assert_eq!(single("bytes=100-199"), ByteRangeSpec::FromTo { first: 100, last: 199 });
     assert_eq!(single("bytes=100-"), ByteRangeSpec::From(100));
     assert_eq!(single("bytes=-500"), ByteRangeSpec::Suffix(500));
-    assert_eq!(
-        single("BYTES=0-0"),
-        ByteRangeSpec::FromTo { first: 0, last: 0 }
-    );
+    assert_eq!(single("BYTES=0-0"), ByteRangeSpec::FromTo { first: 0, last: 0 });
     assert_eq!(single(" bytes= 5- , "), ByteRangeSpec::From(5));
-    assert_eq!(
-        single("bytes=,,7-8"),
-        ByteRangeSpec::FromTo { first: 7, last: 8 }
-    );
+    assert_eq!(single("bytes=,,7-8"), ByteRangeSpec::FromTo { first: 7, last: 8 });
 }
 
 #[test]
@@ -76,18 +64,9 @@ fn invalid_sets_are_ignored() {
 
 #[test]
 fn huge_positions_saturate() {
-    assert_eq!(
-        single("bytes=99999999999999999999999-"),
-        ByteRangeSpec::From(u64::MAX)
-    );
-    assert_eq!(
-        single("bytes=0-99999999999999999999999").resolve(10),
-        part(0, 10)
-    );
-    assert_eq!(
-        single("bytes=-99999999999999999999999").resolve(10),
-        part(0, 10)
-    );
+    assert_eq!(single("bytes=99999999999999999999999-"), ByteRangeSpec::From(u64::MAX));
+    assert_eq!(single("bytes=0-99999999999999999999999").resolve(10), part(0, 10));
+    assert_eq!(single("bytes=-99999999999999999999999").resolve(10), part(0, 10));
 }
 
 #[test]
@@ -100,14 +79,8 @@ fn resolution_against_a_length() {
     assert_eq!(single("bytes=990-5000").resolve(len), part(990, 10));
     assert_eq!(single("bytes=999-999").resolve(len), part(999, 1));
     assert_eq!(single("bytes=0-").resolve(len), part(0, 1000));
-    assert_eq!(
-        single("bytes=1000-").resolve(len),
-        Resolution::Unsatisfiable
-    );
-    assert_eq!(
-        single("bytes=1000-1001").resolve(len),
-        Resolution::Unsatisfiable
-    );
+    assert_eq!(single("bytes=1000-").resolve(len), Resolution::Unsatisfiable);
+    assert_eq!(single("bytes=1000-1001").resolve(len), Resolution::Unsatisfiable);
     assert_eq!(single("bytes=-0").resolve(len), Resolution::Unsatisfiable);
 }
 
@@ -121,9 +94,6 @@ fn an_empty_representation() {
 
 #[test]
 fn last_byte_is_inclusive() {
-    let r = ByteRange {
-        start: 100,
-        len: 100,
-    };
+    let r = ByteRange { start: 100, len: 100 };
     assert_eq!(r.last(), 199);
 }

@@ -1,8 +1,6 @@
 //! Emitted response heads read back by an independent, test-only response parser.
 
-use proto_http::{
-    ContentCoding, ContentRange, ETag, ErrorResponse, HttpDate, Mime, ResponseHead, Status,
-};
+use proto_http::{ContentCoding, ContentRange, ETag, ErrorResponse, HttpDate, Mime, ResponseHead, Status};
 
 /// What a strict client would read from a response head.
 #[derive(Debug)]
@@ -15,10 +13,7 @@ struct ParsedResponse {
 
 impl ParsedResponse {
     fn get(&self, name: &str) -> Option<&str> {
-        let mut matches = self
-            .fields
-            .iter()
-            .filter(|(n, _)| n.eq_ignore_ascii_case(name));
+        let mut matches = self.fields.iter().filter(|(n, _)| n.eq_ignore_ascii_case(name));
         let first = matches.next().map(|(_, v)| v.as_str());
         assert!(matches.next().is_none(), "duplicate {name}");
         first
@@ -34,27 +29,16 @@ fn parse_response(buf: &[u8]) -> ParsedResponse {
     let rest = status_line.strip_prefix("HTTP/1.1 ").expect("version");
     let (code, reason) = rest.split_at(3);
     let code: u16 = code.parse().expect("3-digit code");
-    let reason = reason
-        .strip_prefix(' ')
-        .expect("SP before reason")
-        .to_string();
+    let reason = reason.strip_prefix(' ').expect("SP before reason").to_string();
     let mut fields = Vec::new();
     for line in lines {
-        assert!(
-            !line.contains('\n') && !line.contains('\r'),
-            "bare line break"
-        );
+        assert!(!line.contains('\n') && !line.contains('\r'), "bare line break");
         assert!(!line.starts_with([' ', '\t']), "folding");
         let (name, value) = line.split_once(": ").expect("name: value");
         assert!(!name.is_empty() && name.bytes().all(|b| b.is_ascii_alphanumeric() || b == b'-'));
         fields.push((name.to_string(), value.to_string()));
     }
-    ParsedResponse {
-        code,
-        reason,
-        fields,
-        head_len: end,
-    }
+    ParsedResponse { code, reason, fields, head_len: end }
 }
 
 #[test]
@@ -62,11 +46,7 @@ fn every_combination_round_trips() {
     let etag = ETag::new(4096, 1_700_000_000, Some(7));
     let mut checked = 0;
     for status in Status::ALL {
-        for coding in [
-            ContentCoding::Identity,
-            ContentCoding::IdentityVaried,
-            ContentCoding::Gzip,
-        ] {
+        for coding in [ContentCoding::Identity, ContentCoding::IdentityVaried, ContentCoding::Gzip] {
             for keep_alive in [false, true] {
                 for content_length in [None, Some(0), Some(u64::MAX)] {
                     for with_extras in [false, true] {
@@ -77,17 +57,12 @@ fn every_combination_round_trips() {
                             etag: with_extras.then_some(&etag),
                             coding,
                             cache_control: with_extras.then_some("max-age=60, must-revalidate"),
-                            last_modified: with_extras
-                                .then(|| HttpDate::from_unix(1_700_000_000).unwrap()),
+                            last_modified: with_extras.then(|| HttpDate::from_unix(1_700_000_000).unwrap()),
                             accept_ranges: with_extras,
                             content_range: with_extras.then_some(if status.code() == 416 {
                                 ContentRange::Unsatisfied { complete: 4096 }
                             } else {
-                                ContentRange::Bytes {
-                                    first: 10,
-                                    last: 19,
-                                    complete: 4096,
-                                }
+                                ContentRange::Bytes { first: 10, last: 19, complete: 4096 }
                             }),
                             location: with_extras.then_some("/docs/?a=1"),
                             server: with_extras.then_some("proto-http/0.1"),
@@ -113,71 +88,37 @@ fn check(head: &ResponseHead<'_>, r: &ParsedResponse, len: usize) {
     assert_eq!(r.code, head.status.code());
     assert_eq!(r.reason, head.status.reason());
     let expect = |name: &str, value: Option<String>| {
-        assert_eq!(
-            r.get(name).map(str::to_string),
-            value,
-            "{name} for {head:?}"
-        );
+        assert_eq!(r.get(name).map(str::to_string), value, "{name} for {head:?}");
     };
-    expect(
-        "Content-Length",
-        head.content_length.filter(|_| body).map(|n| n.to_string()),
-    );
-    expect(
-        "Content-Type",
-        head.content_type.filter(|_| body).map(str::to_string),
-    );
-    expect(
-        "Content-Encoding",
-        (body && head.coding == ContentCoding::Gzip).then(|| "gzip".into()),
-    );
-    expect(
-        "Vary",
-        (head.coding != ContentCoding::Identity).then(|| "Accept-Encoding".into()),
-    );
+    expect("Content-Length", head.content_length.filter(|_| body).map(|n| n.to_string()));
+    expect("Content-Type", head.content_type.filter(|_| body).map(str::to_string));
+    expect("Content-Encoding", (body && head.coding == ContentCoding::Gzip).then(|| "gzip".into()));
+    expect("Vary", (head.coding != ContentCoding::Identity).then(|| "Accept-Encoding".into()));
     expect("ETag", head.etag.map(|e| e.as_str().to_string()));
     expect("Cache-Control", head.cache_control.map(str::to_string));
     expect("Server", head.server.map(str::to_string));
-    expect(
-        "Allow",
-        (head.status == Status::MethodNotAllowed).then(|| "GET, HEAD".into()),
-    );
+    expect("Allow", (head.status == Status::MethodNotAllowed).then(|| "GET, HEAD".into()));
     let code = head.status.code();
     expect(
         "Last-Modified",
-        head.last_modified
-            .filter(|_| matches!(code, 200 | 206 | 304))
-            .map(|_| "Tue, 14 Nov 2023 22:13:20 GMT".into()),
+        head.last_modified.filter(|_| matches!(code, 200 | 206 | 304)).map(|_| "Tue, 14 Nov 2023 22:13:20 GMT".into()),
     );
-    expect(
-        "Accept-Ranges",
-        (head.accept_ranges && matches!(code, 200 | 206 | 416)).then(|| "bytes".into()),
-    );
+    expect("Accept-Ranges", (head.accept_ranges && matches!(code, 200 | 206 | 416)).then(|| "bytes".into()));
     expect(
         "Content-Range",
-        head.content_range
-            .filter(|_| matches!(code, 206 | 416))
-            .map(|r| match r {
-                ContentRange::Bytes { .. } => "bytes 10-19/4096".into(),
-                ContentRange::Unsatisfied { .. } => "bytes */4096".into(),
-            }),
+        head.content_range.filter(|_| matches!(code, 206 | 416)).map(|r| match r {
+            ContentRange::Bytes { .. } => "bytes 10-19/4096".into(),
+            ContentRange::Unsatisfied { .. } => "bytes */4096".into(),
+        }),
     );
-    expect(
-        "Location",
-        head.location.filter(|_| code == 301).map(str::to_string),
-    );
+    expect("Location", head.location.filter(|_| code == 301).map(str::to_string));
     expect(
         "Retry-After",
-        head.retry_after
-            .filter(|_| head.status == Status::ServiceUnavailable)
-            .map(|s| s.to_string()),
+        head.retry_after.filter(|_| head.status == Status::ServiceUnavailable).map(|s| s.to_string()),
     );
     let keep = head.keep_alive && (!body || head.content_length.is_some());
     assert_eq!(head.keeps_alive(), keep);
-    expect(
-        "Connection",
-        Some(if keep { "keep-alive" } else { "close" }.into()),
-    );
+    expect("Connection", Some(if keep { "keep-alive" } else { "close" }.into()));
 }
 
 #[test]
@@ -200,10 +141,7 @@ fn error_responses_round_trip() {
                 if head_only {
                     assert!(body.is_empty());
                 } else {
-                    assert_eq!(
-                        body,
-                        format!("{} {}\n", status.code(), status.reason()).as_bytes()
-                    );
+                    assert_eq!(body, format!("{} {}\n", status.code(), status.reason()).as_bytes());
                 }
             } else {
                 assert!(body.is_empty());

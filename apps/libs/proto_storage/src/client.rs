@@ -1,8 +1,8 @@
 //! A typed client over any request/reply transport, without `alloc`.
 
 use crate::{
-    Chunk, Done, EncodeError, Entry, Error, FreeSpace, Handle, Label, Metadata, OpenMode, ReadLen,
-    Request, Response, VolumeStatus, MAX_MESSAGE,
+    Chunk, Done, EncodeError, Entry, Error, FreeSpace, Handle, Label, Metadata, OpenMode, ReadLen, Request, Response,
+    VolumeStatus, MAX_MESSAGE,
 };
 
 /// Why a message exchange with the service failed (below the protocol).
@@ -75,11 +75,7 @@ pub struct StorageClient<T> {
 impl<T: Transport> StorageClient<T> {
     /// A client sending through `transport`.
     pub const fn new(transport: T) -> Self {
-        StorageClient {
-            transport,
-            request: [0; MAX_MESSAGE],
-            reply: [0; MAX_MESSAGE],
-        }
+        StorageClient { transport, request: [0; MAX_MESSAGE], reply: [0; MAX_MESSAGE] }
     }
 
     /// The transport.
@@ -183,12 +179,7 @@ impl<T: Transport> StorageClient<T> {
     /// Calls `f` for each entry of one page; returns the next page's cursor.
     ///
     /// Start with cursor 0 and repeat with the returned cursor until `None`.
-    pub fn list<F: FnMut(Entry<'_>)>(
-        &mut self,
-        path: &str,
-        cursor: u32,
-        mut f: F,
-    ) -> Result<Option<u32>, ClientError> {
+    pub fn list<F: FnMut(Entry<'_>)>(&mut self, path: &str, cursor: u32, mut f: F) -> Result<Option<u32>, ClientError> {
         match self.call(&Request::List { path, cursor })? {
             Response::Listing(page) => {
                 page.entries().for_each(&mut f);
@@ -270,58 +261,30 @@ mod tests {
             Request::Open { .. } => reply(Response::Error(Error::NotFound), buf),
             Request::Read { max_len, .. } => {
                 let data = [b'x'; MAX_DATA];
-                reply(
-                    Response::Data(Chunk::new(&data[..max_len.get()]).unwrap()),
-                    buf,
-                )
+                reply(Response::Data(Chunk::new(&data[..max_len.get()]).unwrap()), buf)
             }
-            Request::Write { data, .. } => {
-                reply(Response::Written(data.len().min(3000) as u16), buf)
-            }
+            Request::Write { data, .. } => reply(Response::Written(data.len().min(3000) as u16), buf),
             Request::Seek { offset, .. } => reply(Response::Position(offset.min(10)), buf),
             Request::Close { .. } => reply(Response::Done(Done::Closed), buf),
-            Request::Stat { .. } => reply(
-                Response::Metadata(Metadata {
-                    kind: Kind::Dir,
-                    size: 0,
-                    modified: 5,
-                }),
-                buf,
-            ),
+            Request::Stat { .. } => reply(Response::Metadata(Metadata { kind: Kind::Dir, size: 0, modified: 5 }), buf),
             Request::List { cursor, .. } => {
                 let mut lw = ListingWriter::new(buf).unwrap();
                 let name = ["a", "b", "c"][cursor as usize];
-                lw.push(&Entry {
-                    name,
-                    meta: Metadata {
-                        kind: Kind::File,
-                        size: cursor.into(),
-                        modified: 0,
-                    },
-                });
+                lw.push(&Entry { name, meta: Metadata { kind: Kind::File, size: cursor.into(), modified: 0 } });
                 Ok(lw.finish((cursor < 2).then_some(cursor + 1)))
             }
             Request::MakeDir { .. } => reply(Response::Done(Done::MadeDir), buf),
             Request::RemoveDir { .. } => reply(Response::Done(Done::RemovedDir), buf),
             Request::Delete { .. } => reply(Response::Done(Done::Deleted), buf),
             Request::Rename { .. } => reply(Response::Done(Done::Renamed), buf),
-            Request::FreeSpace => reply(
-                Response::FreeSpace(FreeSpace {
-                    total_bytes: 10,
-                    free_bytes: 4,
-                }),
-                buf,
-            ),
+            Request::FreeSpace => reply(Response::FreeSpace(FreeSpace { total_bytes: 10, free_bytes: 4 }), buf),
             Request::VolumeStatus => Err(TransportError::Timeout),
             // A wrong (but valid) reply kind.
             Request::Format { .. } => reply(Response::Done(Done::Closed), buf),
         }));
         let h = client.open("/f", OpenMode::Read).unwrap();
         assert_eq!(h, Handle(9));
-        assert_eq!(
-            client.open("/g", OpenMode::Read),
-            Err(ClientError::Storage(Error::NotFound))
-        );
+        assert_eq!(client.open("/g", OpenMode::Read), Err(ClientError::Storage(Error::NotFound)));
         let mut buf = [0u8; 10_000];
         assert_eq!(client.read(h, &mut buf[..100]), Ok(100));
         assert_eq!(client.read(h, &mut buf), Ok(MAX_DATA));
@@ -342,16 +305,10 @@ mod tests {
         assert_eq!(client.delete("/f"), Ok(()));
         assert_eq!(client.rename("/a", "/b"), Ok(()));
         assert_eq!(client.free_space().map(|f| f.free_bytes), Ok(4));
-        assert_eq!(
-            client.status(),
-            Err(ClientError::Transport(TransportError::Timeout))
-        );
+        assert_eq!(client.status(), Err(ClientError::Transport(TransportError::Timeout)));
         assert_eq!(client.format(Label::EMPTY), Err(ClientError::BadReply));
         let long = "/".repeat(MAX_MESSAGE);
-        assert_eq!(
-            client.stat(&long),
-            Err(ClientError::Storage(Error::BadPath))
-        );
+        assert_eq!(client.stat(&long), Err(ClientError::Storage(Error::BadPath)));
     }
 
     #[test]
@@ -363,20 +320,12 @@ mod tests {
         assert_eq!(garbage.free_space(), Err(ClientError::BadReply));
         let mut liar = StorageClient::new(Mock(|_: Request<'_>, _: &mut [u8]| Ok(MAX_MESSAGE + 1)));
         assert_eq!(liar.stat("/"), Err(ClientError::BadReply));
-        let mut short = StorageClient::new(Mock(|_: Request<'_>, buf: &mut [u8]| {
-            reply(Response::Written(0), buf)
-        }));
-        assert_eq!(
-            short.write_all(Handle(1), b"abc"),
-            Err(ClientError::Storage(Error::NoSpace))
-        );
+        let mut short = StorageClient::new(Mock(|_: Request<'_>, buf: &mut [u8]| reply(Response::Written(0), buf)));
+        assert_eq!(short.write_all(Handle(1), b"abc"), Err(ClientError::Storage(Error::NoSpace)));
         let mut overlong = StorageClient::new(Mock(|_: Request<'_>, buf: &mut [u8]| {
             reply(Response::Data(Chunk::prefix(&[1; 50])), buf)
         }));
-        assert_eq!(
-            overlong.read(Handle(1), &mut [0u8; 10]),
-            Err(ClientError::BadReply)
-        );
+        assert_eq!(overlong.read(Handle(1), &mut [0u8; 10]), Err(ClientError::BadReply));
         assert_eq!(ClientError::from(Error::Busy).storage(), Some(Error::Busy));
         assert_eq!(ClientError::BadReply.storage(), None);
     }

@@ -54,10 +54,7 @@ pub enum EncodeError {
 }
 
 /// Checks size, magic and version; returns the kind byte and a reader after the header.
-pub(crate) fn read_header<'a>(
-    bytes: &'a [u8],
-    magic: [u8; 2],
-) -> Result<(u8, Reader<'a>), DecodeError> {
+pub(crate) fn read_header<'a>(bytes: &'a [u8], magic: [u8; 2]) -> Result<(u8, Reader<'a>), DecodeError> {
     if bytes.len() > MAX_MESSAGE {
         return Err(DecodeError::Oversized);
     }
@@ -73,11 +70,7 @@ pub(crate) fn read_header<'a>(
 }
 
 /// Writes the header for a message of `kind`.
-pub(crate) fn write_header<'a>(
-    buf: &'a mut [u8],
-    magic: [u8; 2],
-    kind: u8,
-) -> Result<Writer<'a>, EncodeError> {
+pub(crate) fn write_header<'a>(buf: &'a mut [u8], magic: [u8; 2], kind: u8) -> Result<Writer<'a>, EncodeError> {
     let mut w = Writer::new(buf);
     w.bytes(&magic)?;
     w.u8(VERSION)?;

@@ -44,12 +44,9 @@ pub use header::{DecodeError, EncodeError, HEADER_LEN, REQUEST_MAGIC, RESPONSE_M
 pub use path::{normalize, NormPath, PathError};
 pub use policy::{authorize, Class, Rule, Scope, RULES};
 pub use request::{Chunk, Handle, Op, OpenMode, ReadLen, Request};
-pub use response::{
-    Done, Entries, Entry, Kind, Listing, ListingWriter, Metadata, Response, DATA_OFFSET, ERROR_KIND,
-};
+pub use response::{Done, Entries, Entry, Kind, Listing, ListingWriter, Metadata, Response, DATA_OFFSET, ERROR_KIND};
 pub use status::{
-    Corruption, FreeSpace, Label, LabelError, NotMounted, Unformatted, VolumeStats, VolumeStatus,
-    MAX_LABEL,
+    Corruption, FreeSpace, Label, LabelError, NotMounted, Unformatted, VolumeStats, VolumeStatus, MAX_LABEL,
 };
 
 /// Largest message in either direction, header included.

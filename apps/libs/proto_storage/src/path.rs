@@ -102,10 +102,7 @@ impl NormPath {
             return false;
         }
         let len = usize::from(self.len);
-        let cut = self.bytes[..len]
-            .iter()
-            .rposition(|&b| b == b'/')
-            .unwrap_or(0);
+        let cut = self.bytes[..len].iter().rposition(|&b| b == b'/').unwrap_or(0);
         // Keep the leading '/' when the parent is the root.
         self.len = cut.max(1) as u8;
         true
@@ -266,10 +263,7 @@ mod tests {
     fn equality_ignores_leftovers_of_popped_components() {
         // Found by the fuzzer: `/` reached by popping kept old bytes in the buffer.
         assert_eq!(normalize("/abc/..").unwrap(), NormPath::root());
-        assert_eq!(
-            normalize("/a/bcd/../x").unwrap(),
-            normalize("/a/x").unwrap()
-        );
+        assert_eq!(normalize("/a/bcd/../x").unwrap(), normalize("/a/x").unwrap());
     }
 
     #[test]
@@ -287,10 +281,7 @@ mod tests {
         assert_eq!(p.parent().as_str(), "/www/img");
         assert_eq!(p.parent().parent().parent().as_str(), "/");
         assert!(p.parent().parent().parent().is_root());
-        assert_eq!(
-            p.components().collect::<Vec<_>>(),
-            ["www", "img", "logo.png"]
-        );
+        assert_eq!(p.components().collect::<Vec<_>>(), ["www", "img", "logo.png"]);
         assert_eq!(NormPath::root().components().count(), 0);
         assert_eq!(NormPath::root().file_name(), "");
         assert!(p.is_within("/www"));

@@ -59,31 +59,11 @@ pub struct Rule {
 
 /// The board's policy. Edit this table (and the module docs) to change it.
 pub const RULES: &[Rule] = &[
-    Rule {
-        client: "http",
-        read: Scope::Under("/www"),
-        write: Scope::Nothing,
-        format: false,
-    },
-    Rule {
-        client: "ftp",
-        read: Scope::Everything,
-        write: Scope::Everything,
-        format: true,
-    },
+    Rule { client: "http", read: Scope::Under("/www"), write: Scope::Nothing, format: false },
+    Rule { client: "ftp", read: Scope::Everything, write: Scope::Everything, format: true },
     // Each reads its own settings file, never another's (ftp.cfg holds a password).
-    Rule {
-        client: "telemetry",
-        read: Scope::Under("/config/telemetry.cfg"),
-        write: Scope::Nothing,
-        format: false,
-    },
-    Rule {
-        client: "websocket",
-        read: Scope::Under("/config/websocket.cfg"),
-        write: Scope::Nothing,
-        format: false,
-    },
+    Rule { client: "telemetry", read: Scope::Under("/config/telemetry.cfg"), write: Scope::Nothing, format: false },
+    Rule { client: "websocket", read: Scope::Under("/config/websocket.cfg"), write: Scope::Nothing, format: false },
 ];
 
 /// The kind of access a request needs.
@@ -106,16 +86,10 @@ impl Request<'_> {
     pub fn class(&self) -> Class {
         match self {
             Request::FreeSpace | Request::VolumeStatus => Class::Status,
-            Request::Read { .. }
-            | Request::Write { .. }
-            | Request::Seek { .. }
-            | Request::Close { .. } => Class::Handle,
-            Request::Open {
-                mode: OpenMode::Read,
-                ..
+            Request::Read { .. } | Request::Write { .. } | Request::Seek { .. } | Request::Close { .. } => {
+                Class::Handle
             }
-            | Request::Stat { .. }
-            | Request::List { .. } => Class::Read,
+            Request::Open { mode: OpenMode::Read, .. } | Request::Stat { .. } | Request::List { .. } => Class::Read,
             Request::Open { .. }
             | Request::MakeDir { .. }
             | Request::RemoveDir { .. }
@@ -145,10 +119,7 @@ pub fn check(rules: &[Rule], client: &str, class: Class, paths: &[&NormPath]) ->
     if class == Class::Status {
         return Ok(());
     }
-    let rule = rules
-        .iter()
-        .find(|r| r.client == client)
-        .ok_or(Error::PermissionDenied)?;
+    let rule = rules.iter().find(|r| r.client == client).ok_or(Error::PermissionDenied)?;
     let allowed = match class {
         Class::Status => true,
         Class::Handle => rule.read != Scope::Nothing || rule.write != Scope::Nothing,
@@ -183,10 +154,7 @@ mod tests {
     use crate::{Chunk, Handle, Label, ReadLen};
 
     const R: OpenMode = OpenMode::Read;
-    const W: OpenMode = OpenMode::Write {
-        create: true,
-        truncate: true,
-    };
+    const W: OpenMode = OpenMode::Write { create: true, truncate: true };
 
     #[test]
     fn policy_table() {
@@ -196,252 +164,52 @@ mod tests {
         let h = Handle(1);
         let cases: &[(&str, Request<'_>, Result<(), Error>)] = &[
             // http: read-only, /www only.
-            (
-                "http",
-                Request::Open {
-                    path: "/www/index.html",
-                    mode: R,
-                },
-                ok,
-            ),
-            (
-                "http",
-                Request::Open {
-                    path: "/www",
-                    mode: R,
-                },
-                ok,
-            ),
-            (
-                "http",
-                Request::Open {
-                    path: "//www/./a/../b",
-                    mode: R,
-                },
-                ok,
-            ),
+            ("http", Request::Open { path: "/www/index.html", mode: R }, ok),
+            ("http", Request::Open { path: "/www", mode: R }, ok),
+            ("http", Request::Open { path: "//www/./a/../b", mode: R }, ok),
             ("http", Request::Stat { path: "/www" }, ok),
-            (
-                "http",
-                Request::List {
-                    path: "/www/img",
-                    cursor: 0,
-                },
-                ok,
-            ),
-            (
-                "http",
-                Request::List {
-                    path: "/",
-                    cursor: 0,
-                },
-                denied,
-            ),
+            ("http", Request::List { path: "/www/img", cursor: 0 }, ok),
+            ("http", Request::List { path: "/", cursor: 0 }, denied),
             ("http", Request::Stat { path: "/etc" }, denied),
-            (
-                "http",
-                Request::Open {
-                    path: "/www/../etc/passwd",
-                    mode: R,
-                },
-                denied,
-            ),
-            (
-                "http",
-                Request::Open {
-                    path: "/www/../../etc",
-                    mode: R,
-                },
-                bad,
-            ),
-            (
-                "http",
-                Request::Open {
-                    path: "/wwwx/a",
-                    mode: R,
-                },
-                denied,
-            ),
-            (
-                "http",
-                Request::Open {
-                    path: "/WWW/a",
-                    mode: R,
-                },
-                denied,
-            ),
-            (
-                "http",
-                Request::Open {
-                    path: "/www/%2e%2e/x",
-                    mode: R,
-                },
-                ok,
-            ),
-            (
-                "http",
-                Request::Open {
-                    path: "/www/a",
-                    mode: W,
-                },
-                denied,
-            ),
-            (
-                "http",
-                Request::Open {
-                    path: "/www/a",
-                    mode: OpenMode::Append,
-                },
-                denied,
-            ),
+            ("http", Request::Open { path: "/www/../etc/passwd", mode: R }, denied),
+            ("http", Request::Open { path: "/www/../../etc", mode: R }, bad),
+            ("http", Request::Open { path: "/wwwx/a", mode: R }, denied),
+            ("http", Request::Open { path: "/WWW/a", mode: R }, denied),
+            ("http", Request::Open { path: "/www/%2e%2e/x", mode: R }, ok),
+            ("http", Request::Open { path: "/www/a", mode: W }, denied),
+            ("http", Request::Open { path: "/www/a", mode: OpenMode::Append }, denied),
             ("http", Request::MakeDir { path: "/www/d" }, denied),
             ("http", Request::RemoveDir { path: "/www/d" }, denied),
             ("http", Request::Delete { path: "/www/a" }, denied),
-            (
-                "http",
-                Request::Rename {
-                    from: "/www/a",
-                    to: "/www/b",
-                },
-                denied,
-            ),
-            (
-                "http",
-                Request::Format {
-                    label: Label::EMPTY,
-                },
-                denied,
-            ),
-            (
-                "http",
-                Request::Read {
-                    handle: h,
-                    max_len: ReadLen::MAX,
-                },
-                ok,
-            ),
+            ("http", Request::Rename { from: "/www/a", to: "/www/b" }, denied),
+            ("http", Request::Format { label: Label::EMPTY }, denied),
+            ("http", Request::Read { handle: h, max_len: ReadLen::MAX }, ok),
             ("http", Request::Close { handle: h }, ok),
             ("http", Request::FreeSpace, ok),
             ("http", Request::VolumeStatus, ok),
             // ftp: everything.
-            (
-                "ftp",
-                Request::Open {
-                    path: "/etc/x",
-                    mode: W,
-                },
-                ok,
-            ),
+            ("ftp", Request::Open { path: "/etc/x", mode: W }, ok),
             ("ftp", Request::Open { path: "/", mode: R }, ok),
-            (
-                "ftp",
-                Request::Rename {
-                    from: "/a",
-                    to: "/www/a",
-                },
-                ok,
-            ),
-            (
-                "ftp",
-                Request::Rename {
-                    from: "/a",
-                    to: "/../a",
-                },
-                bad,
-            ),
+            ("ftp", Request::Rename { from: "/a", to: "/www/a" }, ok),
+            ("ftp", Request::Rename { from: "/a", to: "/../a" }, bad),
             ("ftp", Request::Delete { path: "/a\\b" }, bad),
-            (
-                "ftp",
-                Request::Format {
-                    label: Label::EMPTY,
-                },
-                ok,
-            ),
-            (
-                "ftp",
-                Request::Write {
-                    handle: h,
-                    data: Chunk::prefix(b"x"),
-                },
-                ok,
-            ),
+            ("ftp", Request::Format { label: Label::EMPTY }, ok),
+            ("ftp", Request::Write { handle: h, data: Chunk::prefix(b"x") }, ok),
             // telemetry and websocket: their own settings file, read only.
-            (
-                "telemetry",
-                Request::Open {
-                    path: "/config/telemetry.cfg",
-                    mode: R,
-                },
-                ok,
-            ),
-            (
-                "telemetry",
-                Request::Open {
-                    path: "/config/ftp.cfg",
-                    mode: R,
-                },
-                denied,
-            ),
-            (
-                "telemetry",
-                Request::Open {
-                    path: "/config/telemetry.cfg",
-                    mode: W,
-                },
-                denied,
-            ),
+            ("telemetry", Request::Open { path: "/config/telemetry.cfg", mode: R }, ok),
+            ("telemetry", Request::Open { path: "/config/ftp.cfg", mode: R }, denied),
+            ("telemetry", Request::Open { path: "/config/telemetry.cfg", mode: W }, denied),
             ("telemetry", Request::List { path: "/config", cursor: 0 }, denied),
-            (
-                "websocket",
-                Request::Open {
-                    path: "/config/websocket.cfg",
-                    mode: R,
-                },
-                ok,
-            ),
-            (
-                "websocket",
-                Request::Open {
-                    path: "/config/telemetry.cfg",
-                    mode: R,
-                },
-                denied,
-            ),
-            (
-                "websocket",
-                Request::Open {
-                    path: "/config/websocket.cfg/../ftp.cfg",
-                    mode: R,
-                },
-                denied,
-            ),
+            ("websocket", Request::Open { path: "/config/websocket.cfg", mode: R }, ok),
+            ("websocket", Request::Open { path: "/config/telemetry.cfg", mode: R }, denied),
+            ("websocket", Request::Open { path: "/config/websocket.cfg/../ftp.cfg", mode: R }, denied),
             // strangers: status only.
             ("sysinfo", Request::VolumeStatus, ok),
             ("sysinfo", Request::FreeSpace, ok),
             ("sysinfo", Request::Stat { path: "/www" }, denied),
-            (
-                "sysinfo",
-                Request::Open {
-                    path: "/www/a",
-                    mode: R,
-                },
-                denied,
-            ),
-            (
-                "sysinfo",
-                Request::Seek {
-                    handle: h,
-                    offset: 0,
-                },
-                denied,
-            ),
-            (
-                "sysinfo",
-                Request::Format {
-                    label: Label::EMPTY,
-                },
-                denied,
-            ),
+            ("sysinfo", Request::Open { path: "/www/a", mode: R }, denied),
+            ("sysinfo", Request::Seek { handle: h, offset: 0 }, denied),
+            ("sysinfo", Request::Format { label: Label::EMPTY }, denied),
             ("", Request::Stat { path: "/" }, denied),
             ("HTTP", Request::Stat { path: "/www" }, denied),
             ("ftp2", Request::Stat { path: "/" }, denied),
@@ -453,20 +221,13 @@ mod tests {
 
     #[test]
     fn rename_needs_both_paths_in_scope() {
-        const RULES: &[Rule] = &[Rule {
-            client: "up",
-            read: Scope::Under("/"),
-            write: Scope::Under("/incoming"),
-            format: false,
-        }];
+        const RULES: &[Rule] =
+            &[Rule { client: "up", read: Scope::Under("/"), write: Scope::Under("/incoming"), format: false }];
         let ok = |from, to| authorize(RULES, "up", &Request::Rename { from, to });
         assert_eq!(ok("/incoming/a", "/incoming/b"), Ok(()));
         assert_eq!(ok("/incoming/a", "/www/a"), Err(Error::PermissionDenied));
         assert_eq!(ok("/www/a", "/incoming/a"), Err(Error::PermissionDenied));
-        assert_eq!(
-            authorize(RULES, "up", &Request::Stat { path: "/anything" }),
-            Ok(())
-        );
+        assert_eq!(authorize(RULES, "up", &Request::Stat { path: "/anything" }), Ok(()));
     }
 
     #[test]

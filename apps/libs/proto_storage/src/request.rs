@@ -105,10 +105,7 @@ impl OpenMode {
         // Flags only exist for Write, so each mode has exactly one encoding.
         match (mode, flags) {
             (0, 0) => Ok(OpenMode::Read),
-            (1, 0..=3) => Ok(OpenMode::Write {
-                create: flags & 1 != 0,
-                truncate: flags & 2 != 0,
-            }),
+            (1, 0..=3) => Ok(OpenMode::Write { create: flags & 1 != 0, truncate: flags & 2 != 0 }),
             (2, 0) => Ok(OpenMode::Append),
             _ => Err(DecodeError::Invalid),
         }
@@ -295,38 +292,23 @@ impl<'a> Request<'a> {
                 let path = r.str16()?;
                 let mode = r.u8()?;
                 let flags = r.u8()?;
-                Request::Open {
-                    path,
-                    mode: OpenMode::from_wire(mode, flags)?,
-                }
+                Request::Open { path, mode: OpenMode::from_wire(mode, flags)? }
             }
             Op::Read => Request::Read {
                 handle: Handle(r.u32()?),
                 max_len: ReadLen::new(usize::from(r.u16()?)).ok_or(DecodeError::Invalid)?,
             },
-            Op::Write => Request::Write {
-                handle: Handle(r.u32()?),
-                data: Chunk::new(r.blob16()?).ok_or(DecodeError::Invalid)?,
-            },
-            Op::Seek => Request::Seek {
-                handle: Handle(r.u32()?),
-                offset: r.u64()?,
-            },
-            Op::Close => Request::Close {
-                handle: Handle(r.u32()?),
-            },
+            Op::Write => {
+                Request::Write { handle: Handle(r.u32()?), data: Chunk::new(r.blob16()?).ok_or(DecodeError::Invalid)? }
+            }
+            Op::Seek => Request::Seek { handle: Handle(r.u32()?), offset: r.u64()? },
+            Op::Close => Request::Close { handle: Handle(r.u32()?) },
             Op::Stat => Request::Stat { path: r.str16()? },
-            Op::List => Request::List {
-                path: r.str16()?,
-                cursor: r.u32()?,
-            },
+            Op::List => Request::List { path: r.str16()?, cursor: r.u32()? },
             Op::MakeDir => Request::MakeDir { path: r.str16()? },
             Op::RemoveDir => Request::RemoveDir { path: r.str16()? },
             Op::Delete => Request::Delete { path: r.str16()? },
-            Op::Rename => Request::Rename {
-                from: r.str16()?,
-                to: r.str16()?,
-            },
+            Op::Rename => Request::Rename { from: r.str16()?, to: r.str16()? },
             Op::FreeSpace => Request::FreeSpace,
             Op::VolumeStatus => Request::VolumeStatus,
             Op::Format => {
@@ -419,76 +401,27 @@ mod tests {
     fn samples() -> Vec<Request<'static>> {
         static DATA: [u8; MAX_DATA] = [0xA5; MAX_DATA];
         vec![
-            Request::Open {
-                path: "/www/index.html",
-                mode: OpenMode::Read,
-            },
-            Request::Open {
-                path: "/up/ünïcode file.bin",
-                mode: OpenMode::Write {
-                    create: true,
-                    truncate: true,
-                },
-            },
-            Request::Open {
-                path: "/a",
-                mode: OpenMode::Write {
-                    create: false,
-                    truncate: false,
-                },
-            },
-            Request::Open {
-                path: "/a",
-                mode: OpenMode::Write {
-                    create: true,
-                    truncate: false,
-                },
-            },
-            Request::Open {
-                path: "/log.txt",
-                mode: OpenMode::Append,
-            },
-            Request::Read {
-                handle: Handle(7),
-                max_len: ReadLen::MAX,
-            },
-            Request::Read {
-                handle: Handle(u32::MAX),
-                max_len: ReadLen::new(1).unwrap(),
-            },
-            Request::Write {
-                handle: Handle(1),
-                data: Chunk::new(&DATA).unwrap(),
-            },
-            Request::Write {
-                handle: Handle(1),
-                data: Chunk::new(&[]).unwrap(),
-            },
-            Request::Seek {
-                handle: Handle(3),
-                offset: u64::MAX,
-            },
+            Request::Open { path: "/www/index.html", mode: OpenMode::Read },
+            Request::Open { path: "/up/ünïcode file.bin", mode: OpenMode::Write { create: true, truncate: true } },
+            Request::Open { path: "/a", mode: OpenMode::Write { create: false, truncate: false } },
+            Request::Open { path: "/a", mode: OpenMode::Write { create: true, truncate: false } },
+            Request::Open { path: "/log.txt", mode: OpenMode::Append },
+            Request::Read { handle: Handle(7), max_len: ReadLen::MAX },
+            Request::Read { handle: Handle(u32::MAX), max_len: ReadLen::new(1).unwrap() },
+            Request::Write { handle: Handle(1), data: Chunk::new(&DATA).unwrap() },
+            Request::Write { handle: Handle(1), data: Chunk::new(&[]).unwrap() },
+            Request::Seek { handle: Handle(3), offset: u64::MAX },
             Request::Close { handle: Handle(0) },
             Request::Stat { path: "/" },
-            Request::List {
-                path: "/www",
-                cursor: 12345,
-            },
+            Request::List { path: "/www", cursor: 12345 },
             Request::MakeDir { path: "/new" },
             Request::RemoveDir { path: "/old" },
             Request::Delete { path: "/f" },
-            Request::Rename {
-                from: "/a/b",
-                to: "/c/d e",
-            },
+            Request::Rename { from: "/a/b", to: "/c/d e" },
             Request::FreeSpace,
             Request::VolumeStatus,
-            Request::Format {
-                label: Label::new("BOARD").unwrap(),
-            },
-            Request::Format {
-                label: Label::new("").unwrap(),
-            },
+            Request::Format { label: Label::new("BOARD").unwrap() },
+            Request::Format { label: Label::new("").unwrap() },
         ]
     }
 
@@ -506,10 +439,7 @@ mod tests {
             }
             // One trailing byte is refused (one encoding per request).
             buf[n] = 0;
-            assert_eq!(
-                Request::parse(&buf[..n + 1]),
-                Err(DecodeError::TrailingBytes)
-            );
+            assert_eq!(Request::parse(&buf[..n + 1]), Err(DecodeError::TrailingBytes));
             ops.insert(req.op());
         }
         assert_eq!(ops.len(), Op::ALL.len(), "a sample for every operation");
@@ -518,22 +448,10 @@ mod tests {
     #[test]
     fn wire_layout_is_little_endian_with_header() {
         let mut buf = [0u8; 64];
-        let req = Request::Seek {
-            handle: Handle(0x0102_0304),
-            offset: 0x1122_3344_5566_7788,
-        };
+        let req = Request::Seek { handle: Handle(0x0102_0304), offset: 0x1122_3344_5566_7788 };
         let n = req.emit(&mut buf).unwrap();
-        assert_eq!(
-            &buf[..n],
-            &[b'S', b'Q', VERSION, 4, 4, 3, 2, 1, 0x88, 0x77, 0x66, 0x55, 0x44, 0x33, 0x22, 0x11]
-        );
-        let req = Request::Open {
-            path: "/a",
-            mode: OpenMode::Write {
-                create: true,
-                truncate: true,
-            },
-        };
+        assert_eq!(&buf[..n], &[b'S', b'Q', VERSION, 4, 4, 3, 2, 1, 0x88, 0x77, 0x66, 0x55, 0x44, 0x33, 0x22, 0x11]);
+        let req = Request::Open { path: "/a", mode: OpenMode::Write { create: true, truncate: true } };
         let n = req.emit(&mut buf).unwrap();
         assert_eq!(&buf[..n], b"SQ\x01\x01\x02\x00/a\x01\x03");
     }
@@ -594,10 +512,7 @@ mod tests {
         msg.extend_from_slice(path.as_bytes());
         assert_eq!(Request::parse(&msg), Err(DecodeError::Oversized));
         // Too small an output buffer is an error, not a panic.
-        assert_eq!(
-            Request::VolumeStatus.emit(&mut [0u8; 3]),
-            Err(EncodeError::BufferTooSmall)
-        );
+        assert_eq!(Request::VolumeStatus.emit(&mut [0u8; 3]), Err(EncodeError::BufferTooSmall));
     }
 
     #[test]
@@ -607,10 +522,7 @@ mod tests {
         assert_eq!(Error::from(DecodeError::BadMagic), Error::BadRequest);
         assert_eq!(Error::from(DecodeError::Oversized), Error::BadRequest);
         assert_eq!(Error::from(DecodeError::UnknownKind), Error::Unsupported);
-        assert_eq!(
-            Error::from(DecodeError::UnsupportedVersion),
-            Error::Unsupported
-        );
+        assert_eq!(Error::from(DecodeError::UnsupportedVersion), Error::Unsupported);
     }
 
     #[test]

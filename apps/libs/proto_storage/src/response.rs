@@ -3,8 +3,7 @@
 use crate::header::{check_len, read_header, write_header, HEADER_LEN, RESPONSE_MAGIC};
 use crate::wire::{blob16_len, Reader, Writer};
 use crate::{
-    Chunk, DecodeError, EncodeError, Error, FreeSpace, Handle, Op, VolumeStatus, MAX_DATA,
-    MAX_LIST_NAME, MAX_MESSAGE,
+    Chunk, DecodeError, EncodeError, Error, FreeSpace, Handle, Op, VolumeStatus, MAX_DATA, MAX_LIST_NAME, MAX_MESSAGE,
 };
 
 /// Kind byte of an error reply (success replies reuse the operation's code).
@@ -55,11 +54,7 @@ impl Metadata {
     const WIRE_LEN: usize = 1 + 8 + 4;
 
     fn read(r: &mut Reader<'_>) -> Result<Metadata, DecodeError> {
-        Ok(Metadata {
-            kind: Kind::read(r)?,
-            size: r.u64()?,
-            modified: r.u32()?,
-        })
+        Ok(Metadata { kind: Kind::read(r)?, size: r.u64()?, modified: r.u32()? })
     }
 
     fn write(&self, w: &mut Writer<'_>) -> Result<(), EncodeError> {
@@ -145,10 +140,7 @@ impl<'a> Listing<'a> {
 
     /// The entries, in directory order.
     pub fn entries(&self) -> Entries<'a> {
-        Entries {
-            r: Reader::new(self.raw),
-            left: self.count,
-        }
+        Entries { r: Reader::new(self.raw), left: self.count }
     }
 
     fn read(r: &mut Reader<'a>) -> Result<Listing<'a>, DecodeError> {
@@ -185,11 +177,7 @@ fn write_entry(w: &mut Writer<'_>, entry: &Entry<'_>) -> Result<(), EncodeError>
     w.blob16(entry.name.as_bytes())
 }
 
-fn write_listing_head(
-    w: &mut Writer<'_>,
-    next: Option<u32>,
-    count: u16,
-) -> Result<(), EncodeError> {
+fn write_listing_head(w: &mut Writer<'_>, next: Option<u32>, count: u16) -> Result<(), EncodeError> {
     w.u8(u8::from(next.is_some()))?;
     w.u32(next.unwrap_or(0))?;
     w.u16(count)
@@ -349,10 +337,7 @@ impl<'a> Response<'a> {
                     if free_bytes > total_bytes {
                         return Err(DecodeError::Invalid);
                     }
-                    Response::FreeSpace(FreeSpace {
-                        total_bytes,
-                        free_bytes,
-                    })
+                    Response::FreeSpace(FreeSpace { total_bytes, free_bytes })
                 }
                 Op::VolumeStatus => Response::Status(VolumeStatus::read(&mut r)?),
             }
@@ -448,22 +433,8 @@ mod tests {
         static DATA: [u8; MAX_DATA] = [7; MAX_DATA];
         let long = "ü".repeat(127); // 254 bytes
         let entries = [
-            Entry {
-                name: "index.html",
-                meta: Metadata {
-                    kind: Kind::File,
-                    size: 1234,
-                    modified: 1_700_000_000,
-                },
-            },
-            Entry {
-                name: &long,
-                meta: Metadata {
-                    kind: Kind::Dir,
-                    size: 0,
-                    modified: 0,
-                },
-            },
+            Entry { name: "index.html", meta: Metadata { kind: Kind::File, size: 1234, modified: 1_700_000_000 } },
+            Entry { name: &long, meta: Metadata { kind: Kind::Dir, size: 0, modified: 0 } },
         ];
         let listing_msg = listing_bytes(&entries, Some(2));
         let empty_msg = listing_bytes(&[], None);
@@ -499,38 +470,18 @@ mod tests {
             Response::Done(Done::Deleted),
             Response::Done(Done::Renamed),
             Response::Done(Done::Formatted),
-            Response::Metadata(Metadata {
-                kind: Kind::Dir,
-                size: 0,
-                modified: u32::MAX,
-            }),
+            Response::Metadata(Metadata { kind: Kind::Dir, size: 0, modified: u32::MAX }),
             Response::Listing(listing),
             Response::Listing(empty),
-            Response::FreeSpace(FreeSpace {
-                total_bytes: 64 << 20,
-                free_bytes: 1 << 20,
-            }),
-            Response::Status(VolumeStatus::Mounted {
-                label: Label::new("TEST").unwrap(),
-                stats,
-            }),
+            Response::FreeSpace(FreeSpace { total_bytes: 64 << 20, free_bytes: 1 << 20 }),
+            Response::Status(VolumeStatus::Mounted { label: Label::new("TEST").unwrap(), stats }),
             Response::Status(VolumeStatus::NotMounted(NotMounted::NoDevice)),
             Response::Status(VolumeStatus::NotMounted(NotMounted::Io)),
-            Response::Status(VolumeStatus::NotMounted(NotMounted::Unformatted(
-                Unformatted::NoBootSignature,
-            ))),
-            Response::Status(VolumeStatus::NotMounted(NotMounted::Corrupt(
-                Corruption::FatSize,
-            ))),
+            Response::Status(VolumeStatus::NotMounted(NotMounted::Unformatted(Unformatted::NoBootSignature))),
+            Response::Status(VolumeStatus::NotMounted(NotMounted::Corrupt(Corruption::FatSize))),
         ];
         let mut buf = [0u8; MAX_MESSAGE];
-        for resp in samples.iter().chain(
-            Error::ALL
-                .iter()
-                .map(|e| Response::Error(*e))
-                .collect::<Vec<_>>()
-                .iter(),
-        ) {
+        for resp in samples.iter().chain(Error::ALL.iter().map(|e| Response::Error(*e)).collect::<Vec<_>>().iter()) {
             let n = resp.emit(&mut buf).unwrap();
             assert_eq!(n, resp.buffer_len(), "{resp:?}");
             assert_eq!(Response::parse(&buf[..n]).as_ref(), Ok(resp));
@@ -552,14 +503,7 @@ mod tests {
     #[test]
     fn listing_writer_fills_one_message_and_stops() {
         let name = "n".repeat(255);
-        let entry = Entry {
-            name: &name,
-            meta: Metadata {
-                kind: Kind::File,
-                size: 1,
-                modified: 1,
-            },
-        };
+        let entry = Entry { name: &name, meta: Metadata { kind: Kind::File, size: 1, modified: 1 } };
         let mut buf = [0u8; MAX_MESSAGE + 100];
         let mut lw = ListingWriter::new(&mut buf).unwrap();
         let mut pushed = 0;
@@ -570,9 +514,7 @@ mod tests {
         assert_eq!(lw.len(), pushed);
         let n = lw.finish(Some(pushed as u32));
         assert!(n <= MAX_MESSAGE);
-        let Ok(Response::Listing(l)) = Response::parse(&buf[..n]) else {
-            panic!()
-        };
+        let Ok(Response::Listing(l)) = Response::parse(&buf[..n]) else { panic!() };
         assert_eq!(l.len(), pushed);
         assert!(l.entries().all(|e| e == entry));
 
@@ -582,10 +524,7 @@ mod tests {
         assert!(lw.is_empty());
         // The largest possible entry always fits an empty page.
         let huge = "字".repeat(255);
-        assert!(lw.push(&Entry {
-            name: &huge,
-            ..entry
-        }));
+        assert!(lw.push(&Entry { name: &huge, ..entry }));
         assert!(ListingWriter::new(&mut [0u8; 8]).is_err());
     }
 
@@ -594,23 +533,11 @@ mod tests {
         let mut buf = [0u8; MAX_MESSAGE];
         buf[DATA_OFFSET..DATA_OFFSET + 3].copy_from_slice(b"abc");
         let n = Response::emit_data_header(&mut buf, 3).unwrap();
-        assert_eq!(
-            Response::parse(&buf[..n]),
-            Ok(Response::Data(Chunk::new(b"abc").unwrap()))
-        );
+        assert_eq!(Response::parse(&buf[..n]), Ok(Response::Data(Chunk::new(b"abc").unwrap())));
         let n = Response::emit_data_header(&mut buf, MAX_DATA).unwrap();
-        assert_eq!(
-            n,
-            Response::Data(Chunk::new(&[0; MAX_DATA]).unwrap()).buffer_len()
-        );
-        assert_eq!(
-            Response::emit_data_header(&mut buf, MAX_DATA + 1),
-            Err(EncodeError::TooLong)
-        );
-        assert_eq!(
-            Response::emit_data_header(&mut buf[..10], 5),
-            Err(EncodeError::BufferTooSmall)
-        );
+        assert_eq!(n, Response::Data(Chunk::new(&[0; MAX_DATA]).unwrap()).buffer_len());
+        assert_eq!(Response::emit_data_header(&mut buf, MAX_DATA + 1), Err(EncodeError::TooLong));
+        assert_eq!(Response::emit_data_header(&mut buf[..10], 5), Err(EncodeError::BufferTooSmall));
     }
 
     #[test]
@@ -636,21 +563,11 @@ mod tests {
             assert!(Response::parse(bytes).is_err(), "{bytes:?}");
         }
         let mut buf = [0u8; 64];
+        assert_eq!(Response::Written(5000).emit(&mut buf), Err(EncodeError::TooLong));
         assert_eq!(
-            Response::Written(5000).emit(&mut buf),
+            Response::FreeSpace(FreeSpace { total_bytes: 1, free_bytes: 2 }).emit(&mut buf),
             Err(EncodeError::TooLong)
         );
-        assert_eq!(
-            Response::FreeSpace(FreeSpace {
-                total_bytes: 1,
-                free_bytes: 2
-            })
-            .emit(&mut buf),
-            Err(EncodeError::TooLong)
-        );
-        assert_eq!(
-            Response::Opened(Handle(1)).emit(&mut buf[..5]),
-            Err(EncodeError::BufferTooSmall)
-        );
+        assert_eq!(Response::Opened(Handle(1)).emit(&mut buf[..5]), Err(EncodeError::BufferTooSmall));
     }
 }

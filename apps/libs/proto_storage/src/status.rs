@@ -29,10 +29,7 @@ pub struct Label {
 
 impl Label {
     /// The empty label (shown as `NO NAME` by most systems).
-    pub const EMPTY: Label = Label {
-        bytes: [b' '; MAX_LABEL],
-        len: 0,
-    };
+    pub const EMPTY: Label = Label { bytes: [b' '; MAX_LABEL], len: 0 };
 
     /// Validates and canonicalises a label.
     pub fn new(s: &str) -> Result<Label, LabelError> {
@@ -301,12 +298,8 @@ impl NotMounted {
         let corrupt = || Corruption::ALL.into_iter().find(|c| c.code() == detail);
         match (reason, detail) {
             (0, 0) => Ok(NotMounted::NoDevice),
-            (1, _) => unformatted()
-                .map(NotMounted::Unformatted)
-                .ok_or(DecodeError::Invalid),
-            (2, _) => corrupt()
-                .map(NotMounted::Corrupt)
-                .ok_or(DecodeError::Invalid),
+            (1, _) => unformatted().map(NotMounted::Unformatted).ok_or(DecodeError::Invalid),
+            (2, _) => corrupt().map(NotMounted::Corrupt).ok_or(DecodeError::Invalid),
             (3, 0) => Ok(NotMounted::Io),
             (4, restarts @ 1..) => Ok(NotMounted::Faulty { restarts }),
             _ => Err(DecodeError::Invalid),
@@ -335,14 +328,7 @@ impl VolumeStats {
     const WIRE_LEN: usize = 6 * 8;
 
     fn fields(&self) -> [u64; 6] {
-        [
-            self.device_reads,
-            self.device_writes,
-            self.bytes_read,
-            self.bytes_written,
-            self.cache_hits,
-            self.cache_misses,
-        ]
+        [self.device_reads, self.device_writes, self.bytes_read, self.bytes_written, self.cache_hits, self.cache_misses]
     }
 }
 
@@ -363,9 +349,7 @@ pub enum VolumeStatus {
 impl VolumeStatus {
     pub(crate) fn wire_len(&self) -> usize {
         match self {
-            VolumeStatus::Mounted { label, .. } => {
-                1 + 1 + label.as_str().len() + VolumeStats::WIRE_LEN
-            }
+            VolumeStatus::Mounted { label, .. } => 1 + 1 + label.as_str().len() + VolumeStats::WIRE_LEN,
             VolumeStatus::NotMounted(_) => 1 + 2,
         }
     }
@@ -387,9 +371,7 @@ impl VolumeStatus {
             1 => {
                 let reason = r.u8()?;
                 let detail = r.u8()?;
-                Ok(VolumeStatus::NotMounted(NotMounted::from_wire(
-                    reason, detail,
-                )?))
+                Ok(VolumeStatus::NotMounted(NotMounted::from_wire(reason, detail)?))
             }
             _ => Err(DecodeError::Invalid),
         }

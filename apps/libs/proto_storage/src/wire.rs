@@ -96,14 +96,8 @@ impl<'a> Writer<'a> {
     }
 
     pub(crate) fn bytes(&mut self, data: &[u8]) -> Result<(), EncodeError> {
-        let end = self
-            .pos
-            .checked_add(data.len())
-            .ok_or(EncodeError::BufferTooSmall)?;
-        let dst = self
-            .buf
-            .get_mut(self.pos..end)
-            .ok_or(EncodeError::BufferTooSmall)?;
+        let end = self.pos.checked_add(data.len()).ok_or(EncodeError::BufferTooSmall)?;
+        let dst = self.buf.get_mut(self.pos..end).ok_or(EncodeError::BufferTooSmall)?;
         dst.copy_from_slice(data);
         self.pos = end;
         Ok(())

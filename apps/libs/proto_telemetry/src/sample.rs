@@ -92,10 +92,7 @@ mod tests {
     fn the_original_four_fields_in_the_original_form() {
         let mut s = Sample::new(5_000);
         s.junction_temp(4534).random(7321, 512);
-        assert_eq!(
-            s.to_json(),
-            r#"{"junctionTemp":45.3,"randomFloat":73.21,"randomInt":512,"uptime":5.0}"#
-        );
+        assert_eq!(s.to_json(), r#"{"junctionTemp":45.3,"randomFloat":73.21,"randomInt":512,"uptime":5.0}"#);
     }
 
     #[test]
@@ -143,9 +140,6 @@ mod tests {
     fn nested_counts_and_new_fields() {
         let mut s = Sample::new(1_250);
         s.count("psramFreeKiB", 2048).counts("heapKiB", [("http", 172), ("ftp", 160)]);
-        assert_eq!(
-            s.to_json(),
-            r#"{"heapKiB":{"ftp":160,"http":172},"psramFreeKiB":2048,"uptime":1.25}"#
-        );
+        assert_eq!(s.to_json(), r#"{"heapKiB":{"ftp":160,"http":172},"psramFreeKiB":2048,"uptime":1.25}"#);
     }
 }

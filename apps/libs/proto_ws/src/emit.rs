@@ -8,8 +8,7 @@ use crate::opcode::Opcode;
 /// Writes an unmasked, final data-frame header for `len` payload bytes; returns its length.
 fn data_header(opcode: Opcode, len: usize, buf: &mut [u8]) -> Result<usize, EmitError> {
     // Only a length over 2^63 fails here, and no buffer could hold that frame.
-    let header =
-        FrameHeader::new(true, opcode, len as u64, None).map_err(|_| EmitError::BufferTooSmall)?;
+    let header = FrameHeader::new(true, opcode, len as u64, None).map_err(|_| EmitError::BufferTooSmall)?;
     header.emit(buf)
 }
 
@@ -33,9 +32,7 @@ pub fn emit_text(text: &str, buf: &mut [u8]) -> Result<usize, EmitError> {
 /// Copies `data` after a header of `header_len` bytes; returns the frame length.
 fn payload(header_len: usize, data: &[u8], buf: &mut [u8]) -> Result<usize, EmitError> {
     let end = header_len + data.len();
-    buf.get_mut(header_len..end)
-        .ok_or(EmitError::BufferTooSmall)?
-        .copy_from_slice(data);
+    buf.get_mut(header_len..end).ok_or(EmitError::BufferTooSmall)?.copy_from_slice(data);
     Ok(end)
 }
 
@@ -45,8 +42,7 @@ fn control(opcode: Opcode, parts: [&[u8]; 2], buf: &mut [u8]) -> Result<usize, E
     if len > MAX_CONTROL_PAYLOAD {
         return Err(EmitError::ControlTooLong);
     }
-    let header =
-        FrameHeader::new(true, opcode, len as u64, None).map_err(|_| EmitError::ControlTooLong)?;
+    let header = FrameHeader::new(true, opcode, len as u64, None).map_err(|_| EmitError::ControlTooLong)?;
     let header_len = header.emit(buf)?;
     let first = payload(header_len, parts[0], buf)?;
     payload(first, parts[1], buf)
@@ -100,20 +96,11 @@ mod tests {
     fn control_limits() {
         let mut buf = [0u8; 200];
         assert_eq!(emit_ping(&[7; 125], &mut buf), Ok(127));
-        assert_eq!(
-            emit_ping(&[7; 126], &mut buf),
-            Err(EmitError::ControlTooLong)
-        );
+        assert_eq!(emit_ping(&[7; 126], &mut buf), Err(EmitError::ControlTooLong));
         let long = [b'r'; 124];
         let reason = core::str::from_utf8(&long).unwrap();
-        assert_eq!(
-            emit_close(CloseCode::NORMAL, &reason[..123], &mut buf),
-            Ok(127)
-        );
-        assert_eq!(
-            emit_close(CloseCode::NORMAL, reason, &mut buf),
-            Err(EmitError::ControlTooLong)
-        );
+        assert_eq!(emit_close(CloseCode::NORMAL, &reason[..123], &mut buf), Ok(127));
+        assert_eq!(emit_close(CloseCode::NORMAL, reason, &mut buf), Err(EmitError::ControlTooLong));
     }
 
     #[test]

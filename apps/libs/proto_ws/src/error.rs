@@ -138,16 +138,8 @@ mod tests {
         assert_eq!(Violation::InvalidCloseReason.code().to_wire(), 1007);
         assert_eq!(Violation::Unmasked.code().to_wire(), 1002);
         assert_eq!(Violation::InvalidCloseCode(1005).code().to_wire(), 1002);
-        assert_eq!(
-            Violation::from(FrameError::ReservedBits).code().to_wire(),
-            1002
-        );
+        assert_eq!(Violation::from(FrameError::ReservedBits).code().to_wire(), 1002);
         // Close reasons must fit a control frame after the two code bytes.
-        assert!(
-            Violation::Frame(FrameError::NonMinimalLength)
-                .as_str()
-                .len()
-                <= 123
-        );
+        assert!(Violation::Frame(FrameError::NonMinimalLength).as_str().len() <= 123);
     }
 }

@@ -247,12 +247,7 @@ impl FrameHeader {
         if payload_len > i64::MAX as u64 {
             return Err(FrameError::LengthOverflow);
         }
-        Ok(FrameHeader {
-            fin,
-            opcode,
-            payload_len,
-            mask,
-        })
+        Ok(FrameHeader { fin, opcode, payload_len, mask })
     }
 
     /// Parses a header at the start of `bytes` (the payload may follow, or not yet).
@@ -314,12 +309,7 @@ impl FrameHeader {
         } else {
             None
         };
-        Ok(Decoded::Complete(FrameHeader {
-            fin,
-            opcode,
-            payload_len,
-            mask,
-        }))
+        Ok(Decoded::Complete(FrameHeader { fin, opcode, payload_len, mask }))
     }
 
     /// Writes the header, in the shortest length form, and returns its length.
@@ -417,14 +407,7 @@ mod tests {
 
     #[test]
     fn emit_round_trips_and_picks_the_shortest_form() {
-        for (len, header_len) in [
-            (0u64, 2),
-            (125, 2),
-            (126, 4),
-            (0xffff, 4),
-            (0x1_0000, 10),
-            (i64::MAX as u64, 10),
-        ] {
+        for (len, header_len) in [(0u64, 2), (125, 2), (126, 4), (0xffff, 4), (0x1_0000, 10), (i64::MAX as u64, 10)] {
             for mask in [None, Some([1, 2, 3, 4])] {
                 let h = FrameHeader::new(false, Opcode::Binary, len, mask).unwrap();
                 let mut buf = [0u8; MAX_HEADER_LEN];
@@ -442,18 +425,9 @@ mod tests {
 
     #[test]
     fn constructor_rules() {
-        assert_eq!(
-            FrameHeader::new(false, Opcode::Ping, 0, None),
-            Err(FrameError::FragmentedControl)
-        );
-        assert_eq!(
-            FrameHeader::new(true, Opcode::Close, 126, None),
-            Err(FrameError::ControlTooLong)
-        );
-        assert_eq!(
-            FrameHeader::new(true, Opcode::Binary, 1 << 63, None),
-            Err(FrameError::LengthOverflow)
-        );
+        assert_eq!(FrameHeader::new(false, Opcode::Ping, 0, None), Err(FrameError::FragmentedControl));
+        assert_eq!(FrameHeader::new(true, Opcode::Close, 126, None), Err(FrameError::ControlTooLong));
+        assert_eq!(FrameHeader::new(true, Opcode::Binary, 1 << 63, None), Err(FrameError::LengthOverflow));
         assert!(FrameHeader::new(true, Opcode::Pong, 125, None).is_ok());
     }
 
@@ -472,10 +446,7 @@ mod tests {
         assert_eq!(f.check_len(), Err(FrameError::Truncated));
         assert_eq!(f.header(), Err(FrameError::ReservedBits));
         assert_eq!(Frame::new_checked(&b"\x81"[..]), Err(FrameError::Truncated));
-        assert_eq!(
-            Frame::new_checked(&b"\x81\x02a"[..]),
-            Err(FrameError::Truncated)
-        );
+        assert_eq!(Frame::new_checked(&b"\x81\x02a"[..]), Err(FrameError::Truncated));
         let f = Frame::new_checked(&b"\x82\x02abXYZ"[..]).unwrap();
         assert_eq!(f.payload(), b"ab");
         assert_eq!(f.frame_len(), 4);

@@ -37,19 +37,13 @@ pub struct Config<'a> {
 
 impl Config<'static> {
     /// Any origin, proto-http's default limits.
-    pub const DEFAULT: Config<'static> = Config {
-        allowed_origins: &[],
-        limits: Limits::DEFAULT,
-    };
+    pub const DEFAULT: Config<'static> = Config { allowed_origins: &[], limits: Limits::DEFAULT };
 }
 
 impl<'a> Config<'a> {
     /// Default limits with an origin allow-list.
     pub const fn with_origins(allowed_origins: &'a [&'a str]) -> Self {
-        Config {
-            allowed_origins,
-            limits: Limits::DEFAULT,
-        }
+        Config { allowed_origins, limits: Limits::DEFAULT }
     }
 }
 
@@ -96,10 +90,7 @@ impl<'a> Upgrade<'a> {
             Parsed::Complete { request, head_len } => (request, head_len),
         };
         let accept = check(&request, config)?;
-        Ok(Handshake::Complete {
-            upgrade: Upgrade { request, accept },
-            head_len,
-        })
+        Ok(Handshake::Complete { upgrade: Upgrade { request, accept }, head_len })
     }
 
     /// The request, for any field beyond those below.
@@ -175,9 +166,7 @@ fn check(request: &Request<'_>, config: &Config<'_>) -> Result<[u8; ACCEPT_LEN],
     if single(headers.get_all("Sec-WebSocket-Version")) != Some(b"13") {
         return Err(Rejection::UnsupportedVersion);
     }
-    let key = single(headers.get_all("Sec-WebSocket-Key"))
-        .filter(|key| is_valid_key(key))
-        .ok_or(BadHandshake::Key)?;
+    let key = single(headers.get_all("Sec-WebSocket-Key")).filter(|key| is_valid_key(key)).ok_or(BadHandshake::Key)?;
     let mut origins = headers.get_all("Origin");
     match (origins.next(), origins.next()) {
         (_, Some(_)) => return Err(BadHandshake::Origin.into()),
@@ -199,9 +188,7 @@ fn single<'a>(mut values: ValuesIter<'a, '_>) -> Option<&'a [u8]> {
 
 /// Whether any of the comma-separated lists contains `token`, ignoring ASCII case.
 fn has_token(values: ValuesIter<'_, '_>, token: &[u8]) -> bool {
-    values
-        .flat_map(|value| value.split(|&b| b == b','))
-        .any(|element| trim(element).eq_ignore_ascii_case(token))
+    values.flat_map(|value| value.split(|&b| b == b',')).any(|element| trim(element).eq_ignore_ascii_case(token))
 }
 
 /// Strips the optional whitespace around a list element.
@@ -224,10 +211,7 @@ fn is_valid_key(key: &[u8]) -> bool {
 
 /// Exact, case-insensitive match against a non-empty allow-list; empty allows all.
 fn origin_allowed(origin: &[u8], allowed: &[&str]) -> bool {
-    allowed.is_empty()
-        || allowed
-            .iter()
-            .any(|a| a.as_bytes().eq_ignore_ascii_case(origin))
+    allowed.is_empty() || allowed.iter().any(|a| a.as_bytes().eq_ignore_ascii_case(origin))
 }
 
 #[cfg(test)]
@@ -236,10 +220,7 @@ mod tests {
 
     #[test]
     fn rfc_accept_example() {
-        assert_eq!(
-            &accept_key(b"dGhlIHNhbXBsZSBub25jZQ=="),
-            b"s3pPLMBiTxaQ9kYGzzhZRbK+xOo="
-        );
+        assert_eq!(&accept_key(b"dGhlIHNhbXBsZSBub25jZQ=="), b"s3pPLMBiTxaQ9kYGzzhZRbK+xOo=");
     }
 
     #[test]
@@ -266,9 +247,7 @@ mod tests {
             b"GET / HTTP/1.1\r\nHost: h\r\nX: a, ,b \r\nX: \tWebSocket\t\r\nY: websockets\r\n\r\n",
             &Limits::DEFAULT,
         );
-        let Ok(Parsed::Complete { request, .. }) = h else {
-            panic!("{h:?}")
-        };
+        let Ok(Parsed::Complete { request, .. }) = h else { panic!("{h:?}") };
         assert!(has_token(request.headers().get_all("x"), b"websocket"));
         assert!(has_token(request.headers().get_all("x"), b"b"));
         assert!(!has_token(request.headers().get_all("y"), b"websocket"));

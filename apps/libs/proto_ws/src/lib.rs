@@ -49,10 +49,7 @@ mod reject;
 mod writer;
 
 pub use close::CloseCode;
-pub use emit::{
-    emit_binary_header, emit_close, emit_close_empty, emit_ping, emit_pong, emit_text,
-    emit_text_header,
-};
+pub use emit::{emit_binary_header, emit_close, emit_close_empty, emit_ping, emit_pong, emit_text, emit_text_header};
 pub use error::{EmitError, FrameError, Violation};
 pub use frame::{apply_mask, Decoded, Frame, FrameHeader, MAX_CONTROL_PAYLOAD, MAX_HEADER_LEN};
 pub use handshake::{accept_key, Config, Handshake, Upgrade, ACCEPT_LEN, GUID, MAX_RESPONSE_LEN};

@@ -134,11 +134,7 @@ impl Receiver {
     /// failure is reported once, and later calls consume everything and return
     /// `None` (nothing may follow a Close, and a stream that broke the protocol
     /// cannot be trusted).
-    pub fn feed<'b>(
-        &'b mut self,
-        input: &[u8],
-        msg_buf: &'b mut [u8],
-    ) -> (usize, Option<Event<'b>>) {
+    pub fn feed<'b>(&'b mut self, input: &[u8], msg_buf: &'b mut [u8]) -> (usize, Option<Event<'b>>) {
         let (used, ready) = self.advance(input, msg_buf);
         let Some(ready) = ready else {
             return (used, None);
@@ -158,8 +154,7 @@ impl Receiver {
             Ready::Close(code, len) => Event::Close {
                 code,
                 // `close` checked the reason; an empty one for a payload without code.
-                reason: core::str::from_utf8(self.control.get(2..len).unwrap_or(&[]))
-                    .unwrap_or_default(),
+                reason: core::str::from_utf8(self.control.get(2..len).unwrap_or(&[])).unwrap_or_default(),
             },
             Ready::Fail(code) => Event::Fail(code),
         };
@@ -228,10 +223,7 @@ impl Receiver {
                 (Opcode::Text, None) => Kind::Text,
                 (_, None) => Kind::Binary,
             };
-            let room = self
-                .max_message
-                .min(buf_len)
-                .saturating_sub(self.message_len);
+            let room = self.max_message.min(buf_len).saturating_sub(self.message_len);
             // Refused from the header alone: the payload is never buffered.
             if header.payload_len() > room as u64 {
                 return Err(Violation::MessageTooBig);
@@ -250,12 +242,7 @@ impl Receiver {
     }
 
     /// Unmasks newly arrived payload bytes into place and validates text as it comes.
-    fn store(
-        &mut self,
-        frame: &Payload,
-        chunk: &[u8],
-        msg_buf: &mut [u8],
-    ) -> Result<(), Violation> {
+    fn store(&mut self, frame: &Payload, chunk: &[u8], msg_buf: &mut [u8]) -> Result<(), Violation> {
         if frame.opcode.is_control() {
             let dst = &mut self.control[frame.received..frame.received + chunk.len()];
             dst.copy_from_slice(chunk);
@@ -264,9 +251,7 @@ impl Receiver {
         }
         let start = self.message_len;
         // Only a caller switching to a smaller buffer mid-message gets here.
-        let dst = msg_buf
-            .get_mut(start..start + chunk.len())
-            .ok_or(Violation::MessageTooBig)?;
+        let dst = msg_buf.get_mut(start..start + chunk.len()).ok_or(Violation::MessageTooBig)?;
         dst.copy_from_slice(chunk);
         apply_mask(dst, frame.key, frame.received);
         self.message_len += chunk.len();
@@ -302,9 +287,7 @@ impl Receiver {
                 let valid = core::mem::take(&mut self.utf8_valid);
                 match self.message.take()? {
                     // A sequence cut off by the end of the message.
-                    Kind::Text if valid != len => {
-                        Some(Ready::Fail(self.fail(Violation::InvalidUtf8)))
-                    }
+                    Kind::Text if valid != len => Some(Ready::Fail(self.fail(Violation::InvalidUtf8))),
                     Kind::Text => Some(Ready::Text(len)),
                     Kind::Binary => Some(Ready::Binary(len)),
                 }
@@ -321,9 +304,7 @@ impl Receiver {
                 let raw = u16::from_be_bytes([hi, lo]);
                 match CloseCode::from_wire(raw) {
                     None => Err(Violation::InvalidCloseCode(raw)),
-                    Some(_) if core::str::from_utf8(reason).is_err() => {
-                        Err(Violation::InvalidCloseReason)
-                    }
+                    Some(_) if core::str::from_utf8(reason).is_err() => Err(Violation::InvalidCloseReason),
                     code => Ok(code),
                 }
             }
@@ -372,13 +353,7 @@ mod tests {
         assert_eq!(event, Some(Event::Text("hi")));
         assert_eq!(used, 8);
         let (used2, event) = rx.feed(&wire[used..n], &mut buf);
-        assert_eq!(
-            event,
-            Some(Event::Close {
-                code: Some(CloseCode::NORMAL),
-                reason: "ok"
-            })
-        );
+        assert_eq!(event, Some(Event::Close { code: Some(CloseCode::NORMAL), reason: "ok" }));
         assert!(rx.is_finished());
         assert_eq!(rx.violation(), None);
         let rest = &wire[used + used2..n];

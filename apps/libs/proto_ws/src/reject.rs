@@ -79,9 +79,7 @@ impl Rejection {
     /// The status code.
     pub fn status(&self) -> u16 {
         match self {
-            Rejection::Http(proto_http::Error::MethodNotAllowed) | Rejection::MethodNotAllowed => {
-                405
-            }
+            Rejection::Http(proto_http::Error::MethodNotAllowed) | Rejection::MethodNotAllowed => 405,
             Rejection::Http(e) => e.status().code(),
             Rejection::BadRequest(_) => 400,
             Rejection::OriginNotAllowed => 403,
@@ -111,9 +109,7 @@ impl Rejection {
         use proto_http::Error as E;
         match self {
             Rejection::Http(E::BadRequest(_)) => "malformed request",
-            Rejection::Http(E::MethodNotAllowed) | Rejection::MethodNotAllowed => {
-                "WebSocket upgrades use GET"
-            }
+            Rejection::Http(E::MethodNotAllowed) | Rejection::MethodNotAllowed => "WebSocket upgrades use GET",
             Rejection::Http(E::MethodNotImplemented) => "unknown method",
             Rejection::Http(E::TransferEncodingNotImplemented) => "transfer codings not supported",
             Rejection::Http(E::UriTooLong) => "request line too long",
@@ -145,9 +141,7 @@ impl Rejection {
             405 => w.str("Allow: GET\r\n")?,
             // RFC 9110 §15.5.22: a 426 names the protocol in `Upgrade`, which in
             // turn needs the `upgrade` connection option (RFC 9110 §7.8).
-            426 => w.str(
-                "Upgrade: websocket\r\nSec-WebSocket-Version: 13\r\nConnection: Upgrade, close\r\n",
-            )?,
+            426 => w.str("Upgrade: websocket\r\nSec-WebSocket-Version: 13\r\nConnection: Upgrade, close\r\n")?,
             _ => {}
         }
         if status != 426 {

@@ -19,14 +19,8 @@ impl<'a> Writer<'a> {
     }
 
     pub(crate) fn bytes(&mut self, data: &[u8]) -> Result<(), EmitError> {
-        let end = self
-            .len
-            .checked_add(data.len())
-            .ok_or(EmitError::BufferTooSmall)?;
-        self.buf
-            .get_mut(self.len..end)
-            .ok_or(EmitError::BufferTooSmall)?
-            .copy_from_slice(data);
+        let end = self.len.checked_add(data.len()).ok_or(EmitError::BufferTooSmall)?;
+        self.buf.get_mut(self.len..end).ok_or(EmitError::BufferTooSmall)?.copy_from_slice(data);
         self.len = end;
         Ok(())
     }

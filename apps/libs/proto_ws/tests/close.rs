@@ -26,13 +26,7 @@ fn close_with_code_and_reason() {
     }
     let mut rx = Receiver::new(0);
     let (_, event) = rx.feed(&close(1001, b"restart"), &mut []);
-    assert_eq!(
-        event,
-        Some(Event::Close {
-            code: Some(CloseCode::GOING_AWAY),
-            reason: "restart"
-        })
-    );
+    assert_eq!(event, Some(Event::Close { code: Some(CloseCode::GOING_AWAY), reason: "restart" }));
     assert!(rx.is_finished());
     // Echoing the code back (RFC 6455 §5.5.1).
     let mut out = [0u8; 16];
@@ -60,10 +54,7 @@ fn one_byte_close_payload_fails() {
 #[test]
 fn valid_codes_are_delivered() {
     // 7.7.x, plus the whole registered and private ranges' edges.
-    for code in [
-        1000, 1001, 1002, 1003, 1007, 1008, 1009, 1010, 1011, 1012, 1013, 1014, 3000, 3999, 4000,
-        4999,
-    ] {
+    for code in [1000, 1001, 1002, 1003, 1007, 1008, 1009, 1010, 1011, 1012, 1013, 1014, 3000, 3999, 4000, 4999] {
         assert_events(0, &close(code, b"r"), &[Ev::Close(Some(code), "r".into())]);
     }
 }
@@ -71,9 +62,7 @@ fn valid_codes_are_delivered() {
 #[test]
 fn invalid_codes_fail_with_1002() {
     // 7.9.x: never-sent, reserved and unassigned codes.
-    for code in [
-        0, 1, 999, 1004, 1005, 1006, 1015, 1016, 1100, 2000, 2999, 5000, 65535,
-    ] {
+    for code in [0, 1, 999, 1004, 1005, 1006, 1015, 1016, 1100, 2000, 2999, 5000, 65535] {
         let wire = close(code, b"");
         assert_events(0, &wire, &[Ev::Fail(1002)]);
         let mut rx = Receiver::new(0);
@@ -85,10 +74,7 @@ fn invalid_codes_fail_with_1002() {
 #[test]
 fn invalid_utf8_reason_fails_with_1007() {
     // 7.5.1: the reason carries κόσμε followed by a surrogate.
-    let wire = close(
-        1000,
-        b"\xce\xba\xe1\xbd\xb9\xcf\x83\xce\xbc\xce\xb5\xed\xa0\x80edited",
-    );
+    let wire = close(1000, b"\xce\xba\xe1\xbd\xb9\xcf\x83\xce\xbc\xce\xb5\xed\xa0\x80edited");
     assert_events(0, &wire, &[Ev::Fail(1007)]);
     let mut rx = Receiver::new(0);
     rx.feed(&wire, &mut []);
@@ -108,14 +94,7 @@ fn nothing_is_delivered_after_close() {
         close(1001, b""),
         b"\xff\xff garbage".to_vec(),
     ]);
-    assert_events(
-        64,
-        &wire,
-        &[
-            Ev::Text("before".into()),
-            Ev::Close(Some(1000), String::new()),
-        ],
-    );
+    assert_events(64, &wire, &[Ev::Text("before".into()), Ev::Close(Some(1000), String::new())]);
     let mut rx = Receiver::new(64);
     let mut buf = [0u8; 64];
     let mut events = Vec::new();
@@ -127,9 +106,5 @@ fn nothing_is_delivered_after_close() {
 #[test]
 fn close_split_across_chunks() {
     let wire = close(4000, "application-defined".as_bytes());
-    assert_events(
-        0,
-        &wire,
-        &[Ev::Close(Some(4000), "application-defined".into())],
-    );
+    assert_events(0, &wire, &[Ev::Close(Some(4000), "application-defined".into())]);
 }

@@ -17,25 +17,16 @@ fn violation(max: usize, wire: &[u8]) -> Option<Violation> {
 fn fragmented_control_frames_fail() {
     // 5.1, 5.2: ping and pong with FIN clear, judged from their first byte.
     for opcode in [PING, PONG, CLOSE] {
-        let wire = stream(&[
-            frame(false, opcode, b"frag"),
-            frame(true, CONTINUATION, b"ment"),
-        ]);
+        let wire = stream(&[frame(false, opcode, b"frag"), frame(true, CONTINUATION, b"ment")]);
         assert_events(64, &wire, &[Ev::Fail(1002)]);
-        assert_eq!(
-            violation(64, &wire[..1]),
-            Some(Violation::Frame(FrameError::FragmentedControl))
-        );
+        assert_eq!(violation(64, &wire[..1]), Some(Violation::Frame(FrameError::FragmentedControl)));
     }
 }
 
 #[test]
 fn fragmented_text_and_binary() {
     // 5.3, 5.4, 5.5: two fragments, and one fragment per byte.
-    let wire = stream(&[
-        frame(false, TEXT, b"frag"),
-        frame(true, CONTINUATION, b"ment1"),
-    ]);
+    let wire = stream(&[frame(false, TEXT, b"frag"), frame(true, CONTINUATION, b"ment1")]);
     assert_events(64, &wire, &[Ev::Text("fragment1".into())]);
     let mut frames: Vec<Vec<u8>> = b"fragment2"
         .iter()
@@ -49,19 +40,9 @@ fn fragmented_text_and_binary() {
 #[test]
 fn ping_between_fragments_is_delivered_first() {
     // 5.6–5.8: the ping gets its event at once, then the text completes.
-    let wire = stream(&[
-        frame(false, TEXT, b"fragment1"),
-        ping(b"ping payload"),
-        frame(true, CONTINUATION, b"fragment2"),
-    ]);
-    assert_events(
-        64,
-        &wire,
-        &[
-            Ev::Ping(b"ping payload".to_vec()),
-            Ev::Text("fragment1fragment2".into()),
-        ],
-    );
+    let wire =
+        stream(&[frame(false, TEXT, b"fragment1"), ping(b"ping payload"), frame(true, CONTINUATION, b"fragment2")]);
+    assert_events(64, &wire, &[Ev::Ping(b"ping payload".to_vec()), Ev::Text("fragment1fragment2".into())]);
     // 5.19/5.20: several fragments with pings and a pong between them.
     let wire = stream(&[
         frame(false, TEXT, b"f1"),
@@ -91,10 +72,7 @@ fn continuation_without_a_message_fails() {
     for fin in [true, false] {
         let wire = stream(&[frame(fin, CONTINUATION, b"fragment"), text("never")]);
         assert_events(64, &wire, &[Ev::Fail(1002)]);
-        assert_eq!(
-            violation(64, &wire),
-            Some(Violation::UnexpectedContinuation)
-        );
+        assert_eq!(violation(64, &wire), Some(Violation::UnexpectedContinuation));
     }
     // 5.15: a complete fragmented message, then a stray continuation.
     let wire = stream(&[
@@ -103,21 +81,14 @@ fn continuation_without_a_message_fails() {
         frame(false, CONTINUATION, b"fragment3"),
         frame(true, CONTINUATION, b"fragment4"),
     ]);
-    assert_events(
-        64,
-        &wire,
-        &[Ev::Text("fragment1fragment2".into()), Ev::Fail(1002)],
-    );
+    assert_events(64, &wire, &[Ev::Text("fragment1fragment2".into()), Ev::Fail(1002)]);
 }
 
 #[test]
 fn new_message_during_fragmentation_fails() {
     // 5.18: text FIN=0 followed by another text (or binary) first frame.
     for opcode in [TEXT, BINARY] {
-        let wire = stream(&[
-            frame(false, TEXT, b"fragment1"),
-            frame(true, opcode, b"fragment2"),
-        ]);
+        let wire = stream(&[frame(false, TEXT, b"fragment1"), frame(true, opcode, b"fragment2")]);
         assert_events(64, &wire, &[Ev::Fail(1002)]);
         assert_eq!(violation(64, &wire), Some(Violation::MessageInterrupted));
     }
@@ -125,11 +96,7 @@ fn new_message_during_fragmentation_fails() {
 
 #[test]
 fn close_inside_a_fragmented_message_ends_it_unfinished() {
-    let wire = stream(&[
-        frame(false, TEXT, b"half"),
-        close(1001, b"going"),
-        frame(true, CONTINUATION, b"never"),
-    ]);
+    let wire = stream(&[frame(false, TEXT, b"half"), close(1001, b"going"), frame(true, CONTINUATION, b"never")]);
     assert_events(64, &wire, &[Ev::Close(Some(1001), "going".into())]);
 }
 
@@ -142,13 +109,5 @@ fn next_message_after_a_fragmented_one_starts_clean() {
         frame(false, TEXT, b""),
         frame(true, CONTINUATION, b""),
     ]);
-    assert_events(
-        64,
-        &wire,
-        &[
-            Ev::Binary(vec![1, 2, 3]),
-            Ev::Text("next".into()),
-            Ev::Text(String::new()),
-        ],
-    );
+    assert_events(64, &wire, &[Ev::Binary(vec![1, 2, 3]), Ev::Text("next".into()), Ev::Text(String::new())]);
 }

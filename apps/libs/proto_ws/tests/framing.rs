@@ -3,9 +3,7 @@
 mod common;
 
 use common::*;
-use proto_ws::{
-    CloseCode, Decoded, Frame, FrameError, FrameHeader, Opcode, Receiver, Violation, MAX_HEADER_LEN,
-};
+use proto_ws::{CloseCode, Decoded, Frame, FrameError, FrameHeader, Opcode, Receiver, Violation, MAX_HEADER_LEN};
 
 const MAX: usize = 1 << 17;
 
@@ -50,12 +48,7 @@ fn several_frames_in_one_chunk_one_event_per_call() {
     assert_eq!(used_total, [9, 7, 8, 6]);
     assert_eq!(
         seen,
-        [
-            Ev::Text("one".into()),
-            Ev::Ping(b"p".to_vec()),
-            Ev::Binary(vec![0, 255]),
-            Ev::Text(String::new()),
-        ]
+        [Ev::Text("one".into()), Ev::Ping(b"p".to_vec()), Ev::Binary(vec![0, 255]), Ev::Text(String::new()),]
     );
 }
 
@@ -131,10 +124,7 @@ fn non_minimal_lengths_are_protocol_errors() {
         let mut buf = vec![0u8; 1 << 17];
         let (_, event) = rx.feed(&wire, &mut buf);
         assert_eq!(event.map(Ev::from), Some(Ev::Fail(1002)));
-        assert_eq!(
-            rx.violation(),
-            Some(Violation::Frame(FrameError::NonMinimalLength))
-        );
+        assert_eq!(rx.violation(), Some(Violation::Frame(FrameError::NonMinimalLength)));
     }
     // The shortest forms at their lower edges are fine.
     let wire = raw_frame(0x82, Some(KEY), &payload(126), LenForm::Sixteen);
@@ -150,14 +140,8 @@ fn length_with_high_bit_fails_at_its_first_byte() {
     // Only the first extended-length byte has arrived.
     let (used, event) = rx.feed(&[0x82, 0xff, 0x80], &mut buf);
     assert_eq!(used, 3);
-    assert_eq!(
-        event,
-        Some(proto_ws::Event::Fail(CloseCode::PROTOCOL_ERROR))
-    );
-    assert_eq!(
-        rx.violation(),
-        Some(Violation::Frame(FrameError::LengthOverflow))
-    );
+    assert_eq!(event, Some(proto_ws::Event::Fail(CloseCode::PROTOCOL_ERROR)));
+    assert_eq!(rx.violation(), Some(Violation::Frame(FrameError::LengthOverflow)));
 }
 
 #[test]
@@ -166,9 +150,7 @@ fn header_view_and_repr_agree_on_client_frames() {
         let data = payload(len);
         let mut wire = frame(true, BINARY, &data);
         wire.extend_from_slice(b"next frame");
-        let Ok(Decoded::Complete(header)) = FrameHeader::parse(&wire) else {
-            panic!("{len}")
-        };
+        let Ok(Decoded::Complete(header)) = FrameHeader::parse(&wire) else { panic!("{len}") };
         assert_eq!(header.opcode(), Opcode::Binary);
         assert_eq!(header.payload_len(), len as u64);
         assert_eq!(header.mask(), Some(KEY));
@@ -196,11 +178,7 @@ fn header_view_and_repr_agree_on_client_frames() {
 fn frame_view_rejects_truncated_buffers() {
     let wire = frame(true, TEXT, b"Hello");
     for cut in 0..wire.len() {
-        assert_eq!(
-            Frame::new_checked(&wire[..cut]).err(),
-            Some(FrameError::Truncated),
-            "{cut}"
-        );
+        assert_eq!(Frame::new_checked(&wire[..cut]).err(), Some(FrameError::Truncated), "{cut}");
     }
     assert!(Frame::new_checked(&wire[..]).is_ok());
 }
@@ -208,16 +186,7 @@ fn frame_view_rejects_truncated_buffers() {
 #[test]
 fn zero_length_frames_complete_without_payload_bytes() {
     let wire = stream(&[text(""), binary(b""), ping(b""), pong(b"")]);
-    assert_events(
-        0,
-        &wire,
-        &[
-            Ev::Text(String::new()),
-            Ev::Binary(vec![]),
-            Ev::Ping(vec![]),
-            Ev::Pong(vec![]),
-        ],
-    );
+    assert_events(0, &wire, &[Ev::Text(String::new()), Ev::Binary(vec![]), Ev::Ping(vec![]), Ev::Pong(vec![])]);
 }
 
 /// xorshift64: deterministic streams without a dev-dependency.
@@ -267,10 +236,6 @@ fn random_streams_do_not_depend_on_chunking() {
         }
         assert_eq!(events_chunked(max, wire.chunks(1)), whole, "round {round}");
         let size = 1 + rng.below(20) as usize;
-        assert_eq!(
-            events_chunked(max, wire.chunks(size)),
-            whole,
-            "round {round}"
-        );
+        assert_eq!(events_chunked(max, wire.chunks(size)), whole, "round {round}");
     }
 }

@@ -51,9 +51,7 @@ fn with_line(name: &str, line: &str) -> Vec<u8> {
     let text = std::str::from_utf8(RFC_REQUEST).unwrap();
     let mut out = String::new();
     for l in text.split_inclusive("\r\n") {
-        if l.to_ascii_lowercase()
-            .starts_with(&format!("{}:", name.to_ascii_lowercase()))
-        {
+        if l.to_ascii_lowercase().starts_with(&format!("{}:", name.to_ascii_lowercase())) {
             if !line.is_empty() {
                 out.push_str(line);
                 out.push_str("\r\n");
@@ -76,10 +74,7 @@ fn rfc_example_key_and_exact_response() {
     let (upgrade, head_len) = accept(RFC_REQUEST, &Config::DEFAULT);
     assert_eq!(head_len, RFC_REQUEST.len());
     assert_eq!(upgrade.accept_key(), "s3pPLMBiTxaQ9kYGzzhZRbK+xOo=");
-    assert_eq!(
-        proto_ws::accept_key(b"dGhlIHNhbXBsZSBub25jZQ=="),
-        *b"s3pPLMBiTxaQ9kYGzzhZRbK+xOo="
-    );
+    assert_eq!(proto_ws::accept_key(b"dGhlIHNhbXBsZSBub25jZQ=="), *b"s3pPLMBiTxaQ9kYGzzhZRbK+xOo=");
     assert_eq!(upgrade.path(), b"/chat");
     assert_eq!(upgrade.host(), b"server.example.com");
     assert_eq!(upgrade.origin(), Some(&b"http://example.com"[..]));
@@ -103,10 +98,7 @@ fn browser_request_with_keep_alive_upgrade() {
     let (upgrade, _) = accept(FIREFOX, &Config::DEFAULT);
     assert_eq!(upgrade.path(), b"/ws");
     assert_eq!(upgrade.request().query(), Some(&b"room=1"[..]));
-    assert_eq!(
-        upgrade.accept_key(),
-        std::str::from_utf8(&proto_ws::accept_key(b"x3JJHMbDL1EzLkh9GBhXDw==")).unwrap()
-    );
+    assert_eq!(upgrade.accept_key(), std::str::from_utf8(&proto_ws::accept_key(b"x3JJHMbDL1EzLkh9GBhXDw==")).unwrap());
     let mut out = [0u8; MAX_RESPONSE_LEN];
     let n = upgrade.emit_response(&mut out).unwrap();
     let text = std::str::from_utf8(&out[..n]).unwrap();
@@ -121,15 +113,9 @@ fn names_and_tokens_are_case_insensitive() {
         CONNECTION: keep-alive,UPGRADE\r\n\
         sec-websocket-key: dGhlIHNhbXBsZSBub25jZQ==\r\n\
         SEC-WEBSOCKET-VERSION: 13\r\n\r\n";
-    assert_eq!(
-        accept(req, &Config::DEFAULT).0.accept_key(),
-        "s3pPLMBiTxaQ9kYGzzhZRbK+xOo="
-    );
+    assert_eq!(accept(req, &Config::DEFAULT).0.accept_key(), "s3pPLMBiTxaQ9kYGzzhZRbK+xOo=");
     // Token lists may be split over several field lines.
-    let req = with_line(
-        "Connection",
-        "Connection: keep-alive\r\nConnection: Upgrade",
-    );
+    let req = with_line("Connection", "Connection: keep-alive\r\nConnection: Upgrade");
     accept(&req, &Config::DEFAULT);
     let req = with_line("Upgrade", "Upgrade: h2c, websocket");
     accept(&req, &Config::DEFAULT);
@@ -137,11 +123,7 @@ fn names_and_tokens_are_case_insensitive() {
 
 #[test]
 fn upgrade_and_connection_tokens_are_required() {
-    for (name, line) in [
-        ("Upgrade", ""),
-        ("Upgrade", "Upgrade: h2c"),
-        ("Upgrade", "Upgrade: websockets"),
-    ] {
+    for (name, line) in [("Upgrade", ""), ("Upgrade", "Upgrade: h2c"), ("Upgrade", "Upgrade: websockets")] {
         assert_eq!(
             reject(&with_line(name, line), &Config::DEFAULT),
             Rejection::BadRequest(BadHandshake::Upgrade),
@@ -170,28 +152,14 @@ fn other_versions_get_426_naming_13() {
         assert_eq!(r, Rejection::UnsupportedVersion, "{line}");
     }
     let text = response(Rejection::UnsupportedVersion);
-    assert!(
-        text.starts_with("HTTP/1.1 426 Upgrade Required\r\n"),
-        "{text}"
-    );
+    assert!(text.starts_with("HTTP/1.1 426 Upgrade Required\r\n"), "{text}");
     assert!(text.contains("\r\nSec-WebSocket-Version: 13\r\n"), "{text}");
     assert!(text.contains("\r\nUpgrade: websocket\r\n"), "{text}");
-    assert!(
-        text.contains("\r\nConnection: Upgrade, close\r\n"),
-        "{text}"
-    );
+    assert!(text.contains("\r\nConnection: Upgrade, close\r\n"), "{text}");
     // The version is judged before the key: a hybi-00 client has no Sec-WebSocket-Key at all.
-    let old = with_line(
-        "Sec-WebSocket-Key",
-        "Sec-WebSocket-Key1: 4 @1  46546xW%0l 1 5",
-    );
-    let old = String::from_utf8(old)
-        .unwrap()
-        .replace("Sec-WebSocket-Version: 13\r\n", "");
-    assert_eq!(
-        reject(old.as_bytes(), &Config::DEFAULT),
-        Rejection::UnsupportedVersion
-    );
+    let old = with_line("Sec-WebSocket-Key", "Sec-WebSocket-Key1: 4 @1  46546xW%0l 1 5");
+    let old = String::from_utf8(old).unwrap().replace("Sec-WebSocket-Version: 13\r\n", "");
+    assert_eq!(reject(old.as_bytes(), &Config::DEFAULT), Rejection::UnsupportedVersion);
 }
 
 #[test]
@@ -214,20 +182,14 @@ fn bad_keys_get_400() {
     }
     let text = response(Rejection::BadRequest(BadHandshake::Key));
     assert!(text.starts_with("HTTP/1.1 400 Bad Request\r\n"), "{text}");
-    assert!(
-        text.ends_with("\r\n\r\n400 Bad Request: Sec-WebSocket-Key must be base64 of 16 bytes\n")
-    );
+    assert!(text.ends_with("\r\n\r\n400 Bad Request: Sec-WebSocket-Key must be base64 of 16 bytes\n"));
 }
 
 #[test]
 fn origin_allow_list() {
     const ALLOWED: &[&str] = &["http://board.local:8080", "https://Board.Local"];
     let config = Config::with_origins(ALLOWED);
-    for origin in [
-        "http://board.local:8080",
-        "HTTP://BOARD.LOCAL:8080",
-        "https://board.local",
-    ] {
+    for origin in ["http://board.local:8080", "HTTP://BOARD.LOCAL:8080", "https://board.local"] {
         let req = with_line("Origin", &format!("Origin: {origin}"));
         let (upgrade, _) = accept(&req, &config);
         assert_eq!(upgrade.origin(), Some(origin.as_bytes()));
@@ -242,11 +204,7 @@ fn origin_allow_list() {
         "",
     ] {
         let req = with_line("Origin", &format!("Origin: {origin}"));
-        assert_eq!(
-            reject(&req, &config),
-            Rejection::OriginNotAllowed,
-            "{origin}"
-        );
+        assert_eq!(reject(&req, &config), Rejection::OriginNotAllowed, "{origin}");
         // An empty list allows any origin.
         accept(&req, &Config::DEFAULT);
     }
@@ -255,14 +213,8 @@ fn origin_allow_list() {
     let (upgrade, _) = accept(&no_origin, &config);
     assert_eq!(upgrade.origin(), None);
     // Two Origin fields are ambiguous.
-    let req = with_line(
-        "Origin",
-        "Origin: http://board.local:8080\r\nOrigin: http://evil.example",
-    );
-    assert_eq!(
-        reject(&req, &config),
-        Rejection::BadRequest(BadHandshake::Origin)
-    );
+    let req = with_line("Origin", "Origin: http://board.local:8080\r\nOrigin: http://evil.example");
+    assert_eq!(reject(&req, &config), Rejection::BadRequest(BadHandshake::Origin));
     let text = response(Rejection::OriginNotAllowed);
     assert!(text.starts_with("HTTP/1.1 403 Forbidden\r\n"), "{text}");
 }
@@ -270,11 +222,7 @@ fn origin_allow_list() {
 #[test]
 fn incomplete_until_the_blank_line() {
     for cut in 0..RFC_REQUEST.len() {
-        assert_eq!(
-            parse(&RFC_REQUEST[..cut], &Config::DEFAULT),
-            Ok(Handshake::Incomplete),
-            "{cut}"
-        );
+        assert_eq!(parse(&RFC_REQUEST[..cut], &Config::DEFAULT), Ok(Handshake::Incomplete), "{cut}");
     }
 }
 
@@ -290,55 +238,30 @@ fn head_len_excludes_frames_sent_right_after() {
 
 #[test]
 fn method_version_host_and_body_rules() {
-    let post = String::from_utf8(RFC_REQUEST.to_vec())
-        .unwrap()
-        .replacen("GET", "POST", 1);
-    assert_eq!(
-        reject(post.as_bytes(), &Config::DEFAULT),
-        Rejection::MethodNotAllowed
-    );
-    let head = String::from_utf8(RFC_REQUEST.to_vec())
-        .unwrap()
-        .replacen("GET", "HEAD", 1);
-    assert_eq!(
-        reject(head.as_bytes(), &Config::DEFAULT),
-        Rejection::MethodNotAllowed
-    );
+    let post = String::from_utf8(RFC_REQUEST.to_vec()).unwrap().replacen("GET", "POST", 1);
+    assert_eq!(reject(post.as_bytes(), &Config::DEFAULT), Rejection::MethodNotAllowed);
+    let head = String::from_utf8(RFC_REQUEST.to_vec()).unwrap().replacen("GET", "HEAD", 1);
+    assert_eq!(reject(head.as_bytes(), &Config::DEFAULT), Rejection::MethodNotAllowed);
     let text = response(Rejection::MethodNotAllowed);
     assert!(text.contains("\r\nAllow: GET\r\n"), "{text}");
-    let brew = String::from_utf8(RFC_REQUEST.to_vec())
-        .unwrap()
-        .replacen("GET", "BREW", 1);
+    let brew = String::from_utf8(RFC_REQUEST.to_vec()).unwrap().replacen("GET", "BREW", 1);
     assert_eq!(reject(brew.as_bytes(), &Config::DEFAULT).status(), 501);
 
-    let http10 = String::from_utf8(RFC_REQUEST.to_vec())
-        .unwrap()
-        .replacen("HTTP/1.1", "HTTP/1.0", 1);
+    let http10 = String::from_utf8(RFC_REQUEST.to_vec()).unwrap().replacen("HTTP/1.1", "HTTP/1.0", 1);
     let r = reject(http10.as_bytes(), &Config::DEFAULT);
     assert_eq!(r, Rejection::BadRequest(BadHandshake::HttpVersion));
     assert_eq!(r.status(), 400);
-    let http2 = String::from_utf8(RFC_REQUEST.to_vec())
-        .unwrap()
-        .replacen("HTTP/1.1", "HTTP/2.0", 1);
+    let http2 = String::from_utf8(RFC_REQUEST.to_vec()).unwrap().replacen("HTTP/1.1", "HTTP/2.0", 1);
     assert_eq!(reject(http2.as_bytes(), &Config::DEFAULT).status(), 505);
 
-    assert_eq!(
-        reject(&with_line("Host", ""), &Config::DEFAULT).status(),
-        400
-    );
-    assert_eq!(
-        reject(&with_line("Host", "Host:"), &Config::DEFAULT),
-        Rejection::BadRequest(BadHandshake::Host)
-    );
+    assert_eq!(reject(&with_line("Host", ""), &Config::DEFAULT).status(), 400);
+    assert_eq!(reject(&with_line("Host", "Host:"), &Config::DEFAULT), Rejection::BadRequest(BadHandshake::Host));
     assert_eq!(
         reject(&with_line("Origin", "Content-Length: 5"), &Config::DEFAULT),
         Rejection::BadRequest(BadHandshake::Body)
     );
     assert_eq!(
-        reject(
-            &with_line("Origin", "Transfer-Encoding: chunked"),
-            &Config::DEFAULT
-        ),
+        reject(&with_line("Origin", "Transfer-Encoding: chunked"), &Config::DEFAULT),
         Rejection::BadRequest(BadHandshake::Body)
     );
     accept(&with_line("Origin", "Content-Length: 0"), &Config::DEFAULT);
@@ -346,15 +269,8 @@ fn method_version_host_and_body_rules() {
 
 #[test]
 fn oversized_heads_get_431_and_414() {
-    let limits = Limits {
-        max_request_line: 64,
-        max_header_bytes: 300,
-        max_headers: 12,
-    };
-    let config = Config {
-        allowed_origins: &[],
-        limits,
-    };
+    let limits = Limits { max_request_line: 64, max_header_bytes: 300, max_headers: 12 };
+    let config = Config { allowed_origins: &[], limits };
     accept(RFC_REQUEST, &config);
     let cookie = format!("Cookie: {}", "c".repeat(300));
     let big = with_line("Origin", &cookie);
@@ -363,10 +279,7 @@ fn oversized_heads_get_431_and_414() {
     assert!(response(r).starts_with("HTTP/1.1 431 Request Header Fields Too Large\r\n"));
     // Too large is known before the head ends.
     let cut = RFC_REQUEST.len() + 250;
-    assert_eq!(
-        reject(&big[..cut.min(big.len() - 4)], &config).status(),
-        431
-    );
+    assert_eq!(reject(&big[..cut.min(big.len() - 4)], &config).status(), 431);
     let many = with_line("Origin", "X-A: 1\r\n".repeat(10).trim_end());
     assert_eq!(reject(&many, &config).status(), 431);
     let long = format!("GET /{} HTTP/1.1\r\n", "p".repeat(100));
@@ -402,19 +315,10 @@ fn every_rejection_response_is_complete_and_closes() {
         let text = response(r);
         let (head, body) = text.split_once("\r\n\r\n").unwrap();
         assert!(head.starts_with(&format!("HTTP/1.1 {} {}\r\n", r.status(), r.reason())));
-        assert!(
-            head.contains(&format!("\r\nContent-Length: {}", body.len())),
-            "{text}"
-        );
-        let connection = head
-            .lines()
-            .find_map(|l| l.strip_prefix("Connection: "))
-            .unwrap();
+        assert!(head.contains(&format!("\r\nContent-Length: {}", body.len())), "{text}");
+        let connection = head.lines().find_map(|l| l.strip_prefix("Connection: ")).unwrap();
         assert!(connection.split(", ").any(|t| t == "close"), "{text}");
-        assert_eq!(
-            body,
-            format!("{} {}: {}\n", r.status(), r.reason(), r.detail())
-        );
+        assert_eq!(body, format!("{} {}: {}\n", r.status(), r.reason(), r.detail()));
         assert_eq!(r.to_string(), body.trim_end());
         // A buffer one byte short is refused, not truncated.
         let mut buf = vec![0u8; text.len() - 1];
@@ -425,10 +329,7 @@ fn every_rejection_response_is_complete_and_closes() {
 #[test]
 fn not_found_is_for_the_caller_to_send() {
     // Parsing accepts any path; routing is the caller's, with a ready 404.
-    let req =
-        String::from_utf8(RFC_REQUEST.to_vec())
-            .unwrap()
-            .replacen("/chat", "/elsewhere/x?y", 1);
+    let req = String::from_utf8(RFC_REQUEST.to_vec()).unwrap().replacen("/chat", "/elsewhere/x?y", 1);
     let (upgrade, _) = accept(req.as_bytes(), &Config::DEFAULT);
     assert_eq!(upgrade.path(), b"/elsewhere/x");
     let text = response(Rejection::NotFound);
@@ -439,10 +340,7 @@ fn not_found_is_for_the_caller_to_send() {
 #[test]
 fn server_full_is_503() {
     let text = response(Rejection::ServerFull);
-    assert!(
-        text.starts_with("HTTP/1.1 503 Service Unavailable\r\n"),
-        "{text}"
-    );
+    assert!(text.starts_with("HTTP/1.1 503 Service Unavailable\r\n"), "{text}");
     assert!(text.contains("\r\nConnection: close\r\n"));
     assert!(text.ends_with("503 Service Unavailable: all WebSocket slots are busy\n"));
 }

@@ -11,14 +11,7 @@ const MAX: usize = 1000;
 fn exactly_max_message_is_accepted() {
     let data = vec![b'a'; MAX];
     let wire = stream(&[text(std::str::from_utf8(&data).unwrap()), binary(&data)]);
-    assert_events(
-        MAX,
-        &wire,
-        &[
-            Ev::Text(String::from_utf8(data.clone()).unwrap()),
-            Ev::Binary(data),
-        ],
-    );
+    assert_events(MAX, &wire, &[Ev::Text(String::from_utf8(data.clone()).unwrap()), Ev::Binary(data)]);
 }
 
 #[test]
@@ -51,18 +44,11 @@ fn huge_announced_lengths_fail_at_once() {
 fn the_limit_counts_all_fragments() {
     let half = vec![b'h'; MAX / 2];
     // Exactly MAX over two fragments, with a maximal ping between (control frames do not count).
-    let ok = stream(&[
-        frame(false, TEXT, &half),
-        ping(&[1; 125]),
-        frame(true, CONTINUATION, &half),
-    ]);
+    let ok = stream(&[frame(false, TEXT, &half), ping(&[1; 125]), frame(true, CONTINUATION, &half)]);
     assert_events(
         MAX,
         &ok,
-        &[
-            Ev::Ping(vec![1; 125]),
-            Ev::Text(String::from_utf8([half.clone(), half.clone()].concat()).unwrap()),
-        ],
+        &[Ev::Ping(vec![1; 125]), Ev::Text(String::from_utf8([half.clone(), half.clone()].concat()).unwrap())],
     );
     // One more byte in the second fragment: its header settles it.
     let mut over_half = half.clone();
@@ -72,10 +58,7 @@ fn the_limit_counts_all_fragments() {
     let wire = stream(&[first.clone(), second.clone()]);
     assert_events(MAX, &wire, &[Ev::Fail(1009)]);
     let second_header = second.len() - over_half.len();
-    assert_eq!(
-        events(MAX, &wire[..first.len() + second_header]),
-        [Ev::Fail(1009)]
-    );
+    assert_eq!(events(MAX, &wire[..first.len() + second_header]), [Ev::Fail(1009)]);
 }
 
 #[test]
@@ -102,11 +85,7 @@ fn zero_limit_allows_only_empty_messages() {
     assert_events(
         0,
         &stream(&[text(""), binary(b""), ping(b"control frames still fit")]),
-        &[
-            Ev::Text(String::new()),
-            Ev::Binary(vec![]),
-            Ev::Ping(b"control frames still fit".to_vec()),
-        ],
+        &[Ev::Text(String::new()), Ev::Binary(vec![]), Ev::Ping(b"control frames still fit".to_vec())],
     );
     assert_events(0, &text("x"), &[Ev::Fail(1009)]);
 }

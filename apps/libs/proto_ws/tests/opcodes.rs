@@ -15,10 +15,7 @@ fn every_reserved_opcode_fails() {
         let mut buf = [0u8; 64];
         let (used, event) = rx.feed(&wire[..1], &mut buf);
         assert_eq!((used, event.map(Ev::from)), (1, Some(Ev::Fail(1002))));
-        assert_eq!(
-            rx.violation(),
-            Some(Violation::Frame(FrameError::UnknownOpcode(opcode)))
-        );
+        assert_eq!(rx.violation(), Some(Violation::Frame(FrameError::UnknownOpcode(opcode))));
     }
 }
 
@@ -26,11 +23,7 @@ fn every_reserved_opcode_fails() {
 fn reserved_opcode_between_valid_frames() {
     // 4.1.3 / 4.2.3: text, reserved opcode, ping — the ping is never delivered.
     for opcode in [5, 0xD] {
-        let wire = stream(&[
-            text("Hello"),
-            raw_frame(0x80 | opcode, Some(KEY), b"", LenForm::Minimal),
-            ping(b""),
-        ]);
+        let wire = stream(&[text("Hello"), raw_frame(0x80 | opcode, Some(KEY), b"", LenForm::Minimal), ping(b"")]);
         assert_events(64, &wire, &[Ev::Text("Hello".into()), Ev::Fail(1002)]);
     }
 }

@@ -12,9 +12,7 @@ fn ping_delivers_its_payload_for_the_pong() {
     let mut rx = Receiver::new(0);
     let (used, event) = rx.feed(&wire, &mut []);
     assert_eq!(used, wire.len());
-    let Some(Event::Ping(payload)) = event else {
-        panic!("{event:?}")
-    };
+    let Some(Event::Ping(payload)) = event else { panic!("{event:?}") };
     let mut out = [0u8; 16];
     let n = emit_pong(payload, &mut out).unwrap();
     assert_eq!(&out[..n], b"\x8a\x05Hello");
@@ -23,20 +21,8 @@ fn ping_delivers_its_payload_for_the_pong() {
 #[test]
 fn empty_binary_and_maximal_pings() {
     let binary_payload: Vec<u8> = (0..=255).cycle().take(125).collect();
-    let wire = stream(&[
-        ping(b""),
-        ping(&[0x00, 0xff, 0xfe, 0xfd]),
-        ping(&binary_payload),
-    ]);
-    assert_events(
-        0,
-        &wire,
-        &[
-            Ev::Ping(vec![]),
-            Ev::Ping(vec![0x00, 0xff, 0xfe, 0xfd]),
-            Ev::Ping(binary_payload),
-        ],
-    );
+    let wire = stream(&[ping(b""), ping(&[0x00, 0xff, 0xfe, 0xfd]), ping(&binary_payload)]);
+    assert_events(0, &wire, &[Ev::Ping(vec![]), Ev::Ping(vec![0x00, 0xff, 0xfe, 0xfd]), Ev::Ping(binary_payload)]);
 }
 
 #[test]
@@ -48,10 +34,7 @@ fn ping_over_125_bytes_fails_at_its_header() {
     // The second byte already announces 126: no payload is read.
     let (used, event) = rx.feed(&wire[..2], &mut buf);
     assert_eq!((used, event.map(Ev::from)), (2, Some(Ev::Fail(1002))));
-    assert_eq!(
-        rx.violation(),
-        Some(Violation::Frame(FrameError::ControlTooLong))
-    );
+    assert_eq!(rx.violation(), Some(Violation::Frame(FrameError::ControlTooLong)));
     // A pong that long is no better.
     assert_events(1024, &pong(&[0; 200]), &[Ev::Fail(1002)]);
 }
@@ -59,15 +42,7 @@ fn ping_over_125_bytes_fails_at_its_header() {
 #[test]
 fn unsolicited_pongs_are_delivered() {
     let wire = stream(&[pong(b"unsolicited"), text("still open"), pong(b"")]);
-    assert_events(
-        64,
-        &wire,
-        &[
-            Ev::Pong(b"unsolicited".to_vec()),
-            Ev::Text("still open".into()),
-            Ev::Pong(vec![]),
-        ],
-    );
+    assert_events(64, &wire, &[Ev::Pong(b"unsolicited".to_vec()), Ev::Text("still open".into()), Ev::Pong(vec![])]);
 }
 
 #[test]

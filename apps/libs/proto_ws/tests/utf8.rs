@@ -41,15 +41,7 @@ fn empty_text_frames_and_fragments() {
         frame(false, TEXT, b""),
         frame(true, CONTINUATION, b"middle"),
     ]);
-    assert_events(
-        64,
-        &wire,
-        &[
-            Ev::Text(String::new()),
-            Ev::Text(String::new()),
-            Ev::Text("middle".into()),
-        ],
-    );
+    assert_events(64, &wire, &[Ev::Text(String::new()), Ev::Text(String::new()), Ev::Text("middle".into())]);
 }
 
 #[test]
@@ -62,18 +54,12 @@ fn valid_text_fragmented_at_every_byte() {
     // 6.2.2/6.2.3: fragment boundaries inside multi-byte sequences are fine.
     let bytes = VALID.as_bytes();
     for cut in 0..=bytes.len() {
-        let wire = stream(&[
-            frame(false, TEXT, &bytes[..cut]),
-            frame(true, CONTINUATION, &bytes[cut..]),
-        ]);
+        let wire = stream(&[frame(false, TEXT, &bytes[..cut]), frame(true, CONTINUATION, &bytes[cut..])]);
         assert_eq!(events(256, &wire), [Ev::Text(VALID.into())], "{cut}");
     }
     // 6.2.4: one fragment per byte.
-    let mut frames: Vec<Vec<u8>> = bytes
-        .iter()
-        .enumerate()
-        .map(|(i, &b)| frame(false, if i == 0 { TEXT } else { CONTINUATION }, &[b]))
-        .collect();
+    let mut frames: Vec<Vec<u8>> =
+        bytes.iter().enumerate().map(|(i, &b)| frame(false, if i == 0 { TEXT } else { CONTINUATION }, &[b])).collect();
     frames.push(frame(true, CONTINUATION, b""));
     assert_events(256, &stream(&frames), &[Ev::Text(VALID.into())]);
 }
@@ -100,8 +86,7 @@ fn every_width_and_the_extreme_code_points() {
 #[test]
 fn surrogate_fails_before_the_rest_arrives() {
     // 6.3.1: "κόσμε" + \xed\xa0\x80 (U+D800) + "edited".
-    let payload =
-        b"\xce\xba\xe1\xbd\xb9\xcf\x83\xce\xbc\xce\xb5\xed\xa0\x80\x65\x64\x69\x74\x65\x64";
+    let payload = b"\xce\xba\xe1\xbd\xb9\xcf\x83\xce\xbc\xce\xb5\xed\xa0\x80\x65\x64\x69\x74\x65\x64";
     // \xed at 11 may still start U+D000–U+D7FF; \xa0 at 12 settles it.
     assert_eq!(fail_index(payload), Some(12));
     assert_events(256, &frame(true, TEXT, payload), &[Ev::Fail(1007)]);
@@ -146,12 +131,7 @@ fn fails_at_the_first_impossible_byte() {
 
 #[test]
 fn sequence_cut_off_by_the_end_of_the_message() {
-    for payload in [
-        &b"\xce"[..],
-        b"\xe2\x82",
-        b"\xf0\x9d\x84",
-        b"ok\xf4\x8f\xbf",
-    ] {
+    for payload in [&b"\xce"[..], b"\xe2\x82", b"\xf0\x9d\x84", b"ok\xf4\x8f\xbf"] {
         // In a non-final fragment the sequence may still complete: no verdict yet.
         assert_events(64, &frame(false, TEXT, payload), &[]);
         // The end of the message is what makes it certain.
@@ -160,54 +140,33 @@ fn sequence_cut_off_by_the_end_of_the_message() {
         assert_events(64, &frame(true, TEXT, payload), &[Ev::Fail(1007)]);
     }
     // Likewise at the end of a fragmented message.
-    let wire = stream(&[
-        frame(false, TEXT, b"\xe2"),
-        frame(true, CONTINUATION, b"\x82"),
-    ]);
+    let wire = stream(&[frame(false, TEXT, b"\xe2"), frame(true, CONTINUATION, b"\x82")]);
     assert_events(64, &wire, &[Ev::Fail(1007)]);
 }
 
 #[test]
 fn invalid_sequence_across_fragments_fails_in_the_second() {
     // 6.4.2-style: the first fragment ends with \xed, the next starts with \xa0.
-    let first = frame(
-        false,
-        TEXT,
-        b"\xce\xba\xe1\xbd\xb9\xcf\x83\xce\xbc\xce\xb5\xed",
-    );
+    let first = frame(false, TEXT, b"\xce\xba\xe1\xbd\xb9\xcf\x83\xce\xbc\xce\xb5\xed");
     let ping = ping(b"between");
     let second = frame(true, CONTINUATION, b"\xa0\x80edited");
     let wire = stream(&[first.clone(), ping.clone(), second.clone()]);
     assert_events(64, &wire, &[Ev::Ping(b"between".to_vec()), Ev::Fail(1007)]);
     // It fails on the first payload byte of the second fragment, before the rest.
     let upto = first.len() + ping.len() + (second.len() - 8) + 1;
-    assert_eq!(
-        events(64, &wire[..upto]),
-        [Ev::Ping(b"between".to_vec()), Ev::Fail(1007)]
-    );
-    assert_eq!(
-        events(64, &wire[..upto - 1]),
-        [Ev::Ping(b"between".to_vec())]
-    );
+    assert_eq!(events(64, &wire[..upto]), [Ev::Ping(b"between".to_vec()), Ev::Fail(1007)]);
+    assert_eq!(events(64, &wire[..upto - 1]), [Ev::Ping(b"between".to_vec())]);
 }
 
 #[test]
 fn invalid_first_fragment_fails_without_the_rest_of_the_message() {
     // 6.4.1: the message never completes, but its first fragment already cannot be UTF-8.
-    let wire = frame(
-        false,
-        TEXT,
-        b"\xce\xba\xe1\xbd\xb9\xcf\x83\xce\xbc\xce\xb5\xf4\x90\x80\x80",
-    );
+    let wire = frame(false, TEXT, b"\xce\xba\xe1\xbd\xb9\xcf\x83\xce\xbc\xce\xb5\xf4\x90\x80\x80");
     assert_events(64, &wire, &[Ev::Fail(1007)]);
 }
 
 #[test]
 fn binary_messages_are_not_validated() {
     let wire = binary(b"\xed\xa0\x80\xff\xc0\xaf");
-    assert_events(
-        64,
-        &wire,
-        &[Ev::Binary(b"\xed\xa0\x80\xff\xc0\xaf".to_vec())],
-    );
+    assert_events(64, &wire, &[Ev::Binary(b"\xed\xa0\x80\xff\xc0\xaf".to_vec())]);
 }

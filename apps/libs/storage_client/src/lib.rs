@@ -47,13 +47,7 @@ pub type Storage<'e, S> = StorageClient<IpcTransport<'e, S>>;
 
 impl<'e, S: Syscalls> IpcTransport<'e, S> {
     pub fn new(events: &'e Events<'e, S>, clock: &'e timing::Clock<S>) -> Self {
-        IpcTransport {
-            events,
-            clock,
-            service: None,
-            tag: 0,
-            changed: false,
-        }
+        IpcTransport { events, clock, service: None, tag: 0, changed: false }
     }
 
     pub fn storage(self) -> Storage<'e, S> {
@@ -64,8 +58,7 @@ impl<'e, S: Syscalls> IpcTransport<'e, S> {
         if let Some(h) = self.service {
             return Ok(h);
         }
-        let h = Ipc::<S>::lookup(proto_storage::SERVICE_NAME)
-            .map_err(|_| TransportError::ServiceGone)?;
+        let h = Ipc::<S>::lookup(proto_storage::SERVICE_NAME).map_err(|_| TransportError::ServiceGone)?;
         // Whoever holds the name must be the storage app itself (the
         // kernel already refuses the name to others; this is the client's
         // own check, so a misconfigured board cannot hand files to an

@@ -18,28 +18,15 @@ pub struct FileDevice {
 
 impl FileDevice {
     pub fn open(path: &Path) -> FileDevice {
-        let file = OpenOptions::new()
-            .read(true)
-            .write(true)
-            .open(path)
-            .unwrap();
+        let file = OpenOptions::new().read(true).write(true).open(path).unwrap();
         let sectors = file.metadata().unwrap().len() / SECTOR_SIZE as u64;
         FileDevice { file, sectors }
     }
 
     fn check(&self, sector: u64, len: usize) {
-        assert!(
-            len > 0 && len.is_multiple_of(SECTOR_SIZE),
-            "partial sector: {len}"
-        );
-        assert!(
-            len <= MAX_TRANSFER_SECTORS * SECTOR_SIZE,
-            "transfer too big: {len}"
-        );
-        assert!(
-            sector + (len / SECTOR_SIZE) as u64 <= self.sectors,
-            "past the end"
-        );
+        assert!(len > 0 && len.is_multiple_of(SECTOR_SIZE), "partial sector: {len}");
+        assert!(len <= MAX_TRANSFER_SECTORS * SECTOR_SIZE, "transfer too big: {len}");
+        assert!(sector + (len / SECTOR_SIZE) as u64 <= self.sectors, "past the end");
     }
 }
 
@@ -50,17 +37,13 @@ impl BlockDevice for FileDevice {
 
     fn read(&mut self, sector: u64, buf: &mut [u8]) -> Result<(), IoError> {
         self.check(sector, buf.len());
-        self.file
-            .seek(SeekFrom::Start(sector * SECTOR_SIZE as u64))
-            .unwrap();
+        self.file.seek(SeekFrom::Start(sector * SECTOR_SIZE as u64)).unwrap();
         self.file.read_exact(buf).map_err(|_| IoError::Device(-1))
     }
 
     fn write(&mut self, sector: u64, buf: &[u8]) -> Result<(), IoError> {
         self.check(sector, buf.len());
-        self.file
-            .seek(SeekFrom::Start(sector * SECTOR_SIZE as u64))
-            .unwrap();
+        self.file.seek(SeekFrom::Start(sector * SECTOR_SIZE as u64)).unwrap();
         self.file.write_all(buf).map_err(|_| IoError::Device(-1))
     }
 
@@ -84,27 +67,14 @@ pub fn fat32_image(dir: &Path, name: &str, mib: u64) -> PathBuf {
 }
 
 pub fn mkfs(path: &Path, args: &[&str]) {
-    let out = Command::new("mkfs.fat")
-        .args(args)
-        .arg(path)
-        .output()
-        .unwrap();
-    assert!(
-        out.status.success(),
-        "mkfs.fat: {}",
-        String::from_utf8_lossy(&out.stderr)
-    );
+    let out = Command::new("mkfs.fat").args(args).arg(path).output().unwrap();
+    assert!(out.status.success(), "mkfs.fat: {}", String::from_utf8_lossy(&out.stderr));
 }
 
 /// `fsck.fat -n`: true if clean; the output for the assertion message.
 pub fn fsck(path: &Path) -> (bool, String) {
-    let out = Command::new("fsck.fat")
-        .arg("-n")
-        .arg(path)
-        .output()
-        .unwrap();
-    let text =
-        String::from_utf8_lossy(&out.stdout).into_owned() + &String::from_utf8_lossy(&out.stderr);
+    let out = Command::new("fsck.fat").arg("-n").arg(path).output().unwrap();
+    let text = String::from_utf8_lossy(&out.stdout).into_owned() + &String::from_utf8_lossy(&out.stderr);
     (out.status.success(), text)
 }
 
@@ -124,18 +94,8 @@ fn mtools(cmd: &str) -> Command {
 
 /// A file's bytes as mtools reads them (`mcopy -i img ::/path -`).
 pub fn mcopy_out(image: &Path, path: &str) -> Vec<u8> {
-    let out = mtools("mcopy")
-        .arg("-i")
-        .arg(image)
-        .arg(format!("::{path}"))
-        .arg("-")
-        .output()
-        .unwrap();
-    assert!(
-        out.status.success(),
-        "mcopy {path}: {}",
-        String::from_utf8_lossy(&out.stderr)
-    );
+    let out = mtools("mcopy").arg("-i").arg(image).arg(format!("::{path}")).arg("-").output().unwrap();
+    assert!(out.status.success(), "mcopy {path}: {}", String::from_utf8_lossy(&out.stderr));
     out.stdout
 }
 
@@ -144,43 +104,19 @@ pub fn mcopy_in(image: &Path, path: &str, data: &[u8]) {
     let dir = tempfile::tempdir().unwrap();
     let src = dir.path().join("src");
     std::fs::write(&src, data).unwrap();
-    let out = mtools("mcopy")
-        .arg("-i")
-        .arg(image)
-        .arg(&src)
-        .arg(format!("::{path}"))
-        .output()
-        .unwrap();
-    assert!(
-        out.status.success(),
-        "mcopy in {path}: {}",
-        String::from_utf8_lossy(&out.stderr)
-    );
+    let out = mtools("mcopy").arg("-i").arg(image).arg(&src).arg(format!("::{path}")).output().unwrap();
+    assert!(out.status.success(), "mcopy in {path}: {}", String::from_utf8_lossy(&out.stderr));
 }
 
 /// `mmd` on the image.
 pub fn mmd(image: &Path, path: &str) {
-    let out = mtools("mmd")
-        .arg("-i")
-        .arg(image)
-        .arg(format!("::{path}"))
-        .output()
-        .unwrap();
-    assert!(
-        out.status.success(),
-        "mmd {path}: {}",
-        String::from_utf8_lossy(&out.stderr)
-    );
+    let out = mtools("mmd").arg("-i").arg(image).arg(format!("::{path}")).output().unwrap();
+    assert!(out.status.success(), "mmd {path}: {}", String::from_utf8_lossy(&out.stderr));
 }
 
 /// `mdir -b` (bare names, recursive listing off) of a directory.
 pub fn mdir(image: &Path, path: &str) -> String {
-    let out = mtools("mdir")
-        .arg("-i")
-        .arg(image)
-        .arg(format!("::{path}"))
-        .output()
-        .unwrap();
+    let out = mtools("mdir").arg("-i").arg(image).arg(format!("::{path}")).output().unwrap();
     String::from_utf8_lossy(&out.stdout).into_owned()
 }
 
@@ -205,10 +141,7 @@ pub fn p(path: &str) -> NormPath {
     normalize(path).unwrap()
 }
 
-pub const W: OpenMode = OpenMode::Write {
-    create: true,
-    truncate: true,
-};
+pub const W: OpenMode = OpenMode::Write { create: true, truncate: true };
 
 /// Writes `data` to `path` in 4 KiB chunks, as the FTP server would.
 pub fn put(vol: &mut FatVolume<FileDevice>, path: &str, data: &[u8]) {
@@ -264,10 +197,7 @@ impl BlockDevice for RamDevice {
 
     fn write(&mut self, sector: u64, buf: &[u8]) -> Result<(), IoError> {
         let at = sector as usize * SECTOR_SIZE;
-        self.0
-            .get_mut(at..at + buf.len())
-            .ok_or(IoError::OutOfRange)?
-            .copy_from_slice(buf);
+        self.0.get_mut(at..at + buf.len()).ok_or(IoError::OutOfRange)?.copy_from_slice(buf);
         Ok(())
     }
 
@@ -285,11 +215,7 @@ pub struct OverlayDevice {
 
 impl OverlayDevice {
     pub fn new(base: std::rc::Rc<Vec<u8>>, len: usize) -> Self {
-        OverlayDevice {
-            base,
-            len,
-            changed: Default::default(),
-        }
+        OverlayDevice { base, len, changed: Default::default() }
     }
 
     fn sector(&self, n: u64) -> [u8; SECTOR_SIZE] {
@@ -327,8 +253,7 @@ impl BlockDevice for OverlayDevice {
 
     fn write(&mut self, sector: u64, buf: &[u8]) -> Result<(), IoError> {
         for (i, chunk) in buf.chunks(SECTOR_SIZE).enumerate() {
-            self.changed
-                .insert(sector + i as u64, chunk.try_into().unwrap());
+            self.changed.insert(sector + i as u64, chunk.try_into().unwrap());
         }
         Ok(())
     }

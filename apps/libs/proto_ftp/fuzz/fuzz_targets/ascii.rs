@@ -10,9 +10,7 @@ use proto_ftp::ascii::{from_network, ToNetwork};
 fn chunks<'a>(data: &'a [u8], cuts: &[u8]) -> Vec<&'a [u8]> {
     let (mut out, mut rest, mut i) = (Vec::new(), data, 0);
     while !rest.is_empty() {
-        let n = usize::from(cuts.get(i).copied().unwrap_or(255))
-            .max(1)
-            .min(rest.len());
+        let n = usize::from(cuts.get(i).copied().unwrap_or(255)).max(1).min(rest.len());
         out.push(&rest[..n]);
         rest = &rest[n..];
         i += 1;
@@ -27,9 +25,7 @@ fn to_network(parts: &[&[u8]]) -> Vec<u8> {
         // A chunk twice the input, as the app reads half chunks.
         let mut buf = vec![0u8; 2 * part.len()];
         buf[..part.len()].copy_from_slice(part);
-        let n = conv
-            .convert(&mut buf, part.len())
-            .expect("half a buffer always fits");
+        let n = conv.convert(&mut buf, part.len()).expect("half a buffer always fits");
         out.extend_from_slice(&buf[..n]);
     }
     out
@@ -61,11 +57,7 @@ fuzz_target!(|input: &[u8]| {
     assert_eq!(to_network(&parts), net, "RETR depends on the split");
     assert!(net.windows(2).all(|w| w[1] != b'\n' || w[0] == b'\r'));
     let stored = from_network_all(&whole);
-    assert_eq!(
-        from_network_all(&parts),
-        stored,
-        "STOR depends on the split"
-    );
+    assert_eq!(from_network_all(&parts), stored, "STOR depends on the split");
     // Only a CR that was not the start of a CRLF is left before an LF.
     assert!(stored.len() <= data.len());
     // Text without CR comes back as it was.

@@ -10,10 +10,7 @@ fuzz_target!(|data: &[u8]| {
         return;
     };
     let split = usize::from(split).min(rest.len());
-    let (Ok(cwd), Ok(arg)) = (
-        core::str::from_utf8(&rest[..split]),
-        core::str::from_utf8(&rest[split..]),
-    ) else {
+    let (Ok(cwd), Ok(arg)) = (core::str::from_utf8(&rest[..split]), core::str::from_utf8(&rest[split..])) else {
         return;
     };
     let Ok(cwd) = AbsPath::parse(cwd) else {

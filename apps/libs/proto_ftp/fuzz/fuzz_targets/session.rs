@@ -12,9 +12,8 @@ use libfuzzer_sys::fuzz_target;
 use proto_ftp::list::{format_entry, format_listed, MAX_LIST_LINE};
 use proto_ftp::reply::is_well_formed;
 use proto_ftp::{
-    DateTime, Entry, Facts, Failure, Feed, FsOp, Glob, Kind, LineBuffer, ListFormat, Metadata,
-    Options, Outcome, ParseError, ReplyBuf, Role, Session, Transfer, MAX_LINE, MAX_PATH,
-    REPLY_CAPACITY,
+    DateTime, Entry, Facts, Failure, Feed, FsOp, Glob, Kind, LineBuffer, ListFormat, Metadata, Options, Outcome,
+    ParseError, ReplyBuf, Role, Session, Transfer, MAX_LINE, MAX_PATH, REPLY_CAPACITY,
 };
 
 /// Knob bits taken from the first input byte.
@@ -72,10 +71,7 @@ impl App {
 
 fn check(reply: &str) {
     assert!(reply.len() <= REPLY_CAPACITY);
-    assert!(
-        is_well_formed(reply.as_bytes()),
-        "malformed reply {reply:?}"
-    );
+    assert!(is_well_formed(reply.as_bytes()), "malformed reply {reply:?}");
     // The fallback only appears if a reply overflowed, which must be impossible.
     assert!(!reply.starts_with("451 Reply too long"), "reply overflow");
 }
@@ -86,10 +82,7 @@ fn check_path(role: Option<Role>, path: &str) {
     for name in path.split('/').skip(1) {
         assert!(path == "/" || !name.is_empty(), "{path:?}");
         assert!(name != "." && name != "..", "{path:?}");
-        assert!(
-            !name.bytes().any(|b| b < 0x20 || b == 0x7f || b == b'\\'),
-            "{path:?}"
-        );
+        assert!(!name.bytes().any(|b| b < 0x20 || b == 0x7f || b == b'\\'), "{path:?}");
     }
     // Anonymous users never reach outside /www.
     if role == Some(Role::Anonymous) {
@@ -99,11 +92,7 @@ fn check_path(role: Option<Role>, path: &str) {
 
 fn meta(knobs: u8) -> Metadata {
     Metadata {
-        kind: if knobs & STAT_DIR != 0 {
-            Kind::Dir
-        } else {
-            Kind::File
-        },
+        kind: if knobs & STAT_DIR != 0 { Kind::Dir } else { Kind::File },
         size: 1234,
         modified: DateTime::new(2024, 2, 29, 23, 59, 58).unwrap(),
     }
@@ -113,32 +102,17 @@ fn meta(knobs: u8) -> Metadata {
 /// by `glob` when there is one.
 fn check_listing(path: &str, glob: Option<&Glob<'_>>, knobs: u8) {
     let name = path.rsplit('/').next().unwrap_or("");
-    let entry = Entry {
-        name,
-        meta: meta(knobs),
-    };
+    let entry = Entry { name, meta: meta(knobs) };
     let now = DateTime::new(2024, 6, 1, 0, 0, 0).unwrap();
     let mut buf = [0u8; MAX_LIST_LINE + MAX_PATH];
-    for format in [
-        ListFormat::Long,
-        ListFormat::Names,
-        ListFormat::Facts(Facts::ALL),
-    ] {
+    for format in [ListFormat::Long, ListFormat::Names, ListFormat::Facts(Facts::ALL)] {
         let line = match glob {
-            Some(g) => format_listed(&entry, format, Some(g), &now, &mut buf)
-                .ok()
-                .flatten(),
+            Some(g) => format_listed(&entry, format, Some(g), &now, &mut buf).ok().flatten(),
             None => format_entry(&entry, format, &now, &mut buf).ok(),
         };
         if let Some(n) = line {
             assert!(buf[..n].ends_with(b"\r\n"));
-            assert_eq!(
-                buf[..n - 2]
-                    .iter()
-                    .filter(|&&b| b == b'\r' || b == b'\n')
-                    .count(),
-                0
-            );
+            assert_eq!(buf[..n - 2].iter().filter(|&&b| b == b'\r' || b == b'\n').count(), 0);
             // A listing line never looks like the end of a STAT reply.
             assert!(!buf[0].is_ascii_digit() || format == ListFormat::Names);
         }
@@ -160,10 +134,7 @@ fn check_allowed(role: Option<Role>, options: &Options, o: &Outcome<'_>) {
                     | FsOp::SetModified { .. }
             )
     );
-    assert!(
-        !(role == Some(Role::Anonymous) && modifies),
-        "anonymous asked for {o:?}"
-    );
+    assert!(!(role == Some(Role::Anonymous) && modifies), "anonymous asked for {o:?}");
     if matches!(o, Outcome::Format { .. }) {
         assert_eq!(role, Some(Role::Admin));
     }
@@ -175,10 +146,7 @@ fn check_allowed(role: Option<Role>, options: &Options, o: &Outcome<'_>) {
         assert!(options.set_times);
     }
     if !matches!(o, Outcome::Reply(_) | Outcome::Close(_)) {
-        assert!(
-            role.is_some() || matches!(o, Outcome::Authenticate { .. }),
-            "{o:?} before login"
-        );
+        assert!(role.is_some() || matches!(o, Outcome::Authenticate { .. }), "{o:?} before login");
     }
 }
 
@@ -235,9 +203,7 @@ fn drive(s: &mut Session, line: &[u8], out: &mut ReplyBuf, app: &mut App) {
         Outcome::Transfer(Transfer::Retr { path, .. } | Transfer::Stor { path, .. }) => {
             Next::Transfer(path.to_owned(), None)
         }
-        Outcome::Transfer(Transfer::List { path, glob: g, .. }) => {
-            Next::Transfer(path.to_owned(), glob(g))
-        }
+        Outcome::Transfer(Transfer::List { path, glob: g, .. }) => Next::Transfer(path.to_owned(), glob(g)),
         Outcome::StatusListing { path, glob: g } => Next::Status(path.to_owned(), glob(g)),
         Outcome::Fs(FsOp::Stat { path }) => Next::Stat(path.to_owned()),
         Outcome::Fs(FsOp::Rename { from, to }) => Next::Fs(vec![from.to_owned(), to.to_owned()]),
@@ -323,26 +289,14 @@ fuzz_target!(|data: &[u8]| {
     let Some((&fate, mut input)) = rest.split_first() else {
         return;
     };
-    let options = Options {
-        peer: Some(PEER),
-        anonymous: knobs & ANONYMOUS != 0,
-        set_times: knobs & SET_TIMES != 0,
-    };
-    let mut app = App {
-        knobs,
-        fate,
-        calls: 0,
-    };
+    let options = Options { peer: Some(PEER), anonymous: knobs & ANONYMOUS != 0, set_times: knobs & SET_TIMES != 0 };
+    let mut app = App { knobs, fate, calls: 0 };
     let mut s = Session::with_options(options);
     let mut out = ReplyBuf::new();
     let mut lines = LineBuffer::new();
     if knobs & LOGIN_FIRST != 0 {
         // A login that works, whatever the other knobs say.
-        let mut login = App {
-            knobs: knobs & (ADMIN | STAT_DIR),
-            fate: 0,
-            calls: 0,
-        };
+        let mut login = App { knobs: knobs & (ADMIN | STAT_DIR), fate: 0, calls: 0 };
         drive(&mut s, b"USER fuzz\r\n", &mut out, &mut login);
         drive(&mut s, b"PASS fuzz\r\n", &mut out, &mut login);
         assert!(s.is_logged_in());

@@ -9,10 +9,7 @@ use super::{Command, DataType, EprtArg, EpsvArg, OptsArg, ParseError, SiteCmd};
 use crate::time::DateTime;
 
 /// The command must not have an argument.
-pub(super) fn none(
-    arg: Option<&[u8]>,
-    cmd: Command<'static>,
-) -> Result<Command<'static>, ParseError> {
+pub(super) fn none(arg: Option<&[u8]>, cmd: Command<'static>) -> Result<Command<'static>, ParseError> {
     match arg {
         None => Ok(cmd),
         Some(_) => Err(ParseError::UnexpectedArgument),
@@ -57,9 +54,7 @@ pub(super) fn one_of(
 ) -> Result<Command<'static>, ParseError> {
     match arg.ok_or(ParseError::MissingArgument)? {
         [c] if ok.contains(&c.to_ascii_uppercase()) => Ok(cmd),
-        [c] if unsupported.contains(&c.to_ascii_uppercase()) => {
-            Err(ParseError::UnsupportedParameter)
-        }
+        [c] if unsupported.contains(&c.to_ascii_uppercase()) => Err(ParseError::UnsupportedParameter),
         _ => Err(ParseError::InvalidArgument),
     }
 }
@@ -145,14 +140,9 @@ pub(super) fn eprt(arg: &[u8]) -> Result<EprtArg, ParseError> {
         return Err(ParseError::InvalidArgument);
     }
     let mut parts = arg.split(delim);
-    let (Some(""), Some(proto), Some(addr), Some(port), Some(""), None) = (
-        parts.next(),
-        parts.next(),
-        parts.next(),
-        parts.next(),
-        parts.next(),
-        parts.next(),
-    ) else {
+    let (Some(""), Some(proto), Some(addr), Some(port), Some(""), None) =
+        (parts.next(), parts.next(), parts.next(), parts.next(), parts.next(), parts.next())
+    else {
         return Err(ParseError::InvalidArgument);
     };
     let proto = decimal(proto.as_bytes())?;
@@ -162,9 +152,7 @@ pub(super) fn eprt(arg: &[u8]) -> Result<EprtArg, ParseError> {
     };
     match proto {
         1 => {
-            let ip = addr
-                .parse::<Ipv4Addr>()
-                .map_err(|_| ParseError::InvalidArgument)?;
+            let ip = addr.parse::<Ipv4Addr>().map_err(|_| ParseError::InvalidArgument)?;
             Ok(EprtArg::V4(SocketAddrV4::new(ip, port)))
         }
         2..=0xffff if !addr.is_empty() => Ok(EprtArg::Protocol(proto as u16)),
@@ -240,8 +228,6 @@ pub(super) fn decimal(arg: &[u8]) -> Result<u64, ParseError> {
             b'0'..=b'9' => u64::from(b - b'0'),
             _ => return Err(ParseError::InvalidArgument),
         };
-        acc.checked_mul(10)
-            .and_then(|v| v.checked_add(digit))
-            .ok_or(ParseError::InvalidArgument)
+        acc.checked_mul(10).and_then(|v| v.checked_add(digit)).ok_or(ParseError::InvalidArgument)
     })
 }

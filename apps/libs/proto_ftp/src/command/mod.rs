@@ -18,9 +18,7 @@ use crate::reply::Code;
 use crate::time::DateTime;
 use crate::MAX_LINE;
 
-use args::{
-    data_type, decimal, eprt, epsv, ls_path, mfmt, none, one_of, opt_text, opts, port, site, text,
-};
+use args::{data_type, decimal, eprt, epsv, ls_path, mfmt, none, one_of, opt_text, opts, port, site, text};
 use verbs::{lookup, NOT_IMPLEMENTED};
 pub use verbs::{Verb, COMMANDS};
 
@@ -247,9 +245,7 @@ impl ParseError {
 /// argument), so a verb the session does not offer gets 502 even when its
 /// argument would not parse.
 pub fn verb_of(line: &[u8]) -> Option<Verb> {
-    let word = line
-        .split(|&b| b == b' ' || b == b'\r' || b == b'\n')
-        .next()?;
+    let word = line.split(|&b| b == b' ' || b == b'\r' || b == b'\n').next()?;
     lookup(COMMANDS, word)
 }
 
@@ -275,14 +271,8 @@ pub fn parse(line: &[u8]) -> Result<Command<'_>, ParseError> {
         return Err(ParseError::Unknown);
     }
     let Some(verb) = lookup(COMMANDS, word) else {
-        let known = NOT_IMPLEMENTED
-            .iter()
-            .any(|v| v.as_bytes().eq_ignore_ascii_case(word));
-        return Err(if known {
-            ParseError::NotImplemented
-        } else {
-            ParseError::Unknown
-        });
+        let known = NOT_IMPLEMENTED.iter().any(|v| v.as_bytes().eq_ignore_ascii_case(word));
+        return Err(if known { ParseError::NotImplemented } else { ParseError::Unknown });
     };
     let cmd = match verb {
         Verb::User => Command::User(text(arg)?),

@@ -27,10 +27,7 @@ fn verbs_case_insensitive_and_aliases() {
 
 #[test]
 fn arguments_keep_spaces() {
-    assert_eq!(
-        p("RETR my file .txt\r\n"),
-        Ok(Command::Retr("my file .txt"))
-    );
+    assert_eq!(p("RETR my file .txt\r\n"), Ok(Command::Retr("my file .txt")));
     assert_eq!(p("STOR  lead"), Ok(Command::Stor(" lead")));
     assert_eq!(p("DELE trail \r\n"), Ok(Command::Dele("trail ")));
     assert_eq!(p("CWD 日本"), Ok(Command::Cwd("日本")));
@@ -72,33 +69,11 @@ fn type_mode_stru() {
     assert_eq!(p("type a n"), Ok(Command::Type(DataType::Ascii)));
     assert_eq!(p("TYPE I"), Ok(Command::Type(DataType::Image)));
     assert_eq!(p("TYPE L 8"), Ok(Command::Type(DataType::Image)));
-    for bad in [
-        "TYPE E",
-        "TYPE A T",
-        "TYPE A C",
-        "TYPE E N",
-        "TYPE L 16",
-        "TYPE L 7",
-    ] {
+    for bad in ["TYPE E", "TYPE A T", "TYPE A C", "TYPE E N", "TYPE L 16", "TYPE L 7"] {
         assert_eq!(p(bad), Err(ParseError::UnsupportedParameter), "{bad}");
     }
-    for bad in [
-        "TYPE X",
-        "TYPE",
-        "TYPE AB",
-        "TYPE A X",
-        "TYPE I N",
-        "TYPE L",
-        "TYPE L x",
-        "TYPE A N N",
-    ] {
-        assert!(
-            matches!(
-                p(bad),
-                Err(ParseError::InvalidArgument | ParseError::MissingArgument)
-            ),
-            "{bad}"
-        );
+    for bad in ["TYPE X", "TYPE", "TYPE AB", "TYPE A X", "TYPE I N", "TYPE L", "TYPE L x", "TYPE A N N"] {
+        assert!(matches!(p(bad), Err(ParseError::InvalidArgument | ParseError::MissingArgument)), "{bad}");
     }
     assert_eq!(p("MODE s"), Ok(Command::Mode));
     assert_eq!(p("MODE B"), Err(ParseError::UnsupportedParameter));
@@ -124,14 +99,8 @@ fn passive_and_active() {
 #[test]
 fn port_and_eprt_addresses() {
     let addr = |a, b, c, d, port| SocketAddrV4::new(Ipv4Addr::new(a, b, c, d), port);
-    assert_eq!(
-        p("PORT 10,0,2,2,195,80"),
-        Ok(Command::Port(addr(10, 0, 2, 2, 50_000)))
-    );
-    assert_eq!(
-        p("PORT 1, 2,3 ,4,0,21"),
-        Ok(Command::Port(addr(1, 2, 3, 4, 21)))
-    );
+    assert_eq!(p("PORT 10,0,2,2,195,80"), Ok(Command::Port(addr(10, 0, 2, 2, 50_000))));
+    assert_eq!(p("PORT 1, 2,3 ,4,0,21"), Ok(Command::Port(addr(1, 2, 3, 4, 21))));
     for bad in [
         "PORT 1,2,3,4,5",
         "PORT 1,2,3,4,5,6,7",
@@ -145,18 +114,9 @@ fn port_and_eprt_addresses() {
         assert_eq!(p(bad), Err(ParseError::InvalidArgument), "{bad}");
     }
     assert_eq!(p("PORT"), Err(ParseError::MissingArgument));
-    assert_eq!(
-        p("EPRT |1|132.235.1.2|6275|"),
-        Ok(Command::Eprt(EprtArg::V4(addr(132, 235, 1, 2, 6275))))
-    );
-    assert_eq!(
-        p("EPRT !1!10.0.2.2!50000!"),
-        Ok(Command::Eprt(EprtArg::V4(addr(10, 0, 2, 2, 50_000))))
-    );
-    assert_eq!(
-        p("EPRT |2|1080::8:800:200C:417A|5282|"),
-        Ok(Command::Eprt(EprtArg::Protocol(2)))
-    );
+    assert_eq!(p("EPRT |1|132.235.1.2|6275|"), Ok(Command::Eprt(EprtArg::V4(addr(132, 235, 1, 2, 6275)))));
+    assert_eq!(p("EPRT !1!10.0.2.2!50000!"), Ok(Command::Eprt(EprtArg::V4(addr(10, 0, 2, 2, 50_000)))));
+    assert_eq!(p("EPRT |2|1080::8:800:200C:417A|5282|"), Ok(Command::Eprt(EprtArg::Protocol(2))));
     for bad in [
         "EPRT |1|132.235.1.2|6275",
         "EPRT |1|132.235.1.2|0|",
@@ -176,10 +136,7 @@ fn port_and_eprt_addresses() {
 #[test]
 fn mfmt_and_site() {
     let t = DateTime::new(2024, 2, 29, 23, 59, 58).unwrap();
-    assert_eq!(
-        p("MFMT 20240229235958 a b.txt"),
-        Ok(Command::Mfmt(t, "a b.txt"))
-    );
+    assert_eq!(p("MFMT 20240229235958 a b.txt"), Ok(Command::Mfmt(t, "a b.txt")));
     assert_eq!(p("MFMT 20240229235958.123 x"), Ok(Command::Mfmt(t, "x")));
     for bad in [
         "MFMT 20230229235958 x",
@@ -194,10 +151,7 @@ fn mfmt_and_site() {
     assert_eq!(p("MFMT 20240229235958 "), Err(ParseError::MissingArgument));
     assert_eq!(p("SITE help"), Ok(Command::Site(SiteCmd::Help)));
     assert_eq!(p("SITE FORMAT"), Ok(Command::Site(SiteCmd::Format(None))));
-    assert_eq!(
-        p("site format  MYDISK "),
-        Ok(Command::Site(SiteCmd::Format(Some("MYDISK"))))
-    );
+    assert_eq!(p("site format  MYDISK "), Ok(Command::Site(SiteCmd::Format(Some("MYDISK")))));
     assert_eq!(p("SITE"), Err(ParseError::MissingArgument));
     assert_eq!(p("SITE  "), Err(ParseError::MissingArgument));
     assert_eq!(p("SITE CHMOD 777 x"), Err(ParseError::NotImplemented));
@@ -210,11 +164,7 @@ fn the_table_is_the_parser() {
     // Every table verb parses (maybe with an argument error), nothing else does.
     for (name, _) in COMMANDS {
         assert_ne!(parse(name.as_bytes()), Err(ParseError::Unknown), "{name}");
-        assert_ne!(
-            parse(name.as_bytes()),
-            Err(ParseError::NotImplemented),
-            "{name}"
-        );
+        assert_ne!(parse(name.as_bytes()), Err(ParseError::NotImplemented), "{name}");
         let lower = name.to_ascii_lowercase();
         assert_ne!(parse(lower.as_bytes()), Err(ParseError::Unknown), "{name}");
     }
@@ -251,10 +201,7 @@ fn listing_options_are_dropped() {
 fn rest_offsets() {
     assert_eq!(p("REST 0"), Ok(Command::Rest(0)));
     assert_eq!(p("REST 18446744073709551615"), Ok(Command::Rest(u64::MAX)));
-    assert_eq!(
-        p("REST 18446744073709551616"),
-        Err(ParseError::InvalidArgument)
-    );
+    assert_eq!(p("REST 18446744073709551616"), Err(ParseError::InvalidArgument));
     assert_eq!(p("REST -1"), Err(ParseError::InvalidArgument));
     assert_eq!(p("REST 1 2"), Err(ParseError::InvalidArgument));
     assert_eq!(p("REST"), Err(ParseError::MissingArgument));
@@ -267,10 +214,7 @@ fn opts_stat_help_allo() {
     assert_eq!(p("OPTS UTF8"), Ok(Command::Opts(OptsArg::Utf8On)));
     assert_eq!(p("OPTS UTF8 OFF"), Err(ParseError::UnsupportedParameter));
     assert_eq!(p("OPTS UTF8 MAYBE"), Err(ParseError::InvalidArgument));
-    assert_eq!(
-        p("OPTS MLST type;size;"),
-        Ok(Command::Opts(OptsArg::Mlst("type;size;")))
-    );
+    assert_eq!(p("OPTS MLST type;size;"), Ok(Command::Opts(OptsArg::Mlst("type;size;"))));
     assert_eq!(p("OPTS MLST"), Ok(Command::Opts(OptsArg::Mlst(""))));
     assert_eq!(p("OPTS FOO"), Err(ParseError::InvalidArgument));
     assert_eq!(p("OPTS"), Err(ParseError::MissingArgument));
@@ -283,17 +227,7 @@ fn opts_stat_help_allo() {
 
 #[test]
 fn known_but_unimplemented() {
-    for v in [
-        "AUTH TLS",
-        "SITE CHMOD 777 x",
-        "STOU",
-        "REIN",
-        "ACCT a",
-        "PBSZ 0",
-        "CCC",
-        "LPSV",
-        "MFCT 2020 x",
-    ] {
+    for v in ["AUTH TLS", "SITE CHMOD 777 x", "STOU", "REIN", "ACCT a", "PBSZ 0", "CCC", "LPSV", "MFCT 2020 x"] {
         assert_eq!(p(v), Err(ParseError::NotImplemented), "{v}");
         assert_eq!(ParseError::NotImplemented.code().get(), 502);
     }

@@ -136,14 +136,11 @@ pub const COMMANDS: &[(&str, Verb)] = &[
 /// TLS), RFC 2640, RFC 7151 and common extensions that we recognise but do
 /// not offer: 502 rather than 500.
 pub(super) const NOT_IMPLEMENTED: &[&str] = &[
-    "ACCT", "SMNT", "REIN", "STOU", "LPRT", "LPSV", "AUTH", "PBSZ", "PROT", "CCC", "ADAT", "MIC",
-    "CONF", "ENC", "LANG", "HOST", "MFCT", "MFF", "CLNT",
+    "ACCT", "SMNT", "REIN", "STOU", "LPRT", "LPSV", "AUTH", "PBSZ", "PROT", "CCC", "ADAT", "MIC", "CONF", "ENC",
+    "LANG", "HOST", "MFCT", "MFF", "CLNT",
 ];
 
 /// The verb of a table, if `word` spells one (ASCII case ignored).
 pub(super) fn lookup<T: Copy>(table: &[(&str, T)], word: &[u8]) -> Option<T> {
-    table
-        .iter()
-        .find(|(name, _)| name.as_bytes().eq_ignore_ascii_case(word))
-        .map(|&(_, v)| v)
+    table.iter().find(|(name, _)| name.as_bytes().eq_ignore_ascii_case(word)).map(|&(_, v)| v)
 }

@@ -38,10 +38,7 @@ impl UserName {
         }
         let mut bytes = [0u8; MAX_USER];
         bytes[..name.len()].copy_from_slice(name.as_bytes());
-        Some(UserName {
-            bytes,
-            len: name.len(),
-        })
+        Some(UserName { bytes, len: name.len() })
     }
 
     pub(super) fn as_str(&self) -> &str {
@@ -96,11 +93,7 @@ impl Session {
         self.restart = 0;
         if self.options.anonymous && user.is_anonymous() {
             self.auth = Auth::NeedEmail(user);
-            return reply(
-                out,
-                Code::NEED_PASSWORD,
-                "Anonymous login ok; send your e-mail address as password.",
-            );
+            return reply(out, Code::NEED_PASSWORD, "Anonymous login ok; send your e-mail address as password.");
         }
         self.auth = Auth::NeedPass(user);
         reply(out, Code::NEED_PASSWORD, "Password required.")
@@ -111,24 +104,15 @@ impl Session {
             if let Auth::NeedEmail(user) = mem::replace(&mut self.auth, Auth::NeedUser) {
                 self.log_in(user, Role::Anonymous);
             }
-            return reply(
-                out,
-                Code::LOGGED_IN,
-                "Anonymous access granted: read-only, to the web files.",
-            );
+            return reply(out, Code::LOGGED_IN, "Anonymous access granted: read-only, to the web files.");
         }
         match &self.auth {
             Auth::NeedPass(user) => {
                 self.pending = Pending::Login;
-                Outcome::Authenticate {
-                    user: user.as_str(),
-                    pass,
-                }
+                Outcome::Authenticate { user: user.as_str(), pass }
             }
             Auth::LoggedIn(..) => reply(out, Code::BAD_SEQUENCE, "Already logged in."),
-            Auth::NeedUser | Auth::NeedEmail(_) => {
-                reply(out, Code::BAD_SEQUENCE, "Send USER first.")
-            }
+            Auth::NeedUser | Auth::NeedEmail(_) => reply(out, Code::BAD_SEQUENCE, "Send USER first."),
         }
     }
 

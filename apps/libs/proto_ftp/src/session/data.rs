@@ -31,10 +31,7 @@ fn split_glob(arg: &str) -> Result<Option<(&str, &str, &str)>, Refusal> {
         None => ("", arg),
     };
     if has_wildcard(dir) {
-        return Err(Refusal::Text(
-            Code::FILE_UNAVAILABLE,
-            "Wildcards are allowed in the last name only.",
-        ));
+        return Err(Refusal::Text(Code::FILE_UNAVAILABLE, "Wildcards are allowed in the last name only."));
     }
     Ok(has_wildcard(last).then_some((if dir.is_empty() { "." } else { dir }, last, dir)))
 }
@@ -83,18 +80,10 @@ impl Session {
             return reply(out, Code::BAD_SEQUENCE, "Only EPSV allowed after EPSV ALL.");
         }
         let Some(peer) = self.options.peer else {
-            return reply(
-                out,
-                Code::NOT_IMPLEMENTED,
-                "Active mode not available; use PASV.",
-            );
+            return reply(out, Code::NOT_IMPLEMENTED, "Active mode not available; use PASV.");
         };
         if *addr.ip() != peer {
-            return reply(
-                out,
-                Code::BAD_ARGUMENT,
-                "Data connections go only to your own address (no FTP bounce).",
-            );
+            return reply(out, Code::BAD_ARGUMENT, "Data connections go only to your own address (no FTP bounce).");
         }
         if addr.port() < MIN_ACTIVE_PORT {
             return reply(out, Code::BAD_ARGUMENT, "Data port below 1024 refused.");
@@ -111,14 +100,7 @@ impl Session {
         };
         self.pending = Pending::Idle;
         self.data = DataPort::Active;
-        out.set(
-            Code::OK,
-            if extended {
-                "EPRT command successful."
-            } else {
-                "PORT command successful."
-            },
-        )
+        out.set(Code::OK, if extended { "EPRT command successful." } else { "PORT command successful." })
     }
 
     pub(super) fn list_cmd<'a>(
@@ -145,11 +127,7 @@ impl Session {
             return reply_outcome(reply, out);
         }
         let glob = glob.map(|(pattern, prefix)| Glob::new(pattern, prefix));
-        Outcome::Transfer(Transfer::List {
-            path: self.target.as_str(),
-            format,
-            glob,
-        })
+        Outcome::Transfer(Transfer::List { path: self.target.as_str(), format, glob })
     }
 
     pub(super) fn retr_cmd<'a>(&'a mut self, arg: &str, out: &'a mut ReplyBuf) -> Outcome<'a> {
@@ -157,18 +135,10 @@ impl Session {
         if let Err(reply) = self.start_transfer(arg, Moves::Download, None) {
             return reply_outcome(reply, out);
         }
-        Outcome::Transfer(Transfer::Retr {
-            path: self.target.as_str(),
-            offset,
-        })
+        Outcome::Transfer(Transfer::Retr { path: self.target.as_str(), offset })
     }
 
-    pub(super) fn stor_cmd<'a>(
-        &'a mut self,
-        arg: &str,
-        append: bool,
-        out: &'a mut ReplyBuf,
-    ) -> Outcome<'a> {
+    pub(super) fn stor_cmd<'a>(&'a mut self, arg: &str, append: bool, out: &'a mut ReplyBuf) -> Outcome<'a> {
         let offset = self.restart;
         if let Err(reply) = self.start_transfer(arg, Moves::Upload, None) {
             return reply_outcome(reply, out);
@@ -178,34 +148,20 @@ impl Session {
             (false, 0) => StoreMode::Replace,
             (false, n) => StoreMode::Resume(n),
         };
-        Outcome::Transfer(Transfer::Stor {
-            path: self.target.as_str(),
-            mode,
-        })
+        Outcome::Transfer(Transfer::Stor { path: self.target.as_str(), mode })
     }
 
     /// The checks every transfer command shares; on success the data port
     /// is taken and the session waits for the transfer's completion.
-    fn start_transfer(
-        &mut self,
-        arg: &str,
-        moves: Moves,
-        pattern: Option<&str>,
-    ) -> Result<(), Refusal> {
+    fn start_transfer(&mut self, arg: &str, moves: Moves, pattern: Option<&str>) -> Result<(), Refusal> {
         // REST applies to the very next transfer command only, whatever happens to it.
         let offset = mem::take(&mut self.restart);
         if self.data == DataPort::None {
-            return Err(Refusal::Text(
-                Code::CANT_OPEN_DATA,
-                "Use PORT, EPRT, PASV or EPSV first.",
-            ));
+            return Err(Refusal::Text(Code::CANT_OPEN_DATA, "Use PORT, EPRT, PASV or EPSV first."));
         }
         // An offset into converted text names no byte of the file.
         if offset > 0 && self.data_type == DataType::Ascii && moves != Moves::Listing {
-            return Err(Refusal::Text(
-                Code::FILE_UNAVAILABLE,
-                "Restart is not available in ASCII mode; use TYPE I.",
-            ));
+            return Err(Refusal::Text(Code::FILE_UNAVAILABLE, "Restart is not available in ASCII mode; use TYPE I."));
         }
         self.resolve_listed(arg, pattern)?;
         if moves == Moves::Upload && self.target.is_root() {
@@ -243,11 +199,7 @@ impl Session {
     /// 226 on success, else the failure's reply; after ABOR, the transfer's
     /// reply (226 or 426) followed by 226 for the ABOR itself (RFC 959 §4.1.3);
     /// after a QUIT during the transfer, 221 as well.
-    pub fn transfer_done<'a>(
-        &mut self,
-        result: Result<(), Failure>,
-        out: &'a mut ReplyBuf,
-    ) -> &'a str {
+    pub fn transfer_done<'a>(&mut self, result: Result<(), Failure>, out: &'a mut ReplyBuf) -> &'a str {
         let Pending::Transfer(phase) = self.pending else {
             return unexpected(out);
         };
@@ -258,18 +210,12 @@ impl Session {
             match (phase, result) {
                 (Phase::Aborting, result) => {
                     match result {
-                        Ok(()) => {
-                            put_line(&mut c, Code::TRANSFER_COMPLETE, b' ', "Transfer complete.")?
-                        }
-                        Err(_) => {
-                            put_line(&mut c, Code::TRANSFER_ABORTED, b' ', "Transfer aborted.")?
-                        }
+                        Ok(()) => put_line(&mut c, Code::TRANSFER_COMPLETE, b' ', "Transfer complete.")?,
+                        Err(_) => put_line(&mut c, Code::TRANSFER_ABORTED, b' ', "Transfer aborted.")?,
                     }
                     put_line(&mut c, Code::TRANSFER_COMPLETE, b' ', "ABOR successful.")?;
                 }
-                (_, Ok(())) => {
-                    put_line(&mut c, Code::TRANSFER_COMPLETE, b' ', "Transfer complete.")?
-                }
+                (_, Ok(())) => put_line(&mut c, Code::TRANSFER_COMPLETE, b' ', "Transfer complete.")?,
                 (phase, Err(f)) => {
                     let (code, text) = failure_text(f, phase == Phase::Streaming);
                     put_line(&mut c, code, b' ', text)?;
@@ -293,10 +239,7 @@ impl Session {
             return reply_outcome(refusal, out);
         }
         self.pending = Pending::Status(false);
-        Outcome::StatusListing {
-            path: self.target.as_str(),
-            glob,
-        }
+        Outcome::StatusListing { path: self.target.as_str(), glob }
     }
 
     /// The `213-` line that opens a STAT listing.
@@ -317,21 +260,14 @@ impl Session {
 
     /// Completes [`Outcome::StatusListing`]: the error (before `213-`), or
     /// the `213` line that ends the listing.
-    pub fn status_done<'a>(
-        &mut self,
-        result: Result<(), Failure>,
-        out: &'a mut ReplyBuf,
-    ) -> &'a str {
+    pub fn status_done<'a>(&mut self, result: Result<(), Failure>, out: &'a mut ReplyBuf) -> &'a str {
         let Pending::Status(started) = self.pending else {
             return unexpected(out);
         };
         self.pending = Pending::Idle;
         match (started, result) {
             (_, Ok(())) => out.set(Code::FILE_STATUS, "End of status."),
-            (true, Err(_)) => out.set(
-                Code::FILE_STATUS,
-                "End of status; the listing is incomplete.",
-            ),
+            (true, Err(_)) => out.set(Code::FILE_STATUS, "End of status; the listing is incomplete."),
             (false, Err(f)) => failure_reply(f, false, out),
         }
     }

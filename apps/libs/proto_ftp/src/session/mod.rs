@@ -16,9 +16,7 @@ mod files;
 
 use core::net::Ipv4Addr;
 
-use crate::command::{
-    parse, verb_of, Command, DataType, EprtArg, EpsvArg, OptsArg, ParseError, Verb,
-};
+use crate::command::{parse, verb_of, Command, DataType, EprtArg, EpsvArg, OptsArg, ParseError, Verb};
 use crate::list::{Facts, ListFormat};
 use crate::outcome::Outcome;
 use crate::path::AbsPath;
@@ -174,10 +172,7 @@ impl Session {
 
     /// A 421 to send before closing for idle timeout or shutdown.
     pub fn closing(out: &mut ReplyBuf) -> &str {
-        out.set(
-            Code::SERVICE_UNAVAILABLE,
-            "Service closing control connection.",
-        )
+        out.set(Code::SERVICE_UNAVAILABLE, "Service closing control connection.")
     }
 
     /// The current working directory (a real volume path).
@@ -257,27 +252,13 @@ impl Session {
             Pending::Idle => {}
             Pending::Transfer(_) => return self.during_transfer(cmd, out),
             _ if cmd == Command::Quit => {}
-            _ => {
-                return reply(
-                    out,
-                    Code::BAD_SEQUENCE,
-                    "Previous command still in progress.",
-                )
-            }
+            _ => return reply(out, Code::BAD_SEQUENCE, "Previous command still in progress."),
         }
         if !self.is_logged_in() && !cmd.allowed_before_login() {
-            return reply(
-                out,
-                Code::NOT_LOGGED_IN,
-                "Please log in with USER and PASS.",
-            );
+            return reply(out, Code::NOT_LOGGED_IN, "Please log in with USER and PASS.");
         }
         if self.role() == Some(Role::Anonymous) && cmd.modifies() {
-            return reply(
-                out,
-                Code::FILE_UNAVAILABLE,
-                "Permission denied: anonymous access is read-only.",
-            );
+            return reply(out, Code::FILE_UNAVAILABLE, "Permission denied: anonymous access is read-only.");
         }
         match cmd {
             Command::User(name) => self.user_cmd(name, out),
@@ -296,14 +277,9 @@ impl Session {
             }
             Command::Pwd => {
                 let cwd = self.cwd.relative_to(&self.root);
-                Outcome::Reply(out.fill(|b| {
-                    reply::write_quoted_path(
-                        b,
-                        Code::PATH_CREATED,
-                        cwd,
-                        "is the current directory.",
-                    )
-                }))
+                Outcome::Reply(
+                    out.fill(|b| reply::write_quoted_path(b, Code::PATH_CREATED, cwd, "is the current directory.")),
+                )
             }
             Command::Cwd(arg) => self.fs_cmd(arg, FsFor::Cwd, out),
             Command::Cdup => self.fs_cmd("..", FsFor::Cwd, out),
@@ -317,17 +293,11 @@ impl Session {
             }
             Command::Mode => reply(out, Code::OK, "Mode set to S."),
             Command::Stru => reply(out, Code::OK, "Structure set to F."),
-            Command::Pasv if self.epsv_all => {
-                reply(out, Code::BAD_SEQUENCE, "Only EPSV allowed after EPSV ALL.")
-            }
+            Command::Pasv if self.epsv_all => reply(out, Code::BAD_SEQUENCE, "Only EPSV allowed after EPSV ALL."),
             Command::Pasv => self.open_passive(false),
             Command::Epsv(None | Some(EpsvArg::Protocol(1))) => self.open_passive(true),
             Command::Epsv(Some(EpsvArg::Protocol(_))) | Command::Eprt(EprtArg::Protocol(_)) => {
-                reply(
-                    out,
-                    Code::BAD_PROTOCOL,
-                    "Network protocol not supported, use (1)",
-                )
+                reply(out, Code::BAD_PROTOCOL, "Network protocol not supported, use (1)")
             }
             Command::Epsv(Some(EpsvArg::All)) => {
                 self.epsv_all = true;
@@ -360,9 +330,7 @@ impl Session {
             }
             Command::Noop => reply(out, Code::OK, "NOOP ok."),
             // RFC 959: 225 if a data connection is open but idle, else 226.
-            Command::Abor if self.data == DataPort::Passive => {
-                reply(out, Code::DATA_OPEN, "No transfer to abort.")
-            }
+            Command::Abor if self.data == DataPort::Passive => reply(out, Code::DATA_OPEN, "No transfer to abort."),
             Command::Abor => reply(out, Code::TRANSFER_COMPLETE, "No transfer to abort."),
             Command::Help => {
                 let this = &*self;
@@ -375,9 +343,7 @@ impl Session {
                     DataPort::Passive => " Passive listener open",
                     DataPort::Active => " Active data connection set up (PORT)",
                 };
-                Outcome::Reply(
-                    out.fill(|b| write_status(b, this.user(), this.role(), this.data_type, data)),
-                )
+                Outcome::Reply(out.fill(|b| write_status(b, this.user(), this.role(), this.data_type, data)))
             }
             Command::Stat(Some(arg)) => self.status_cmd(arg, out),
             Command::Site(site) => self.site_cmd(site, out),
@@ -399,11 +365,7 @@ impl Session {
             }
             Command::Noop => reply(out, Code::OK, "NOOP ok."),
             Command::Stat(None) => reply(out, Code::SYSTEM_STATUS, "Transfer in progress."),
-            _ => reply(
-                out,
-                Code::BAD_SEQUENCE,
-                "Transfer in progress; wait or send ABOR.",
-            ),
+            _ => reply(out, Code::BAD_SEQUENCE, "Transfer in progress; wait or send ABOR."),
         }
     }
 

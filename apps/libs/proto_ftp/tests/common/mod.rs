@@ -9,8 +9,7 @@ use core::net::{Ipv4Addr, SocketAddrV4};
 
 use proto_ftp::reply::is_well_formed;
 use proto_ftp::{
-    DateTime, Failure, FsOp, Kind, ListFormat, Metadata, Options, Outcome, ReplyBuf, Role, Session,
-    StoreMode, Transfer,
+    DateTime, Failure, FsOp, Kind, ListFormat, Metadata, Options, Outcome, ReplyBuf, Role, Session, StoreMode, Transfer,
 };
 
 /// Owned copy of an `Outcome`, so tests can hold it across further calls.
@@ -53,21 +52,14 @@ pub fn own(o: Outcome<'_>) -> Got {
         Outcome::OpenPassive { extended } => Got::OpenPassive(extended),
         Outcome::Transfer(Transfer::Retr { path, offset }) => Got::Retr(path.into(), offset),
         Outcome::Transfer(Transfer::Stor { path, mode }) => Got::Stor(path.into(), mode),
-        Outcome::Transfer(Transfer::List {
-            path,
-            format,
-            glob: None,
-        }) => Got::List(path.into(), format),
-        Outcome::Transfer(Transfer::List {
-            path,
-            format,
-            glob: Some(g),
-        }) => Got::Glob(path.into(), format, g.pattern().into(), g.prefix().into()),
+        Outcome::Transfer(Transfer::List { path, format, glob: None }) => Got::List(path.into(), format),
+        Outcome::Transfer(Transfer::List { path, format, glob: Some(g) }) => {
+            Got::Glob(path.into(), format, g.pattern().into(), g.prefix().into())
+        }
         Outcome::OpenActive { addr } => Got::Active(addr),
-        Outcome::StatusListing { path, glob } => Got::Status(
-            path.into(),
-            glob.map(|g| (g.pattern().into(), g.prefix().into())),
-        ),
+        Outcome::StatusListing { path, glob } => {
+            Got::Status(path.into(), glob.map(|g| (g.pattern().into(), g.prefix().into())))
+        }
         Outcome::Format { label } => Got::Format(label.map(Into::into)),
         Outcome::QuitAfterTransfer => Got::QuitAfter,
         Outcome::Fs(FsOp::SetModified { path, time }) => Got::SetModified(path.into(), time),
@@ -97,19 +89,11 @@ pub fn t(y: u16, mo: u8, d: u8, h: u8, mi: u8, s: u8) -> DateTime {
 }
 
 pub fn file(size: u64) -> Metadata {
-    Metadata {
-        kind: Kind::File,
-        size,
-        modified: t(2024, 3, 5, 6, 7, 8),
-    }
+    Metadata { kind: Kind::File, size, modified: t(2024, 3, 5, 6, 7, 8) }
 }
 
 pub fn dir() -> Metadata {
-    Metadata {
-        kind: Kind::Dir,
-        size: 0,
-        modified: t(2001, 2, 3, 4, 5, 6),
-    }
+    Metadata { kind: Kind::Dir, size: 0, modified: t(2001, 2, 3, 4, 5, 6) }
 }
 
 pub struct Client {
@@ -123,10 +107,7 @@ impl Client {
     }
 
     pub fn with(options: Options) -> Self {
-        Client {
-            s: Session::with_options(options),
-            out: ReplyBuf::new(),
-        }
+        Client { s: Session::with_options(options), out: ReplyBuf::new() }
     }
 
     /// Logged in with the role the app gives.
@@ -134,10 +115,7 @@ impl Client {
         let mut c = Client::with(options);
         c.say("USER admin");
         assert!(matches!(c.cmd("PASS pw"), Got::Auth(..)));
-        assert_eq!(
-            checked(c.s.login_as(Some(role), &mut c.out)),
-            "230 User logged in.\r\n"
-        );
+        assert_eq!(checked(c.s.login_as(Some(role), &mut c.out)), "230 User logged in.\r\n");
         c
     }
 
@@ -186,14 +164,8 @@ impl Client {
     }
 
     pub fn login(&mut self, user: &str, pass: &str) {
-        assert_eq!(
-            self.cmd(&format!("USER {user}\r\n")),
-            reply("331 Password required.\r\n")
-        );
-        assert_eq!(
-            self.cmd(&format!("PASS {pass}\r\n")),
-            Got::Auth(user.into(), pass.into())
-        );
+        assert_eq!(self.cmd(&format!("USER {user}\r\n")), reply("331 Password required.\r\n"));
+        assert_eq!(self.cmd(&format!("PASS {pass}\r\n")), Got::Auth(user.into(), pass.into()));
         assert_eq!(self.login_result(true), "230 User logged in.\r\n");
     }
 
@@ -203,10 +175,7 @@ impl Client {
 
     pub fn pasv(&mut self) {
         assert_eq!(self.cmd("PASV"), Got::OpenPassive(false));
-        assert_eq!(
-            self.passive_ready(),
-            "227 Entering Passive Mode (10,0,0,7,195,81).\r\n"
-        );
+        assert_eq!(self.passive_ready(), "227 Entering Passive Mode (10,0,0,7,195,81).\r\n");
     }
 
     pub fn passive_ready(&mut self) -> String {

@@ -4,17 +4,13 @@
 
 use libfuzzer_sys::fuzz_target;
 use proto_http::{
-    accepts_gzip, directory_location, directory_location_len, gzip_sibling, if_none_match,
-    normalize, ByteRangeSpec, ContentCoding, ETag, Error, ErrorResponse, HttpDate, IfRange, Limits,
-    Mime, Outcome, Parsed, RangeSet, Request, Resolution, ResponseHead, Status, Validators,
+    accepts_gzip, directory_location, directory_location_len, gzip_sibling, if_none_match, normalize, ByteRangeSpec,
+    ContentCoding, ETag, Error, ErrorResponse, HttpDate, IfRange, Limits, Mime, Outcome, Parsed, RangeSet, Request,
+    Resolution, ResponseHead, Status, Validators,
 };
 
 /// Tight limits so the fuzzer reaches every limit path with short inputs.
-const SMALL: Limits = Limits {
-    max_request_line: 24,
-    max_header_bytes: 48,
-    max_headers: 3,
-};
+const SMALL: Limits = Limits { max_request_line: 24, max_header_bytes: 48, max_headers: 3 };
 
 fuzz_target!(|data: &[u8]| {
     for limits in [Limits::DEFAULT, SMALL] {
@@ -31,10 +27,8 @@ fuzz_target!(|data: &[u8]| {
     }
     check_date(data);
     check_range(data);
-    let _ = IfRange::parse(data).holds(&Validators {
-        etag: Some(&etag),
-        last_modified: HttpDate::from_unix(u64::from(data.len() as u32)),
-    });
+    let _ = IfRange::parse(data)
+        .holds(&Validators { etag: Some(&etag), last_modified: HttpDate::from_unix(u64::from(data.len() as u32)) });
 });
 
 /// A parsed date formats as IMF-fixdate and reads back as the same instant.
@@ -68,10 +62,7 @@ fn check_range(data: &[u8]) {
     for len in [0, 1, 2, 100, data.len() as u64, u64::MAX] {
         match spec.resolve(len) {
             Resolution::Partial(r) => {
-                assert!(
-                    r.len >= 1 && r.start < len && r.last() < len,
-                    "{spec:?} {len}"
-                );
+                assert!(r.len >= 1 && r.start < len && r.last() < len, "{spec:?} {len}");
             }
             Resolution::Whole => assert_eq!(len, 0),
             Resolution::Unsatisfiable => {}
@@ -95,10 +86,7 @@ fn check_location(path: &proto_http::NormalizedPath<'_>, query: &[u8]) {
     let mut again = [0u8; 128];
     let back = normalize(path_part.as_bytes(), &mut again).expect("a Location normalizes");
     assert!(back.is_dir());
-    assert_eq!(
-        back.as_str().trim_end_matches('/'),
-        path.as_str().trim_end_matches('/')
-    );
+    assert_eq!(back.as_str().trim_end_matches('/'), path.as_str().trim_end_matches('/'));
 }
 
 /// Parses pipelined requests one after another, like the server's connection loop.
@@ -126,10 +114,8 @@ fn check_stream(data: &[u8], limits: &Limits) {
                         return;
                     }
                 };
-                let Some(next) = usize::try_from(body)
-                    .ok()
-                    .and_then(|b| b.checked_add(head_len))
-                    .filter(|&n| n <= rest.len())
+                let Some(next) =
+                    usize::try_from(body).ok().and_then(|b| b.checked_add(head_len)).filter(|&n| n <= rest.len())
                 else {
                     return;
                 };
@@ -185,11 +171,7 @@ fn check_request(request: &Request<'_>, limits: &Limits) {
         content_length: Some(request.content_length().unwrap_or(0)),
         content_type: Some(Mime::for_path(path.as_str()).as_str()),
         etag: Some(&etag),
-        coding: if gzip {
-            ContentCoding::Gzip
-        } else {
-            ContentCoding::IdentityVaried
-        },
+        coding: if gzip { ContentCoding::Gzip } else { ContentCoding::IdentityVaried },
         keep_alive: request.keep_alive(),
         ..ResponseHead::new(proto_http::Status::Ok)
     };
@@ -200,10 +182,7 @@ fn check_request(request: &Request<'_>, limits: &Limits) {
 
 /// 304/200/206/416 decisions keep their promises, and each one's head fits.
 fn check_evaluation(request: &Request<'_>, etag: &ETag) {
-    let validators = Validators {
-        etag: Some(etag),
-        last_modified: HttpDate::from_unix(1_700_000_000),
-    };
+    let validators = Validators { etag: Some(etag), last_modified: HttpDate::from_unix(1_700_000_000) };
     for len in [0u64, 1, 1000] {
         let outcome = request.evaluate(&validators, len);
         if request.method() != proto_http::Method::Get {
@@ -228,15 +207,12 @@ fn check_evaluation(request: &Request<'_>, etag: &ETag) {
             }
             Outcome::Unsatisfiable => {
                 let mut buf = [0u8; 512];
-                ErrorResponse::unsatisfiable(len, true)
-                    .emit(&mut buf)
-                    .expect("a 416 fits in 512 bytes");
+                ErrorResponse::unsatisfiable(len, true).emit(&mut buf).expect("a 416 fits in 512 bytes");
                 continue;
             }
         };
         let mut buf = [0u8; 512];
-        head.emit(&mut buf)
-            .expect("a 200/206/304 head fits in 512 bytes");
+        head.emit(&mut buf).expect("a 200/206/304 head fits in 512 bytes");
     }
 }
 
@@ -254,16 +230,10 @@ fn check_normalized(path: &str) {
 /// Every parse error has a ready response that fits a 512-byte buffer.
 fn check_error_response(e: Error) {
     let mut buf = [0u8; 512];
-    let len = ErrorResponse::for_error(e)
-        .emit(&mut buf)
-        .expect("error response fits in 512 bytes");
+    let len = ErrorResponse::for_error(e).emit(&mut buf).expect("error response fits in 512 bytes");
     let code = e.status().code();
     let prefix = [b'H', b'T', b'T', b'P', b'/', b'1', b'.', b'1', b' '];
     assert!(buf[..len].starts_with(&prefix));
-    let digits = [
-        b'0' + (code / 100) as u8,
-        b'0' + (code / 10 % 10) as u8,
-        b'0' + (code % 10) as u8,
-    ];
+    let digits = [b'0' + (code / 100) as u8, b'0' + (code / 10 % 10) as u8, b'0' + (code % 10) as u8];
     assert_eq!(&buf[9..12], &digits);
 }

@@ -9,9 +9,7 @@ fuzz_target!(|data: &[u8]| {
         return;
     };
     let mut buf = [0u8; MAX_MESSAGE];
-    let n = req
-        .emit(&mut buf)
-        .expect("a decoded request always re-encodes");
+    let n = req.emit(&mut buf).expect("a decoded request always re-encodes");
     assert_eq!(n, req.buffer_len());
     assert_eq!(Request::parse(&buf[..n]), Ok(req));
     // Paths and policy must not panic either, whoever asks.

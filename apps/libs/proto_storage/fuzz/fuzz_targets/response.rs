@@ -12,9 +12,7 @@ fuzz_target!(|data: &[u8]| {
         assert_eq!(page.entries().count(), page.len());
     }
     let mut buf = [0u8; MAX_MESSAGE];
-    let n = resp
-        .emit(&mut buf)
-        .expect("a decoded response always re-encodes");
+    let n = resp.emit(&mut buf).expect("a decoded response always re-encodes");
     assert_eq!(&buf[..n], data, "one encoding per response");
     assert_eq!(Response::parse(&buf[..n]), Ok(resp));
 });

@@ -80,9 +80,7 @@ fn own(event: Event<'_>) -> Owned {
         Event::Binary(b) => Owned::Binary(b.to_vec()),
         Event::Ping(p) => Owned::Ping(p.to_vec()),
         Event::Pong(p) => Owned::Pong(p.to_vec()),
-        Event::Close { code, reason } => {
-            Owned::Close(code.map(CloseCode::to_wire), reason.to_owned())
-        }
+        Event::Close { code, reason } => Owned::Close(code.map(CloseCode::to_wire), reason.to_owned()),
         Event::Fail(code) => Owned::Fail(code.to_wire()),
     }
 }

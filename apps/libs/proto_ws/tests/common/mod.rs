@@ -107,9 +107,7 @@ impl From<Event<'_>> for Ev {
             Event::Binary(b) => Ev::Binary(b.to_vec()),
             Event::Ping(p) => Ev::Ping(p.to_vec()),
             Event::Pong(p) => Ev::Pong(p.to_vec()),
-            Event::Close { code, reason } => {
-                Ev::Close(code.map(|c| c.to_wire()), reason.to_owned())
-            }
+            Event::Close { code, reason } => Ev::Close(code.map(|c| c.to_wire()), reason.to_owned()),
             Event::Fail(code) => Ev::Fail(code.to_wire()),
         }
     }
@@ -151,17 +149,9 @@ pub fn events(max: usize, input: &[u8]) -> Vec<Ev> {
 /// and every split into two pieces (for inputs up to 4 KiB).
 pub fn assert_events(max: usize, input: &[u8], expected: &[Ev]) {
     assert_eq!(events(max, input), expected, "whole input");
-    assert_eq!(
-        events_chunked(max, input.chunks(1)),
-        expected,
-        "one byte at a time"
-    );
+    assert_eq!(events_chunked(max, input.chunks(1)), expected, "one byte at a time");
     for size in [2, 3, 7] {
-        assert_eq!(
-            events_chunked(max, input.chunks(size)),
-            expected,
-            "chunks of {size}"
-        );
+        assert_eq!(events_chunked(max, input.chunks(size)), expected, "chunks of {size}");
     }
     if input.len() <= 4096 {
         for cut in 0..=input.len() {
