@@ -3,7 +3,8 @@
 #   make run      boot the QEMU twin with every app installed
 #   make test     host tests, then system tests against the booted twin
 #   make bench    benchmarks, results in build/bench/results.md
-#   make fuzz     every fuzz target for 300 s (fuzz-short: 20 s each, from the seeds)
+#   make fuzz     every fuzz target for 300 s (fuzz-short, in make test: 15 s each, from the seeds)
+#   make lint     rustfmt and clippy (-D warnings) on every crate (in make test)
 #   make soak     200 power cuts during FTP uploads, results in build/soak/results.md
 #   make memory-report   every region's size and use, for every board
 #
@@ -192,8 +193,8 @@ tockloader-list: flash-images
 # Host unit tests of every host-testable crate, then system tests against
 # the booted twin. The whole run is bounded; each test has its own bound.
 TEST_TIMEOUT ?= 2400
-.PHONY: test host-test system-test
-test: host-test system-test
+.PHONY: test host-test system-test lint
+test: host-test lint system-test fuzz-short
 
 host-test: deps tools
 	@echo "== host tests: kernel crates"
@@ -201,6 +202,23 @@ host-test: deps tools
 	@cargo test --quiet -p cortexm --lib   # the MPU patch's RASR encoding
 	@echo "== host tests: app libraries"
 	@cd apps && cargo test --quiet
+
+# rustfmt over every crate's files, clippy with warnings as errors on the
+# host crates, the three boards (each for its own target) and every app.
+RS_FILES = $(shell git ls-files '*.rs' | grep -v '^third_party/')
+APP_PACKAGES := sysinfo storage http ftp telemetry websocket netprobe psramtest psramspy ipcprobe impostor \
+                say heap panic-restart
+# Only for the build scripts: clippy does not link.
+APP_LINK_ENV := LIBTOCK_LINKER_FLASH=0x80040000 LIBTOCK_LINKER_FLASH_LENGTH=0x20000 \
+                LIBTOCK_LINKER_RAM=0x81800000 LIBTOCK_LINKER_RAM_LENGTH=0x80000 LIBTOCK_TBF_HEADER_SIZE=0x80
+lint: deps tools
+	@echo "== lint: rustfmt, clippy"
+	@rustfmt --edition 2021 --check $(RS_FILES)
+	@cargo clippy --quiet --all-targets -- -D warnings
+	@for b in qemu_twin qemu_m7 nucleo_h723zg; do (cd boards/$$b && cargo clippy --quiet --release -- -D warnings); done
+	@cd apps && cargo clippy --quiet --all-targets -- -D warnings
+	@cd apps && for p in $(APP_PACKAGES); do \
+	    $(APP_LINK_ENV) cargo clippy --quiet --target riscv32imac-unknown-none-elf -p $$p --target-dir target/clippy -- -D warnings; done
 
 system-test: flash-images image
 	@echo "== system tests against the QEMU twin"
@@ -211,7 +229,9 @@ system-test: flash-images image
 bench: flash-images image
 	@$(PY) tools/bench.py
 
-# ---- fuzzing and power cuts (not part of `make test`) ---------------------
+# ---- fuzzing and power cuts ---------------------------------------------------
+# `make test` runs every fuzz target for FUZZ_SHORT_SECONDS from its seeds
+# (fuzz-short); `make fuzz` and `make soak` are the long runs.
 FUZZ_SECONDS ?= 300
 SOAK_CUTS    ?= 200
 .PHONY: fuzz fuzz-short soak
@@ -219,8 +239,10 @@ fuzz: tools
 	@tools/fuzz.sh $(FUZZ_SECONDS)
 
 # Seeds only, so it lasts the same however much `make fuzz` found before.
+FUZZ_SHORT_SECONDS ?= 15
 fuzz-short: tools
-	@FUZZ_FRESH=1 tools/fuzz.sh 20
+	@echo "== fuzzing: every target for $(FUZZ_SHORT_SECONDS) s from its seeds"
+	@FUZZ_FRESH=1 tools/fuzz.sh $(FUZZ_SHORT_SECONDS)
 
 soak: flash-images image
 	@$(PY) tools/soak.py --cuts $(SOAK_CUTS)

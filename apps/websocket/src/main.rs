@@ -196,7 +196,7 @@ fn main() {
                 .flatten()
                 .min()
                 .map_or(u64::MAX, |d| d.saturating_sub(now));
-            events.wait(Some(delay.min(deadline).min(MAX_SLEEP_MS).max(1) as u32));
+            events.wait(Some(delay.min(deadline).clamp(1, MAX_SLEEP_MS) as u32));
         }
     });
 }

@@ -105,9 +105,9 @@ impl Server {
         match inbound {
             Inbound::Opened => {
                 // The state a new client starts from; the rate once known.
-                self.to_one(sockets, i, &proto_dashboard::led_status(self.leds.yellow, self.leds.red), now);
+                self.send_to_one(sockets, i, &proto_dashboard::led_status(self.leds.yellow, self.leds.red), now);
                 if let Some(p) = link.period() {
-                    self.to_one(sockets, i, &proto_dashboard::telemetry_rate(p), now);
+                    self.send_to_one(sockets, i, &proto_dashboard::telemetry_rate(p), now);
                 }
             }
             Inbound::Command(command) => {
@@ -137,7 +137,7 @@ impl Server {
                 Err(_) => self.error(sockets, i, ErrorCode::Unavailable, "the LED driver refused", now),
             },
             Command::GetLedStatus => {
-                self.to_one(sockets, i, &proto_dashboard::led_status(self.leds.yellow, self.leds.red), now)
+                self.send_to_one(sockets, i, &proto_dashboard::led_status(self.leds.yellow, self.leds.red), now)
             }
             Command::SetTelemetryRate(p) => {
                 if link.request(Request::SetPeriod { ms: p.ms() }, Some(i), now).is_err() {
@@ -145,7 +145,7 @@ impl Server {
                 }
             }
             Command::GetTelemetryRate => match link.period() {
-                Some(p) => self.to_one(sockets, i, &proto_dashboard::telemetry_rate(p), now),
+                Some(p) => self.send_to_one(sockets, i, &proto_dashboard::telemetry_rate(p), now),
                 None => self.error(sockets, i, ErrorCode::Unavailable, "the telemetry rate is not known yet", now),
             },
         }
@@ -218,13 +218,17 @@ impl Server {
             };
             let socket = sockets.get_mut::<tcp::Socket>(slot.handle());
             if owed.leds && slot.send(socket, &leds, now) {
-                slot.owed().map(|o| o.leds = false);
+                if let Some(o) = slot.owed() {
+                    o.leds = false;
+                }
                 paid = true;
             }
             if let (true, Some(p)) = (owed.rate, period) {
                 let socket = sockets.get_mut::<tcp::Socket>(slot.handle());
                 if slot.send(socket, &text_frame(&proto_dashboard::telemetry_rate(p)), now) {
-                    slot.owed().map(|o| o.rate = false);
+                    if let Some(o) = slot.owed() {
+                        o.rate = false;
+                    }
                     paid = true;
                 }
             }
@@ -232,7 +236,7 @@ impl Server {
         paid
     }
 
-    fn to_one(&mut self, sockets: &mut SocketSet<'static>, i: usize, message: &str, now: u64) {
+    fn send_to_one(&mut self, sockets: &mut SocketSet<'static>, i: usize, message: &str, now: u64) {
         let slot = &mut self.slots[i];
         let _ = slot.send(sockets.get_mut::<tcp::Socket>(slot.handle()), &text_frame(message), now);
     }
@@ -240,7 +244,7 @@ impl Server {
     fn error(&mut self, sockets: &mut SocketSet<'static>, i: usize, code: ErrorCode, text: &str, now: u64) {
         self.stats.errors += 1;
         let message: String = proto_dashboard::error(code, text);
-        self.to_one(sockets, i, &message, now);
+        self.send_to_one(sockets, i, &message, now);
     }
 
     /// The earliest time a slot has something to do on its own.

@@ -65,7 +65,7 @@ impl fmt::Display for Size {
         };
         let tenths = (b * 10 + div / 2) / div;
         let mut text = TextBuf::default();
-        let _ = if div == 1 || tenths % 10 == 0 {
+        let _ = if div == 1 || tenths.is_multiple_of(10) {
             write!(text, "{} {}", tenths / 10, unit)
         } else {
             write!(text, "{}.{} {}", tenths / 10, tenths % 10, unit)

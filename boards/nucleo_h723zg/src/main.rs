@@ -272,6 +272,9 @@ impl KernelResources<ChipHw> for NucleoH723 {
 }
 
 /// Boot: bring up the board, wire the capsules, load the apps, run.
+///
+/// # Safety
+/// Called once, by the reset handler, with RAM initialized.
 #[no_mangle]
 pub unsafe fn main() {
     let (board_kernel, board, chip, psram_ok) = unsafe { start() };
@@ -362,7 +365,9 @@ unsafe fn start() -> (&'static kernel::Kernel, NucleoH723, &'static ChipHw, bool
     let memory_allocation_cap = create_capability!(capabilities::MemoryAllocationCapability);
     let processes = components::process_array::ProcessArrayComponent::new()
         .finalize(components::process_array_component_static!(NUM_PROCS));
-    PANIC_RESOURCES.get().map(|r| r.processes.put(processes.as_slice()));
+    if let Some(r) = PANIC_RESOURCES.get() {
+        r.processes.put(processes.as_slice())
+    }
     let board_kernel = static_init!(kernel::Kernel, kernel::Kernel::new(processes.as_slice()));
 
     for gate in [Gate::USART3, Gate::TIM2, Gate::RNG, Gate::DTS, Gate::SYSCFG] {
@@ -432,10 +437,14 @@ unsafe fn start() -> (&'static kernel::Kernel, NucleoH723, &'static ChipHw, bool
     let blk = blk.1;
 
     let chip = static_init!(ChipHw, stm32h7::chip::Stm32h7::new(interrupts, mpu));
-    PANIC_RESOURCES.get().map(|r| r.chip.put(chip));
+    if let Some(r) = PANIC_RESOURCES.get() {
+        r.chip.put(chip)
+    }
 
     let process_printer = static_init!(ProcessPrinter, ProcessPrinter::new());
-    PANIC_RESOURCES.get().map(|r| r.printer.put(process_printer));
+    if let Some(r) = PANIC_RESOURCES.get() {
+        r.printer.put(process_printer)
+    }
     let pconsole = components::process_console::ProcessConsoleComponent::new(
         board_kernel,
         uart_mux,

@@ -192,6 +192,9 @@ impl KernelResources<ChipHw> for QemuM7 {
 }
 
 /// Boot: bring up the machine, wire the capsules, load the apps, run.
+///
+/// # Safety
+/// Called once, by the reset handler, with RAM initialized.
 #[no_mangle]
 pub unsafe fn main() {
     let (board_kernel, board, chip) = unsafe { start() };
@@ -233,7 +236,9 @@ unsafe fn start() -> (&'static kernel::Kernel, QemuM7, &'static ChipHw) {
     let memory_allocation_cap = create_capability!(capabilities::MemoryAllocationCapability);
     let processes = components::process_array::ProcessArrayComponent::new()
         .finalize(components::process_array_component_static!(NUM_PROCS));
-    PANIC_RESOURCES.get().map(|r| r.processes.put(processes.as_slice()));
+    if let Some(r) = PANIC_RESOURCES.get() {
+        r.processes.put(processes.as_slice())
+    }
     let board_kernel = static_init!(kernel::Kernel, kernel::Kernel::new(processes.as_slice()));
 
     let peripherals = static_init!(Peripherals, Peripherals::new());
@@ -271,10 +276,14 @@ unsafe fn start() -> (&'static kernel::Kernel, QemuM7, &'static ChipHw) {
     );
 
     let chip = static_init!(ChipHw, mps2::chip::Mps2::new(peripherals, mpu));
-    PANIC_RESOURCES.get().map(|r| r.chip.put(chip));
+    if let Some(r) = PANIC_RESOURCES.get() {
+        r.chip.put(chip)
+    }
 
     let process_printer = static_init!(ProcessPrinter, ProcessPrinter::new());
-    PANIC_RESOURCES.get().map(|r| r.printer.put(process_printer));
+    if let Some(r) = PANIC_RESOURCES.get() {
+        r.printer.put(process_printer)
+    }
     let pconsole = components::process_console::ProcessConsoleComponent::new(
         board_kernel,
         uart_mux,

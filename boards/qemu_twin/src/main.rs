@@ -235,6 +235,9 @@ impl KernelResources<ChipHw> for QemuTwin {
 }
 
 /// Boot: bring up the machine, wire the capsules, load the apps, run.
+///
+/// # Safety
+/// Called once, by the reset handler, with RAM initialized.
 #[no_mangle]
 pub unsafe fn main() {
     let (board_kernel, board, chip) = start();
@@ -276,7 +279,9 @@ unsafe fn start() -> (&'static kernel::Kernel, QemuTwin, &'static ChipHw) {
     let memory_allocation_cap = create_capability!(capabilities::MemoryAllocationCapability);
     let processes = components::process_array::ProcessArrayComponent::new()
         .finalize(components::process_array_component_static!(NUM_PROCS));
-    PANIC_RESOURCES.get().map(|r| r.processes.put(processes.as_slice()));
+    if let Some(r) = PANIC_RESOURCES.get() {
+        r.processes.put(processes.as_slice())
+    }
     let board_kernel = static_init!(kernel::Kernel, kernel::Kernel::new(processes.as_slice()));
 
     let peripherals = static_init!(QemuRv32VirtDefaultPeripherals, QemuRv32VirtDefaultPeripherals::new());
@@ -368,13 +373,17 @@ unsafe fn start() -> (&'static kernel::Kernel, QemuTwin, &'static ChipHw) {
     });
 
     let chip = static_init!(ChipHw, QemuRv32VirtChip::new(peripherals, hardware_timer, epmp));
-    PANIC_RESOURCES.get().map(|r| r.chip.put(chip));
+    if let Some(r) = PANIC_RESOURCES.get() {
+        r.chip.put(chip)
+    }
     chip.enable_plic_interrupts();
     csr::CSR.mie.modify(csr::mie::mie::mext::SET + csr::mie::mie::msoft::SET + csr::mie::mie::mtimer::SET);
     csr::CSR.mstatus.modify(csr::mstatus::mstatus::mie::SET);
 
     let process_printer = static_init!(ProcessPrinter, ProcessPrinter::new());
-    PANIC_RESOURCES.get().map(|r| r.printer.put(process_printer));
+    if let Some(r) = PANIC_RESOURCES.get() {
+        r.printer.put(process_printer)
+    }
 
     let pconsole = components::process_console::ProcessConsoleComponent::new(
         board_kernel,

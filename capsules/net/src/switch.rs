@@ -223,7 +223,7 @@ impl<'a, E: EthernetAdapterDatapath<'a>, const RXQ: usize, const TXQ: usize, con
                     if app.tx.is_empty() {
                         if let Some(buffer) = self.take_tx_buffer() {
                             data.copy_to_slice(&mut buffer[..len]);
-                            if let Err(_) = check_outbound(&buffer[..len], &config, |p, port| app.holds(p, port)) {
+                            if check_outbound(&buffer[..len], &config, |p, port| app.holds(p, port)).is_err() {
                                 self.put_tx_buffer(buffer);
                                 app.counters.tx_refused = app.counters.tx_refused.wrapping_add(1);
                                 return Err(ErrorCode::INVAL);

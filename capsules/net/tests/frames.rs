@@ -53,6 +53,7 @@ fn ipv4(src: [u8; 4], dst: [u8; 4], proto: IpProtocol, payload: &[u8]) -> Vec<u8
     buf
 }
 
+#[allow(clippy::too_many_arguments)] // one argument per TCP header field the tests vary
 fn tcp(
     src: [u8; 4],
     dst: [u8; 4],

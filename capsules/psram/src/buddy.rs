@@ -95,7 +95,7 @@ impl Buddy {
     /// Frees the block of `order` at `offset`; `false` if it is not an
     /// allocated block.
     pub fn free(&mut self, offset: usize, order: u8) -> bool {
-        if order > MAX_ORDER || offset % (1 << order) != 0 || offset >= LEAVES {
+        if order > MAX_ORDER || !offset.is_multiple_of(1 << order) || offset >= LEAVES {
             return false;
         }
         let depth = (MAX_ORDER - order) as usize;
@@ -161,7 +161,7 @@ mod tests {
         for (off, order) in [(small, 0), (big, 6), (mid, 3)] {
             assert_eq!(off % (1 << order), 0, "offset {} order {}", off, order);
         }
-        assert!(small + 1 <= mid || mid + 8 <= small);
+        assert!(small < mid || mid + 8 <= small);
         assert_eq!(b.used(), 1 + 64 + 8);
     }
 

@@ -88,7 +88,10 @@ impl<C: ProcessManagementCapability> PsramGrants<C> {
         let leaf_bytes = bytes / LEAVES;
         let base = pool.as_ptr() as usize;
         assert!(
-            leaf_bytes >= 4096 && leaf_bytes.is_power_of_two() && bytes == leaf_bytes * LEAVES && base % bytes == 0,
+            leaf_bytes >= 4096
+                && leaf_bytes.is_power_of_two()
+                && bytes == leaf_bytes * LEAVES
+                && base.is_multiple_of(bytes),
             "psram: pool must be 1024 blocks of a power of two >= 4 KiB, aligned to its size"
         );
         PsramGrants {

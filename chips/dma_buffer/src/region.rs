@@ -90,7 +90,7 @@ impl<C: CacheMaintenance> DmaRegion<C> {
         if !inside {
             return Err(DmaError::OutsideRegion { addr, len, start: self.start, end: self.end });
         }
-        if addr % C::LINE != 0 || len % C::LINE != 0 {
+        if !addr.is_multiple_of(C::LINE) || !len.is_multiple_of(C::LINE) {
             return Err(DmaError::Misaligned { addr, len, line: C::LINE });
         }
         Ok(())
@@ -155,7 +155,7 @@ impl<C: CacheMaintenance> DmaBuffer<C> {
     /// Splits at `mid`, which must be a multiple of the cache line so both
     /// halves stay DMA-safe; returns the buffer unchanged otherwise.
     pub fn split_at(self, mid: usize) -> Result<(Self, Self), Self> {
-        if mid == 0 || mid >= self.mem.len() || mid % C::LINE != 0 {
+        if mid == 0 || mid >= self.mem.len() || !mid.is_multiple_of(C::LINE) {
             return Err(self);
         }
         let (a, b) = self.mem.split_at_mut(mid);

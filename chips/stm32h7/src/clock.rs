@@ -130,7 +130,7 @@ fn find_pll(hse_hz: u32, target_hz: u32, divider_choices: &[u32]) -> Option<(u32
     let mut in_range = None;
     let mut fallback = None;
     for m in 1..=M_MAX {
-        if hse_hz % m != 0 {
+        if !hse_hz.is_multiple_of(m) {
             continue;
         }
         let ref_hz = hse_hz / m;
@@ -148,7 +148,7 @@ fn find_pll(hse_hz: u32, target_hz: u32, divider_choices: &[u32]) -> Option<(u32
             }
             let found = (m, n, div, ref_hz);
             if InputRange::of(ref_hz) == InputRange::Mhz4To8 {
-                if ref_hz % 1_000_000 == 0 {
+                if ref_hz.is_multiple_of(1_000_000) {
                     return Some(found);
                 }
                 in_range = in_range.or(Some(found));
@@ -212,7 +212,7 @@ impl ClockPlan {
     /// TIM2's prescaler (PSC + 1) for the alarm's tick, if the timer clock
     /// divides to it exactly.
     pub fn alarm_prescaler(&self) -> Option<u32> {
-        (self.timer_hz % ALARM_HZ == 0).then_some(self.timer_hz / ALARM_HZ).filter(|&p| p <= 1 << 16)
+        self.timer_hz.is_multiple_of(ALARM_HZ).then_some(self.timer_hz / ALARM_HZ).filter(|&p| p <= 1 << 16)
     }
 
     /// USARTDIV (BRR, 16x oversampling) for `baud` from the APB clock,

@@ -93,7 +93,7 @@ impl Rng<'_> {
         if !sr.is_set(SR::DRDY) {
             return;
         }
-        let more = self.client.map_or(Continue::Done, |c| c.entropy_available(&mut Ready(&r), Ok(())));
+        let more = self.client.map_or(Continue::Done, |c| c.entropy_available(&mut Ready(r), Ok(())));
         if let Continue::Done = more {
             r.cr.modify(CR::IE::CLEAR);
         }

@@ -74,7 +74,7 @@ impl<S: Syscalls> Blk<S> {
 
     fn count(len: usize) -> Result<u32, ErrorCode> {
         let count = len / SECTOR_SIZE;
-        if len % SECTOR_SIZE != 0 || count == 0 || count > MAX_SECTORS {
+        if !len.is_multiple_of(SECTOR_SIZE) || count == 0 || count > MAX_SECTORS {
             return Err(ErrorCode::Size);
         }
         Ok(count as u32)

@@ -380,18 +380,20 @@ fn generation_counts_the_changes_readers_can_see() {
         ftp.write(h, b"new").unwrap();
     }
     assert_eq!(server.generation(), g0, "an upload still open is not visible yet");
-    let mut ftp = client(&mut server, "ftp", 20);
-    let h = ftp.open("/www/other.html", OpenMode::Write { create: true, truncate: true }).unwrap();
-    ftp.close(h).unwrap();
-    drop(ftp);
+    {
+        let mut ftp = client(&mut server, "ftp", 20);
+        let h = ftp.open("/www/other.html", OpenMode::Write { create: true, truncate: true }).unwrap();
+        ftp.close(h).unwrap();
+    }
     let g1 = server.generation();
     assert_ne!(g1, g0);
-    let mut ftp = client(&mut server, "ftp", 20);
-    ftp.mkdir("/www/d").unwrap();
-    ftp.rename("/www/other.html", "/www/d/other.html").unwrap();
-    ftp.delete("/www/d/other.html").unwrap();
-    ftp.rmdir("/www/d").unwrap();
-    drop(ftp);
+    {
+        let mut ftp = client(&mut server, "ftp", 20);
+        ftp.mkdir("/www/d").unwrap();
+        ftp.rename("/www/other.html", "/www/d/other.html").unwrap();
+        ftp.delete("/www/d/other.html").unwrap();
+        ftp.rmdir("/www/d").unwrap();
+    }
     assert_eq!(server.generation(), g1.wrapping_add(4));
     // A client that goes away with a file open for writing: closed, counted.
     server.client_gone(20);

@@ -81,7 +81,7 @@ impl Period {
             millis += u64::from(b - b'0') * [100, 10, 1][i];
         }
         // 1/60 Hz is 16.67 mHz: accept what rounds to it.
-        if millis == 0 || millis > 100_000 || millis < 16 {
+        if millis == 0 || !(16..=100_000).contains(&millis) {
             return None;
         }
         let ms = (1_000_000 + millis / 2) / millis;

@@ -86,7 +86,6 @@ impl Sample {
 #[cfg(test)]
 mod tests {
     use super::*;
-    use alloc::format;
 
     #[test]
     fn the_original_four_fields_in_the_original_form() {
@@ -98,7 +97,7 @@ mod tests {
     #[test]
     fn decimals_never_carry_float_noise() {
         for units in 0..10_000i64 {
-            let text = format!("{}", miniserde::json::to_string(&decimal(units, 2)));
+            let text = miniserde::json::to_string(&decimal(units, 2));
             let frac = text.split('.').nth(1).unwrap_or("");
             assert!(frac.len() <= 2, "{units} -> {text}");
             assert_eq!(text.parse::<f64>().unwrap(), units as f64 / 100.0);
