@@ -183,6 +183,21 @@ impl MemoryMap {
 
     /// Prints every region with its size and use. `dma_carved` is what the
     /// DMA pool handed out to drivers.
+    /// The regions `sysinfo` reports, with the uses known at boot;
+    /// `dma_carved` as for [`MemoryMap::dma_used`].
+    pub fn sysinfo_regions(&self, dma_carved: usize) -> [capsules_sysinfo::Region; 6] {
+        use capsules_sysinfo::{Region as R, Use};
+        let r = |name, region: Region, used| R { name, start: region.start as u32, size: region.len as u32, used };
+        [
+            r("kernel flash", self.kernel_flash, Use::Fixed(self.kernel_flash_used() as u32)),
+            r("app flash", self.app_flash, Use::ProcessFlash),
+            r("settings", self.settings, Use::Fixed(0)),
+            r("kernel RAM", self.kernel_ram, Use::Fixed(self.kernel_ram_used() as u32)),
+            r("DMA SRAM", self.dma, Use::Fixed(self.dma_used(dma_carved) as u32)),
+            r("PSRAM", self.psram, Use::ProcessMemory),
+        ]
+    }
+
     pub fn print(&self, dma_carved: usize) {
         let flash_used = self.kernel_flash_used();
         let ram_used = self.kernel_ram_used();

@@ -20,7 +20,7 @@
 #![no_main]
 
 use capsules_core::virtualizers::virtual_alarm::{MuxAlarm, VirtualMuxAlarm};
-use capsules_sysinfo::{Region, SystemInfo, Use};
+use capsules_sysinfo::{Region, SystemInfo};
 use cortexm::mpu::{KernelAccess, KernelRegion, MemoryAttributes};
 use kernel::capabilities;
 use kernel::component::Component;
@@ -332,47 +332,7 @@ unsafe fn start() -> (&'static kernel::Kernel, QemuM7, &'static ChipHw) {
     .finalize(components::temperature_component_static!(EmulatedTemperature<'static, AlarmHw>));
 
     let map = MemoryMap::from_linker();
-    let regions = static_init!(
-        [Region; 6],
-        [
-            Region {
-                name: "kernel flash",
-                start: map.kernel_flash.start as u32,
-                size: map.kernel_flash.len as u32,
-                used: Use::Fixed(map.kernel_flash_used() as u32)
-            },
-            Region {
-                name: "app flash",
-                start: map.app_flash.start as u32,
-                size: map.app_flash.len as u32,
-                used: Use::ProcessFlash
-            },
-            Region {
-                name: "settings",
-                start: map.settings.start as u32,
-                size: map.settings.len as u32,
-                used: Use::Fixed(0)
-            },
-            Region {
-                name: "kernel RAM",
-                start: map.kernel_ram.start as u32,
-                size: map.kernel_ram.len as u32,
-                used: Use::Fixed(map.kernel_ram_used() as u32)
-            },
-            Region {
-                name: "DMA SRAM",
-                start: map.dma.start as u32,
-                size: map.dma.len as u32,
-                used: Use::Fixed(map.dma_used(0) as u32)
-            },
-            Region {
-                name: "PSRAM",
-                start: map.psram.start as u32,
-                size: map.psram.len as u32,
-                used: Use::ProcessMemory
-            },
-        ]
-    );
+    let regions = static_init!([Region; 6], map.sysinfo_regions(0));
     let fault_policy = static_init!(FaultPolicy, FaultPolicy::new());
     fault_policy.set_clock(uptime);
     let sysinfo = static_init!(

@@ -11,7 +11,7 @@
 
 use capsules_core::virtualizers::virtual_alarm::{MuxAlarm, VirtualMuxAlarm};
 use capsules_net::{EthernetSwitch, NetConfig};
-use capsules_sysinfo::{Region, SystemInfo, Uptime, Use};
+use capsules_sysinfo::{Region, SystemInfo, Uptime};
 use dma_buffer::{Coherent, DmaPool, DmaRegion};
 use kernel::capabilities;
 use kernel::component::Component;
@@ -446,47 +446,7 @@ unsafe fn start() -> (&'static kernel::Kernel, QemuTwin, &'static ChipHw) {
     });
 
     let dma_net = dma.used() - mark;
-    let regions = static_init!(
-        [Region; 6],
-        [
-            Region {
-                name: "kernel flash",
-                start: map.kernel_flash.start as u32,
-                size: map.kernel_flash.len as u32,
-                used: Use::Fixed(map.kernel_flash_used() as u32)
-            },
-            Region {
-                name: "app flash",
-                start: map.app_flash.start as u32,
-                size: map.app_flash.len as u32,
-                used: Use::ProcessFlash
-            },
-            Region {
-                name: "settings",
-                start: map.settings.start as u32,
-                size: map.settings.len as u32,
-                used: Use::Fixed(0)
-            },
-            Region {
-                name: "kernel RAM",
-                start: map.kernel_ram.start as u32,
-                size: map.kernel_ram.len as u32,
-                used: Use::Fixed(map.kernel_ram_used() as u32)
-            },
-            Region {
-                name: "DMA SRAM",
-                start: map.dma.start as u32,
-                size: map.dma.len as u32,
-                used: Use::Fixed(map.dma_used(dma.used()) as u32)
-            },
-            Region {
-                name: "PSRAM",
-                start: map.psram.start as u32,
-                size: map.psram.len as u32,
-                used: Use::ProcessMemory
-            },
-        ]
-    );
+    let regions = static_init!([Region; 6], map.sysinfo_regions(dma.used()));
     let uptime = static_init!(MachineTimerUptime, MachineTimerUptime(hardware_timer));
     let fault_policy = static_init!(FaultPolicy, FaultPolicy::new());
     fault_policy.set_clock(uptime);
