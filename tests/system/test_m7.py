@@ -41,7 +41,7 @@ def test_every_process_lives_in_external_ram(m7):
     for name, flash, memory, in_psram in rows:
         assert in_psram == "yes" and int(memory, 16) in PROCESS_BLOCKS, name
         assert int(flash, 16) in range(0x40000, 0xE0000), name
-    m = m7.expect(r"sysinfo: hello; memory starts at (0x[0-9a-f]+), stack variable at (0x[0-9a-f]+)", since_boot=True)
+    m = m7.expect(r"sysinfo: hello; memory starts at (0x[0-9a-f]+), stack variable at (0x[0-9a-f]+)\r?\n", since_boot=True)
     assert int(m.group(1), 16) in PROCESS_BLOCKS and int(m.group(2), 16) in PROCESS_BLOCKS
 
 

@@ -81,9 +81,11 @@ def test_a_volume_the_service_dies_on_is_reported_faulty_not_crash_looped(tmp_pa
         volume = status_json(t.url("/api/status"))["volume"]
         assert volume == {"mounted": False, "detail": FAULTY, "total_bytes": None, "free_bytes": None}
         # FTP starts once storage answers; it cannot read its settings from a
-        # faulty volume, so it serves with its built-in login.
+        # faulty volume, so it prints a password valid for this boot only.
         t.expect(r"ftp: serving on", timeout=60, since_boot=True)
-        ftp = login(t.ports[21])
+        user, password = t.ftp_credentials()
+        assert "for this boot only" in t.output
+        ftp = login(t.ports[21], user, password)
         for line in ("SIZE /www/index.html", "MKD /new", "DELE /www/index.html"):
             code, text = sendcmd_code(ftp, line)
             assert 400 <= code < 600, (line, text)
@@ -107,7 +109,7 @@ def test_after_a_reboot_with_a_replaced_volume_the_service_is_back(tmp_path):
         for restart in range(1, 5):
             t.command("fault storage", rf"restarting it \(restart #{restart}\)")
             t.expect(r"storage: mounted FAT volume", timeout=30)
-        ftp = login(t.ports[21])
+        ftp = login(t.ports[21], *t.ftp_credentials())
         data = os.urandom(100_000)
         put(ftp, "/back.bin", data)
         assert get(ftp, "/back.bin") == data
