@@ -336,6 +336,57 @@ def test_idle_kept_alive_connection_closes_without_408(twin):
         assert closed_by_server(s, 30)
 
 
+# ---- storage off the critical path ----------------------------------------------
+
+def test_a_download_waiting_for_storage_holds_up_no_other_connection(twin):
+    """A download whose next chunks the storage service does not answer (it
+    is stopped from the console) waits for them, while other connections
+    are answered from memory meanwhile; once the service runs again the
+    download finishes, every byte right."""
+    for _ in range(2):                 # served whole once: kept in memory
+        assert curl(twin.url("/small.bin"))[2] == SMALL
+    s = socket.socket()
+    # A small window: the board cannot send far ahead of what is read here.
+    s.setsockopt(socket.SOL_SOCKET, socket.SO_RCVBUF, 8192)
+    s.connect(("127.0.0.1", twin.ports[80]))
+    s.settimeout(10)
+    try:
+        s.sendall(b"GET /blob.bin HTTP/1.1\r\nHost: board\r\nConnection: close\r\n\r\n")
+        got = b""
+        while len(got) < 64 * 1024:
+            chunk = s.recv(65536)
+            assert chunk, "closed early"
+            got += chunk
+        twin.command("stop storage", r"Process storage stopped")
+        try:
+            # What the board had read and sent before the stop drains; then
+            # the download waits on the storage service.
+            s.settimeout(0.7)
+            try:
+                while chunk := s.recv(65536):
+                    got += chunk
+            except socket.timeout:
+                pass
+            stalled_at = len(got)
+            head_len = got.index(b"\r\n\r\n") + 4
+            assert stalled_at < head_len + len(BLOB), "the whole file was out before the stop"
+            # Meanwhile: a file kept in memory, a generated body.
+            code, _, body = curl(twin.url("/small.bin"), timeout=3)
+            assert code == 200 and body == SMALL
+            code, _, body = curl(twin.url("/api/bench/100000"), timeout=3)
+            assert code == 200 and len(body) == 100_000
+        finally:
+            twin.command("start storage", r"Process storage resumed")
+        s.settimeout(20)
+        while chunk := s.recv(65536):
+            got += chunk
+    finally:
+        s.close()
+    head, _, body = got.partition(b"\r\n\r\n")
+    assert head.startswith(b"HTTP/1.1 200"), head
+    assert len(body) == len(BLOB) and sha(body) == sha(BLOB)
+
+
 # ---- /metrics -----------------------------------------------------------------
 
 def scrape(twin):

@@ -112,6 +112,9 @@ impl Server {
                 let mut socket = tcp::Socket::new(rx, tx);
                 // Replies go out as soon as they are written.
                 socket.set_nagle_enabled(false);
+                // Listening before "serving on" is said: a client that
+                // connects at once must not meet a reset.
+                let _ = socket.listen(PORT);
                 Slot {
                     ctl: sockets.add(socket),
                     phase: Phase::Listening,

@@ -7,15 +7,13 @@ use proto_http::{Expiry, HeadWait, Limits, Parsed, Request, Status, WaitLimits};
 use smoltcp::iface::SocketHandle;
 use smoltcp::socket::tcp;
 
+use crate::reads::Chunk;
 use crate::routes::{self, Body, Response};
 use crate::site::Site;
 
 /// Request head buffer: the parser's largest head ([`Limits::max_head_len`])
 /// rounded up, so a head that passes the limits always fits.
 const HEAD_BUFFER: usize = 3072;
-/// A file is read from the storage service this much at a time: the most
-/// one reply carries.
-pub const FILE_CHUNK: usize = proto_storage::MAX_DATA;
 const _: () = assert!(Limits::DEFAULT.max_head_len() <= HEAD_BUFFER);
 /// A request head must arrive within this long of its first byte (slow-header attacks).
 const HEAD_TIMEOUT_MS: u64 = 10_000;
@@ -111,7 +109,10 @@ impl Conn {
     /// read whole and captured goes into the cache.
     fn release(&mut self, site: &mut Site<'_>) {
         if let Phase::Sending { response, .. } = &mut self.phase {
-            if let Body::File { handle, size, capture } = core::mem::replace(&mut response.body, Body::Empty) {
+            if let Body::File { handle, size, capture, mut reads } = core::mem::replace(&mut response.body, Body::Empty)
+            {
+                // Reads still in flight are answered before the close.
+                reads.cancel(&mut site.storage);
                 let _ = site.storage.close(handle);
                 // Only a capture of the whole file is kept (`insert` checks).
                 if let Some(c) = capture.filter(|_| size > 0) {
@@ -265,33 +266,40 @@ impl Conn {
                 let n = socket.send_slice(&response.head[*head_sent..]).unwrap_or(0);
                 *head_sent += n;
                 n
-            } else if *body_sent < response.body.len() && matches!(response.body, Body::File { .. }) {
-                // Whole storage chunks only, copied in wherever the ring
-                // wraps: each read is a round trip to the storage service.
-                let want = (response.body.len() - *body_sent).min(FILE_CHUNK as u64) as usize;
+            } else if let Body::File { handle, size, capture, reads } = &mut response.body {
+                // Whole chunks only, copied in wherever the ring wraps; the
+                // next ones are asked for before this one is sent.
+                if *body_sent >= *size {
+                    break;
+                }
+                if !reads.ask(*handle, *size, &mut site.storage, &mut site.reads) {
+                    failed = true;
+                    break;
+                }
+                let Some(want) = reads.next_len(*body_sent, *size) else {
+                    break;
+                };
                 if socket.send_capacity() - socket.send_queue() < want {
                     break;
                 }
-                let chunk = &mut site.scratch[..want];
-                match response.body.fill(*body_sent, chunk, &mut site.storage) {
-                    Some(n) if n > 0 => {
-                        if let Body::File { capture, .. } = &mut response.body {
-                            if capture.as_mut().is_some_and(|c| !c.push(&chunk[..n])) {
-                                *capture = None;
-                            }
+                match reads.take(&mut site.storage) {
+                    Chunk::Ready(bytes) => {
+                        if capture.as_mut().is_some_and(|c| !c.push(bytes)) {
+                            *capture = None;
                         }
-                        let sent = socket.send_slice(&chunk[..n]).unwrap_or(0);
+                        let sent = socket.send_slice(bytes).unwrap_or(0);
                         *body_sent += sent as u64;
                         sent
                     }
-                    _ => {
+                    Chunk::Pending => break,
+                    Chunk::Failed => {
                         failed = true;
                         0
                     }
                 }
             } else if *body_sent < response.body.len() {
                 let offset = *body_sent;
-                let n = socket.send(|buf| match response.body.fill(offset, buf, &mut site.storage) {
+                let n = socket.send(|buf| match response.body.fill(offset, buf) {
                     Some(n) => (n, n),
                     None => {
                         failed = true;
@@ -355,8 +363,8 @@ impl Body {
     }
 
     /// Copies body bytes from `offset` into `out`; returns how many, or
-    /// `None` if a file could not be read (or ended early).
-    pub fn fill(&self, offset: u64, out: &mut [u8], storage: &mut crate::Storage) -> Option<usize> {
+    /// `None` for a file (read ahead through [`crate::reads::FileReads`] instead).
+    pub fn fill(&self, offset: u64, out: &mut [u8]) -> Option<usize> {
         let src: &[u8] = match self {
             Body::Empty => &[],
             Body::Static(b) => b,
@@ -369,14 +377,8 @@ impl Body {
                 }
                 return Some(n);
             }
-            Body::File { handle, size, .. } => {
-                // Files are read in order, one storage chunk at a time.
-                let want = (*size - offset).min(out.len().min(proto_storage::MAX_DATA) as u64) as usize;
-                return match storage.read(*handle, &mut out[..want]) {
-                    Ok(n) if n > 0 || want == 0 => Some(n),
-                    _ => None,
-                };
-            }
+            // Read ahead through `FileReads` instead.
+            Body::File { .. } => return None,
         };
         let start = offset as usize;
         let n = (src.len() - start).min(out.len());

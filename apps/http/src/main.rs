@@ -16,6 +16,7 @@ extern crate alloc;
 mod cache;
 mod conn;
 mod metrics;
+mod reads;
 mod routes;
 mod server;
 mod site;
@@ -95,7 +96,10 @@ fn main() {
     // Set: an announcement may have come before the subscription.
     let messages = Cell::new(true);
     Events::<TockSyscalls>::run(&frames, &messages, |events| {
-        let mut site = site::Site::new(storage_client::IpcTransport::new(events, &clock).storage(), follows_changes);
+        // File reads in flight keep their replies here (see `reads`).
+        let in_flight = alloc::vec![0u8; storage_client::IN_FLIGHT_BUFFERS].leak();
+        let transport = storage_client::IpcTransport::pipelined(events, &clock, in_flight);
+        let mut site = site::Site::new(transport.storage(), follows_changes);
         if site.cache.enabled() {
             say!(
                 "http: keeping files up to {} KiB in memory (a {} KiB PSRAM grant)",
@@ -107,9 +111,11 @@ fn main() {
         }
         loop {
             // Change announcements from the storage service (see `cache`).
+            // Replies to file reads in flight come in with them.
             if events.messages_pending() {
                 site.check_changes();
             }
+            site.storage.transport().check_in_flight();
             let now = clock.now_ms();
             let stamp = Instant::from_millis(now as i64);
             iface.poll_maintenance(stamp);
@@ -136,7 +142,8 @@ fn main() {
                 continue;
             }
             let delay = iface.poll_delay(stamp, &sockets).map_or(u64::MAX, |d| d.total_millis());
-            let wake = delay.min(server.next_deadline(now)).min(u32::MAX as u64) as u32;
+            let storage_check = site.storage.transport().next_check().unwrap_or(u64::MAX);
+            let wake = delay.min(server.next_deadline(now)).min(storage_check).min(u32::MAX as u64) as u32;
             events.wait(Some(wake));
         }
     });

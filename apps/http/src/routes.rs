@@ -25,6 +25,7 @@ use proto_http::{
 use proto_storage::{ClientError, Error as StorageError, Handle, Kind, OpenMode};
 
 use crate::cache::{CachedBody, Capture, Representation};
+use crate::reads::FileReads;
 use crate::site::Site;
 
 /// `Server` header value.
@@ -67,6 +68,7 @@ pub enum Body {
         handle: Handle,
         size: u64,
         capture: Option<Capture>,
+        reads: FileReads,
     },
 }
 
@@ -260,10 +262,12 @@ fn file(
         let Some(range) = range else {
             // Small files are collected for the cache as they are sent.
             let capture = site.cache.capture(name, gzip, repr, size);
-            return Ok(Body::File { handle, size, capture });
+            return Ok(Body::File { handle, size, capture, reads: FileReads::new() });
         };
         match storage.seek(handle, range.start) {
-            Ok(at) if at == range.start => Ok(Body::File { handle, size: range.len, capture: None }),
+            Ok(at) if at == range.start => {
+                Ok(Body::File { handle, size: range.len, capture: None, reads: FileReads::new() })
+            }
             _ => {
                 let _ = storage.close(handle);
                 Err(Status::ServiceUnavailable)

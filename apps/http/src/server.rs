@@ -29,6 +29,9 @@ impl Server {
                 let mut socket = tcp::Socket::new(rx, tx);
                 // Responses go out as soon as they are written.
                 socket.set_nagle_enabled(false);
+                // Listening before "serving on" is said: a client that
+                // connects at once must not meet a reset.
+                let _ = socket.listen(crate::PORT);
                 Conn::new(sockets.add(socket))
             })
             .collect();
@@ -37,6 +40,7 @@ impl Server {
 
     /// Advances every connection; `true` if any made progress.
     pub fn service(&mut self, sockets: &mut SocketSet<'static>, now: u64, site: &mut crate::site::Site<'_>) -> bool {
+        site.reads.next_pass();
         let mut active = self.conns.iter().filter(|c| c.is_active()).count();
         let mut progressed = false;
         for conn in self.conns.iter_mut() {

@@ -6,10 +6,10 @@ use alloc::boxed::Box;
 use proto_http::Status;
 
 use crate::cache::FileCache;
+use crate::reads::ReadShare;
 use crate::Storage;
 
-/// A buffer of one IPC message: a file chunk on its way from the storage
-/// service into a socket, or a message being drained.
+/// A buffer of one IPC message being drained.
 pub type Scratch = [u8; proto_storage::MAX_MESSAGE];
 
 /// Responses started since boot, by status class (1xx to 5xx).
@@ -37,6 +37,8 @@ pub struct Site<'e> {
     pub cache: FileCache,
     pub scratch: Box<Scratch>,
     pub responses: ResponseCounts,
+    /// File reads in flight, shared between the connections.
+    pub reads: ReadShare,
 }
 
 impl<'e> Site<'e> {
@@ -48,6 +50,7 @@ impl<'e> Site<'e> {
             cache: FileCache::new(follows_changes),
             scratch: Box::new([0; proto_storage::MAX_MESSAGE]),
             responses: ResponseCounts::default(),
+            reads: ReadShare::default(),
         }
     }
 

@@ -1,5 +1,6 @@
 //! A typed client over any request/reply transport, without `alloc`.
 
+use crate::pipeline::{Progress, Ticket};
 use crate::{
     Chunk, Done, EncodeError, Entry, Error, FreeSpace, Handle, Label, Metadata, OpenMode, ReadLen, Request, Response,
     VolumeStatus, MAX_MESSAGE,
@@ -26,6 +27,18 @@ impl<T: Transport + ?Sized> Transport for &mut T {
     fn call(&mut self, request: &[u8], reply: &mut [u8]) -> Result<usize, TransportError> {
         (**self).call(request, reply)
     }
+}
+
+/// A transport that can also send a request without waiting for its reply
+/// (see [`crate::pipeline`]).
+pub trait Pipelined: Transport {
+    /// Sends `request`; `Ok(None)` if as many requests as the transport
+    /// keeps in flight are out already (try again after taking a reply).
+    fn submit(&mut self, request: &[u8]) -> Result<Option<Ticket>, TransportError>;
+    /// The reply of `ticket`, if it came; the ticket is spent once `Done`.
+    fn take(&mut self, ticket: Ticket) -> Progress<Result<&[u8], TransportError>>;
+    /// Gives up on `ticket`: its reply is dropped.
+    fn cancel(&mut self, ticket: Ticket);
 }
 
 /// Everything a client call can fail with.
@@ -130,6 +143,44 @@ impl<T: Transport> StorageClient<T> {
             }
             _ => Err(ClientError::BadReply),
         }
+    }
+
+    /// Asks for the next `len` (at most 4096) bytes of `handle` without
+    /// waiting; `Ok(None)` if the transport has no room for another request
+    /// in flight. Reads on one handle are answered in the order started.
+    pub fn start_read(&mut self, handle: Handle, len: usize) -> Result<Option<Ticket>, ClientError>
+    where
+        T: Pipelined,
+    {
+        let max_len = ReadLen::capped(len).ok_or(ClientError::BadReply)?;
+        let n = Request::Read { handle, max_len }.emit(&mut self.request).map_err(|_| ClientError::BadReply)?;
+        Ok(self.transport.submit(&self.request[..n])?)
+    }
+
+    /// The bytes a [`Self::start_read`] got, once they came (empty: end of
+    /// file).
+    pub fn finish_read(&mut self, ticket: Ticket) -> Progress<Result<&[u8], ClientError>>
+    where
+        T: Pipelined,
+    {
+        let reply = match self.transport.take(ticket) {
+            Progress::Waiting => return Progress::Waiting,
+            Progress::Done(Err(e)) => return Progress::Done(Err(ClientError::Transport(e))),
+            Progress::Done(Ok(reply)) => reply,
+        };
+        Progress::Done(match Response::parse(reply) {
+            Ok(Response::Data(d)) => Ok(d.as_bytes()),
+            Ok(Response::Error(e)) => Err(ClientError::Storage(e)),
+            _ => Err(ClientError::BadReply),
+        })
+    }
+
+    /// Gives up on a read started with [`Self::start_read`].
+    pub fn cancel(&mut self, ticket: Ticket)
+    where
+        T: Pipelined,
+    {
+        self.transport.cancel(ticket);
     }
 
     /// Writes up to 4096 bytes of `data`; returns how many were stored.
@@ -328,5 +379,80 @@ mod tests {
         assert_eq!(overlong.read(Handle(1), &mut [0u8; 10]), Err(ClientError::BadReply));
         assert_eq!(ClientError::from(Error::Busy).storage(), Some(Error::Busy));
         assert_eq!(ClientError::BadReply.storage(), None);
+    }
+
+    /// A service that reads a 10 000-byte file in order, answering the
+    /// requests it was sent only when told to (`serve`).
+    struct Queued<'b> {
+        in_flight: crate::pipeline::InFlight<'b, 2>,
+        sent: std::vec::Vec<(u16, usize)>,
+        tag: u16,
+        position: usize,
+    }
+
+    impl Queued<'_> {
+        fn serve(&mut self) {
+            for (tag, len) in core::mem::take(&mut self.sent) {
+                let (slot, buf) = self.in_flight.next_buffer().unwrap();
+                let n = len.min(10_000 - self.position);
+                let data = [(self.position % 251) as u8; MAX_DATA];
+                self.position += n;
+                let m = reply(Response::Data(Chunk::new(&data[..n]).unwrap()), buf).unwrap();
+                self.in_flight.received(slot, tag, m);
+            }
+        }
+    }
+
+    impl Transport for Queued<'_> {
+        fn call(&mut self, _: &[u8], _: &mut [u8]) -> Result<usize, TransportError> {
+            unreachable!("only pipelined reads here")
+        }
+    }
+
+    impl Pipelined for Queued<'_> {
+        fn submit(&mut self, request: &[u8]) -> Result<Option<Ticket>, TransportError> {
+            let Ok(Request::Read { max_len, .. }) = Request::parse(request) else { panic!("a read") };
+            self.tag += 1;
+            let ticket = self.in_flight.start(self.tag, 0);
+            if ticket.is_some() {
+                self.sent.push((self.tag, max_len.get()));
+            }
+            Ok(ticket)
+        }
+        fn take(&mut self, ticket: Ticket) -> Progress<Result<&[u8], TransportError>> {
+            self.in_flight.take(ticket)
+        }
+        fn cancel(&mut self, ticket: Ticket) {
+            self.in_flight.cancel(ticket)
+        }
+    }
+
+    #[test]
+    fn pipelined_reads_come_back_in_order_when_answered() {
+        let mut buffers = std::vec![0u8; 2 * MAX_MESSAGE];
+        let queued = Queued {
+            in_flight: crate::pipeline::InFlight::new(&mut buffers).unwrap(),
+            sent: std::vec::Vec::new(),
+            tag: 0,
+            position: 0,
+        };
+        let mut client = StorageClient::new(queued);
+        let a = client.start_read(Handle(1), MAX_DATA).unwrap().unwrap();
+        let b = client.start_read(Handle(1), MAX_DATA).unwrap().unwrap();
+        assert_eq!(client.start_read(Handle(1), MAX_DATA), Ok(None), "two in flight at most");
+        assert_eq!(client.finish_read(a), Progress::Waiting, "not answered yet");
+        client.transport().serve();
+        match client.finish_read(a) {
+            Progress::Done(Ok(d)) => assert_eq!((d.len(), d[0]), (MAX_DATA, 0)),
+            other => panic!("{other:?}"),
+        }
+        let c = client.start_read(Handle(1), MAX_DATA).unwrap().unwrap();
+        client.cancel(b);
+        client.transport().serve();
+        assert!(matches!(client.finish_read(b), Progress::Done(Err(_))), "cancelled");
+        match client.finish_read(c) {
+            Progress::Done(Ok(d)) => assert_eq!((d.len(), d[0]), (10_000 - 2 * MAX_DATA, (2 * MAX_DATA % 251) as u8)),
+            other => panic!("{other:?}"),
+        }
     }
 }

@@ -16,13 +16,21 @@
 //! Every request carries a fresh IPC tag and the service echoes it: a late
 //! reply to a call that timed out is recognised and dropped, never taken
 //! for the answer to a newer request.
+//!
+//! With [`IpcTransport::pipelined`], up to [`IN_FLIGHT`] requests can also
+//! be sent without waiting (`proto_storage::Pipelined`): the app keeps
+//! serving while the service works, and collects each reply when it came.
+//! Their replies are received into their own buffers by every receive this
+//! transport makes (a waiting call, [`IpcTransport::poll_changes`]), so a
+//! call made meanwhile never drops them.
 
 #![no_std]
 
 use events::{Events, Wake};
 use ipc::{Handle, Ipc};
 use libtock_platform::{ErrorCode, Syscalls};
-use proto_storage::{StorageClient, Transport, TransportError};
+use proto_storage::pipeline::{Delivery, InFlight};
+use proto_storage::{Pipelined, Progress, StorageClient, Ticket, Transport, TransportError, MAX_MESSAGE};
 
 /// How often a waiting call checks the service is still alive.
 pub const ALIVE_CHECK_MS: u32 = 200;
@@ -30,6 +38,12 @@ pub const ALIVE_CHECK_MS: u32 = 200;
 pub const REPLY_TIMEOUT_MS: u64 = 5_000;
 /// How long a full service inbox is retried before giving up.
 const BUSY_RETRY_MS: u64 = 1_000;
+/// Requests in flight at most: each reply (up to 4.1 KiB) must fit the
+/// client's 16 KiB kernel inbox beside the service's announcements, or the
+/// service could not deliver it.
+pub const IN_FLIGHT: usize = 3;
+/// Bytes of reply buffers [`IpcTransport::pipelined`] needs.
+pub const IN_FLIGHT_BUFFERS: usize = IN_FLIGHT * MAX_MESSAGE;
 
 pub struct IpcTransport<'e, S: Syscalls> {
     events: &'e Events<'e, S>,
@@ -40,6 +54,18 @@ pub struct IpcTransport<'e, S: Syscalls> {
     /// Something other than a reply came in (the service's change
     /// announcements), or the service restarted: see [`Self::poll_changes`].
     changed: bool,
+    /// Requests sent without waiting, if this transport takes them.
+    in_flight: Option<InFlight<'e, IN_FLIGHT>>,
+    /// When the service was last checked alive while requests were out.
+    checked_ms: u64,
+}
+
+/// Where a received message went.
+enum Received {
+    /// The reply of a request in flight, now in its own buffer.
+    InFlight,
+    /// Any other message, in the buffer given.
+    Message(ipc::Message),
 }
 
 /// A storage client over IPC.
@@ -47,7 +73,13 @@ pub type Storage<'e, S> = StorageClient<IpcTransport<'e, S>>;
 
 impl<'e, S: Syscalls> IpcTransport<'e, S> {
     pub fn new(events: &'e Events<'e, S>, clock: &'e timing::Clock<S>) -> Self {
-        IpcTransport { events, clock, service: None, tag: 0, changed: false }
+        IpcTransport { events, clock, service: None, tag: 0, changed: false, in_flight: None, checked_ms: 0 }
+    }
+
+    /// Also takes up to [`IN_FLIGHT`] requests without waiting, their
+    /// replies kept in `buffers` ([`IN_FLIGHT_BUFFERS`] bytes).
+    pub fn pipelined(events: &'e Events<'e, S>, clock: &'e timing::Clock<S>, buffers: &'e mut [u8]) -> Self {
+        IpcTransport { in_flight: InFlight::new(buffers), ..Self::new(events, clock) }
     }
 
     pub fn storage(self) -> Storage<'e, S> {
@@ -82,8 +114,9 @@ impl<'e, S: Syscalls> IpcTransport<'e, S> {
     /// is missed.
     pub fn poll_changes(&mut self, buf: &mut [u8]) -> bool {
         loop {
-            match Ipc::<S>::receive(buf) {
-                Ok(Some(_)) => self.changed = true,
+            match self.receive(buf) {
+                Ok(Some(Received::InFlight)) => {}
+                Ok(Some(Received::Message(_))) => self.changed = true,
                 Ok(None) => break,
                 Err(_) => {
                     self.changed = true;
@@ -92,7 +125,56 @@ impl<'e, S: Syscalls> IpcTransport<'e, S> {
             }
         }
         self.events.messages_drained();
+        self.check_in_flight();
         core::mem::take(&mut self.changed)
+    }
+
+    /// Fails requests in flight whose service died (checked every
+    /// [`ALIVE_CHECK_MS`]) or that waited past [`REPLY_TIMEOUT_MS`]. Call
+    /// it from the main loop when [`Self::next_check`] comes.
+    pub fn check_in_flight(&mut self) {
+        let Some(in_flight) = self.in_flight.as_mut().filter(|f| f.any_outstanding()) else {
+            return;
+        };
+        let now = self.clock.now_ms();
+        in_flight.expire(now, REPLY_TIMEOUT_MS);
+        if now.saturating_sub(self.checked_ms) >= u64::from(ALIVE_CHECK_MS) {
+            self.checked_ms = now;
+            if !self.service.is_some_and(Ipc::<S>::alive) {
+                in_flight.fail_all(TransportError::ServiceGone);
+                self.service = None;
+            }
+        }
+    }
+
+    /// In how many milliseconds [`Self::check_in_flight`] should run
+    /// again, if requests are in flight.
+    pub fn next_check(&self) -> Option<u64> {
+        let in_flight = self.in_flight.as_ref().filter(|f| f.any_outstanding())?;
+        let now = self.clock.now_ms();
+        let timeout = in_flight.deadline(REPLY_TIMEOUT_MS).map_or(u64::MAX, |d| d.saturating_sub(now));
+        Some(timeout.min(u64::from(ALIVE_CHECK_MS)))
+    }
+
+    /// Receives the oldest message: a reply to a request in flight into its
+    /// own buffer, anything else into `buf`. `None` if the inbox is empty.
+    fn receive(&mut self, buf: &mut [u8]) -> Result<Option<Received>, ErrorCode> {
+        let service = self.service;
+        let Some((slot, into)) = self.in_flight.as_mut().and_then(|f| f.next_buffer()) else {
+            return Ok(Ipc::<S>::receive(buf)?.map(Received::Message));
+        };
+        let Some(m) = Ipc::<S>::receive(into)? else {
+            return Ok(None);
+        };
+        let in_flight = self.in_flight.as_mut().expect("checked above");
+        if Some(m.sender) == service && !m.publication && in_flight.received(slot, m.tag, m.len) == Delivery::Taken {
+            return Ok(Some(Received::InFlight));
+        }
+        // Not for a request in flight: moved to where the caller looks.
+        let (_, into) = in_flight.next_buffer().expect("still outstanding");
+        let n = m.len.min(buf.len());
+        buf[..n].copy_from_slice(&into[..n]);
+        Ok(Some(Received::Message(ipc::Message { len: n, ..m })))
     }
 
     fn send(&mut self, to: Handle, request: &[u8], tag: u16) -> Result<(), TransportError> {
@@ -131,17 +213,19 @@ impl<S: Syscalls> Transport for IpcTransport<'_, S> {
         }
         let start = self.clock.now_ms();
         loop {
-            match Ipc::<S>::receive(reply) {
-                Ok(Some(m)) if m.sender == service && !m.publication && m.tag == tag => {
+            match self.receive(reply) {
+                Ok(Some(Received::Message(m))) if m.sender == service && !m.publication && m.tag == tag => {
                     // The messages flag stays as it is: only a receive that
                     // finds the inbox empty may clear it (the kernel raises
                     // no new upcall until then), so an announcement behind
                     // the reply is still seen by the app's main loop.
                     return Ok(m.len);
                 }
+                // A reply to a request in flight: kept for its owner.
+                Ok(Some(Received::InFlight)) => continue,
                 // Announcements, late replies to calls that timed out,
                 // strays: dropped, but noted (see `poll_changes`).
-                Ok(Some(_)) => {
+                Ok(Some(Received::Message(_))) => {
                     self.changed = true;
                     continue;
                 }
@@ -150,6 +234,9 @@ impl<S: Syscalls> Transport for IpcTransport<'_, S> {
                     if self.events.wait_messages(ALIVE_CHECK_MS) == Wake::Deadline {
                         if !Ipc::<S>::alive(service) {
                             self.service = None;
+                            if let Some(f) = self.in_flight.as_mut() {
+                                f.fail_all(TransportError::ServiceGone);
+                            }
                             return Err(TransportError::ServiceGone);
                         }
                         if self.clock.now_ms() - start > REPLY_TIMEOUT_MS {
@@ -160,6 +247,55 @@ impl<S: Syscalls> Transport for IpcTransport<'_, S> {
                 Err(ErrorCode::Size) => return Err(TransportError::TooLarge),
                 Err(_) => return Err(TransportError::ServiceGone),
             }
+        }
+    }
+}
+
+impl<S: Syscalls> Pipelined for IpcTransport<'_, S> {
+    fn submit(&mut self, request: &[u8]) -> Result<Option<Ticket>, TransportError> {
+        let had_handle = self.service.is_some();
+        let mut service = self.service()?;
+        let now = self.clock.now_ms();
+        let tag = self.tag.wrapping_add(1);
+        let in_flight = self.in_flight.as_mut().ok_or(TransportError::TooLarge)?;
+        let was_idle = !in_flight.any_outstanding();
+        let Some(ticket) = in_flight.start(tag, now) else {
+            return Ok(None);
+        };
+        self.tag = tag;
+        if was_idle {
+            // Nothing was out: the liveness clock starts with this request.
+            self.checked_ms = now;
+        }
+        let sent = match self.send(service, request, tag) {
+            // A stale handle (see `call`): sent once more to the new instance.
+            Err(TransportError::ServiceGone) if had_handle => self.service().and_then(|h| {
+                service = h;
+                self.send(service, request, tag)
+            }),
+            other => other,
+        };
+        match sent {
+            Ok(()) => Ok(Some(ticket)),
+            Err(e) => {
+                if let Some(f) = self.in_flight.as_mut() {
+                    f.abandon(ticket);
+                }
+                Err(e)
+            }
+        }
+    }
+
+    fn take(&mut self, ticket: Ticket) -> Progress<Result<&[u8], TransportError>> {
+        match self.in_flight.as_mut() {
+            Some(f) => f.take(ticket),
+            None => Progress::Done(Err(TransportError::TooLarge)),
+        }
+    }
+
+    fn cancel(&mut self, ticket: Ticket) {
+        if let Some(f) = self.in_flight.as_mut() {
+            f.cancel(ticket);
         }
     }
 }
