@@ -802,3 +802,43 @@ def _retry(fn, timeout=30):
             if time.monotonic() > deadline:
                 raise
             time.sleep(0.5)
+
+
+def test_a_transfer_waiting_for_storage_holds_up_no_other_session(twin, port, creds):
+    """A download whose next chunks the storage service does not answer (it
+    is stopped from the console) waits for them, while another session is
+    answered meanwhile; once the service runs again the download finishes,
+    every byte right."""
+    first, second = login(port, *creds), login(port, *creds)
+    data = os.urandom(1 << 20)
+    put(first, "/held.bin", data)
+    conn = small_window_data(first)
+    assert first.sendcmd("RETR /held.bin").startswith("150")
+    got = b""
+    while len(got) < 65536:
+        got += conn.recv(65536)
+    twin.command("stop storage", r"Process storage stopped")
+    try:
+        # What was read before the stop drains; then the download waits.
+        conn.settimeout(0.7)
+        try:
+            while chunk := conn.recv(65536):
+                got += chunk
+        except socket.timeout:
+            pass
+        assert len(got) < len(data), "the whole file was out before the stop"
+        second.sock.settimeout(3)
+        assert second.sendcmd("NOOP").startswith("200")
+        assert second.sendcmd("TYPE I").startswith("200")
+    finally:
+        twin.command("start storage", r"Process storage resumed")
+    conn.settimeout(30)
+    while chunk := conn.recv(65536):
+        got += chunk
+    conn.close()
+    assert first.voidresp().startswith("226")
+    assert sha256(got) == sha256(data)
+    second.sock.settimeout(30)
+    assert sha256(get(second, "/held.bin")) == sha256(data)
+    first.quit()
+    second.quit()

@@ -9,7 +9,8 @@ use core::net::{Ipv4Addr, SocketAddrV4};
 use proto_ftp::login::LoginGuard;
 use proto_ftp::reply::Code;
 use proto_ftp::{Feed, LineBuffer, Options, ReplyBuf, Session};
-use proto_storage::Transport;
+use proto_storage::stream::Share;
+use proto_storage::Pipelined;
 use say::say;
 use smoltcp::iface::{Context, SocketHandle, SocketSet};
 use smoltcp::socket::tcp;
@@ -101,6 +102,8 @@ pub struct Server {
     next_id: u32,
     /// Port 20 is bound: PORT/EPRT are offered.
     active_mode: bool,
+    /// The storage requests in flight, shared by the transfers.
+    share: Share,
 }
 
 impl Server {
@@ -140,7 +143,7 @@ impl Server {
             })
             .collect();
         let pool = DataPool::new(sockets, pasv_ports);
-        Server { slots, pool, guard: LoginGuard::new(), next_id: 0, active_mode }
+        Server { slots, pool, guard: LoginGuard::new(), next_id: 0, active_mode, share: Share::default() }
     }
 
     /// Whether a control socket has a new connection waiting to be taken.
@@ -157,7 +160,7 @@ impl Server {
     }
 
     /// Advances every connection and transfer; `true` if anything happened.
-    pub fn service<T: Transport>(
+    pub fn service<T: Pipelined>(
         &mut self,
         sockets: &mut SocketSet<'static>,
         cx: &mut Context,
@@ -167,6 +170,7 @@ impl Server {
         now: u64,
     ) -> bool {
         let mut progressed = self.pool.service(sockets, now);
+        self.share.next_pass();
         for i in 0..self.slots.len() {
             let active = self.slots.iter().filter(|s| s.phase == Phase::Active).count();
             let busy_elsewhere = self.slots.iter().enumerate().any(|(j, s)| j != i && s.xfer.is_some());
@@ -186,7 +190,13 @@ impl Server {
                 progressed = true;
                 continue;
             }
-            let mut io = Io { sockets: &mut *sockets, cx: &mut *cx, pool: &mut self.pool, guard: &mut self.guard };
+            let mut io = Io {
+                sockets: &mut *sockets,
+                cx: &mut *cx,
+                pool: &mut self.pool,
+                guard: &mut self.guard,
+                share: &mut self.share,
+            };
             progressed |= slot.service(&mut io, store, &ctx);
         }
         progressed
@@ -207,6 +217,7 @@ pub(crate) struct Io<'s> {
     pub(crate) cx: &'s mut Context,
     pub(crate) pool: &'s mut DataPool,
     pub(crate) guard: &'s mut LoginGuard,
+    pub(crate) share: &'s mut Share,
 }
 
 impl Slot {
@@ -264,7 +275,7 @@ impl Slot {
         flush(&mut self.out, socket);
     }
 
-    fn service<T: Transport>(&mut self, io: &mut Io<'_>, store: &mut Store<T>, ctx: &Ctx<'_>) -> bool {
+    fn service<T: Pipelined>(&mut self, io: &mut Io<'_>, store: &mut Store<T>, ctx: &Ctx<'_>) -> bool {
         let now = ctx.now;
         if self.phase == Phase::Closing {
             let socket = io.sockets.get_mut::<tcp::Socket>(self.ctl);
@@ -336,7 +347,7 @@ impl Slot {
 
     /// Advances the running transfer (or listing) by one step; gives back
     /// a passive listener no transfer came for.
-    fn step_transfer<T: Transport>(&mut self, io: &mut Io<'_>, store: &mut Store<T>, now: u64) -> bool {
+    fn step_transfer<T: Pipelined>(&mut self, io: &mut Io<'_>, store: &mut Store<T>, now: u64) -> bool {
         let Some(xfer) = self.xfer.as_mut() else {
             if let Some(idx) = self.data {
                 if now >= self.data_since + crate::control::LISTENER_TIMEOUT_MS {
@@ -357,7 +368,7 @@ impl Slot {
         };
         let socket = io.sockets.get_mut::<tcp::Socket>(handle);
         let peer = self.peer.map(IpAddress::Ipv4);
-        match xfer.step(socket, store, &mut self.chunk, peer, now) {
+        match xfer.step(socket, store, io.share, &mut self.chunk, peer, now) {
             Step::Idle => false,
             Step::Progress => true,
             Step::Done(result) => {
@@ -404,7 +415,7 @@ impl Slot {
 
     /// Ends the session: stops any transfer, closes the control connection
     /// (gracefully unless it was reset).
-    pub(crate) fn end_session<T: Transport>(
+    pub(crate) fn end_session<T: Pipelined>(
         &mut self,
         io: &mut Io<'_>,
         store: &mut Store<T>,

@@ -8,7 +8,8 @@ use alloc::string::String;
 
 use proto_ftp::login::delay_ms;
 use proto_ftp::{DateTime, Failure, Kind, ListFormat, Outcome, Role, Session, StoreMode, Transfer};
-use proto_storage::{Label, OpenMode, Transport};
+use proto_storage::stream::{ReadAhead, WriteBehind};
+use proto_storage::{Label, OpenMode, Pipelined};
 use say::say;
 use smoltcp::socket::tcp;
 
@@ -50,7 +51,7 @@ enum OwnedTransfer {
 }
 
 impl Slot {
-    pub(crate) fn command<T: Transport>(&mut self, io: &mut Io<'_>, store: &mut Store<T>, ctx: &Ctx<'_>) {
+    pub(crate) fn command<T: Pipelined>(&mut self, io: &mut Io<'_>, store: &mut Store<T>, ctx: &Ctx<'_>) {
         if self.line_len == usize::MAX {
             let text = self.session.reject(proto_ftp::ParseError::TooLong, &mut self.reply);
             push(&mut self.out, text);
@@ -218,7 +219,7 @@ impl Slot {
     /// connection (passive: taken from the listener; active: connected to
     /// the PORT address), sends 150 and lets the transfer run; otherwise
     /// the error reply.
-    fn start_transfer<T: Transport>(&mut self, t: OwnedTransfer, io: &mut Io<'_>, store: &mut Store<T>, ctx: &Ctx<'_>) {
+    fn start_transfer<T: Pipelined>(&mut self, t: OwnedTransfer, io: &mut Io<'_>, store: &mut Store<T>, ctx: &Ctx<'_>) {
         let now = ctx.now;
         let listing = matches!(t, OwnedTransfer::List { .. });
         let mut opened = match (self.data, self.active) {
@@ -257,7 +258,7 @@ impl Slot {
     }
 
     /// `STAT path`: the listing goes out on the control connection.
-    fn start_status<T: Transport>(
+    fn start_status<T: Pipelined>(
         &mut self,
         path: String,
         glob: Option<(String, String)>,
@@ -280,14 +281,15 @@ impl Slot {
 
     /// Ends the running transfer: closes its storage handle and gives the
     /// data socket back, then replies (226 or the failure).
-    pub(crate) fn finish_transfer<T: Transport>(
+    pub(crate) fn finish_transfer<T: Pipelined>(
         &mut self,
         io: &mut Io<'_>,
         store: &mut Store<T>,
         mut result: Result<(), Failure>,
         now: u64,
     ) {
-        let Some(xfer) = self.xfer.take() else { return };
+        let Some(mut xfer) = self.xfer.take() else { return };
+        xfer.release(store);
         self.since = now;
         if xfer.on_control() {
             let text = self.session.status_done(result, &mut self.reply);
@@ -318,8 +320,9 @@ impl Slot {
     }
 
     /// Stops the running transfer without a reply (ABOR, session end).
-    pub(crate) fn stop_transfer<T: Transport>(&mut self, io: &mut Io<'_>, store: &mut Store<T>, now: u64) {
-        if let Some(xfer) = self.xfer.take() {
+    pub(crate) fn stop_transfer<T: Pipelined>(&mut self, io: &mut Io<'_>, store: &mut Store<T>, now: u64) {
+        if let Some(mut xfer) = self.xfer.take() {
+            xfer.release(store);
             self.since = now;
             if let Some(handle) = xfer.handle() {
                 let _ = store.close(handle);
@@ -338,7 +341,7 @@ impl Slot {
     /// `SITE FORMAT [label]` by an admin (the session checked the role):
     /// formats the volume through the storage service, with no transfer
     /// running in any session.
-    fn format<T: Transport>(&mut self, label: Option<&str>, store: &mut Store<T>, ctx: &Ctx<'_>) {
+    fn format<T: Pipelined>(&mut self, label: Option<&str>, store: &mut Store<T>, ctx: &Ctx<'_>) {
         let result = if ctx.busy_elsewhere {
             Err(Failure::Busy)
         } else {
@@ -376,7 +379,7 @@ impl Slot {
 }
 
 /// Opens what a transfer reads or writes.
-fn open_transfer<T: Transport>(
+fn open_transfer<T: Pipelined>(
     store: &mut Store<T>,
     t: OwnedTransfer,
     ctx: &Ctx<'_>,
@@ -391,7 +394,7 @@ fn open_transfer<T: Transport>(
                     return Err(store::failure(e));
                 }
             }
-            Ok(transfer::Kind::Retr { handle, eof: false })
+            Ok(transfer::Kind::Retr { handle, eof: false, reads: ReadAhead::new() })
         }
         OwnedTransfer::Stor { path, mode } => {
             let open_mode = match mode {
@@ -415,7 +418,7 @@ fn open_transfer<T: Transport>(
                     }
                 }
             }
-            Ok(transfer::Kind::Stor { handle })
+            Ok(transfer::Kind::Stor { handle, writes: WriteBehind::new() })
         }
         OwnedTransfer::List { path, format, glob } => {
             let meta = store::stat(store, &path)?;
@@ -435,8 +438,8 @@ fn open_transfer<T: Transport>(
 }
 
 /// Closes the storage handle of a transfer that will not run.
-fn close_handle<T: Transport>(store: &mut Store<T>, kind: &transfer::Kind) {
-    if let transfer::Kind::Retr { handle, .. } | transfer::Kind::Stor { handle } = kind {
+fn close_handle<T: Pipelined>(store: &mut Store<T>, kind: &transfer::Kind) {
+    if let transfer::Kind::Retr { handle, .. } | transfer::Kind::Stor { handle, .. } = kind {
         let _ = store.close(*handle);
     }
 }

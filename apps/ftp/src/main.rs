@@ -167,7 +167,9 @@ fn main() {
 
     let messages = Cell::new(false);
     Events::<TockSyscalls>::run(&frames, &messages, |events| {
-        let mut store = Box::new(IpcTransport::new(events, &clock).storage());
+        // Transfers keep their storage requests' replies here (`transfer`).
+        let in_flight = alloc::vec![0u8; storage_client::IN_FLIGHT_BUFFERS].leak();
+        let mut store = Box::new(IpcTransport::pipelined(events, &clock, in_flight).storage());
         let mut inbox = alloc::vec![0u8; ipc::MAX_MESSAGE];
 
         // Settings: wait (bounded) for the storage service to come up.
@@ -220,19 +222,22 @@ fn main() {
                     config = fresh;
                 }
             }
-            let advertised = config.pasv_address.unwrap_or(board);
-            let progressed = server.service(&mut sockets, iface.context(), &mut *store, &config, advertised, now);
-            // Late replies (after their call gave up) and strays: read out
-            // and dropped, so the inbox is seen empty and the kernel raises
-            // its upcall again for the next message.
+            // Replies to the transfers' requests in flight go to their
+            // buffers before the transfers look; late replies (after their
+            // call gave up) and strays are read out and dropped, so the
+            // inbox is seen empty and the kernel raises its upcall again.
             if events.messages_pending() {
                 store.transport().poll_changes(&mut inbox[..]);
             }
+            store.transport().check_in_flight();
+            let advertised = config.pasv_address.unwrap_or(board);
+            let progressed = server.service(&mut sockets, iface.context(), &mut *store, &config, advertised, now);
             if progressed || device.maybe_pending() {
                 continue;
             }
             let delay = iface.poll_delay(stamp, &sockets).map_or(u64::MAX, |d| d.total_millis());
-            let wake = delay.min(server.next_deadline(now, &config)).min(MAX_SLEEP_MS);
+            let storage_check = store.transport().next_check().unwrap_or(u64::MAX);
+            let wake = delay.min(server.next_deadline(now, &config)).min(storage_check).min(MAX_SLEEP_MS);
             events.wait(Some(wake as u32));
         }
     });

@@ -1,8 +1,12 @@
 //! One data transfer (RETR, STOR/APPE, LIST/NLST/MLSD) as a state machine
-//! advanced one step per main-loop pass: at most one storage request
-//! (one chunk of at most 4096 bytes) per step, so transfers progress side
-//! by side and control connections are answered in between. A `STAT path`
-//! listing is the same machine writing to the control connection.
+//! advanced one step per main-loop pass, so transfers progress side by side
+//! and control connections are answered in between. File data moves
+//! through storage requests in flight, never waited for: RETR keeps the
+//! next chunks asked for ahead of the socket, STOR sends each chunk to be
+//! written and takes the answers as they come (226 only once every write
+//! is answered and the file closed). Listings ask for one page per step.
+//! A `STAT path` listing is the same machine writing to the control
+//! connection.
 //!
 //! In TYPE A, RETR reads half chunks and turns LF into CRLF in place
 //! (the result always fits); STOR turns CRLF into LF before each write,
@@ -14,7 +18,8 @@ use alloc::string::String;
 use proto_ftp::ascii::{self, ToNetwork};
 use proto_ftp::list::format_listed;
 use proto_ftp::{DateTime, Entry, Failure, Glob, ListFormat, Metadata, MAX_NAME};
-use proto_storage::{Handle, Transport};
+use proto_storage::stream::{ReadAhead, ReadStep, Share, WriteBehind};
+use proto_storage::{Handle, Pipelined};
 use smoltcp::socket::tcp;
 use smoltcp::wire::IpAddress;
 
@@ -22,6 +27,9 @@ use crate::store::{self, Store};
 
 /// Bytes moved per storage request: the protocol's largest chunk.
 pub const CHUNK: usize = proto_storage::MAX_DATA;
+/// Storage requests in flight per transfer: one chunk moving through the
+/// socket while the next is read or written (the transport keeps 3 for all).
+const PER_TRANSFER: usize = 2;
 /// After the 150 reply, the client has this long to connect to the
 /// passive port (clients normally connect before sending the command).
 const CONNECT_TIMEOUT_MS: u64 = 30_000;
@@ -31,9 +39,9 @@ const LIST_LINE_ROOM: usize = proto_ftp::list::MAX_LIST_LINE - MAX_NAME;
 
 pub enum Kind {
     /// Sending a file.
-    Retr { handle: Handle, eof: bool },
+    Retr { handle: Handle, eof: bool, reads: ReadAhead<PER_TRANSFER> },
     /// Receiving a file.
-    Stor { handle: Handle },
+    Stor { handle: Handle, writes: WriteBehind<PER_TRANSFER> },
     /// Sending a listing: `cursor` is the next directory entry index to
     /// ask for (`None`: done); `single` is the one entry for a listing of
     /// a file; `glob` the (pattern, NLST prefix) of a wildcard argument.
@@ -94,6 +102,9 @@ pub struct Xfer {
     mode: Mode,
     /// RETR in TYPE A: whether the last chunk ended with CR.
     to_network: ToNetwork,
+    /// STOR: the chunk is converted and waits for room to be sent: the
+    /// bytes to write and the one carried over (a CR held back).
+    staged: Option<(usize, usize)>,
 }
 
 impl Xfer {
@@ -111,6 +122,17 @@ impl Xfer {
             stall_ms,
             mode,
             to_network: ToNetwork::new(),
+            staged: None,
+        }
+    }
+
+    /// Gives up on the storage requests still in flight (the transfer
+    /// ends); call before closing the handle.
+    pub fn release<T: Pipelined>(&mut self, store: &mut Store<T>) {
+        match &mut self.kind {
+            Kind::Retr { reads, .. } => reads.cancel(store),
+            Kind::Stor { writes, .. } => writes.cancel(store),
+            Kind::List { .. } => {}
         }
     }
 
@@ -125,7 +147,7 @@ impl Xfer {
             return None;
         }
         match self.kind {
-            Kind::Retr { handle, .. } | Kind::Stor { handle } => Some(handle),
+            Kind::Retr { handle, .. } | Kind::Stor { handle, .. } => Some(handle),
             Kind::List { .. } => None,
         }
     }
@@ -152,11 +174,12 @@ impl Xfer {
         }
     }
 
-    /// Advances the transfer: at most one storage request.
-    pub fn step<T: Transport>(
+    /// Advances the transfer without waiting for the storage service.
+    pub fn step<T: Pipelined>(
         &mut self,
         socket: &mut tcp::Socket,
         store: &mut Store<T>,
+        share: &mut Share,
         chunk: &mut [u8; CHUNK],
         peer: Option<IpAddress>,
         now: u64,
@@ -165,8 +188,8 @@ impl Xfer {
             Stage::Connecting => self.connecting(socket, peer, now),
             Stage::Moving => {
                 let step = match self.kind {
-                    Kind::Stor { .. } => self.receive(socket, store, chunk),
-                    _ => self.send(socket, store, chunk),
+                    Kind::Stor { .. } => self.receive(socket, store, share, chunk),
+                    _ => self.send(socket, store, share, chunk),
                 };
                 match step {
                     Step::Progress => self.since = now,
@@ -214,20 +237,31 @@ impl Xfer {
         }
     }
 
-    /// RETR and listings: drain the chunk into the socket, refill it with
-    /// one storage request when empty, FIN at the end.
-    fn send<T: Transport>(&mut self, socket: &mut tcp::Socket, store: &mut Store<T>, chunk: &mut [u8; CHUNK]) -> Step {
+    /// RETR and listings: drain the chunk into the socket, refill it when
+    /// empty (if its bytes came), FIN at the end.
+    fn send<T: Pipelined>(
+        &mut self,
+        socket: &mut tcp::Socket,
+        store: &mut Store<T>,
+        share: &mut Share,
+        chunk: &mut [u8; CHUNK],
+    ) -> Step {
         if !socket.may_send() {
             // The client closed or reset the data connection early.
             return Step::Done(Err(Failure::ConnectionClosed));
         }
         let mut progressed = self.drain(socket, chunk);
         if self.pos == self.len && !self.source_done() {
-            if let Err(f) = self.refill(store, chunk) {
-                return Step::Done(Err(f));
+            let free = socket.send_capacity() - socket.send_queue();
+            match self.refill(store, share, chunk, free) {
+                Err(f) => return Step::Done(Err(f)),
+                Ok(true) => {
+                    self.drain(socket, chunk);
+                    progressed = true;
+                }
+                // The next chunk is asked for and not here yet.
+                Ok(false) => {}
             }
-            self.drain(socket, chunk);
-            progressed = true;
         }
         if self.pos == self.len && self.source_done() {
             if self.mode == Mode::Control {
@@ -261,23 +295,46 @@ impl Xfer {
         }
     }
 
-    /// Fills the (empty) chunk with one storage request.
-    fn refill<T: Transport>(&mut self, store: &mut Store<T>, chunk: &mut [u8; CHUNK]) -> Result<(), Failure> {
+    /// Fills the (empty) chunk: `Ok(false)` if its bytes have not come yet.
+    /// `free`: room in the socket; reads are asked for only when their
+    /// bytes will have room (the chunk, then the socket) when they come.
+    fn refill<T: Pipelined>(
+        &mut self,
+        store: &mut Store<T>,
+        share: &mut Share,
+        chunk: &mut [u8; CHUNK],
+        free: usize,
+    ) -> Result<bool, Failure> {
         self.len = 0;
         self.pos = 0;
         match &mut self.kind {
-            Kind::Retr { handle, eof } => {
+            Kind::Retr { handle, eof, reads } => {
                 let ascii = self.mode == Mode::Ascii;
                 let want = if ascii { ToNetwork::max_input(CHUNK) } else { CHUNK };
-                match store.read(*handle, &mut chunk[..want]) {
-                    Ok(0) => *eof = true,
-                    // Half a chunk in always fits the chunk once converted.
-                    Ok(n) if ascii => self.len = self.to_network.convert(&mut chunk[..], n).unwrap_or(n),
-                    Ok(n) => self.len = n,
-                    Err(e) => {
-                        self.storage_gone = store::service_gone(e);
-                        return Err(store::failure(e));
+                let failed = |gone: &mut bool, e| {
+                    *gone = store::service_gone(e);
+                    Err(store::failure(e))
+                };
+                if let Err(e) = reads.ask(*handle, u64::MAX, want, 1 + free / CHUNK, store, share) {
+                    return failed(&mut self.storage_gone, e);
+                }
+                match reads.take(store) {
+                    ReadStep::Pending => return Ok(false),
+                    ReadStep::End => {
+                        *eof = true;
+                        reads.cancel(store);
                     }
+                    ReadStep::Ready(bytes) => {
+                        let n = bytes.len().min(want);
+                        chunk[..n].copy_from_slice(&bytes[..n]);
+                        // Half a chunk in always fits the chunk once converted.
+                        self.len = if ascii { self.to_network.convert(&mut chunk[..], n).unwrap_or(n) } else { n };
+                        // The one after is asked for before this one is sent.
+                        if let Err(e) = reads.ask(*handle, u64::MAX, want, free / CHUNK, store, share) {
+                            return failed(&mut self.storage_gone, e);
+                        }
+                    }
+                    ReadStep::Failed(e) => return failed(&mut self.storage_gone, e),
                 }
             }
             Kind::List { path, format, glob, cursor, single, now } => {
@@ -287,9 +344,9 @@ impl Xfer {
                     let entry = Entry { name: &name, meta };
                     let line = format_listed(&entry, *format, glob.as_ref(), now, &mut chunk[..]);
                     self.len = line.ok().flatten().unwrap_or(0);
-                    return Ok(());
+                    return Ok(true);
                 }
-                let Some(start) = *cursor else { return Ok(()) };
+                let Some(start) = *cursor else { return Ok(true) };
                 // One page per request; entries that do not fit this chunk
                 // are asked for again (cursors are entry indexes).
                 let (mut len, mut taken, mut full) = (0usize, 0u32, false);
@@ -318,50 +375,68 @@ impl Xfer {
             }
             Kind::Stor { .. } => {}
         }
-        Ok(())
+        Ok(true)
     }
 
-    /// STOR: take what the socket has into the chunk; write the chunk with
-    /// one storage request when it is full or the client has finished.
-    fn receive<T: Transport>(
+    /// STOR: take what the socket has into the chunk; send the chunk to be
+    /// written when it is full or the client has finished, and take the
+    /// answers of writes sent before. Done once the client finished and
+    /// every byte is answered as written.
+    fn receive<T: Pipelined>(
         &mut self,
         socket: &mut tcp::Socket,
         store: &mut Store<T>,
+        share: &mut Share,
         chunk: &mut [u8; CHUNK],
     ) -> Step {
-        let Kind::Stor { handle } = self.kind else {
+        let Kind::Stor { handle, writes } = &mut self.kind else {
             return Step::Idle;
         };
+        let handle = *handle;
         if socket.state() == tcp::State::Closed {
             // Reset by the client (or the stack gave up): the upload is cut.
             return Step::Done(Err(Failure::ConnectionClosed));
         }
-        let mut progressed = self.fill(socket, chunk);
+        let mut progressed = match writes.collect(store) {
+            Ok(any) => any,
+            // A short write: the volume is full.
+            Err(e) => {
+                self.storage_gone = store::service_gone(e);
+                return Step::Done(Err(store::failure(e)));
+            }
+        };
+        if self.staged.is_none() {
+            progressed |= Self::fill_from(socket, chunk, &mut self.len);
+        }
         let finished = !socket.may_recv();
-        if self.len == CHUNK || (finished && self.len > 0) {
-            let (ready, carried) = match self.mode {
+        if self.staged.is_none() && (self.len == CHUNK || (finished && self.len > 0)) {
+            // Converted once, then kept until there is room to send it.
+            self.staged = Some(match self.mode {
                 Mode::Ascii => ascii::from_network(&mut chunk[..], self.len, finished),
                 Mode::Binary | Mode::Control => (self.len, 0),
-            };
-            match store.write(handle, &chunk[..ready]) {
-                Ok(n) if n == ready => {
+            });
+        }
+        if let Some((ready, carried)) = self.staged {
+            match writes.send(handle, &chunk[..ready], store, share) {
+                Ok(true) => {
                     if carried > 0 {
                         // A CR held back for the next chunk goes to its front.
                         chunk[0] = chunk[ready];
                     }
                     self.len = carried;
+                    self.staged = None;
+                    Self::fill_from(socket, chunk, &mut self.len);
+                    progressed = true;
                 }
-                // A short write: the volume is full.
-                Ok(_) => return Step::Done(Err(Failure::NoSpace)),
+                // Both writes of this transfer are out: wait for an answer.
+                Ok(false) => {}
                 Err(e) => {
                     self.storage_gone = store::service_gone(e);
                     return Step::Done(Err(store::failure(e)));
                 }
             }
-            self.fill(socket, chunk);
-            progressed = true;
         }
-        if !socket.may_recv() && self.len == 0 {
+        if finished && self.len == 0 && self.staged.is_none() && writes.is_empty() {
             // FIN received and every byte written.
             return Step::Done(Ok(()));
         }
@@ -372,12 +447,12 @@ impl Xfer {
         }
     }
 
-    fn fill(&mut self, socket: &mut tcp::Socket, chunk: &mut [u8; CHUNK]) -> bool {
-        if self.len >= CHUNK || !socket.can_recv() {
+    fn fill_from(socket: &mut tcp::Socket, chunk: &mut [u8; CHUNK], len: &mut usize) -> bool {
+        if *len >= CHUNK || !socket.can_recv() {
             return false;
         }
-        let n = socket.recv_slice(&mut chunk[self.len..]).unwrap_or(0);
-        self.len += n;
+        let n = socket.recv_slice(&mut chunk[*len..]).unwrap_or(0);
+        *len += n;
         n > 0
     }
 

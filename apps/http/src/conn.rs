@@ -4,10 +4,10 @@
 use alloc::boxed::Box;
 
 use proto_http::{Expiry, HeadWait, Limits, Parsed, Request, Status, WaitLimits};
+use proto_storage::stream::{ReadAhead, ReadStep};
 use smoltcp::iface::SocketHandle;
 use smoltcp::socket::tcp;
 
-use crate::reads::Chunk;
 use crate::routes::{self, Body, Response};
 use crate::site::Site;
 
@@ -15,6 +15,14 @@ use crate::site::Site;
 /// rounded up, so a head that passes the limits always fits.
 const HEAD_BUFFER: usize = 3072;
 const _: () = assert!(Limits::DEFAULT.max_head_len() <= HEAD_BUFFER);
+/// A file is read from the storage service this much at a time: the most
+/// one reply carries.
+pub const FILE_CHUNK: usize = proto_storage::MAX_DATA;
+/// Chunks of a file asked for ahead of its socket: one being sent, one
+/// being read (the storage transport keeps 3 in flight for all connections).
+const READ_AHEAD: usize = 2;
+/// A file body's reads in flight.
+pub type FileReads = ReadAhead<READ_AHEAD>;
 /// A request head must arrive within this long of its first byte (slow-header attacks).
 const HEAD_TIMEOUT_MS: u64 = 10_000;
 /// An idle keep-alive connection (no byte of a next request) is closed after this long.
@@ -272,18 +280,20 @@ impl Conn {
                 if *body_sent >= *size {
                     break;
                 }
-                if !reads.ask(*handle, *size, &mut site.storage, &mut site.reads) {
+                // Only reads whose bytes the socket will have room for.
+                let fits = (socket.send_capacity() - socket.send_queue()) / FILE_CHUNK;
+                if reads.ask(*handle, *size, FILE_CHUNK, fits, &mut site.storage, &mut site.reads).is_err() {
                     failed = true;
                     break;
                 }
-                let Some(want) = reads.next_len(*body_sent, *size) else {
+                let Some(want) = reads.next_len() else {
                     break;
                 };
                 if socket.send_capacity() - socket.send_queue() < want {
                     break;
                 }
                 match reads.take(&mut site.storage) {
-                    Chunk::Ready(bytes) => {
+                    ReadStep::Ready(bytes) => {
                         if capture.as_mut().is_some_and(|c| !c.push(bytes)) {
                             *capture = None;
                         }
@@ -291,8 +301,9 @@ impl Conn {
                         *body_sent += sent as u64;
                         sent
                     }
-                    Chunk::Pending => break,
-                    Chunk::Failed => {
+                    ReadStep::Pending => break,
+                    // The file ended early or could not be read.
+                    ReadStep::End | ReadStep::Failed(_) => {
                         failed = true;
                         0
                     }
@@ -363,7 +374,7 @@ impl Body {
     }
 
     /// Copies body bytes from `offset` into `out`; returns how many, or
-    /// `None` for a file (read ahead through [`crate::reads::FileReads`] instead).
+    /// `None` for a file (read ahead through [`FileReads`] instead).
     pub fn fill(&self, offset: u64, out: &mut [u8]) -> Option<usize> {
         let src: &[u8] = match self {
             Body::Empty => &[],

@@ -16,7 +16,6 @@ extern crate alloc;
 mod cache;
 mod conn;
 mod metrics;
-mod reads;
 mod routes;
 mod server;
 mod site;

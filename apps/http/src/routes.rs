@@ -25,7 +25,7 @@ use proto_http::{
 use proto_storage::{ClientError, Error as StorageError, Handle, Kind, OpenMode};
 
 use crate::cache::{CachedBody, Capture, Representation};
-use crate::reads::FileReads;
+use crate::conn::FileReads;
 use crate::site::Site;
 
 /// `Server` header value.

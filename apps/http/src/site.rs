@@ -6,8 +6,8 @@ use alloc::boxed::Box;
 use proto_http::Status;
 
 use crate::cache::FileCache;
-use crate::reads::ReadShare;
 use crate::Storage;
+use proto_storage::stream::Share;
 
 /// A buffer of one IPC message being drained.
 pub type Scratch = [u8; proto_storage::MAX_MESSAGE];
@@ -38,7 +38,7 @@ pub struct Site<'e> {
     pub scratch: Box<Scratch>,
     pub responses: ResponseCounts,
     /// File reads in flight, shared between the connections.
-    pub reads: ReadShare,
+    pub reads: Share,
 }
 
 impl<'e> Site<'e> {
@@ -50,7 +50,7 @@ impl<'e> Site<'e> {
             cache: FileCache::new(follows_changes),
             scratch: Box::new([0; proto_storage::MAX_MESSAGE]),
             responses: ResponseCounts::default(),
-            reads: ReadShare::default(),
+            reads: Share::default(),
         }
     }
 

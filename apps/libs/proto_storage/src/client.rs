@@ -175,7 +175,39 @@ impl<T: Transport> StorageClient<T> {
         })
     }
 
-    /// Gives up on a read started with [`Self::start_read`].
+    /// Sends up to 4096 bytes of `data` to be written at `handle`'s
+    /// position without waiting; `Ok(None)` if the transport has no room
+    /// for another request in flight. Writes on one handle land in the
+    /// order started.
+    pub fn start_write(&mut self, handle: Handle, data: &[u8]) -> Result<Option<Ticket>, ClientError>
+    where
+        T: Pipelined,
+    {
+        let data = Chunk::prefix(data);
+        let n = Request::Write { handle, data }.emit(&mut self.request).map_err(|_| ClientError::BadReply)?;
+        Ok(self.transport.submit(&self.request[..n])?)
+    }
+
+    /// How many bytes a [`Self::start_write`] stored, once it is answered
+    /// (fewer than sent: the volume is full).
+    pub fn finish_write(&mut self, ticket: Ticket) -> Progress<Result<usize, ClientError>>
+    where
+        T: Pipelined,
+    {
+        let reply = match self.transport.take(ticket) {
+            Progress::Waiting => return Progress::Waiting,
+            Progress::Done(Err(e)) => return Progress::Done(Err(ClientError::Transport(e))),
+            Progress::Done(Ok(reply)) => reply,
+        };
+        Progress::Done(match Response::parse(reply) {
+            Ok(Response::Written(n)) => Ok(usize::from(n)),
+            Ok(Response::Error(e)) => Err(ClientError::Storage(e)),
+            _ => Err(ClientError::BadReply),
+        })
+    }
+
+    /// Gives up on a read or write started without waiting (a write may
+    /// still land).
     pub fn cancel(&mut self, ticket: Ticket)
     where
         T: Pipelined,

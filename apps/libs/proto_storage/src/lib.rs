@@ -37,6 +37,7 @@ pub mod policy;
 mod request;
 mod response;
 mod status;
+pub mod stream;
 mod wire;
 
 pub use client::{ClientError, Pipelined, StorageClient, Transport, TransportError};
