@@ -73,7 +73,9 @@ fn main() {
     let frames = Cell::new(true);
     let rx = alloc::boxed::Box::leak(alloc::boxed::Box::new([0u8; MAX_FRAME]));
     let tx = alloc::boxed::Box::leak(alloc::boxed::Box::new([0u8; MAX_FRAME]));
-    let mut device = NetDevice::<TockSyscalls>::new(rx, tx, &frames);
+    // A frame the switch refused, kept until it has room (`net::NetDevice`).
+    let held = alloc::boxed::Box::leak(alloc::boxed::Box::new([0u8; MAX_FRAME]));
+    let mut device = NetDevice::<TockSyscalls>::new(rx, tx, held, &frames);
 
     let mut seed = [0u8; 8];
     let _ = Rng::<TockSyscalls>::get_bytes_sync(&mut seed, 8);

@@ -24,6 +24,12 @@ pub mod command {
     pub const COUNTERS: u32 = 8;
 }
 
+/// Flags of a transmit (command 3, argument 2).
+pub mod transmit_flags {
+    /// Tell me (upcall 1) when a full queue has room again; I keep the frame.
+    pub const NOTIFY_ROOM: u32 = 1;
+}
+
 pub mod upcall {
     pub const FRAMES_QUEUED: u32 = 0;
     pub const TX_ROOM: u32 = 1;

@@ -31,8 +31,9 @@
 //!   for upcall 1 should the queue be full. Success when sent or queued;
 //!   `INVAL` if the frame is not one this process may send (counted as
 //!   refused); `SIZE` if `len` is 0, over 1514 or over the allow; `NOMEM`
-//!   if this process's transmit queue is full (counted as dropped; upcall
-//!   1 follows when it has room, if `flags` asked for it). A frame the NIC is too busy to take is
+//!   if this process's transmit queue is full: counted as dropped, unless
+//!   `flags` asked for upcall 1 (then the process keeps the frame, sends
+//!   it again after the upcall, and nothing was lost). A frame the NIC is too busy to take is
 //!   held and sent first once it has room, never dropped; only a NIC
 //!   without a link drops frames (counted as the switch's and the
 //!   process's drops).

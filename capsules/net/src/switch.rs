@@ -9,7 +9,9 @@ use kernel::hil::ethernet::{EthernetAdapterDatapath, EthernetAdapterDatapathClie
 use kernel::processbuffer::{ReadableProcessBuffer, WriteableProcessBuffer};
 use kernel::syscall::{CommandReturn, SyscallDriver};
 use kernel::{ErrorCode, ProcessId};
-use syscall_abi::net::{allow_ro, allow_rw, command, upcall, Counters, SwitchCounters, MAX_BINDINGS, MAX_FRAME};
+use syscall_abi::net::{
+    allow_ro, allow_rw, command, transmit_flags, upcall, Counters, SwitchCounters, MAX_BINDINGS, MAX_FRAME,
+};
 
 use crate::frame::{self, check_outbound, classify, Inbound, NetConfig, Proto};
 use crate::tx::{Sent, TxPath};
@@ -247,7 +249,11 @@ impl<'a, E: EthernetAdapterDatapath<'a>, const RXQ: usize, const TXQ: usize, con
                     if queued == Some(true) {
                         Ok(())
                     } else {
-                        counters.tx_dropped = counters.tx_dropped.wrapping_add(1);
+                        // A process that asked to be told of room keeps the
+                        // frame and sends it again: not lost, not counted.
+                        if !notify_room {
+                            counters.tx_dropped = counters.tx_dropped.wrapping_add(1);
+                        }
                         // Only on request: an upcall nobody subscribed to
                         // would sit in the process's task queue.
                         *tx_blocked |= notify_room;
@@ -383,7 +389,7 @@ impl<'a, E: EthernetAdapterDatapath<'a>, const RXQ: usize, const TXQ: usize, con
             command::EXISTS => CommandReturn::success(),
             command::BIND => self.bind(pid, arg1 as u32, arg2).into(),
             command::UNBIND => self.unbind(pid, arg1 as u32, arg2).into(),
-            command::TRANSMIT => self.transmit(pid, arg1, arg2 & 1 != 0).into(),
+            command::TRANSMIT => self.transmit(pid, arg1, arg2 as u32 & transmit_flags::NOTIFY_ROOM != 0).into(),
             command::RECEIVE => self.receive(pid),
             command::MAC => CommandReturn::success_u32_u32(
                 u32::from_le_bytes([c.mac[0], c.mac[1], c.mac[2], c.mac[3]]),

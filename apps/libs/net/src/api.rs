@@ -48,11 +48,22 @@ impl<S: Syscalls> Net<S> {
         S::command(DRIVER_NUM, command::UNBIND, protocol.number(), port as u32).to_result()
     }
 
-    /// Sends (or queues) one frame.
+    /// Sends (or queues) one frame; a full queue drops it (`NOMEM`).
     pub fn transmit(frame: &[u8]) -> Result<(), ErrorCode> {
+        Self::transmit_with(frame, 0)
+    }
+
+    /// Sends (or queues) one frame; if the queue is full (`NOMEM`) the
+    /// caller keeps it and the kernel raises the transmit-room upcall once
+    /// there is room (subscribed by `events::Events::run`).
+    pub fn transmit_or_notify(frame: &[u8]) -> Result<(), ErrorCode> {
+        Self::transmit_with(frame, syscall_abi::net::transmit_flags::NOTIFY_ROOM)
+    }
+
+    fn transmit_with(frame: &[u8], flags: u32) -> Result<(), ErrorCode> {
         share::scope::<AllowRo<_, DRIVER_NUM, { allow_ro::FRAME }>, _, _>(|handle| {
             S::allow_ro::<DefaultConfig, DRIVER_NUM, { allow_ro::FRAME }>(handle, frame)?;
-            S::command(DRIVER_NUM, command::TRANSMIT, frame.len() as u32, 0).to_result()
+            S::command(DRIVER_NUM, command::TRANSMIT, frame.len() as u32, flags).to_result()
         })
     }
 

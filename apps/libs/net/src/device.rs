@@ -1,10 +1,17 @@
 //! smoltcp's view of the switch: an Ethernet device whose frames go
 //! through the `net` driver.
+//!
+//! Transmit backpressure: a frame the switch refuses because this
+//! process's queue is full is kept (the `held` buffer) and sent again
+//! first; until it is out the device offers smoltcp no transmit token, so
+//! the stack holds its data in the sockets instead of losing frames. The
+//! kernel's transmit-room upcall (subscribed by `events::Events::run`)
+//! wakes the app to send it.
 
 use core::cell::Cell;
 use core::marker::PhantomData;
 
-use libtock_platform::Syscalls;
+use libtock_platform::{ErrorCode, Syscalls};
 use smoltcp::phy::{self, DeviceCapabilities, Medium};
 use smoltcp::time::Instant;
 
@@ -16,6 +23,9 @@ use crate::MAX_FRAME;
 pub struct NetDevice<'b, S: Syscalls> {
     rx: &'b mut [u8; MAX_FRAME],
     tx: &'b mut [u8; MAX_FRAME],
+    /// A refused frame waiting for room, `held_len` bytes (0: none).
+    held: &'b mut [u8; MAX_FRAME],
+    held_len: Cell<usize>,
     /// Whether the kernel may have frames queued for us (set by the
     /// frames-queued upcall, cleared when a receive finds the queue empty),
     /// so an idle poll costs no syscall.
@@ -24,9 +34,34 @@ pub struct NetDevice<'b, S: Syscalls> {
 }
 
 impl<'b, S: Syscalls> NetDevice<'b, S> {
-    pub fn new(rx: &'b mut [u8; MAX_FRAME], tx: &'b mut [u8; MAX_FRAME], pending: &'b Cell<bool>) -> Self {
+    pub fn new(
+        rx: &'b mut [u8; MAX_FRAME],
+        tx: &'b mut [u8; MAX_FRAME],
+        held: &'b mut [u8; MAX_FRAME],
+        pending: &'b Cell<bool>,
+    ) -> Self {
         pending.set(true);
-        NetDevice { rx, tx, pending, _s: PhantomData }
+        NetDevice { rx, tx, held, held_len: Cell::new(0), pending, _s: PhantomData }
+    }
+
+    /// Sends the held frame again; `true` if none is held any more.
+    fn send_held(&mut self) -> bool {
+        let len = self.held_len.get();
+        if len == 0 {
+            return true;
+        }
+        match Net::<S>::transmit_or_notify(&self.held[..len]) {
+            Err(ErrorCode::NoMem) => false,
+            // Sent, or refused for good (counted by the kernel).
+            _ => {
+                self.held_len.set(0);
+                true
+            }
+        }
+    }
+
+    fn token(&mut self) -> TxToken<'_, S> {
+        TxToken { buf: self.tx, held: self.held, held_len: &self.held_len, _s: PhantomData }
     }
 
     /// Whether frames may be waiting (then polling again is worth it).
@@ -41,6 +76,8 @@ pub struct RxToken<'a> {
 
 pub struct TxToken<'a, S: Syscalls> {
     buf: &'a mut [u8; MAX_FRAME],
+    held: &'a mut [u8; MAX_FRAME],
+    held_len: &'a Cell<usize>,
     _s: PhantomData<S>,
 }
 
@@ -54,9 +91,14 @@ impl<S: Syscalls> phy::TxToken for TxToken<'_, S> {
     fn consume<R, F: FnOnce(&mut [u8]) -> R>(self, len: usize, f: F) -> R {
         let len = len.min(MAX_FRAME);
         let result = f(&mut self.buf[..len]);
-        // A refused or dropped frame is lost like one on a busy wire; TCP
-        // retransmits, and the kernel counts it.
-        let _ = Net::<S>::transmit(&self.buf[..len]);
+        if self.held_len.get() > 0 {
+            // Only a reply to a received frame gets here with one held: a
+            // full queue drops it (counted by the kernel); TCP recovers.
+            let _ = Net::<S>::transmit(&self.buf[..len]);
+        } else if Net::<S>::transmit_or_notify(&self.buf[..len]) == Err(ErrorCode::NoMem) {
+            self.held[..len].copy_from_slice(&self.buf[..len]);
+            self.held_len.set(len);
+        }
         result
     }
 }
@@ -75,8 +117,12 @@ impl<S: Syscalls> phy::Device for NetDevice<'_, S> {
         if !self.pending.get() {
             return None;
         }
+        self.send_held();
         match Net::<S>::receive(&mut self.rx[..]) {
-            Ok(len) if len > 0 => Some((RxToken { frame: &self.rx[..len] }, TxToken { buf: self.tx, _s: PhantomData })),
+            Ok(len) if len > 0 => Some((
+                RxToken { frame: &self.rx[..len] },
+                TxToken { buf: self.tx, held: self.held, held_len: &self.held_len, _s: PhantomData },
+            )),
             _ => {
                 self.pending.set(false);
                 None
@@ -85,7 +131,8 @@ impl<S: Syscalls> phy::Device for NetDevice<'_, S> {
     }
 
     fn transmit(&mut self, _timestamp: Instant) -> Option<Self::TxToken<'_>> {
-        Some(TxToken { buf: self.tx, _s: PhantomData })
+        // No token while a refused frame waits: smoltcp keeps its data.
+        self.send_held().then(|| self.token())
     }
 
     fn capabilities(&self) -> DeviceCapabilities {
