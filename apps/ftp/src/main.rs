@@ -239,7 +239,9 @@ fn main() {
             }
             let delay = iface.poll_delay(stamp, &sockets).map_or(u64::MAX, |d| d.total_millis());
             let storage_check = store.transport().next_check().unwrap_or(u64::MAX);
-            let wake = delay.min(server.next_deadline(now, &config)).min(storage_check).min(MAX_SLEEP_MS);
+            // A frame the switch refused is tried again soon (`net::NetDevice`).
+            let held = device.next_retry().unwrap_or(u64::MAX);
+            let wake = delay.min(server.next_deadline(now, &config)).min(storage_check).min(held).min(MAX_SLEEP_MS);
             events.wait(Some(wake as u32));
         }
     });

@@ -144,7 +144,9 @@ fn main() {
             }
             let delay = iface.poll_delay(stamp, &sockets).map_or(u64::MAX, |d| d.total_millis());
             let storage_check = site.storage.transport().next_check().unwrap_or(u64::MAX);
-            let wake = delay.min(server.next_deadline(now)).min(storage_check).min(u32::MAX as u64) as u32;
+            // A frame the switch refused is tried again soon (`net::NetDevice`).
+            let held = device.next_retry().unwrap_or(u64::MAX);
+            let wake = delay.min(server.next_deadline(now)).min(storage_check).min(held).min(u32::MAX as u64) as u32;
             events.wait(Some(wake));
         }
     });

@@ -198,7 +198,9 @@ fn main() {
                 .flatten()
                 .min()
                 .map_or(u64::MAX, |d| d.saturating_sub(now));
-            events.wait(Some(delay.min(deadline).clamp(1, MAX_SLEEP_MS) as u32));
+            // A frame the switch refused is tried again soon (`net::NetDevice`).
+            let held = device.next_retry().unwrap_or(u64::MAX);
+            events.wait(Some(delay.min(deadline).min(held).clamp(1, MAX_SLEEP_MS) as u32));
         }
     });
 }

@@ -28,6 +28,8 @@ pub mod command {
 pub mod transmit_flags {
     /// Tell me (upcall 1) when a full queue has room again; I keep the frame.
     pub const NOTIFY_ROOM: u32 = 1;
+    /// I keep a frame refused for a full queue and send it again: not a drop.
+    pub const KEEPS_FRAME: u32 = 2;
 }
 
 pub mod upcall {

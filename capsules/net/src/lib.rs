@@ -28,12 +28,13 @@
 //! - `2`: unbind `(protocol, port)`. Success, or `INVAL` if not bound.
 //! - `3`: transmit `(len, flags)`: the frame of `len` bytes at the start of
 //!   read-only allow 0 (Ethernet header first, no FCS); `flags` bit 0 asks
-//!   for upcall 1 should the queue be full. Success when sent or queued;
+//!   for upcall 1 should the queue be full (and says the process keeps the
+//!   frame); bit 1 says the process keeps a refused frame and sends it
+//!   again (it polls for room itself). Success when sent or queued;
 //!   `INVAL` if the frame is not one this process may send (counted as
 //!   refused); `SIZE` if `len` is 0, over 1514 or over the allow; `NOMEM`
 //!   if this process's transmit queue is full: counted as dropped, unless
-//!   `flags` asked for upcall 1 (then the process keeps the frame, sends
-//!   it again after the upcall, and nothing was lost). A frame the NIC is too busy to take is
+//!   `flags` says the process keeps the frame (nothing was lost). A frame the NIC is too busy to take is
 //!   held and sent first once it has room, never dropped; only a NIC
 //!   without a link drops frames (counted as the switch's and the
 //!   process's drops).

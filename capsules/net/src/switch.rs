@@ -209,7 +209,9 @@ impl<'a, E: EthernetAdapterDatapath<'a>, const RXQ: usize, const TXQ: usize, con
 
     /// A frame from a process: checked, then sent at once when a buffer is
     /// free and nothing of this process is waiting, else queued.
-    fn transmit(&self, pid: ProcessId, len: usize, notify_room: bool) -> Result<(), ErrorCode> {
+    fn transmit(&self, pid: ProcessId, len: usize, flags: u32) -> Result<(), ErrorCode> {
+        let notify_room = flags & transmit_flags::NOTIFY_ROOM != 0;
+        let keeps_frame = notify_room || flags & transmit_flags::KEEPS_FRAME != 0;
         self.retry_held();
         let config = self.config;
         let mut direct = None;
@@ -249,9 +251,9 @@ impl<'a, E: EthernetAdapterDatapath<'a>, const RXQ: usize, const TXQ: usize, con
                     if queued == Some(true) {
                         Ok(())
                     } else {
-                        // A process that asked to be told of room keeps the
-                        // frame and sends it again: not lost, not counted.
-                        if !notify_room {
+                        // A process that keeps the frame sends it again:
+                        // not lost, not counted.
+                        if !keeps_frame {
                             counters.tx_dropped = counters.tx_dropped.wrapping_add(1);
                         }
                         // Only on request: an upcall nobody subscribed to
@@ -389,7 +391,7 @@ impl<'a, E: EthernetAdapterDatapath<'a>, const RXQ: usize, const TXQ: usize, con
             command::EXISTS => CommandReturn::success(),
             command::BIND => self.bind(pid, arg1 as u32, arg2).into(),
             command::UNBIND => self.unbind(pid, arg1 as u32, arg2).into(),
-            command::TRANSMIT => self.transmit(pid, arg1, arg2 as u32 & transmit_flags::NOTIFY_ROOM != 0).into(),
+            command::TRANSMIT => self.transmit(pid, arg1, arg2 as u32).into(),
             command::RECEIVE => self.receive(pid),
             command::MAC => CommandReturn::success_u32_u32(
                 u32::from_le_bytes([c.mac[0], c.mac[1], c.mac[2], c.mac[3]]),

@@ -54,10 +54,9 @@ impl<S: Syscalls> Net<S> {
     }
 
     /// Sends (or queues) one frame; if the queue is full (`NOMEM`) the
-    /// caller keeps it and the kernel raises the transmit-room upcall once
-    /// there is room (subscribed by `events::Events::run`).
-    pub fn transmit_or_notify(frame: &[u8]) -> Result<(), ErrorCode> {
-        Self::transmit_with(frame, syscall_abi::net::transmit_flags::NOTIFY_ROOM)
+    /// caller keeps it and sends it again later (not counted as a drop).
+    pub fn transmit_or_keep(frame: &[u8]) -> Result<(), ErrorCode> {
+        Self::transmit_with(frame, syscall_abi::net::transmit_flags::KEEPS_FRAME)
     }
 
     fn transmit_with(frame: &[u8], flags: u32) -> Result<(), ErrorCode> {

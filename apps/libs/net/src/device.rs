@@ -5,8 +5,9 @@
 //! process's queue is full is kept (the `held` buffer) and sent again
 //! first; until it is out the device offers smoltcp no transmit token, so
 //! the stack holds its data in the sockets instead of losing frames. The
-//! kernel's transmit-room upcall (subscribed by `events::Events::run`)
-//! wakes the app to send it.
+//! app polls again within [`HELD_RETRY_MS`] ([`NetDevice::next_retry`]):
+//! the queue drains at line rate, and a polled retry cannot pile up
+//! upcalls in the task queue of an app too busy to yield.
 
 use core::cell::Cell;
 use core::marker::PhantomData;
@@ -17,6 +18,9 @@ use smoltcp::time::Instant;
 
 use crate::api::Net;
 use crate::MAX_FRAME;
+
+/// How soon a refused frame is tried again: a few frames' time at 100 Mbit.
+pub const HELD_RETRY_MS: u64 = 1;
 
 /// A smoltcp device over the switch. The two frame buffers are the app's
 /// (in its PSRAM); frames are copied through them, one at a time.
@@ -50,7 +54,7 @@ impl<'b, S: Syscalls> NetDevice<'b, S> {
         if len == 0 {
             return true;
         }
-        match Net::<S>::transmit_or_notify(&self.held[..len]) {
+        match Net::<S>::transmit_or_keep(&self.held[..len]) {
             Err(ErrorCode::NoMem) => false,
             // Sent, or refused for good (counted by the kernel).
             _ => {
@@ -62,6 +66,11 @@ impl<'b, S: Syscalls> NetDevice<'b, S> {
 
     fn token(&mut self) -> TxToken<'_, S> {
         TxToken { buf: self.tx, held: self.held, held_len: &self.held_len, _s: PhantomData }
+    }
+
+    /// In how many milliseconds to poll again for a held frame, if one is.
+    pub fn next_retry(&self) -> Option<u64> {
+        (self.held_len.get() > 0).then_some(HELD_RETRY_MS)
     }
 
     /// Whether frames may be waiting (then polling again is worth it).
@@ -95,7 +104,7 @@ impl<S: Syscalls> phy::TxToken for TxToken<'_, S> {
             // Only a reply to a received frame gets here with one held: a
             // full queue drops it (counted by the kernel); TCP recovers.
             let _ = Net::<S>::transmit(&self.buf[..len]);
-        } else if Net::<S>::transmit_or_notify(&self.buf[..len]) == Err(ErrorCode::NoMem) {
+        } else if Net::<S>::transmit_or_keep(&self.buf[..len]) == Err(ErrorCode::NoMem) {
             self.held[..len].copy_from_slice(&self.buf[..len]);
             self.held_len.set(len);
         }
