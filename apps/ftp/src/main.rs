@@ -234,12 +234,12 @@ fn main() {
             store.transport().check_in_flight();
             let advertised = config.pasv_address.unwrap_or(board);
             let progressed = server.service(&mut sockets, iface.context(), &mut *store, &config, advertised, now);
-            if progressed || device.maybe_pending() {
+            if progressed || device.maybe_pending() || device.before_wait() {
                 continue;
             }
             let delay = iface.poll_delay(stamp, &sockets).map_or(u64::MAX, |d| d.total_millis());
             let storage_check = store.transport().next_check().unwrap_or(u64::MAX);
-            // A frame the switch refused is tried again soon (`net::NetDevice`).
+            // A frame still refused: the room upcall ends the wait, this at the latest.
             let held = device.next_retry().unwrap_or(u64::MAX);
             let wake = delay.min(server.next_deadline(now, &config)).min(storage_check).min(held).min(MAX_SLEEP_MS);
             events.wait(Some(wake as u32));

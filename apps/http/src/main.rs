@@ -139,12 +139,12 @@ fn main() {
             let progressed = server.service(&mut sockets, now, &mut site);
             iface.poll_egress(stamp, &mut device, &mut sockets);
             server.listen_again(&mut sockets);
-            if frames_in > 0 || progressed || device.maybe_pending() {
+            if frames_in > 0 || progressed || device.maybe_pending() || device.before_wait() {
                 continue;
             }
             let delay = iface.poll_delay(stamp, &sockets).map_or(u64::MAX, |d| d.total_millis());
             let storage_check = site.storage.transport().next_check().unwrap_or(u64::MAX);
-            // A frame the switch refused is tried again soon (`net::NetDevice`).
+            // A frame still refused: the room upcall ends the wait, this at the latest.
             let held = device.next_retry().unwrap_or(u64::MAX);
             let wake = delay.min(server.next_deadline(now)).min(storage_check).min(held).min(u32::MAX as u64) as u32;
             events.wait(Some(wake));

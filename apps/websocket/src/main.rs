@@ -189,7 +189,7 @@ fn main() {
             iface.poll(stamp, &mut device, &mut sockets);
             progressed |= server.service(&mut sockets, now, &timers, &handshake, &mut link);
             iface.poll(stamp, &mut device, &mut sockets);
-            if progressed || device.maybe_pending() || events.messages_pending() {
+            if progressed || device.maybe_pending() || events.messages_pending() || device.before_wait() {
                 continue;
             }
             let delay = iface.poll_delay(stamp, &sockets).map_or(u64::MAX, |d| d.total_millis());
@@ -198,7 +198,7 @@ fn main() {
                 .flatten()
                 .min()
                 .map_or(u64::MAX, |d| d.saturating_sub(now));
-            // A frame the switch refused is tried again soon (`net::NetDevice`).
+            // A frame still refused: the room upcall ends the wait, this at the latest.
             let held = device.next_retry().unwrap_or(u64::MAX);
             events.wait(Some(delay.min(deadline).min(held).clamp(1, MAX_SLEEP_MS) as u32));
         }

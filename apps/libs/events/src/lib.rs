@@ -1,5 +1,6 @@
-//! An app's main-loop wait: until the network switch queued frames for it,
-//! IPC messages arrived in its inbox, or a deadline passed.
+//! An app's main-loop wait: until the network switch queued frames for it
+//! or has room again for frames it refused (`net::NetDevice` keeps the
+//! refused one), IPC messages arrived in its inbox, or a deadline passed.
 //!
 //! Tock delivers upcalls only while a process yields, so one place must
 //! hold every subscription the loop wakes on; [`Events::run`] keeps them
@@ -36,6 +37,8 @@ pub struct Events<'a, S: Syscalls> {
     frames: &'a Cell<bool>,
     messages: &'a Cell<bool>,
     alarm: &'a Cell<bool>,
+    /// The switch has room for frames again (the transmit-room upcall).
+    room: &'a Cell<bool>,
     hz: u32,
     _s: PhantomData<S>,
 }
@@ -51,22 +54,28 @@ impl<S: Syscalls> Events<'_, S> {
     /// [`Events::messages_drained`] only after a receive found it empty.
     pub fn run<R>(frames: &Cell<bool>, messages: &Cell<bool>, body: impl FnOnce(&Events<'_, S>) -> R) -> R {
         let alarm = Cell::new(false);
+        let room = Cell::new(false);
         let hz = libtock_alarm::Alarm::<S>::get_frequency().map_or(1, |h| h.0);
         share::scope::<
             (
                 Subscribe<_, NET, { net::upcall::FRAMES_QUEUED }>,
+                Subscribe<_, NET, { net::upcall::TX_ROOM }>,
                 Subscribe<_, IPC, { ipc::upcall::MESSAGES }>,
                 Subscribe<_, ALARM, ALARM_UPCALL>,
             ),
             _,
             _,
         >(|handle| {
-            let (net_sub, ipc_sub, alarm_sub) = handle.split();
+            let (net_sub, room_sub, ipc_sub, alarm_sub) = handle.split();
             // A driver the board lacks just never wakes us.
             let _ = S::subscribe::<_, _, DefaultConfig, NET, { net::upcall::FRAMES_QUEUED }>(net_sub, frames);
+            // Before any transmit asks for it (an upcall nobody subscribed
+            // to would sit in the task queue); asked for only right before a
+            // wait (`net::NetDevice::before_wait`), so they cannot pile up.
+            let _ = S::subscribe::<_, _, DefaultConfig, NET, { net::upcall::TX_ROOM }>(room_sub, &room);
             let _ = S::subscribe::<_, _, DefaultConfig, IPC, { ipc::upcall::MESSAGES }>(ipc_sub, messages);
             let _ = S::subscribe::<_, _, DefaultConfig, ALARM, ALARM_UPCALL>(alarm_sub, &alarm);
-            body(&Events { frames, messages, alarm: &alarm, hz, _s: PhantomData })
+            body(&Events { frames, messages, alarm: &alarm, room: &room, hz, _s: PhantomData })
         })
     }
 
@@ -136,7 +145,8 @@ impl<S: Syscalls> Events<'_, S> {
     }
 
     fn pending(&self) -> Option<Wake> {
-        if self.frames.get() {
+        // Room for a held frame: the next poll sends it.
+        if self.frames.get() || self.room.replace(false) {
             Some(Wake::Frames)
         } else if self.messages.get() {
             Some(Wake::Messages)

@@ -59,6 +59,13 @@ impl<S: Syscalls> Net<S> {
         Self::transmit_with(frame, syscall_abi::net::transmit_flags::KEEPS_FRAME)
     }
 
+    /// As [`Self::transmit_or_keep`], and if refused the kernel raises the
+    /// transmit-room upcall once there is room (ask right before waiting
+    /// for it: one per wait, so they cannot pile up in the task queue).
+    pub fn transmit_or_notify(frame: &[u8]) -> Result<(), ErrorCode> {
+        Self::transmit_with(frame, syscall_abi::net::transmit_flags::NOTIFY_ROOM)
+    }
+
     fn transmit_with(frame: &[u8], flags: u32) -> Result<(), ErrorCode> {
         share::scope::<AllowRo<_, DRIVER_NUM, { allow_ro::FRAME }>, _, _>(|handle| {
             S::allow_ro::<DefaultConfig, DRIVER_NUM, { allow_ro::FRAME }>(handle, frame)?;

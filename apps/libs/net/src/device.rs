@@ -4,10 +4,12 @@
 //! Transmit backpressure: a frame the switch refuses because this
 //! process's queue is full is kept (the `held` buffer) and sent again
 //! first; until it is out the device offers smoltcp no transmit token, so
-//! the stack holds its data in the sockets instead of losing frames. The
-//! app polls again within [`HELD_RETRY_MS`] ([`NetDevice::next_retry`]):
-//! the queue drains at line rate, and a polled retry cannot pile up
-//! upcalls in the task queue of an app too busy to yield.
+//! the stack holds its data in the sockets instead of losing frames. Before
+//! the app waits, [`NetDevice::before_wait`] tries once more and asks the
+//! kernel for its transmit-room upcall (subscribed by `events`), which
+//! ends the wait. Only then: an app busy for long between waits would
+//! otherwise collect one upcall per refusal in its task queue (which holds
+//! 10) and lose the rest.
 
 use core::cell::Cell;
 use core::marker::PhantomData;
@@ -19,8 +21,8 @@ use smoltcp::time::Instant;
 use crate::api::Net;
 use crate::MAX_FRAME;
 
-/// How soon a refused frame is tried again: a few frames' time at 100 Mbit.
-pub const HELD_RETRY_MS: u64 = 1;
+/// How soon a refused frame is tried again should the room upcall not come.
+pub const HELD_RETRY_MS: u64 = 10;
 
 /// A smoltcp device over the switch. The two frame buffers are the app's
 /// (in its PSRAM); frames are copied through them, one at a time.
@@ -66,6 +68,23 @@ impl<'b, S: Syscalls> NetDevice<'b, S> {
 
     fn token(&mut self) -> TxToken<'_, S> {
         TxToken { buf: self.tx, held: self.held, held_len: &self.held_len, _s: PhantomData }
+    }
+
+    /// Call right before the app waits: sends the held frame if there is
+    /// room now (`true`: poll again instead of waiting), else asks for the
+    /// upcall that says there is.
+    pub fn before_wait(&mut self) -> bool {
+        let len = self.held_len.get();
+        if len == 0 {
+            return false;
+        }
+        match Net::<S>::transmit_or_notify(&self.held[..len]) {
+            Err(ErrorCode::NoMem) => false,
+            _ => {
+                self.held_len.set(0);
+                true
+            }
+        }
     }
 
     /// In how many milliseconds to poll again for a held frame, if one is.
