@@ -50,20 +50,26 @@ impl<'b, S: Syscalls> NetDevice<'b, S> {
         NetDevice { rx, tx, held, held_len: Cell::new(0), pending, _s: PhantomData }
     }
 
-    /// Sends the held frame again; `true` if none is held any more.
-    fn send_held(&mut self) -> bool {
+    /// Sends the held frame again (asking for the room upcall if
+    /// `notify`); `None` if none was held, else whether it is out now.
+    fn resend(&mut self, notify: bool) -> Option<bool> {
         let len = self.held_len.get();
         if len == 0 {
-            return true;
+            return None;
         }
-        match Net::<S>::transmit_or_keep(&self.held[..len]) {
-            Err(ErrorCode::NoMem) => false,
-            // Sent, or refused for good (counted by the kernel).
-            _ => {
-                self.held_len.set(0);
-                true
-            }
+        let frame = &self.held[..len];
+        let sent = if notify { Net::<S>::transmit_or_notify(frame) } else { Net::<S>::transmit_or_keep(frame) };
+        // Sent, or refused for good (counted by the kernel): not held.
+        let out = sent != Err(ErrorCode::NoMem);
+        if out {
+            self.held_len.set(0);
         }
+        Some(out)
+    }
+
+    /// Sends the held frame again; `true` if none is held any more.
+    fn send_held(&mut self) -> bool {
+        self.resend(false).unwrap_or(true)
     }
 
     fn token(&mut self) -> TxToken<'_, S> {
@@ -74,17 +80,7 @@ impl<'b, S: Syscalls> NetDevice<'b, S> {
     /// room now (`true`: poll again instead of waiting), else asks for the
     /// upcall that says there is.
     pub fn before_wait(&mut self) -> bool {
-        let len = self.held_len.get();
-        if len == 0 {
-            return false;
-        }
-        match Net::<S>::transmit_or_notify(&self.held[..len]) {
-            Err(ErrorCode::NoMem) => false,
-            _ => {
-                self.held_len.set(0);
-                true
-            }
-        }
+        self.resend(true).unwrap_or(false)
     }
 
     /// In how many milliseconds to poll again for a held frame, if one is.

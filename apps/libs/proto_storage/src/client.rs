@@ -163,15 +163,31 @@ impl<T: Transport> StorageClient<T> {
     where
         T: Pipelined,
     {
+        self.finish(ticket, |r| match r {
+            Response::Data(d) => Some(d.as_bytes()),
+            _ => None,
+        })
+    }
+
+    /// The reply of `ticket` once it came, as `accept` takes it (`None`:
+    /// the wrong kind of reply).
+    fn finish<'s, R>(
+        &'s mut self,
+        ticket: Ticket,
+        accept: impl FnOnce(Response<'s>) -> Option<R>,
+    ) -> Progress<Result<R, ClientError>>
+    where
+        T: Pipelined,
+    {
         let reply = match self.transport.take(ticket) {
             Progress::Waiting => return Progress::Waiting,
             Progress::Done(Err(e)) => return Progress::Done(Err(ClientError::Transport(e))),
             Progress::Done(Ok(reply)) => reply,
         };
         Progress::Done(match Response::parse(reply) {
-            Ok(Response::Data(d)) => Ok(d.as_bytes()),
             Ok(Response::Error(e)) => Err(ClientError::Storage(e)),
-            _ => Err(ClientError::BadReply),
+            Ok(r) => accept(r).ok_or(ClientError::BadReply),
+            Err(_) => Err(ClientError::BadReply),
         })
     }
 
@@ -194,15 +210,9 @@ impl<T: Transport> StorageClient<T> {
     where
         T: Pipelined,
     {
-        let reply = match self.transport.take(ticket) {
-            Progress::Waiting => return Progress::Waiting,
-            Progress::Done(Err(e)) => return Progress::Done(Err(ClientError::Transport(e))),
-            Progress::Done(Ok(reply)) => reply,
-        };
-        Progress::Done(match Response::parse(reply) {
-            Ok(Response::Written(n)) => Ok(usize::from(n)),
-            Ok(Response::Error(e)) => Err(ClientError::Storage(e)),
-            _ => Err(ClientError::BadReply),
+        self.finish(ticket, |r| match r {
+            Response::Written(n) => Some(usize::from(n)),
+            _ => None,
         })
     }
 
