@@ -76,3 +76,16 @@ def status_of(response):
     if not response.startswith(b"HTTP/1."):
         return 0
     return int(response.split(b" ", 2)[1])
+
+
+def read_until_quiet(sock, quiet=0.7):
+    """Everything `sock` receives until nothing came for `quiet` seconds
+    (or the peer closed)."""
+    sock.settimeout(quiet)
+    got = b""
+    try:
+        while chunk := sock.recv(65536):
+            got += chunk
+    except socket.timeout:
+        pass
+    return got

@@ -21,7 +21,7 @@ import pytest
 from ftp_helpers import (BOARD_IP, boot_own_twin, config_text, curl, epsv_connect, fsck, get, login, make_image,
                          mdir, mread, put, raw_line, reply_code, reset, sendcmd_code, settle_and_close, sha256,
                          vanish)
-from http_client import curl as http_get, status_json
+from http_client import curl as http_get, read_until_quiet, status_json
 from twin import free_port_range
 
 @pytest.fixture(scope="module")
@@ -820,12 +820,7 @@ def test_a_transfer_waiting_for_storage_holds_up_no_other_session(twin, port, cr
     twin.command("stop storage", r"Process storage stopped")
     try:
         # What was read before the stop drains; then the download waits.
-        conn.settimeout(0.7)
-        try:
-            while chunk := conn.recv(65536):
-                got += chunk
-        except socket.timeout:
-            pass
+        got += read_until_quiet(conn)
         assert len(got) < len(data), "the whole file was out before the stop"
         second.sock.settimeout(3)
         assert second.sendcmd("NOOP").startswith("200")
