@@ -275,6 +275,40 @@ def kernel_costs():
         twin.close()
 
 
+def format_8gib():
+    """`SITE FORMAT` of a blank 8 GiB eMMC (a sparse image), as the FTP
+    client sees it, and the first `/api/status` after it (the first that
+    asks for the free space)."""
+    import ftplib
+    import urllib.request
+    tmp = os.path.join(OUT, "format")
+    os.makedirs(tmp, exist_ok=True)
+    blank = os.path.join(tmp, "blank-8g.img")
+    with open(blank, "wb") as fh:
+        fh.truncate(8 << 30)
+    twin = Twin(tmp, flash="flash-product.bin", disk_image=blank, guest_ports=(21, 80))
+    try:
+        twin.expect(r"ftp: serving on ", timeout=60, since_boot=True)
+        user, password = twin.ftp_credentials()
+        ftp = ftplib.FTP()
+        ftp.connect("127.0.0.1", twin.ports[21], timeout=120)
+        ftp.login(user, password)
+        start = time.monotonic()
+        reply = ftp.sendcmd("SITE FORMAT")
+        formatted = time.monotonic() - start
+        ftp.quit()
+        start = time.monotonic()
+        with urllib.request.urlopen(f"http://127.0.0.1:{twin.ports[80]}/api/status", timeout=120) as r:
+            volume = json.load(r)["volume"]
+        first_status = time.monotonic() - start
+    finally:
+        twin.close()
+        os.remove(twin.disk)
+        os.remove(blank)
+    return {"reply": reply, "format_s": round(formatted, 2), "first_status_s": round(first_status, 2),
+            "total_bytes": volume.get("total_bytes"), "free_bytes": volume.get("free_bytes")}
+
+
 def status(twin):
     out = twin.netns_run(["curl", "-s", "-m", "5", f"http://{GUEST_IP}/api/status"]).stdout
     return json.loads(out)
@@ -291,6 +325,10 @@ def main():
             print(json.dumps(websocket(twin), indent=1))
         finally:
             twin.close()
+        return
+    if only == "format":
+        twin.close()
+        print(json.dumps(format_8gib(), indent=1))
         return
     if only == "costs":
         twin.close()
@@ -327,6 +365,7 @@ def main():
     finally:
         twin.close()
     results["kernel"] = kernel_costs()
+    results["format"] = format_8gib()
     results["costs"] = costs(os.path.join(OUT, "bench.img"))
     with open(os.path.join(OUT, "results.json"), "w") as fh:
         json.dump(results, fh, indent=1)
@@ -368,6 +407,13 @@ def write_markdown(r):
         lines += ["", "## Kernel (test image, `ipcprobe`)", "",
                   f"- a system call (`command` to no driver): {k['syscall_ns'] / 1000:.1f} us",
                   f"- an IPC request/reply round trip between two processes: {k['ipc_round_trip_us']} us"]
+    f = r.get("format")
+    if f:
+        lines += ["", "## Formatting the 8 GiB eMMC (FTP `SITE FORMAT`, blank sparse image)", "",
+                  f"- `SITE FORMAT` answered in {f['format_s']} s (`{f['reply']}`), the mount and its free-cluster "
+                  f"count included",
+                  f"- the first `/api/status` after it: {f['first_status_s']} s; volume {f['total_bytes']} bytes, "
+                  f"{f['free_bytes']} free"]
     c = r.get("costs", {})
     if c:
         lines += ["", "## CPU cost (instructions retired, QEMU `-icount shift=0`: deterministic)", "",

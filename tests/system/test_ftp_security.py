@@ -13,6 +13,7 @@ clients (Python's ftplib, curl) against twins of the tests' own.
   board's own address: checked on a tap link, where a client can reach it.
 """
 import ftplib
+import json
 import os
 import re
 import subprocess
@@ -109,6 +110,40 @@ def test_a_blank_emmc_gets_a_boot_only_password_with_the_admin_role(tmp_path):
         ftp.quit()
     finally:
         t2.close()
+
+
+@pytest.mark.timeout(240)
+def test_the_8_gib_emmc_formats_within_a_client_timeout(tmp_path):
+    """The board's whole eMMC, blank (a sparse image: holes stay holes on
+    the host). SITE FORMAT answers before a client's usual 20 s timeout,
+    the volume's free count is made at its first mount (fatfs formats with
+    none; counting it later stalled the first /api/status 9 s), and the
+    volume is right for fsck.fat and mtools."""
+    blank = tmp_path / "blank-8g.img"
+    with open(blank, "wb") as fh:
+        fh.truncate(8 << 30)
+    (tmp_path / "twin").mkdir()
+    t = Twin(str(tmp_path / "twin"), flash="flash-product.bin", disk_image=str(blank), guest_ports=(21, 80))
+    try:
+        t.expect(r"ftp: serving on ", timeout=60)
+        user, password = t.ftp_credentials()
+        ftp = ftplib.FTP()
+        ftp.connect("127.0.0.1", t.ports[21], timeout=20)
+        ftp.login(user, password)
+        assert ftp.sendcmd("SITE FORMAT") == "200 Volume formatted."
+        put(ftp, "/big-volume.txt", b"on 8 GiB")
+        ftp.quit()
+        out = subprocess.run(["curl", "-s", "-S", "-m", "20", f"http://127.0.0.1:{t.ports[80]}/api/status"],
+                             capture_output=True, check=True)
+        volume = json.loads(out.stdout)["volume"]
+        assert volume["mounted"] and volume["total_bytes"] > 8_500_000_000, volume
+        assert volume["total_bytes"] - volume["free_bytes"] < 1 << 20, volume
+    finally:
+        settle_and_close(t)
+    assert os.stat(t.disk).st_blocks * 512 < 64 << 20, "the image stayed sparse"
+    check = subprocess.run(["fsck.fat", "-n", t.disk], capture_output=True, text=True, timeout=120)
+    assert check.returncode == 0 and "Free cluster summary" not in check.stdout, check.stdout + check.stderr
+    assert mread(t.disk, "/big-volume.txt") == b"on 8 GiB"
 
 
 SECRET = "S3cret, not echoed!"

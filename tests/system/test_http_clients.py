@@ -7,6 +7,7 @@ checked by promtool and read back with prometheus_client's parser."""
 import email.utils
 import gzip
 import hashlib
+import json
 import os
 import random
 import re
@@ -385,6 +386,25 @@ def test_a_download_waiting_for_storage_holds_up_no_other_connection(twin):
     head, _, body = got.partition(b"\r\n\r\n")
     assert head.startswith(b"HTTP/1.1 200"), head
     assert len(body) == len(BLOB) and sha(body) == sha(BLOB)
+
+
+@pytest.mark.timeout(90)
+def test_a_response_that_waited_for_storage_is_sent_whole_before_the_close(twin):
+    """/api/status asks the storage service for the volume's figures; with
+    the service stopped each ask waits for its reply timeout. The response
+    then goes out whole to an HTTP/1.0 client (closed after it): the close
+    timer starts when the response is ready, not when the request came
+    (it did, and the connection was reset 1.3 KiB in)."""
+    twin.command("stop storage", r"Process storage stopped")
+    try:
+        code, head, body = curl(twin.url("/api/status"), "--http1.0", timeout=40)
+    finally:
+        twin.command("start storage", r"Process storage resumed")
+    assert code == 200
+    length = re.search(r"(?im)^content-length: (\d+)", head)
+    assert length and int(length.group(1)) == len(body), head
+    status = json.loads(body)
+    assert status["volume"]["mounted"] is False and "not answering" in status["volume"]["detail"], status["volume"]
 
 
 # ---- /metrics -----------------------------------------------------------------

@@ -167,11 +167,13 @@ impl Server {
         store: &mut Store<T>,
         config: &Config,
         advertised: Ipv4Addr,
-        now: u64,
+        clock: &dyn Fn() -> u64,
     ) -> bool {
-        let mut progressed = self.pool.service(sockets, now);
+        let mut progressed = self.pool.service(sockets, clock());
         self.share.next_pass();
         for i in 0..self.slots.len() {
+            // Read per session: the one before may have waited for storage.
+            let now = clock();
             let active = self.slots.iter().filter(|s| s.phase == Phase::Active).count();
             let busy_elsewhere = self.slots.iter().enumerate().any(|(j, s)| j != i && s.xfer.is_some());
             let ctx = Ctx { config, advertised, now, busy_elsewhere };

@@ -227,6 +227,9 @@ impl Conn {
                     Ok(_) => (routes::error(Status::BadRequest, false, false), head_len),
                     Err(e) => (routes::parse_error(e), head_len),
                 };
+                // A route may have waited for storage (seconds, for a first
+                // free-space count): the response's timers start now.
+                let now = site.now_ms();
                 self.respond(response, consumed, now, site);
                 self.send(socket, now, site);
                 true

@@ -289,6 +289,35 @@ impl<B: BlockDevice> BlockCache<B> {
         Ok(())
     }
 
+    /// Hands the device's bytes `start..end` to `f` a block at a time (the
+    /// cache's newer copy where it holds one) without filling the cache: a
+    /// pass over a whole FAT would evict everything else.
+    pub(crate) fn read_through(&mut self, start: u64, end: u64, mut f: impl FnMut(&[u8])) -> Result<(), IoError> {
+        self.check_range(start, end.saturating_sub(start) as usize)?;
+        let mut offset = start;
+        while offset < end {
+            let block = offset / BLOCK_SIZE as u64;
+            let at = (offset % BLOCK_SIZE as u64) as usize;
+            let n = (BLOCK_SIZE - at).min((end - offset) as usize);
+            if let Some(slot) = self.slots.iter().position(|s| s.block == Some(block)) {
+                let need = sector_mask(at / SECTOR_SIZE, (at + n - 1) / SECTOR_SIZE);
+                if self.slots[slot].valid & need != need {
+                    self.fill(slot)?;
+                }
+                f(&self.slots[slot].data[at..at + n]);
+            } else {
+                let bytes = self.sectors_in(block) * SECTOR_SIZE;
+                let device = self.device.as_mut().ok_or(IoError::NoMedium)?;
+                device.read(block * SECTORS as u64, &mut self.scratch[..bytes])?;
+                self.stats.device_reads += 1;
+                self.stats.bytes_read += bytes as u64;
+                f(&self.scratch[at..at + n]);
+            }
+            offset += n as u64;
+        }
+        Ok(())
+    }
+
     /// Copies `data` into the cache at byte `offset`; the device sees it on eviction or flush.
     pub(crate) fn write_at(&mut self, mut offset: u64, mut data: &[u8]) -> Result<(), IoError> {
         self.check_range(offset, data.len())?;

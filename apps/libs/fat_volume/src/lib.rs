@@ -45,6 +45,7 @@ mod cell;
 mod clock;
 mod device;
 mod files;
+mod free_count;
 mod fs;
 mod note;
 mod server;

@@ -10,12 +10,13 @@ use proto_storage::{
     Entry, Error, FreeSpace, Handle, Kind, Label, Metadata, NormPath, OpenMode, VolumeStats, MAX_NAME,
 };
 
-use crate::boot::{check_boot_sector, check_fs_info, MountError};
+use crate::boot::{check_boot_sector, check_fs_info, Geometry, MountError};
 use crate::cache::{BlockCache, ClusterMap, FatMap, DEFAULT_CACHE_BLOCKS};
 use crate::cell::Mounted;
 use crate::clock::{dos_to_unix, Clock, FatClock, NoClock};
 use crate::device::{BlockDevice, SECTOR_SIZE};
 use crate::files::OpenFile;
+use crate::free_count::{keep_free_count, FAT32_STATUS_AT};
 use crate::fs::{fs_err, FatDir, FatEntry, FatFile, Fs};
 use crate::stream::{Disk, SharedCache, StreamError};
 
@@ -76,29 +77,38 @@ impl<B: BlockDevice + 'static> FatVolume<B, NoClock> {
 }
 
 impl<B: BlockDevice + 'static, C: Clock + 'static> FatVolume<B, C> {
-    /// Checks the boot sector, then mounts. Never writes, never formats.
+    /// Checks the boot sector, then mounts. Never formats; writes only on a
+    /// FAT32 volume without a free count fatfs would use: the count, then
+    /// the dirty flag cleared (see `free_count`; `recovered` remembers it).
     pub fn mount_with(device: B, clock: C, options: Options) -> Result<Self, (MountError, B)> {
         let sectors = device.sectors();
         if sectors == 0 {
             return Err((MountError::NoDevice, device));
         }
         let cache = Rc::new(RefCell::new(BlockCache::new(device, options.cache_blocks)));
-        let clusters = match Self::check(&cache, sectors) {
-            Ok(clusters) => clusters,
+        let geometry = match Self::check(&cache, sectors) {
+            Ok(geometry) => geometry,
             Err(e) => return Err((e, reclaim(cache))),
         };
-        let work_budget = work_budget(clusters);
+        // FAT32: a count fatfs would not trust is made here, fast (see `free_count`).
+        let kept = geometry.fs_info_sector.map(|at| keep_free_count(&mut cache.borrow_mut(), &geometry, at));
+        let kept = match kept.transpose() {
+            Ok(kept) => kept,
+            Err(e) => return Err((MountError::Io(e), reclaim(cache))),
+        };
+        let work_budget = work_budget(geometry.clusters);
         cache.borrow_mut().begin(work_budget);
         let options = FsOptions::new().time_provider(FatClock(clock)).update_accessed_date(false);
         match fatfs::FileSystem::new(Disk::new(cache.clone()), options) {
             Ok(fs) => {
                 let label = Label::from_disk(fs.volume_label_as_bytes());
-                let recovered = fs.read_status_flags().is_ok_and(|f| f.dirty());
-                if recovered {
-                    // fatfs ignores the stored free count of a dirty volume;
-                    // count now, so the next unmount writes a right one.
+                let dirty = fs.read_status_flags().is_ok_and(|f| f.dirty());
+                if dirty && kept.is_none() {
+                    // FAT12/16 keep no count (small FATs): count now, so the
+                    // first `free_space` does not.
                     let _ = fs.stats();
                 }
+                let recovered = dirty || kept.is_some_and(|k| k.was_dirty);
                 Ok(FatVolume { mounted: Mounted::new(fs), cache, label, next_handle: 1, recovered, work_budget })
             }
             Err(fatfs::Error::Io(StreamError::Io(e))) => Err((MountError::Io(e), reclaim(cache))),
@@ -106,8 +116,8 @@ impl<B: BlockDevice + 'static, C: Clock + 'static> FatVolume<B, C> {
         }
     }
 
-    /// The boot sector checks; returns the number of clusters.
-    fn check(cache: &SharedCache<B>, sectors: u64) -> Result<u64, MountError> {
+    /// The boot sector checks; returns the volume's layout.
+    fn check(cache: &SharedCache<B>, sectors: u64) -> Result<Geometry, MountError> {
         let mut cache = cache.borrow_mut();
         let mut sector = [0u8; SECTOR_SIZE];
         cache.read_at(0, &mut sector).map_err(MountError::Io)?;
@@ -127,7 +137,7 @@ impl<B: BlockDevice + 'static, C: Clock + 'static> FatVolume<B, C> {
             end: (geometry.fat_start + geometry.fat_sectors) * sector,
             entry_bytes: u64::from(geometry.fat_bits / 8),
         });
-        Ok(geometry.clusters)
+        Ok(geometry)
     }
 
     /// Starts an operation with a fresh work budget (see `BlockCache::begin`).
@@ -185,7 +195,7 @@ impl<B: BlockDevice + 'static, C: Clock + 'static> FatVolume<B, C> {
         // Dropping the files writes their directory entries into the cache.
         let fs = mounted.into_fs();
         // The status byte in the boot sector (fatfs: `reserved_1`).
-        let flags_at: u64 = if fs.fat_type() == FatType::Fat32 { 0x41 } else { 0x25 };
+        let flags_at: u64 = if fs.fat_type() == FatType::Fat32 { FAT32_STATUS_AT } else { 0x25 };
         // fatfs writes the FSInfo free count and clears the dirty flag it set
         // (not one it found at mount: `recovered`).
         let unmounted = fs.unmount().map_err(fs_err);

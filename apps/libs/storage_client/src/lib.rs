@@ -147,6 +147,12 @@ impl<'e, S: Syscalls> IpcTransport<'e, S> {
         }
     }
 
+    /// The clock's time: callers that made a blocking call read it again,
+    /// so timers they start are not behind by the call's wait.
+    pub fn now_ms(&self) -> u64 {
+        self.clock.now_ms()
+    }
+
     /// In how many milliseconds [`Self::check_in_flight`] should run
     /// again, if requests are in flight.
     pub fn next_check(&self) -> Option<u64> {
