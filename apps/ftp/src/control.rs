@@ -204,6 +204,11 @@ impl Server {
         progressed
     }
 
+    /// After the switch refused a frame: transfers take turns (see `DataPool::take_turns`).
+    pub fn take_turns(&mut self, sockets: &mut SocketSet<'static>) {
+        self.pool.take_turns(sockets);
+    }
+
     /// Milliseconds until some connection or transfer times out.
     pub fn next_deadline(&self, now: u64, config: &Config) -> u64 {
         let idle_ms = config.idle_timeout_ms();

@@ -211,6 +211,9 @@ fn main() {
             let now = clock.now_ms();
             let stamp = Instant::from_millis(now as i64);
             iface.poll(stamp, &mut device, &mut sockets);
+            if device.take_refusal() {
+                server.take_turns(&mut sockets);
+            }
             if config_pending && server.connection_waiting(&sockets) {
                 // The storage service was not there at start: try again
                 // before the first session begins.

@@ -65,6 +65,11 @@ impl Conn {
         self.handle
     }
 
+    /// Its socket now sits at `handle` (`Server::take_turns`).
+    pub fn moved_to(&mut self, handle: SocketHandle) {
+        self.handle = handle;
+    }
+
     /// Whether this slot holds a client (counts against the limit).
     pub fn is_active(&self) -> bool {
         matches!(self.phase, Phase::Reading(_) | Phase::Sending { .. })

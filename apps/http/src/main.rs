@@ -138,6 +138,9 @@ fn main() {
             }
             let progressed = server.service(&mut sockets, now, &mut site);
             iface.poll_egress(stamp, &mut device, &mut sockets);
+            if device.take_refusal() {
+                server.take_turns(&mut sockets);
+            }
             server.listen_again(&mut sockets);
             if frames_in > 0 || progressed || device.maybe_pending() || device.before_wait() {
                 continue;

@@ -125,6 +125,11 @@ impl Slot {
         self.handle
     }
 
+    /// Its socket now sits at `handle` (`Server::take_turns`).
+    pub fn moved_to(&mut self, handle: SocketHandle) {
+        self.handle = handle;
+    }
+
     pub fn is_open(&self) -> bool {
         matches!(self.phase, Phase::Open(_))
     }

@@ -189,6 +189,9 @@ fn main() {
             iface.poll(stamp, &mut device, &mut sockets);
             progressed |= server.service(&mut sockets, now, &timers, &handshake, &mut link);
             iface.poll(stamp, &mut device, &mut sockets);
+            if device.take_refusal() {
+                server.take_turns(&mut sockets);
+            }
             if progressed || device.maybe_pending() || events.messages_pending() || device.before_wait() {
                 continue;
             }

@@ -32,6 +32,8 @@ pub struct NetDevice<'b, S: Syscalls> {
     /// A refused frame waiting for room, `held_len` bytes (0: none).
     held: &'b mut [u8; MAX_FRAME],
     held_len: Cell<usize>,
+    /// A frame was refused since [`NetDevice::take_refusal`] last looked.
+    refused: Cell<bool>,
     /// Whether the kernel may have frames queued for us (set by the
     /// frames-queued upcall, cleared when a receive finds the queue empty),
     /// so an idle poll costs no syscall.
@@ -47,7 +49,7 @@ impl<'b, S: Syscalls> NetDevice<'b, S> {
         pending: &'b Cell<bool>,
     ) -> Self {
         pending.set(true);
-        NetDevice { rx, tx, held, held_len: Cell::new(0), pending, _s: PhantomData }
+        NetDevice { rx, tx, held, held_len: Cell::new(0), refused: Cell::new(false), pending, _s: PhantomData }
     }
 
     /// Sends the held frame again (asking for the room upcall if
@@ -73,7 +75,13 @@ impl<'b, S: Syscalls> NetDevice<'b, S> {
     }
 
     fn token(&mut self) -> TxToken<'_, S> {
-        TxToken { buf: self.tx, held: self.held, held_len: &self.held_len, _s: PhantomData }
+        TxToken { buf: self.tx, held: self.held, held_len: &self.held_len, refused: &self.refused, _s: PhantomData }
+    }
+
+    /// Whether the switch refused a frame since the last call: the queue
+    /// filled, so the app should rotate its sockets (see [`crate::egress`]).
+    pub fn take_refusal(&self) -> bool {
+        self.refused.replace(false)
     }
 
     /// Call right before the app waits: sends the held frame if there is
@@ -102,6 +110,7 @@ pub struct TxToken<'a, S: Syscalls> {
     buf: &'a mut [u8; MAX_FRAME],
     held: &'a mut [u8; MAX_FRAME],
     held_len: &'a Cell<usize>,
+    refused: &'a Cell<bool>,
     _s: PhantomData<S>,
 }
 
@@ -122,6 +131,7 @@ impl<S: Syscalls> phy::TxToken for TxToken<'_, S> {
         } else if Net::<S>::transmit_or_keep(&self.buf[..len]) == Err(ErrorCode::NoMem) {
             self.held[..len].copy_from_slice(&self.buf[..len]);
             self.held_len.set(len);
+            self.refused.set(true);
         }
         result
     }
@@ -145,7 +155,13 @@ impl<S: Syscalls> phy::Device for NetDevice<'_, S> {
         match Net::<S>::receive(&mut self.rx[..]) {
             Ok(len) if len > 0 => Some((
                 RxToken { frame: &self.rx[..len] },
-                TxToken { buf: self.tx, held: self.held, held_len: &self.held_len, _s: PhantomData },
+                TxToken {
+                    buf: self.tx,
+                    held: self.held,
+                    held_len: &self.held_len,
+                    refused: &self.refused,
+                    _s: PhantomData,
+                },
             )),
             _ => {
                 self.pending.set(false);

@@ -19,6 +19,7 @@
 
 mod api;
 mod device;
+pub mod egress;
 mod stack;
 
 pub use api::{Config, Net, Protocol};
