@@ -229,6 +229,12 @@ system-test: flash-images image
 bench: flash-images image
 	@$(PY) tools/bench.py
 
+# Where the instructions go on one bench path (PROFILE_PATH=http-emmc,
+# http-memory, ftp-retr, ftp-stor): build/profile/<path>.md.
+.PHONY: profile
+profile: flash-images image
+	@$(PY) tools/profile.py
+
 # ---- fuzzing and power cuts ---------------------------------------------------
 # `make test` runs every fuzz target for FUZZ_SHORT_SECONDS from its seeds
 # (fuzz-short); `make fuzz` and `make soak` are the long runs.

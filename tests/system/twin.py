@@ -110,7 +110,7 @@ class Twin:
     """
 
     def __init__(self, tmp_dir, flash="flash-test.bin", disk_image=None, guest_ports=(80, 21, 8080, 81),
-                 net="user", passive=None, board="qemu_twin", icount=False):
+                 net="user", passive=None, board="qemu_twin", icount=False, qemu_extra=()):
         global _netns_count
         self.board = board
         if board == "qemu_m7":
@@ -147,7 +147,8 @@ class Twin:
                 subprocess.run(["ip", "netns", "exec", self.netns] + argv, check=True)
             prefix = ["ip", "netns", "exec", self.netns]
         flash_path = flash if os.path.isabs(flash) else os.path.join(BUILD, flash)
-        cmd = prefix + qemu_twin.qemu_command(flash_path, self.disk, forwards=forwards, net=net, icount=icount)
+        cmd = prefix + qemu_twin.qemu_command(flash_path, self.disk, forwards=forwards, net=net, icount=icount,
+                                              extra=qemu_extra)
         self._start(tmp_dir, cmd)
 
     def _start(self, tmp_dir, cmd):

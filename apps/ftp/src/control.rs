@@ -169,11 +169,10 @@ impl Server {
         advertised: Ipv4Addr,
         clock: &dyn Fn() -> u64,
     ) -> bool {
-        let mut progressed = self.pool.service(sockets, clock());
+        let mut now = clock();
+        let mut progressed = self.pool.service(sockets, now);
         self.share.next_pass();
         for i in 0..self.slots.len() {
-            // Read per session: the one before may have waited for storage.
-            let now = clock();
             let active = self.slots.iter().filter(|s| s.phase == Phase::Active).count();
             let busy_elsewhere = self.slots.iter().enumerate().any(|(j, s)| j != i && s.xfer.is_some());
             let ctx = Ctx { config, advertised, now, busy_elsewhere };
@@ -199,7 +198,13 @@ impl Server {
                 guard: &mut self.guard,
                 share: &mut self.share,
             };
-            progressed |= slot.service(&mut io, store, &ctx);
+            if slot.service(&mut io, store, &ctx) {
+                progressed = true;
+                // It may have waited for storage: the next session's timers
+                // start from the time after (a clock read is a system call,
+                // so only after work).
+                now = clock();
+            }
         }
         progressed
     }

@@ -1,0 +1,240 @@
+#!/usr/bin/env python3
+"""`make profile`: where the twin's instructions go while it moves data.
+
+Exact, not sampled: the product image boots on a tap link under
+`-icount shift=0` with QEMU logging every translated block (`in_asm`) and
+no block chaining (`nochain`); for the workload only, QEMU's GDB stub turns
+on the log of every block executed (`exec`). Blocks times their
+instructions, named from the kernel's and the apps' ELF symbols, give the
+instructions each function ran. Copy routines (memcpy, memmove,
+process-slice copies) are also charged to the function that ran last
+before them (their caller, as near as a block trace tells).
+
+PROFILE_PATH picks the workload (a smaller cousin of the bench's cost
+paths, to keep the log to a few hundred MB): http-memory (4 x 64 KiB
+generated), http-emmc (256 KiB of a 1 MiB file, a range request), ftp-retr,
+ftp-stor (256 KiB). Written to build/profile/<path>.md.
+"""
+import bisect
+import collections
+import glob
+import os
+import re
+import socket
+import subprocess
+import sys
+import time
+
+ROOT = os.path.dirname(os.path.dirname(os.path.abspath(__file__)))
+sys.path.insert(0, os.path.join(ROOT, "tests", "system"))
+sys.path.insert(0, os.path.join(ROOT, "tools"))
+from twin import BUILD, GUEST_IP, Twin  # noqa: E402
+import bench  # noqa: E402
+
+OUT = os.path.join(ROOT, "build", "profile")
+COPIES = re.compile(r"memcpy|memmove|memset|copy_from_slice|copy_to_slice|copy_within")
+
+
+class Gdb:
+    """The few GDB remote-protocol packets a sampler needs."""
+
+    def __init__(self, path):
+        self.s = socket.socket(socket.AF_UNIX)
+        for _ in range(100):
+            try:
+                self.s.connect(path)
+                break
+            except OSError:
+                time.sleep(0.1)
+        self.buf = b""
+        self.s.sendall(b"+")
+        self.ask("QStartNoAckMode")
+        # QEMU stops the machine when a debugger attaches: let it run.
+        self.ask("?")
+        self.send("c")
+
+    def packet(self):
+        while True:
+            m = re.search(rb"\$([^#]*)#..", self.buf)
+            if m:
+                self.buf = self.buf[m.end():]
+                return m.group(1)
+            chunk = self.s.recv(65536)
+            if not chunk:
+                raise EOFError
+            self.buf += chunk
+
+    def send(self, data):
+        body = data.encode()
+        self.s.sendall(b"$" + body + b"#" + b"%02x" % (sum(body) & 0xFF))
+
+    def ask(self, data):
+        self.send(data)
+        return self.packet()
+
+    def monitor(self, command):
+        """Runs a QEMU monitor command with the machine stopped."""
+        self.s.sendall(b"\x03")
+        self.packet()  # the stop reply
+        reply = self.ask("qRcmd," + command.encode().hex())
+        self.send("c")
+        return reply
+
+
+class Symbols:
+    """Function names of the kernel and every app image, by address."""
+
+    def __init__(self):
+        self.starts, self.names = [], []
+        images = [("kernel", os.path.join(BUILD, "kernel.elf"))]
+        for elf in glob.glob(os.path.join(ROOT, "build", "tab", "elf", "*", "rv32imac.*.elf")):
+            images.append((elf.split(os.sep)[-2], elf))
+        rows = []
+        for image, path in images:
+            out = subprocess.run(["nm", "-n", "-C", "--defined-only", path], capture_output=True, text=True).stdout
+            for line in out.splitlines():
+                parts = line.split(" ", 2)
+                if len(parts) == 3 and parts[1] in "tTwW" and not parts[2].startswith((".L", "$")):
+                    rows.append((int(parts[0], 16), image, parts[2]))
+        rows.sort()
+        # Where the hart sits while it waits for an interrupt (at or after a `wfi`).
+        dump = subprocess.run(["llvm-objdump", "-d", images[0][1]], capture_output=True, text=True).stdout
+        self.idle = set()
+        for m in re.finditer(r"^\s*([0-9a-f]+):\s+(?:[0-9a-f]{2} ){4}\s*wfi", dump, re.M):
+            self.idle |= {int(m.group(1), 16), int(m.group(1), 16) + 4}
+        for addr, image, name in rows:
+            self.starts.append(addr)
+            self.names.append((image, name))
+
+    def name(self, addr):
+        i = bisect.bisect_right(self.starts, addr) - 1
+        return self.names[i] if i >= 0 else ("?", hex(addr))
+
+
+def short(name):
+    """A demangled Rust name without its generic arguments and hash."""
+    name = re.sub(r"::h[0-9a-f]{16}$", "", name)
+    while True:
+        new = re.sub(r"<[^<>]*>", "", name)
+        if new == name:
+            return name
+        name = new
+
+
+PROFILE_CLIENT = r"""
+import ftplib, http.client, io, sys
+host, mode, user, password = sys.argv[1:5]
+data = bytes((i * 7 + (i >> 10)) & 0xFF for i in range(256 << 10))
+if mode == "setup":
+    ftp = ftplib.FTP(host, user, password, timeout=120)
+    ftp.storbinary("STOR /profile.bin", io.BytesIO(data))
+    ftp.quit()
+elif mode.startswith("http"):
+    c = http.client.HTTPConnection(host, 80, timeout=60)
+    total = 0
+    for _ in range(4 if mode == "http-memory" else 1):
+        if mode == "http-memory":
+            c.request("GET", "/api/bench/65536")
+        else:
+            c.request("GET", "/bench/1m.bin", headers={"Range": "bytes=0-262143"})
+        total += len(c.getresponse().read())
+    print(total)
+else:
+    ftp = ftplib.FTP(host, user, password, timeout=120)
+    if mode == "ftp-stor":
+        ftp.storbinary("STOR /profile-up.bin", io.BytesIO(data))
+    else:
+        got = bytearray()
+        ftp.retrbinary("RETR /profile.bin", got.extend)
+        assert bytes(got) == data
+    ftp.quit()
+    print(len(data))
+"""
+
+
+def blocks(log):
+    """Instructions per translated block, by guest address (the last translation wins)."""
+    sizes, pc, n = {}, None, 0
+    for line in log:
+        if line.startswith("IN:"):
+            pc, n = None, 0
+        elif line.startswith("0x") and ":  " in line:
+            if pc is None:
+                pc = int(line.split(":", 1)[0], 16)
+            n += 1
+        elif not line.strip() and pc is not None:
+            sizes[pc], pc = n, None
+        elif line.startswith("Trace "):
+            yield sizes, int(line.split("[", 1)[1].split("/")[1], 16)
+
+
+def main():
+    path = os.environ.get("PROFILE_PATH", "http-emmc")
+    os.makedirs(OUT, exist_ok=True)
+    sock = os.path.join(OUT, "gdb.sock")
+    log_path = os.path.join(OUT, "qemu.log")
+    for f in (sock, log_path):
+        if os.path.exists(f):
+            os.remove(f)
+    image = bench.bench_image(os.path.join(OUT, "bench.img"))
+    twin = Twin(OUT, flash="flash-product.bin", net="tap", disk_image=image, icount=True,
+                qemu_extra=["-gdb", f"unix:{sock},server=on,wait=off", "-d", "in_asm,nochain", "-D", log_path])
+    try:
+        for line in ("http: serving on", "storage: mounted FAT volume", "ftp: serving on"):
+            twin.expect(line, timeout=300, since_boot=True)
+        user, password = twin.ftp_credentials()
+        gdb = Gdb(sock)
+        client = lambda mode: twin.netns_run([sys.executable, "-c", PROFILE_CLIENT, GUEST_IP, mode, user, password],
+                                             timeout=1800).stdout.decode().strip()
+        if path == "ftp-retr":
+            client("setup")
+        time.sleep(1)
+        gdb.monitor("log in_asm,nochain,exec")
+        moved = int(client(path).splitlines()[-1])
+        gdb.monitor("log in_asm,nochain")
+    finally:
+        twin.close()
+    syms = Symbols()
+    names = {}
+    per_function = collections.Counter()
+    per_image = collections.Counter()
+    copies = collections.Counter()
+    caller = ("?", "?")
+    total = idle = 0
+    with open(log_path, errors="replace") as log:
+        for sizes, pc in blocks(log):
+            n = sizes.get(pc, 1)
+            if pc in syms.idle:
+                idle += n
+                continue
+            if pc not in names:
+                image, name = syms.name(pc)
+                names[pc] = (image, short(name), bool(COPIES.search(name)))
+            image, name, is_copy = names[pc]
+            total += n
+            per_image[image] += n
+            per_function[(image, name)] += n
+            if is_copy:
+                copies[(image, name) + caller] += n
+            else:
+                caller = (image, name)
+    os.remove(log_path)
+    pct = lambda k: f"{100 * k / max(total, 1):.1f} %"
+    per_byte = lambda k: f"{k / max(moved, 1):.2f}"
+    lines = [f"# Profile: {path}, {moved} bytes ({time.strftime('%Y-%m-%d %H:%M')})", "",
+             f"Every instruction the twin ran while the client moved the bytes: {total} "
+             f"({per_byte(total)} per byte, the board's idle work included; the bench takes that off).", "",
+             "## By image", "", "| image | instructions per byte | share |", "|---|---|---|"]
+    lines += [f"| {k} | {per_byte(v)} | {pct(v)} |" for k, v in per_image.most_common()]
+    lines += ["", "## By function (top 50)", "", "| image | function | per byte | share |", "|---|---|---|---|"]
+    lines += [f"| {i} | `{f}` | {per_byte(v)} | {pct(v)} |" for (i, f), v in per_function.most_common(50)]
+    lines += ["", "## Copy routines by caller (top 25)", "", "| image | copy | called from | per byte |",
+              "|---|---|---|---|"]
+    lines += [f"| {i} | `{f}` | {ci}: `{cf}` | {per_byte(v)} |" for (i, f, ci, cf), v in copies.most_common(25)]
+    with open(os.path.join(OUT, f"{path}.md"), "w") as fh:
+        fh.write("\n".join(lines) + "\n")
+    print("\n".join(lines))
+
+
+if __name__ == "__main__":
+    main()
