@@ -156,8 +156,8 @@ fn main() {
     let clock = timing::Clock::<TockSyscalls>::new().expect("alarm driver");
 
     let frames = Cell::new(true);
-    let rx = Box::leak(Box::new([0u8; MAX_FRAME]));
-    let tx = Box::leak(Box::new([0u8; MAX_FRAME]));
+    let rx = net::frame_buffer();
+    let tx = net::frame_buffer();
     // A frame the switch refused, kept until it has room (`net::NetDevice`).
     let held = Box::leak(Box::new([0u8; MAX_FRAME]));
     let mut device = NetDevice::<TockSyscalls>::new(rx, tx, held, &frames);

@@ -62,7 +62,7 @@ fn main() {
     let mut buf = [0u8; net::MAX_FRAME];
     let mut received = 0u32;
     loop {
-        while let Ok(n) = N::receive(&mut buf) {
+        while let Ok((n, _)) = N::receive(&mut buf) {
             if n == 0 {
                 break;
             }

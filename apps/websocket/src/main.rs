@@ -76,8 +76,8 @@ fn main() {
     let leds = leds::Leds::init();
 
     let frames = Cell::new(true);
-    let rx = alloc::boxed::Box::leak(alloc::boxed::Box::new([0u8; MAX_FRAME]));
-    let tx = alloc::boxed::Box::leak(alloc::boxed::Box::new([0u8; MAX_FRAME]));
+    let rx = net::frame_buffer();
+    let tx = net::frame_buffer();
     // A frame the switch refused, kept until it has room (`net::NetDevice`).
     let held = alloc::boxed::Box::leak(alloc::boxed::Box::new([0u8; MAX_FRAME]));
     let mut device = NetDevice::<TockSyscalls>::new(rx, tx, held, &frames);

@@ -39,8 +39,9 @@
 //!   without a link drops frames (counted as the switch's and the
 //!   process's drops).
 //! - `4`: receive: copies the oldest queued frame into read-write allow 0
-//!   and removes it. Success with its length, or with 0 when the queue is
-//!   empty; `SIZE` if the allow is shorter than the frame (it stays queued).
+//!   and removes it. Success with `(its length, frames still queued)`, or
+//!   `(0, 0)` when the queue is empty; `SIZE` if the allow is shorter than
+//!   the frame (it stays queued).
 //! - `5`: MAC address: success with `(bytes 0-3, bytes 4-5)` as
 //!   little-endian `u32`s.
 //! - `6`: IPv4 address and prefix length: success with `(address, prefix)`,
@@ -53,8 +54,9 @@
 //!
 //! ### Upcalls
 //! - `0`: frames are queued for this process; argument 0 is how many.
-//!   Raised once, then not again until a receive (command 4) has found
-//!   the queue empty: a process reads until then.
+//!   Raised once, then not again until a receive (command 4) has taken
+//!   the last frame or found the queue empty: a process reads until it
+//!   is told 0 frames are left.
 //! - `1`: this process's transmit queue has room again, after a transmit
 //!   (command 3) that asked for it was refused with `NOMEM`. Raised once
 //!   per refusal episode. (Only on request: an upcall a process has not

@@ -333,24 +333,32 @@ impl<'a, E: EthernetAdapterDatapath<'a>, const RXQ: usize, const TXQ: usize, con
         self.apps
             .enter(pid, |app, kernel_data| {
                 let App { rx_mem, rx, rx_wake, .. } = &mut **app;
-                let Some(mem) = rx_mem.as_ref() else { return CommandReturn::success_u32(0) };
+                let Some(mem) = rx_mem.as_ref() else { return CommandReturn::success_u32_u32(0, 0) };
                 if rx.is_empty() {
                     rx_wake.read_empty();
-                    return CommandReturn::success_u32(0);
+                    return CommandReturn::success_u32_u32(0, 0);
                 }
                 kernel_data
                     .get_readwrite_processbuffer(allow_rw::FRAME as usize)
                     .and_then(|out| {
                         out.mut_enter(|out| {
                             mem.enter(|mem| {
-                                let Some(len) = rx.peek_len(&mem[..]) else { return CommandReturn::success_u32(0) };
+                                let Some(len) = rx.peek_len(&mem[..]) else {
+                                    return CommandReturn::success_u32_u32(0, 0);
+                                };
                                 if out.len() < len {
                                     return CommandReturn::failure(ErrorCode::SIZE);
                                 }
                                 let (a, b) = rx.pop(&mem[..]).unwrap_or((&[], &[]));
                                 out[..a.len()].copy_from_slice(a);
                                 out[a.len()..len].copy_from_slice(b);
-                                CommandReturn::success_u32(len as u32)
+                                // Taking the last frame counts as reading the queue
+                                // empty: the process need not ask once more to re-arm.
+                                let left = rx.frames();
+                                if left == 0 {
+                                    rx_wake.read_empty();
+                                }
+                                CommandReturn::success_u32_u32(len as u32, left as u32)
                             })
                             .unwrap_or(CommandReturn::failure(ErrorCode::FAIL))
                         })

@@ -73,11 +73,15 @@ impl<S: Syscalls> Net<S> {
         })
     }
 
-    /// Takes the oldest queued frame into `buf`; `Ok(0)` when none is.
-    pub fn receive(buf: &mut [u8]) -> Result<usize, ErrorCode> {
+    /// Takes the oldest queued frame into `buf`: `(its length, frames
+    /// still queued)`, `(0, 0)` when none is. Reading on until 0 are left
+    /// is what re-arms the frames-queued upcall.
+    pub fn receive(buf: &mut [u8]) -> Result<(usize, usize), ErrorCode> {
         share::scope::<AllowRw<_, DRIVER_NUM, { allow_rw::FRAME }>, _, _>(|handle| {
             S::allow_rw::<DefaultConfig, DRIVER_NUM, { allow_rw::FRAME }>(handle, buf)?;
-            S::command(DRIVER_NUM, command::RECEIVE, 0, 0).to_result::<u32, ErrorCode>().map(|n| n as usize)
+            S::command(DRIVER_NUM, command::RECEIVE, 0, 0)
+                .to_result::<(u32, u32), ErrorCode>()
+                .map(|(n, left)| (n as usize, left as usize))
         })
     }
 

@@ -153,16 +153,20 @@ impl<S: Syscalls> phy::Device for NetDevice<'_, S> {
         }
         self.send_held();
         match Net::<S>::receive(&mut self.rx[..]) {
-            Ok(len) if len > 0 => Some((
-                RxToken { frame: &self.rx[..len] },
-                TxToken {
-                    buf: self.tx,
-                    held: self.held,
-                    held_len: &self.held_len,
-                    refused: &self.refused,
-                    _s: PhantomData,
-                },
-            )),
+            Ok((len, left)) if len > 0 => {
+                // The last one: no empty receive needed to know (three system calls).
+                self.pending.set(left > 0);
+                Some((
+                    RxToken { frame: &self.rx[..len] },
+                    TxToken {
+                        buf: self.tx,
+                        held: self.held,
+                        held_len: &self.held_len,
+                        refused: &self.refused,
+                        _s: PhantomData,
+                    },
+                ))
+            }
             _ => {
                 self.pending.set(false);
                 None

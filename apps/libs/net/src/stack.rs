@@ -36,3 +36,17 @@ pub fn socket_set(count: usize) -> SocketSet<'static> {
         alloc::vec::Vec::leak((0..count).map(|_| SocketStorage::EMPTY).collect());
     SocketSet::new(storage)
 }
+
+/// A frame buffer for [`NetDevice`](crate::NetDevice), for the life of the
+/// app, placed so the IP header after the 14-byte Ethernet header starts
+/// on a 4-byte boundary (Linux's `NET_IP_ALIGN`): a TCP payload (at 54)
+/// is then word-aligned, and smoltcp's copies between it and the socket
+/// buffers run a word at a time instead of a byte at a time.
+#[cfg(feature = "alloc")]
+pub fn frame_buffer() -> &'static mut [u8; crate::MAX_FRAME] {
+    extern crate alloc;
+    let area: &'static mut [u8] = alloc::vec![0u8; crate::MAX_FRAME + 3].leak();
+    let skip = (2 + 4 - area.as_ptr() as usize % 4) % 4;
+    // `skip` is at most 3 and the area 3 bytes longer than a frame.
+    (&mut area[skip..skip + crate::MAX_FRAME]).try_into().unwrap_or_else(|_| unreachable!())
+}
