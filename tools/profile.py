@@ -97,11 +97,6 @@ class Symbols:
                 if len(parts) == 3 and parts[1] in "tTwW" and not parts[2].startswith((".L", "$")):
                     rows.append((int(parts[0], 16), image, parts[2]))
         rows.sort()
-        # Where the hart sits while it waits for an interrupt (at or after a `wfi`).
-        dump = subprocess.run(["llvm-objdump", "-d", images[0][1]], capture_output=True, text=True).stdout
-        self.idle = set()
-        for m in re.finditer(r"^\s*([0-9a-f]+):\s+(?:[0-9a-f]{2} ){4}\s*wfi", dump, re.M):
-            self.idle |= {int(m.group(1), 16), int(m.group(1), 16) + 4}
         for addr, image, name in rows:
             self.starts.append(addr)
             self.names.append((image, name))
@@ -153,19 +148,24 @@ else:
 
 
 def blocks(log):
-    """Instructions per translated block, by guest address (the last translation wins)."""
-    sizes, pc, n = {}, None, 0
+    """For every block executed: (instructions per translated block by
+    guest address, the blocks that wait for an interrupt, its address)."""
+    sizes, waits, pc, n, wfi = {}, set(), None, 0, False
     for line in log:
         if line.startswith("IN:"):
-            pc, n = None, 0
+            pc, n, wfi = None, 0, False
         elif line.startswith("0x") and ":  " in line:
             if pc is None:
                 pc = int(line.split(":", 1)[0], 16)
             n += 1
+            wfi |= line.split()[2:3] == ["wfi"]
         elif not line.strip() and pc is not None:
-            sizes[pc], pc = n, None
+            sizes[pc] = n
+            if wfi:
+                waits.add(pc)
+            pc = None
         elif line.startswith("Trace "):
-            yield sizes, int(line.split("[", 1)[1].split("/")[1], 16)
+            yield sizes, waits, int(line.split("[", 1)[1].split("/")[1], 16)
 
 
 def main():
@@ -202,9 +202,9 @@ def main():
     caller = ("?", "?")
     total = idle = 0
     with open(log_path, errors="replace") as log:
-        for sizes, pc in blocks(log):
+        for sizes, waits, pc in blocks(log):
             n = sizes.get(pc, 1)
-            if pc in syms.idle:
+            if pc in waits:
                 idle += n
                 continue
             if pc not in names:
@@ -223,7 +223,8 @@ def main():
     per_byte = lambda k: f"{k / max(moved, 1):.2f}"
     lines = [f"# Profile: {path}, {moved} bytes ({time.strftime('%Y-%m-%d %H:%M')})", "",
              f"Every instruction the twin ran while the client moved the bytes: {total} "
-             f"({per_byte(total)} per byte, the board's idle work included; the bench takes that off).", "",
+             f"({per_byte(total)} per byte, the board's idle work included; the bench takes that off). "
+             f"Blocks waiting for an interrupt (`wfi`) are left out: {idle} instructions.", "",
              "## By image", "", "| image | instructions per byte | share |", "|---|---|---|"]
     lines += [f"| {k} | {per_byte(v)} | {pct(v)} |" for k, v in per_image.most_common()]
     lines += ["", "## By function (top 50)", "", "| image | function | per byte | share |", "|---|---|---|---|"]
