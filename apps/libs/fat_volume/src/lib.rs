@@ -27,7 +27,7 @@
 //! let mut server = StorageServer::new(Some(Syscalls), NoClock);
 //! let mut reply = [0u8; MAX_MESSAGE];
 //! // For each IPC message: sender's app name and process id from the kernel.
-//! let n = server.handle("http", 7, b"SQ\x01\x0d", &mut reply);
+//! let n = server.handle("http", 7, b"SQ\x02\x0d", &mut reply);
 //! // ... send reply[..n] back ...
 //! # let _ = n;
 //! ```

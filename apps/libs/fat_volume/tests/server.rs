@@ -215,12 +215,12 @@ fn malformed_messages_get_error_replies() {
     let cases: &[(&[u8], Error)] = &[
         (b"", Error::BadRequest),
         (b"GET / HTTP/1.1\r\n\r\n", Error::BadRequest),
-        (b"SQ\x01", Error::BadRequest),
-        (b"SQ\x01\x06\x05\x00/ww", Error::BadRequest),
-        (b"SQ\x01\x0d\x00", Error::BadRequest),
-        (b"SQ\x02\x0d", Error::Unsupported),
-        (b"SQ\x01\x63", Error::Unsupported),
-        (b"SQ\x01\x02\x01\x00\x00\x00\x00\x00", Error::BadRequest),
+        (b"SQ\x02", Error::BadRequest),
+        (b"SQ\x02\x06\x05\x00/ww", Error::BadRequest),
+        (b"SQ\x02\x0d\x00", Error::BadRequest),
+        (b"SQ\x01\x0d", Error::Unsupported),
+        (b"SQ\x02\x63", Error::Unsupported),
+        (b"SQ\x02\x02\x01\x00\x00\x00\x00\x00", Error::BadRequest),
     ];
     for (bytes, want) in cases {
         for name in ["http", "ftp", "nobody"] {
@@ -231,7 +231,7 @@ fn malformed_messages_get_error_replies() {
     assert_eq!(raw(&mut server, "ftp", &oversized), Response::Error(Error::BadRequest));
     // Pseudo-random messages with a valid header: always a valid reply, never a panic.
     for seed in 0..2000u32 {
-        let mut msg = b"SQ\x01".to_vec();
+        let mut msg = b"SQ\x02".to_vec();
         msg.extend(pattern((seed % 40) as usize + 1, seed));
         let resp = raw(&mut server, if seed % 2 == 0 { "ftp" } else { "http" }, &msg);
         if let Response::Error(e) = resp {
@@ -240,10 +240,10 @@ fn malformed_messages_get_error_replies() {
     }
     // A reply buffer too small for anything gets nothing.
     let mut tiny = [0u8; 3];
-    assert_eq!(server.handle("ftp", 1, b"SQ\x01\x0d", &mut tiny), 0);
+    assert_eq!(server.handle("ftp", 1, b"SQ\x02\x0d", &mut tiny), 0);
     // One just big enough for an error gets the error.
     let mut small = [0u8; 5];
-    let n = server.handle("ftp", 1, b"SQ\x01\x0d", &mut small);
+    let n = server.handle("ftp", 1, b"SQ\x02\x0d", &mut small);
     assert_eq!(Response::parse(&small[..n]), Ok(Response::Error(Error::BadRequest)));
     // A read asking for more than the reply buffer holds fails cleanly.
     let mut ftp = client(&mut server, "ftp", 20);

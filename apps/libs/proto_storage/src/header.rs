@@ -4,7 +4,8 @@ use crate::wire::{Reader, Writer};
 use crate::{Error, MAX_MESSAGE};
 
 /// Protocol version carried in every header; a mismatch is `Unsupported`.
-pub const VERSION: u8 = 1;
+/// 2: file data fields carry two zero bytes after their length (word-aligned data).
+pub const VERSION: u8 = 2;
 
 /// First two bytes of a request (`"SQ"`): garbage is rejected at byte 0.
 pub const REQUEST_MAGIC: [u8; 2] = *b"SQ";

@@ -1,7 +1,7 @@
 //! Requests: what a client asks the storage service, and their wire encoding.
 
 use crate::header::{check_len, read_header, write_header, HEADER_LEN, REQUEST_MAGIC};
-use crate::wire::{blob16_len, Writer};
+use crate::wire::{blob16_len, data16_len, Writer};
 use crate::{DecodeError, EncodeError, Label, MAX_DATA};
 
 /// An open file, as numbered by the service (valid for the client that opened it).
@@ -299,7 +299,7 @@ impl<'a> Request<'a> {
                 max_len: ReadLen::new(usize::from(r.u16()?)).ok_or(DecodeError::Invalid)?,
             },
             Op::Write => {
-                Request::Write { handle: Handle(r.u32()?), data: Chunk::new(r.blob16()?).ok_or(DecodeError::Invalid)? }
+                Request::Write { handle: Handle(r.u32()?), data: Chunk::new(r.data16()?).ok_or(DecodeError::Invalid)? }
             }
             Op::Seek => Request::Seek { handle: Handle(r.u32()?), offset: r.u64()? },
             Op::Close => Request::Close { handle: Handle(r.u32()?) },
@@ -327,7 +327,7 @@ impl<'a> Request<'a> {
             + match self {
                 Request::Open { path, .. } => blob16_len(path.len()) + 2,
                 Request::Read { .. } => 4 + 2,
-                Request::Write { data, .. } => 4 + blob16_len(data.len()),
+                Request::Write { data, .. } => 4 + data16_len(data.len()),
                 Request::Seek { .. } => 4 + 8,
                 Request::Close { .. } => 4,
                 Request::Stat { path }
@@ -363,7 +363,7 @@ impl<'a> Request<'a> {
             }
             Request::Write { handle, data } => {
                 w.u32(handle.0)?;
-                w.blob16(data.as_bytes())
+                w.data16(data.as_bytes())
             }
             Request::Seek { handle, offset } => {
                 w.u32(handle.0)?;
@@ -453,7 +453,7 @@ mod tests {
         assert_eq!(&buf[..n], &[b'S', b'Q', VERSION, 4, 4, 3, 2, 1, 0x88, 0x77, 0x66, 0x55, 0x44, 0x33, 0x22, 0x11]);
         let req = Request::Open { path: "/a", mode: OpenMode::Write { create: true, truncate: true } };
         let n = req.emit(&mut buf).unwrap();
-        assert_eq!(&buf[..n], b"SQ\x01\x01\x02\x00/a\x01\x03");
+        assert_eq!(&buf[..n], b"SQ\x02\x01\x02\x00/a\x01\x03");
     }
 
     #[test]
@@ -462,36 +462,36 @@ mod tests {
             (b"", DecodeError::BadMagic),
             (b"S", DecodeError::BadMagic),
             (b"GET / HTTP/1.1\r\n", DecodeError::BadMagic),
-            (b"SR\x01\x0d", DecodeError::BadMagic),
+            (b"SR\x02\x0d", DecodeError::BadMagic),
             (b"SQ", DecodeError::Truncated),
-            (b"SQ\x02\x0d", DecodeError::UnsupportedVersion),
-            (b"SQ\x01", DecodeError::Truncated),
-            (b"SQ\x01\x00", DecodeError::UnknownKind),
-            (b"SQ\x01\x0f", DecodeError::UnknownKind),
-            (b"SQ\x01\xff", DecodeError::UnknownKind),
-            (b"SQ\x01\x0d\x00", DecodeError::TrailingBytes),
+            (b"SQ\x01\x0d", DecodeError::UnsupportedVersion),
+            (b"SQ\x02", DecodeError::Truncated),
+            (b"SQ\x02\x00", DecodeError::UnknownKind),
+            (b"SQ\x02\x0f", DecodeError::UnknownKind),
+            (b"SQ\x02\xff", DecodeError::UnknownKind),
+            (b"SQ\x02\x0d\x00", DecodeError::TrailingBytes),
             // Open: bad mode, flags on Read, flags out of range, bad UTF-8.
-            (b"SQ\x01\x01\x01\x00/\x03\x00", DecodeError::Invalid),
-            (b"SQ\x01\x01\x01\x00/\x00\x01", DecodeError::Invalid),
-            (b"SQ\x01\x01\x01\x00/\x01\x04", DecodeError::Invalid),
-            (b"SQ\x01\x01\x01\x00/\x02\x01", DecodeError::Invalid),
-            (b"SQ\x01\x01\x01\x00\xff\x00\x00", DecodeError::Invalid),
+            (b"SQ\x02\x01\x01\x00/\x03\x00", DecodeError::Invalid),
+            (b"SQ\x02\x01\x01\x00/\x00\x01", DecodeError::Invalid),
+            (b"SQ\x02\x01\x01\x00/\x01\x04", DecodeError::Invalid),
+            (b"SQ\x02\x01\x01\x00/\x02\x01", DecodeError::Invalid),
+            (b"SQ\x02\x01\x01\x00\xff\x00\x00", DecodeError::Invalid),
             // Open: path length past the end.
-            (b"SQ\x01\x01\xff\xff/", DecodeError::Truncated),
+            (b"SQ\x02\x01\xff\xff/", DecodeError::Truncated),
             // Read: max_len 0 and 4097.
-            (b"SQ\x01\x02\x01\x00\x00\x00\x00\x00", DecodeError::Invalid),
-            (b"SQ\x01\x02\x01\x00\x00\x00\x01\x10", DecodeError::Invalid),
+            (b"SQ\x02\x02\x01\x00\x00\x00\x00\x00", DecodeError::Invalid),
+            (b"SQ\x02\x02\x01\x00\x00\x00\x01\x10", DecodeError::Invalid),
             // Format: label not canonical (lowercase, trailing space), with '*', too long.
-            (b"SQ\x01\x0e\x03abc", DecodeError::Invalid),
-            (b"SQ\x01\x0e\x02A ", DecodeError::Invalid),
-            (b"SQ\x01\x0e\x01*", DecodeError::Invalid),
-            (b"SQ\x01\x0e\x0cABCDEFGHIJKL", DecodeError::Invalid),
+            (b"SQ\x02\x0e\x03abc", DecodeError::Invalid),
+            (b"SQ\x02\x0e\x02A ", DecodeError::Invalid),
+            (b"SQ\x02\x0e\x01*", DecodeError::Invalid),
+            (b"SQ\x02\x0e\x0cABCDEFGHIJKL", DecodeError::Invalid),
         ];
         for (bytes, want) in cases {
             assert_eq!(Request::parse(bytes), Err(*want), "{bytes:?}");
         }
         assert!(matches!(
-            Request::parse(b"SQ\x01\x0e\x03ABC"),
+            Request::parse(b"SQ\x02\x0e\x03ABC"),
             Ok(Request::Format { label }) if label.as_str() == "ABC"
         ));
     }
@@ -499,7 +499,7 @@ mod tests {
     #[test]
     fn oversized_messages_are_rejected() {
         // A write with 4097 bytes of data: the length field is fine, the chunk is not.
-        let mut msg = b"SQ\x01\x03\x01\x00\x00\x00\x01\x10".to_vec();
+        let mut msg = b"SQ\x02\x03\x01\x00\x00\x00\x01\x10\x00\x00".to_vec();
         msg.resize(msg.len() + MAX_DATA + 1, 0);
         assert_eq!(Request::parse(&msg), Err(DecodeError::Invalid));
         // Anything longer than MAX_MESSAGE, even if well-formed inside.
@@ -507,7 +507,7 @@ mod tests {
         let req = Request::Stat { path: &path };
         let mut buf = vec![0u8; 2 * MAX_MESSAGE];
         assert_eq!(req.emit(&mut buf), Err(EncodeError::TooLong));
-        let mut msg = b"SQ\x01\x06".to_vec();
+        let mut msg = b"SQ\x02\x06".to_vec();
         msg.extend_from_slice(&(MAX_MESSAGE as u16).to_le_bytes());
         msg.extend_from_slice(path.as_bytes());
         assert_eq!(Request::parse(&msg), Err(DecodeError::Oversized));
@@ -543,7 +543,7 @@ mod tests {
             }
             // Give the header a chance so bodies get exercised.
             if x & 1 == 0 && len >= 4 {
-                buf[..3].copy_from_slice(b"SQ\x01");
+                buf[..3].copy_from_slice(b"SQ\x02");
                 buf[3] = (x >> 8) as u8 % 16;
             }
             if let Ok(req) = Request::parse(&buf[..len]) {

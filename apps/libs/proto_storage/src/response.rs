@@ -1,7 +1,7 @@
 //! Responses: the one reply message per request, and their wire encoding.
 
 use crate::header::{check_len, read_header, write_header, HEADER_LEN, RESPONSE_MAGIC};
-use crate::wire::{blob16_len, Reader, Writer};
+use crate::wire::{blob16_len, data16_len, Reader, Writer};
 use crate::{
     Chunk, DecodeError, EncodeError, Error, FreeSpace, Handle, Op, VolumeStatus, MAX_DATA, MAX_LIST_NAME, MAX_MESSAGE,
 };
@@ -11,7 +11,7 @@ pub const ERROR_KIND: u8 = 0xFF;
 
 /// Where a `Data` reply's payload starts, so a server can read file data
 /// straight into the reply buffer and then call [`Response::emit_data_header`].
-pub const DATA_OFFSET: usize = HEADER_LEN + 2;
+pub const DATA_OFFSET: usize = HEADER_LEN + 4;
 
 /// File or directory.
 #[derive(Clone, Copy, Debug, PartialEq, Eq, Hash)]
@@ -314,7 +314,7 @@ impl<'a> Response<'a> {
         } else {
             match Op::from_code(kind).ok_or(DecodeError::UnknownKind)? {
                 Op::Open => Response::Opened(Handle(r.u32()?)),
-                Op::Read => Response::Data(Chunk::new(r.blob16()?).ok_or(DecodeError::Invalid)?),
+                Op::Read => Response::Data(Chunk::new(r.data16()?).ok_or(DecodeError::Invalid)?),
                 Op::Write => {
                     let n = r.u16()?;
                     if usize::from(n) > MAX_DATA {
@@ -351,7 +351,7 @@ impl<'a> Response<'a> {
         HEADER_LEN
             + match self {
                 Response::Opened(_) => 4,
-                Response::Data(d) => blob16_len(d.len()),
+                Response::Data(d) => data16_len(d.len()),
                 Response::Written(_) => 2,
                 Response::Position(_) => 8,
                 Response::Done(_) => 0,
@@ -375,6 +375,7 @@ impl<'a> Response<'a> {
         }
         let mut w = write_header(buf, RESPONSE_MAGIC, Op::Read.code())?;
         w.u16(len as u16)?;
+        w.u16(0)?;
         Ok(end)
     }
 
@@ -384,7 +385,7 @@ impl<'a> Response<'a> {
         let mut w = write_header(buf, RESPONSE_MAGIC, self.kind())?;
         match self {
             Response::Opened(h) => w.u32(h.0)?,
-            Response::Data(d) => w.blob16(d.as_bytes())?,
+            Response::Data(d) => w.data16(d.as_bytes())?,
             Response::Written(n) => {
                 if usize::from(*n) > MAX_DATA {
                     return Err(EncodeError::TooLong);
@@ -544,20 +545,20 @@ mod tests {
     fn malformed_responses_are_rejected() {
         let cases: &[&[u8]] = &[
             b"",
-            b"SQ\x01\x01\x00\x00\x00\x00",
-            b"SR\x01\xff\x00",
-            b"SR\x01\xff\x11",
-            b"SR\x01\x00",
-            b"SR\x01\x03\x01\x10",
-            b"SR\x01\x0c\x00\x00\x00\x00\x00\x00\x00\x00\x01\x00\x00\x00\x00\x00\x00\x00",
-            b"SR\x01\x0d\x02",
-            b"SR\x01\x0d\x00\x01a",
-            b"SR\x01\x06\x02\x00\x00\x00\x00\x00\x00\x00\x00\x00\x00\x00\x00",
+            b"SQ\x02\x01\x00\x00\x00\x00",
+            b"SR\x02\xff\x00",
+            b"SR\x02\xff\x11",
+            b"SR\x02\x00",
+            b"SR\x02\x03\x01\x10",
+            b"SR\x02\x0c\x00\x00\x00\x00\x00\x00\x00\x00\x01\x00\x00\x00\x00\x00\x00\x00",
+            b"SR\x02\x0d\x02",
+            b"SR\x02\x0d\x00\x01a",
+            b"SR\x02\x06\x02\x00\x00\x00\x00\x00\x00\x00\x00\x00\x00\x00\x00",
             // listing: end marker with a cursor, bad tag, count beyond entries, empty name
-            b"SR\x01\x07\x00\x01\x00\x00\x00\x00\x00",
-            b"SR\x01\x07\x02\x00\x00\x00\x00\x00\x00",
-            b"SR\x01\x07\x00\x00\x00\x00\x00\x01\x00",
-            b"SR\x01\x07\x00\x00\x00\x00\x00\x01\x00\x00\x00\x00\x00\x00\x00\x00\x00\x00\x00\x00\x00\x00\x00\x00",
+            b"SR\x02\x07\x00\x01\x00\x00\x00\x00\x00",
+            b"SR\x02\x07\x02\x00\x00\x00\x00\x00\x00",
+            b"SR\x02\x07\x00\x00\x00\x00\x00\x01\x00",
+            b"SR\x02\x07\x00\x00\x00\x00\x00\x01\x00\x00\x00\x00\x00\x00\x00\x00\x00\x00\x00\x00\x00\x00\x00\x00",
         ];
         for bytes in cases {
             assert!(Response::parse(bytes).is_err(), "{bytes:?}");

@@ -49,6 +49,16 @@ impl<'a> Reader<'a> {
         self.bytes(usize::from(len))
     }
 
+    /// File data: a `u16` length, two zero bytes, that many bytes (see
+    /// [`Writer::data16`]).
+    pub(crate) fn data16(&mut self) -> Result<&'a [u8], DecodeError> {
+        let len = self.u16()?;
+        if self.u16()? != 0 {
+            return Err(DecodeError::Invalid);
+        }
+        self.bytes(usize::from(len))
+    }
+
     /// A `u16` length followed by that many bytes of UTF-8.
     pub(crate) fn str16(&mut self) -> Result<&'a str, DecodeError> {
         core::str::from_utf8(self.blob16()?).map_err(|_| DecodeError::Invalid)
@@ -124,6 +134,24 @@ impl<'a> Writer<'a> {
         self.u16(len)?;
         self.bytes(data)
     }
+}
+
+impl Writer<'_> {
+    /// File data: a `u16` length and two zero bytes before it, so the data
+    /// of a `Write` request (at 12) and a `Data` reply (at 8) start on a
+    /// 4-byte boundary of a word-aligned buffer: the copies into and out of
+    /// the message then run a word at a time.
+    pub(crate) fn data16(&mut self, data: &[u8]) -> Result<(), EncodeError> {
+        let len = u16::try_from(data.len()).map_err(|_| EncodeError::TooLong)?;
+        self.u16(len)?;
+        self.u16(0)?;
+        self.bytes(data)
+    }
+}
+
+/// Length of a [`Writer::data16`] field.
+pub(crate) const fn data16_len(len: usize) -> usize {
+    4 + len
 }
 
 /// Length of a `u16`-prefixed field.
