@@ -23,6 +23,23 @@ def free_port():
         return s.getsockname()[1]
 
 
+def wait_ports_free(ports, timeout=90):
+    """Waits until every port can be bound on 127.0.0.1 (a closed
+    connection's port stays taken for TIME_WAIT, 60 s), so QEMU can set up
+    its forwards."""
+    deadline = time.monotonic() + timeout
+    for port in ports:
+        while True:
+            try:
+                with socket.socket() as s:
+                    s.bind(("127.0.0.1", port))
+                break
+            except OSError:
+                if time.monotonic() > deadline:
+                    raise
+                time.sleep(1)
+
+
 def free_port_range(count=10):
     """`count` consecutive host ports that are free now (FTP passive ports
     are forwarded one to one, so each twin needs a range of its own)."""
@@ -131,7 +148,13 @@ class Twin:
         if net == "user" and 21 in self.ports:
             if passive is None:
                 candidate = free_port_range()
-                passive = candidate if set_passive_ports(self.disk, candidate) else qemu_twin.PASSIVE_PORTS
+                if set_passive_ports(self.disk, candidate):
+                    passive = candidate
+                else:
+                    # No settings file to change (a blank eMMC): the app's
+                    # own range, which an earlier client's port may hold.
+                    passive = qemu_twin.PASSIVE_PORTS
+                    wait_ports_free(passive)
             self.passive = passive
             forwards += [(p, p) for p in passive]
         self.netns = None
