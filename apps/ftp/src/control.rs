@@ -167,9 +167,8 @@ impl Server {
         store: &mut Store<T>,
         config: &Config,
         advertised: Ipv4Addr,
-        clock: &dyn Fn() -> u64,
+        mut now: u64,
     ) -> bool {
-        let mut now = clock();
         let mut progressed = self.pool.service(sockets, now);
         self.share.next_pass();
         for i in 0..self.slots.len() {
@@ -198,12 +197,11 @@ impl Server {
                 guard: &mut self.guard,
                 share: &mut self.share,
             };
-            if slot.service(&mut io, store, &ctx) {
-                progressed = true;
-                // It may have waited for storage: the next session's timers
-                // start from the time after (a clock read is a system call,
-                // so only after work).
-                now = clock();
+            progressed |= slot.service(&mut io, store, &ctx);
+            // It may have waited for storage: the next session's timers
+            // start from the time after.
+            if let Some(after) = store.transport().now_if_waited() {
+                now = after;
             }
         }
         progressed

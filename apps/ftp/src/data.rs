@@ -155,14 +155,7 @@ impl DataPool {
     /// being the first smoltcp sends from (see `net::egress`); sessions
     /// name theirs by pool index, which stays.
     pub fn take_turns(&mut self, sockets: &mut SocketSet<'static>) {
-        let mut handles = [SocketHandle::default(); DATA_SOCKETS];
-        for (h, slot) in handles.iter_mut().zip(&self.slots) {
-            *h = slot.handle;
-        }
-        net::egress::rotate(sockets, &mut handles);
-        for (slot, h) in self.slots.iter_mut().zip(handles) {
-            slot.handle = h;
-        }
+        net::egress::rotate(sockets, &mut self.slots, |s| &mut s.handle);
     }
 
     pub fn handle(&self, idx: usize) -> SocketHandle {

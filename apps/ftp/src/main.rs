@@ -236,8 +236,7 @@ fn main() {
             }
             store.transport().check_in_flight();
             let advertised = config.pasv_address.unwrap_or(board);
-            let progressed =
-                server.service(&mut sockets, iface.context(), &mut *store, &config, advertised, &|| clock.now_ms());
+            let progressed = server.service(&mut sockets, iface.context(), &mut *store, &config, advertised, now);
             if progressed || device.maybe_pending() || device.before_wait() {
                 continue;
             }

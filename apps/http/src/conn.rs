@@ -5,6 +5,7 @@ use alloc::boxed::Box;
 
 use proto_http::{Expiry, HeadWait, Limits, Parsed, Request, Status, WaitLimits};
 use proto_storage::stream::{ReadAhead, ReadStep};
+use proto_storage::Transport;
 use smoltcp::iface::SocketHandle;
 use smoltcp::socket::tcp;
 
@@ -65,9 +66,9 @@ impl Conn {
         self.handle
     }
 
-    /// Its socket now sits at `handle` (`Server::take_turns`).
-    pub fn moved_to(&mut self, handle: SocketHandle) {
-        self.handle = handle;
+    /// Where its socket sits, to move it (`Server::take_turns`).
+    pub fn handle_mut(&mut self) -> &mut SocketHandle {
+        &mut self.handle
     }
 
     /// Whether this slot holds a client (counts against the limit).
@@ -232,9 +233,9 @@ impl Conn {
                     Ok(_) => (routes::error(Status::BadRequest, false, false), head_len),
                     Err(e) => (routes::parse_error(e), head_len),
                 };
-                // A route may have waited for storage (seconds, for a first
-                // free-space count): the response's timers start now.
-                let now = site.now_ms();
+                // A route may have waited for storage (up to its reply
+                // timeout): the response's timers start after that.
+                let now = site.storage.transport().now_if_waited().unwrap_or(now);
                 self.respond(response, consumed, now, site);
                 self.send(socket, now, site);
                 true

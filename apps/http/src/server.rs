@@ -2,7 +2,7 @@
 
 use alloc::vec::Vec;
 
-use smoltcp::iface::{SocketHandle, SocketSet};
+use smoltcp::iface::SocketSet;
 use smoltcp::socket::tcp;
 
 use crate::conn::Conn;
@@ -77,14 +77,7 @@ impl Server {
     /// After the switch refused a frame: the sockets take turns at being
     /// the first smoltcp sends from (see `net::egress`).
     pub fn take_turns(&mut self, sockets: &mut SocketSet<'static>) {
-        let mut handles = [SocketHandle::default(); SOCKETS];
-        for (h, conn) in handles.iter_mut().zip(&self.conns) {
-            *h = conn.handle();
-        }
-        net::egress::rotate(sockets, &mut handles);
-        for (conn, h) in self.conns.iter_mut().zip(handles) {
-            conn.moved_to(h);
-        }
+        net::egress::rotate(sockets, &mut self.conns, Conn::handle_mut);
     }
 
     /// The earliest time a connection times out.

@@ -54,11 +54,6 @@ impl<'e> Site<'e> {
         }
     }
 
-    /// Now, read after whatever storage call came before.
-    pub fn now_ms(&mut self) -> u64 {
-        self.storage.transport().now_ms()
-    }
-
     /// Drops the cache if the volume may have changed (see `cache`).
     pub fn check_changes(&mut self) {
         if self.storage.transport().poll_changes(&mut self.scratch[..]) {

@@ -125,9 +125,9 @@ impl Slot {
         self.handle
     }
 
-    /// Its socket now sits at `handle` (`Server::take_turns`).
-    pub fn moved_to(&mut self, handle: SocketHandle) {
-        self.handle = handle;
+    /// Where its socket sits, to move it (`Server::take_turns`).
+    pub fn handle_mut(&mut self) -> &mut SocketHandle {
+        &mut self.handle
     }
 
     pub fn is_open(&self) -> bool {

@@ -9,7 +9,7 @@ use alloc::vec::Vec;
 use proto_dashboard::{Command, ErrorCode};
 use proto_telemetry::wire::{Refusal, Request};
 use proto_telemetry::Period;
-use smoltcp::iface::{SocketHandle, SocketSet};
+use smoltcp::iface::SocketSet;
 use smoltcp::socket::tcp;
 
 use crate::client::{Inbound, Slot, Timers, RX_BUFFER, TX_BUFFER};
@@ -250,14 +250,7 @@ impl Server {
     /// After the switch refused a frame: clients take turns at being the
     /// first smoltcp sends to (see `net::egress`).
     pub fn take_turns(&mut self, sockets: &mut SocketSet<'static>) {
-        let mut handles = [SocketHandle::default(); SOCKETS];
-        for (h, slot) in handles.iter_mut().zip(&self.slots) {
-            *h = slot.handle();
-        }
-        net::egress::rotate(sockets, &mut handles);
-        for (slot, h) in self.slots.iter_mut().zip(handles) {
-            slot.moved_to(h);
-        }
+        net::egress::rotate(sockets, &mut self.slots, Slot::handle_mut);
     }
 
     /// The earliest time a slot has something to do on its own.

@@ -18,23 +18,15 @@ const FREE_COUNT_AT: u64 = 488;
 /// What FSInfo holds for "not known".
 const UNKNOWN: u32 = 0xFFFF_FFFF;
 
-/// What [`keep_free_count`] found and did.
-#[derive(Clone, Copy, Debug, PartialEq, Eq)]
-pub(crate) struct Kept {
-    /// The volume was marked dirty (not cleanly unmounted).
-    pub(crate) was_dirty: bool,
-    /// The FAT was counted and FSInfo rewritten.
-    pub(crate) counted: bool,
-}
-
 /// On a FAT32 volume (`fs_info` sector) whose stored free count fatfs
 /// would not use, counts the free clusters, stores the count, then clears
 /// the dirty flag (in that order: a cut between them only counts again).
+/// Returns whether the volume was marked dirty (not cleanly unmounted).
 pub(crate) fn keep_free_count<B: BlockDevice>(
     cache: &mut BlockCache<B>,
     geometry: &Geometry,
     fs_info: u16,
-) -> Result<Kept, IoError> {
+) -> Result<bool, IoError> {
     let mut flags = [0u8; 1];
     cache.read_at(FAT32_STATUS_AT, &mut flags)?;
     let was_dirty = flags[0] & 1 != 0;
@@ -43,7 +35,7 @@ pub(crate) fn keep_free_count<B: BlockDevice>(
     cache.read_at(count_at, &mut stored)?;
     let stored = u32::from_le_bytes(stored);
     if !was_dirty && stored != UNKNOWN && u64::from(stored) <= geometry.clusters {
-        return Ok(Kept { was_dirty, counted: false });
+        return Ok(false);
     }
     let free = count_free_fat32(cache, geometry)?;
     cache.write_at(count_at, &free.to_le_bytes())?;
@@ -52,7 +44,7 @@ pub(crate) fn keep_free_count<B: BlockDevice>(
         cache.write_at(FAT32_STATUS_AT, &[flags[0] & !1])?;
         cache.flush()?;
     }
-    Ok(Kept { was_dirty, counted: true })
+    Ok(was_dirty)
 }
 
 /// Free entries (low 28 bits zero) for clusters 2 and up in the first FAT.

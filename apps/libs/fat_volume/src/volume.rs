@@ -92,6 +92,7 @@ impl<B: BlockDevice + 'static, C: Clock + 'static> FatVolume<B, C> {
         };
         // FAT32: a count fatfs would not trust is made here, fast (see `free_count`).
         let kept = geometry.fs_info_sector.map(|at| keep_free_count(&mut cache.borrow_mut(), &geometry, at));
+        // `Some(was dirty)` on FAT32.
         let kept = match kept.transpose() {
             Ok(kept) => kept,
             Err(e) => return Err((MountError::Io(e), reclaim(cache))),
@@ -108,7 +109,7 @@ impl<B: BlockDevice + 'static, C: Clock + 'static> FatVolume<B, C> {
                     // first `free_space` does not.
                     let _ = fs.stats();
                 }
-                let recovered = dirty || kept.is_some_and(|k| k.was_dirty);
+                let recovered = dirty || kept == Some(true);
                 Ok(FatVolume { mounted: Mounted::new(fs), cache, label, next_handle: 1, recovered, work_budget })
             }
             Err(fatfs::Error::Io(StreamError::Io(e))) => Err((MountError::Io(e), reclaim(cache))),

@@ -10,22 +10,28 @@
 
 use smoltcp::iface::{SocketHandle, SocketSet};
 
-/// Rotates the sockets at `handles` (the app's, in any order) one place
-/// in slot order and rewrites each handle to where its socket went.
+/// Rotates the sockets of `owners` (the app's connection slots, in any
+/// order; `handle` gives each one's socket handle) one place in slot
+/// order, and rewrites each owner's handle to where its socket went.
 ///
-/// Sockets of the set not in `handles` keep their slots. Costs one swap
-/// per socket (a few hundred bytes each): call it on a refusal, not on
-/// every poll.
-pub fn rotate(sockets: &mut SocketSet<'_>, handles: &mut [SocketHandle]) {
-    let n = handles.len();
+/// Sockets of the set no owner names keep their slots. Costs one swap per
+/// socket (a few hundred bytes each): call it on a refusal, not on every
+/// poll.
+pub fn rotate<T>(sockets: &mut SocketSet<'_>, owners: &mut [T], handle: impl Fn(&mut T) -> &mut SocketHandle) {
+    let n = owners.len();
     if !(2..=MAX_ROTATED).contains(&n) {
         return;
     }
+    let mut old = [SocketHandle::default(); MAX_ROTATED];
+    for (h, owner) in old.iter_mut().zip(owners.iter_mut()) {
+        *h = *handle(owner);
+    }
+    let old = &old[..n];
     // The first socket's contents bubble to the last slot, each other one
     // moving a slot forward on the way.
     let mut carried = None;
-    for (handle, socket) in sockets.iter_mut() {
-        if !handles.contains(&handle) {
+    for (h, socket) in sockets.iter_mut() {
+        if !old.contains(&h) {
             continue;
         }
         match carried.take() {
@@ -36,11 +42,9 @@ pub fn rotate(sockets: &mut SocketSet<'_>, handles: &mut [SocketHandle]) {
             }
         }
     }
-    let mut old = [SocketHandle::default(); MAX_ROTATED];
-    old[..n].copy_from_slice(handles);
-    let old = &old[..n];
     let highest = old.iter().copied().max().unwrap_or_default();
-    for h in handles.iter_mut() {
+    for owner in owners.iter_mut() {
+        let h = handle(owner);
         // The slot before, in slot order; the first slot's socket went last.
         *h = old.iter().copied().filter(|&o| o < *h).max().unwrap_or(highest);
     }

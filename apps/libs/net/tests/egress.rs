@@ -136,7 +136,7 @@ fn run(fair: bool, ms: i64) -> [usize; CONNECTIONS] {
         }
         board.poll(now, &mut board_dev, &mut board_sockets);
         if std::mem::take(&mut board_dev.refused) && fair {
-            rotate(&mut board_sockets, &mut handles);
+            rotate(&mut board_sockets, &mut handles, |h| h);
         }
         // Each handle still names the socket of its connection.
         for (i, &h) in handles.iter().enumerate() {
@@ -180,13 +180,13 @@ fn rotate_moves_only_the_sockets_named() {
     let port = |set: &SocketSet, h| set.get::<tcp::Socket>(h).listen_endpoint().port;
     // Sockets 1, 2, 4 rotate; 0 and 3 stay.
     let mut some = vec![all[4], all[1], all[2]];
-    rotate(&mut set, &mut some);
+    rotate(&mut set, &mut some, |h| h);
     assert_eq!([port(&set, all[0]), port(&set, all[1]), port(&set, all[2])], [1000, 1002, 1004]);
     assert_eq!([port(&set, all[3]), port(&set, all[4])], [1003, 1001]);
     assert_eq!(some.iter().map(|&h| port(&set, h)).collect::<Vec<_>>(), vec![1004, 1001, 1002]);
     // Two more turns bring every socket home.
-    rotate(&mut set, &mut some);
-    rotate(&mut set, &mut some);
+    rotate(&mut set, &mut some, |h| h);
+    rotate(&mut set, &mut some, |h| h);
     assert_eq!(all.iter().map(|&h| port(&set, h)).collect::<Vec<_>>(), vec![1000, 1001, 1002, 1003, 1004]);
     assert_eq!(some, vec![all[4], all[1], all[2]]);
 }

@@ -21,11 +21,23 @@ pub enum TransportError {
 pub trait Transport {
     /// Sends `request`, waits, copies the reply into `reply`; returns its length.
     fn call(&mut self, request: &[u8], reply: &mut [u8]) -> Result<usize, TransportError>;
+
+    /// If a call had to wait for its reply since the last ask: the time
+    /// now, in the transport's clock (milliseconds), so a caller's timers
+    /// do not start from before the wait. `None` otherwise, and always for
+    /// a transport that never waits.
+    fn now_if_waited(&mut self) -> Option<u64> {
+        None
+    }
 }
 
 impl<T: Transport + ?Sized> Transport for &mut T {
     fn call(&mut self, request: &[u8], reply: &mut [u8]) -> Result<usize, TransportError> {
         (**self).call(request, reply)
+    }
+
+    fn now_if_waited(&mut self) -> Option<u64> {
+        (**self).now_if_waited()
     }
 }
 

@@ -58,6 +58,8 @@ pub struct IpcTransport<'e, S: Syscalls> {
     in_flight: Option<InFlight<'e, IN_FLIGHT>>,
     /// When the service was last checked alive while requests were out.
     checked_ms: u64,
+    /// A call waited for the service since [`Transport::now_if_waited`] last asked.
+    waited: bool,
 }
 
 /// Where a received message went.
@@ -73,7 +75,16 @@ pub type Storage<'e, S> = StorageClient<IpcTransport<'e, S>>;
 
 impl<'e, S: Syscalls> IpcTransport<'e, S> {
     pub fn new(events: &'e Events<'e, S>, clock: &'e timing::Clock<S>) -> Self {
-        IpcTransport { events, clock, service: None, tag: 0, changed: false, in_flight: None, checked_ms: 0 }
+        IpcTransport {
+            events,
+            clock,
+            service: None,
+            tag: 0,
+            changed: false,
+            in_flight: None,
+            checked_ms: 0,
+            waited: false,
+        }
     }
 
     /// Also takes up to [`IN_FLIGHT`] requests without waiting, their
@@ -147,12 +158,6 @@ impl<'e, S: Syscalls> IpcTransport<'e, S> {
         }
     }
 
-    /// The clock's time: callers that made a blocking call read it again,
-    /// so timers they start are not behind by the call's wait.
-    pub fn now_ms(&self) -> u64 {
-        self.clock.now_ms()
-    }
-
     /// In how many milliseconds [`Self::check_in_flight`] should run
     /// again, if requests are in flight.
     pub fn next_check(&self) -> Option<u64> {
@@ -189,6 +194,7 @@ impl<'e, S: Syscalls> IpcTransport<'e, S> {
             match Ipc::<S>::send_tagged(to, request, tag) {
                 Ok(()) => return Ok(()),
                 Err(ErrorCode::NoMem) if self.clock.now_ms() - start < BUSY_RETRY_MS => {
+                    self.waited = true;
                     self.events.wait_messages(10);
                 }
                 Err(ErrorCode::Size) => return Err(TransportError::TooLarge),
@@ -237,6 +243,7 @@ impl<S: Syscalls> Transport for IpcTransport<'_, S> {
                 }
                 Ok(None) => {
                     self.events.messages_drained();
+                    self.waited = true;
                     if self.events.wait_messages(ALIVE_CHECK_MS) == Wake::Deadline {
                         if !Ipc::<S>::alive(service) {
                             self.service = None;
@@ -254,6 +261,11 @@ impl<S: Syscalls> Transport for IpcTransport<'_, S> {
                 Err(_) => return Err(TransportError::ServiceGone),
             }
         }
+    }
+
+    fn now_if_waited(&mut self) -> Option<u64> {
+        // A clock read is a system call: only after a wait.
+        core::mem::take(&mut self.waited).then(|| self.clock.now_ms())
     }
 }
 
