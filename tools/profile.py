@@ -199,6 +199,8 @@ def main():
     per_function = collections.Counter()
     per_image = collections.Counter()
     copies = collections.Counter()
+    calls = collections.Counter()
+    entries = set(syms.starts)
     caller = ("?", "?")
     total = idle = 0
     with open(log_path, errors="replace") as log:
@@ -214,6 +216,8 @@ def main():
             total += n
             per_image[image] += n
             per_function[(image, name)] += n
+            if pc in entries:
+                calls[(image, name)] += 1
             if is_copy:
                 copies[(image, name) + caller] += n
             else:
@@ -229,9 +233,18 @@ def main():
     lines += [f"| {k} | {per_byte(v)} | {pct(v)} |" for k, v in per_image.most_common()]
     lines += ["", "## By function (top 50)", "", "| image | function | per byte | share |", "|---|---|---|---|"]
     lines += [f"| {i} | `{f}` | {per_byte(v)} | {pct(v)} |" for (i, f), v in per_function.most_common(50)]
+    lines += ["", "## Calls (top 40)", "",
+              "Entries into each function (its first block executed), per KiB moved: "
+              "how often per-packet and per-message work runs.", "",
+              "| image | function | calls per KiB | instructions per call |", "|---|---|---|---|"]
+    lines += [f"| {i} | `{f}` | {1024 * c / max(moved, 1):.2f} | {per_function[(i, f)] / c:.0f} |"
+              for (i, f), c in calls.most_common(40)]
     lines += ["", "## Copy routines by caller (top 25)", "", "| image | copy | called from | per byte |",
               "|---|---|---|---|"]
     lines += [f"| {i} | `{f}` | {ci}: `{cf}` | {per_byte(v)} |" for (i, f, ci, cf), v in copies.most_common(25)]
+    with open(os.path.join(OUT, f"{path}.calls.txt"), "w") as fh:
+        for (i, f), c in calls.most_common():
+            fh.write(f"{1024 * c / max(moved, 1):9.3f} {per_function[(i, f)] / c:8.0f} {i} {f}\n")
     with open(os.path.join(OUT, f"{path}.md"), "w") as fh:
         fh.write("\n".join(lines) + "\n")
     print("\n".join(lines))

@@ -79,8 +79,11 @@ use syscall_abi::ipc::{
 
 pub use syscall_abi::ipc::DRIVER_NUM;
 
-/// Bytes before each message in the inbox: sender handle, kind and tag.
-const RECORD_HEADER: usize = 7;
+/// Bytes before each message in the inbox: sender handle, kind and tag
+/// (7), and 3 of padding: a record's bytes start 2 past a word of the inbox
+/// (see `record_queue`), so the message starts on one and its copies into
+/// and out of the inbox run a word at a time.
+const RECORD_HEADER: usize = 10;
 
 /// A service name, as stored.
 #[derive(Clone, Copy, Default, PartialEq, Eq)]
@@ -134,7 +137,13 @@ impl<const INBOX: usize> App<INBOX> {
         let App { inbox_mem, inbox, dropped, wake, .. } = self;
         let total = RECORD_HEADER + message.len();
         let queued = inbox_mem.as_ref().and_then(|m| {
-            m.enter(|mut mem| inbox.push_with(&mut mem[..], total, |a, b| scatter(header, message, a, b))).ok()
+            m.enter(|mut mem| {
+                inbox.push_with(&mut mem[..], total, |a, b| {
+                    scatter(header, message, a, b);
+                    true
+                })
+            })
+            .ok()
         }) == Some(true);
         if !queued {
             *dropped = dropped.wrapping_add(1);
@@ -192,7 +201,7 @@ fn scatter(header: &[u8], body: &ReadableProcessSlice, a: &mut [u8], b: &mut [u8
 fn header(sender: ProcessId, kind: u32, tag: u16) -> [u8; RECORD_HEADER] {
     let id = (sender.id() as u32).to_le_bytes();
     let tag = tag.to_le_bytes();
-    [id[0], id[1], id[2], id[3], kind as u8, tag[0], tag[1]]
+    [id[0], id[1], id[2], id[3], kind as u8, tag[0], tag[1], 0, 0, 0]
 }
 
 impl<'a, const INBOX: usize> Ipc<'a, INBOX> {

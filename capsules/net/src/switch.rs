@@ -238,16 +238,34 @@ impl<'a, E: EthernetAdapterDatapath<'a>, const RXQ: usize, const TXQ: usize, con
                             return Ok(());
                         }
                     }
-                    // Queue it: check it first, in a stack copy of the frame.
-                    let mut scratch = [0u8; MAX_FRAME];
-                    data.copy_to_slice(&mut scratch[..len]);
-                    if check_outbound(&scratch[..len], &config, |p, port| app.holds(p, port)).is_err() {
-                        app.counters.tx_refused = app.counters.tx_refused.wrapping_add(1);
+                    // Queue it, checked where it lands (the ring keeps the
+                    // IP header word-aligned, as in the process's buffer).
+                    let App { tx_mem, tx, counters, tx_blocked, bindings, .. } = &mut **app;
+                    let holds = |p, port| bindings.contains(&Some((p, port)));
+                    let mut refused = false;
+                    let queued = tx_mem.as_ref().and_then(|m| {
+                        m.enter(|mut mem| {
+                            tx.push_with(&mut mem[..], len, |a, b| {
+                                refused = if b.is_empty() {
+                                    data.copy_to_slice(a);
+                                    check_outbound(a, &config, holds).is_err()
+                                } else {
+                                    // Split at the ring's end: checked whole in a stack copy.
+                                    let mut whole = [0u8; MAX_FRAME];
+                                    data.copy_to_slice(&mut whole[..len]);
+                                    a.copy_from_slice(&whole[..a.len()]);
+                                    b.copy_from_slice(&whole[a.len()..len]);
+                                    check_outbound(&whole[..len], &config, holds).is_err()
+                                };
+                                !refused
+                            })
+                        })
+                        .ok()
+                    });
+                    if refused {
+                        counters.tx_refused = counters.tx_refused.wrapping_add(1);
                         return Err(ErrorCode::INVAL);
                     }
-                    let App { tx_mem, tx, counters, tx_blocked, .. } = &mut **app;
-                    let queued =
-                        tx_mem.as_ref().and_then(|m| m.enter(|mut mem| tx.push(&mut mem[..], &scratch[..len])).ok());
                     if queued == Some(true) {
                         Ok(())
                     } else {
