@@ -13,6 +13,8 @@ use capsules_core::virtualizers::virtual_alarm::{MuxAlarm, VirtualMuxAlarm};
 use capsules_net::{EthernetSwitch, NetConfig};
 use capsules_sysinfo::{Region, SystemInfo, Uptime};
 use dma_buffer::{Coherent, DmaPool, DmaRegion};
+// Linked for its `memcpy` (faster than compiler-builtins'; see the crate).
+use word_copy as _;
 use kernel::capabilities;
 use kernel::component::Component;
 use kernel::debug::PanicResources;
