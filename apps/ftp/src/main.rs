@@ -245,7 +245,7 @@ fn main() {
             // A frame still refused: the room upcall ends the wait, this at the latest.
             let held = device.next_retry().unwrap_or(u64::MAX);
             let wake = delay.min(server.next_deadline(now, &config)).min(storage_check).min(held).min(MAX_SLEEP_MS);
-            events.wait(Some(wake as u32));
+            events.wait_until(now, Some(now + wake));
         }
     });
 }

@@ -150,7 +150,7 @@ fn main() {
             // A frame still refused: the room upcall ends the wait, this at the latest.
             let held = device.next_retry().unwrap_or(u64::MAX);
             let wake = delay.min(server.next_deadline(now)).min(storage_check).min(held).min(u32::MAX as u64) as u32;
-            events.wait(Some(wake));
+            events.wait_until(now, Some(now + wake as u64));
         }
     });
 }

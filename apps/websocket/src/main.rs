@@ -203,7 +203,7 @@ fn main() {
                 .map_or(u64::MAX, |d| d.saturating_sub(now));
             // A frame still refused: the room upcall ends the wait, this at the latest.
             let held = device.next_retry().unwrap_or(u64::MAX);
-            events.wait(Some(delay.min(deadline).min(held).clamp(1, MAX_SLEEP_MS) as u32));
+            events.wait_until(now, Some(now + delay.min(deadline).min(held).clamp(1, MAX_SLEEP_MS)));
         }
     });
 }

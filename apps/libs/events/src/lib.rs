@@ -36,11 +36,25 @@ pub enum Wake {
 pub struct Events<'a, S: Syscalls> {
     frames: &'a Cell<bool>,
     messages: &'a Cell<bool>,
-    alarm: &'a Cell<bool>,
+    /// The last alarm upcall's `(now, expiration)`, in ticks.
+    alarm: &'a Cell<Option<(u32, u32)>>,
+    /// The alarm set and neither fired nor stopped, if any.
+    armed: Cell<Option<Armed>>,
     /// The switch has room for frames again (the transmit-room upcall).
     room: &'a Cell<bool>,
     hz: u32,
     _s: PhantomData<S>,
+}
+
+/// An alarm the kernel holds for this process.
+#[derive(Clone, Copy, Debug, PartialEq, Eq)]
+struct Armed {
+    /// When it fires, in ticks, as the kernel reported it: its upcall says
+    /// the same, so one from an alarm replaced since is told apart.
+    expiry: u32,
+    /// When it fires on the caller's millisecond clock, if set by
+    /// [`Events::wait_until`].
+    until: Option<u64>,
 }
 
 impl<S: Syscalls> Events<'_, S> {
@@ -53,7 +67,7 @@ impl<S: Syscalls> Events<'_, S> {
     /// arrived before the subscription) and calls
     /// [`Events::messages_drained`] only after a receive found it empty.
     pub fn run<R>(frames: &Cell<bool>, messages: &Cell<bool>, body: impl FnOnce(&Events<'_, S>) -> R) -> R {
-        let alarm = Cell::new(false);
+        let alarm = Cell::new(None);
         let room = Cell::new(false);
         let hz = libtock_alarm::Alarm::<S>::get_frequency().map_or(1, |h| h.0);
         share::scope::<
@@ -75,7 +89,9 @@ impl<S: Syscalls> Events<'_, S> {
             let _ = S::subscribe::<_, _, DefaultConfig, NET, { net::upcall::TX_ROOM }>(room_sub, &room);
             let _ = S::subscribe::<_, _, DefaultConfig, IPC, { ipc::upcall::MESSAGES }>(ipc_sub, messages);
             let _ = S::subscribe::<_, _, DefaultConfig, ALARM, ALARM_UPCALL>(alarm_sub, &alarm);
-            body(&Events { frames, messages, alarm: &alarm, room: &room, hz, _s: PhantomData })
+            let events =
+                Events { frames, messages, alarm: &alarm, armed: Cell::new(None), room: &room, hz, _s: PhantomData };
+            body(&events)
         })
     }
 
@@ -96,24 +112,57 @@ impl<S: Syscalls> Events<'_, S> {
         if let Some(w) = self.pending() {
             return w;
         }
-        self.alarm.set(false);
+        self.take_fired();
         if let Some(ms) = ms {
-            let ticks = timing::ms_to_ticks(ms.max(1), self.hz);
-            // Success carries the expiry time (a u32).
-            if S::command(ALARM, ALARM_SET_RELATIVE, ticks, 0).to_result::<u32, ErrorCode>().is_err() {
+            if !self.arm(ms as u64, None) {
                 return Wake::Deadline;
             }
         }
         loop {
             S::yield_wait();
             if let Some(w) = self.pending() {
-                if ms.is_some() && !self.alarm.get() {
-                    let _ = S::command(ALARM, ALARM_STOP, 0, 0);
-                }
+                self.stop();
                 return w;
             }
-            if self.alarm.get() {
+            if self.take_fired().is_some() && ms.is_some() {
                 return Wake::Deadline;
+            }
+        }
+    }
+
+    /// As [`Events::wait`] with the deadline on the caller's millisecond
+    /// clock, whose time is `now`, for a loop that waits often with a
+    /// deadline that seldom moves (a server's next timer): an alarm that
+    /// fires no later than `deadline` is kept instead of set again, and a
+    /// wait that other work ends leaves it set, so such a wait costs one
+    /// system call (the yield) instead of three. One that fires before
+    /// `deadline` is set again for the rest and the wait goes on; the rest
+    /// counts from when it was due, so a deadline can pass late by as long
+    /// as the app was busy past it (it was not waiting then either).
+    pub fn wait_until(&self, now: u64, deadline: Option<u64>) -> Wake {
+        if let Some(w) = self.pending() {
+            return w;
+        }
+        self.take_fired();
+        if let Some(deadline) = deadline {
+            let kept = matches!(self.armed.get(), Some(Armed { until: Some(at), .. }) if at <= deadline);
+            if !kept && !self.arm(deadline.saturating_sub(now), Some(now)) {
+                return Wake::Deadline;
+            }
+        }
+        loop {
+            S::yield_wait();
+            if let Some(w) = self.pending() {
+                return w;
+            }
+            match (self.take_fired(), deadline) {
+                (None, _) => {}
+                (Some(Armed { until: Some(at), .. }), Some(deadline)) if at < deadline => {
+                    if !self.arm(deadline - at, Some(at)) {
+                        return Wake::Deadline;
+                    }
+                }
+                (Some(_), _) => return Wake::Deadline,
             }
         }
     }
@@ -125,23 +174,56 @@ impl<S: Syscalls> Events<'_, S> {
         if self.messages.get() {
             return Wake::Messages;
         }
-        self.alarm.set(false);
-        let ticks = timing::ms_to_ticks(ms.max(1), self.hz);
-        if S::command(ALARM, ALARM_SET_RELATIVE, ticks, 0).to_result::<u32, ErrorCode>().is_err() {
+        self.take_fired();
+        if !self.arm(ms as u64, None) {
             return Wake::Deadline;
         }
         loop {
             S::yield_wait();
             if self.messages.get() {
-                if !self.alarm.get() {
-                    let _ = S::command(ALARM, ALARM_STOP, 0, 0);
-                }
+                self.stop();
                 return Wake::Messages;
             }
-            if self.alarm.get() {
+            if self.take_fired().is_some() {
                 return Wake::Deadline;
             }
         }
+    }
+
+    /// Sets the alarm `ms` milliseconds ahead (1 at least; at most half the
+    /// tick counter's range, so it cannot wrap), replacing any set before;
+    /// `from` is the caller's time now, if it has a clock.
+    fn arm(&self, ms: u64, from: Option<u64>) -> bool {
+        let max_ms = timing::ticks_to_ms(u32::MAX as u64 / 2, self.hz).max(1);
+        let ms = ms.clamp(1, max_ms);
+        let ticks = timing::ms_to_ticks(ms as u32, self.hz);
+        // Success carries the expiry time.
+        match S::command(ALARM, ALARM_SET_RELATIVE, ticks, 0).to_result::<u32, ErrorCode>() {
+            Ok(expiry) => {
+                self.armed.set(Some(Armed { expiry, until: from.map(|now| now + ms) }));
+                true
+            }
+            Err(_) => {
+                self.armed.set(None);
+                false
+            }
+        }
+    }
+
+    /// Stops the alarm, if one is set.
+    fn stop(&self) {
+        if self.armed.take().is_some() {
+            let _ = S::command(ALARM, ALARM_STOP, 0, 0);
+        }
+    }
+
+    /// The alarm that fired since the last look, if the set one did (an
+    /// upcall of an alarm replaced since is dropped).
+    fn take_fired(&self) -> Option<Armed> {
+        let (_, expiry) = self.alarm.take()?;
+        let armed = self.armed.get().filter(|a| a.expiry == expiry)?;
+        self.armed.set(None);
+        Some(armed)
     }
 
     fn pending(&self) -> Option<Wake> {
