@@ -429,6 +429,15 @@ impl<B: BlockDevice> BlockCache<B> {
         }
         let bytes = count * SECTOR_SIZE;
         let device = self.device.as_mut().ok_or(IoError::NoMedium)?;
+        let s = &mut self.slots[slot];
+        if s.valid == 0 {
+            // Nothing to keep (the usual miss): straight into the slot, one copy fewer.
+            device.read(block * SECTORS as u64, &mut s.data[..bytes])?;
+            self.stats.device_reads += 1;
+            self.stats.bytes_read += bytes as u64;
+            s.valid = sector_mask(0, count - 1);
+            return Ok(());
+        }
         device.read(block * SECTORS as u64, &mut self.scratch[..bytes])?;
         self.stats.device_reads += 1;
         self.stats.bytes_read += bytes as u64;
