@@ -156,7 +156,7 @@ fn main() {
     let clock = timing::Clock::<TockSyscalls>::new().expect("alarm driver");
 
     let frames = Cell::new(true);
-    let rx = net::frame_buffer();
+    let rx = net::receive_buffer();
     let tx = net::frame_buffer();
     // A frame the switch refused, kept until it has room (`net::NetDevice`).
     let held = Box::leak(Box::new([0u8; MAX_FRAME]));

@@ -71,7 +71,7 @@ fn main() {
     };
 
     let frames = Cell::new(true);
-    let rx = net::frame_buffer();
+    let rx = net::receive_buffer();
     let tx = net::frame_buffer();
     // A frame the switch refused, kept until it has room (`net::NetDevice`).
     let held = alloc::boxed::Box::leak(alloc::boxed::Box::new([0u8; MAX_FRAME]));

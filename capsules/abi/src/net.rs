@@ -32,6 +32,19 @@ pub mod transmit_flags {
     pub const KEEPS_FRAME: u32 = 2;
 }
 
+/// Flags of a receive (command 4, argument 1).
+pub mod receive_flags {
+    /// Take as many queued frames as fit, each as a record: its length (2
+    /// bytes, little-endian), the frame, zero to three bytes of padding to a
+    /// multiple of 4 (so every frame starts 2 bytes past a word).
+    pub const BATCH: u32 = 1;
+}
+
+/// Bytes a frame of `len` bytes takes in a batch receive.
+pub const fn batch_record_len(len: usize) -> usize {
+    (2 + len).div_ceil(4) * 4
+}
+
 pub mod upcall {
     pub const FRAMES_QUEUED: u32 = 0;
     pub const TX_ROOM: u32 = 1;

@@ -38,10 +38,14 @@
 //!   held and sent first once it has room, never dropped; only a NIC
 //!   without a link drops frames (counted as the switch's and the
 //!   process's drops).
-//! - `4`: receive: copies the oldest queued frame into read-write allow 0
-//!   and removes it. Success with `(its length, frames still queued)`, or
-//!   `(0, 0)` when the queue is empty; `SIZE` if the allow is shorter than
-//!   the frame (it stays queued).
+//! - `4`: receive `(flags)`: copies the oldest queued frame into read-write
+//!   allow 0 and removes it. Success with `(its length, frames still
+//!   queued)`, or `(0, 0)` when the queue is empty; `SIZE` if the allow is
+//!   shorter than the frame (it stays queued). With `flags` bit 0 (batch) it
+//!   takes as many frames as fit, each as a record (2-byte little-endian
+//!   length, the frame, padding to a multiple of 4 bytes), and the success
+//!   carries `(bytes of records, frames still queued)`: one call for a
+//!   burst of ACKs or an upload's segments instead of one per frame.
 //! - `5`: MAC address: success with `(bytes 0-3, bytes 4-5)` as
 //!   little-endian `u32`s.
 //! - `6`: IPv4 address and prefix length: success with `(address, prefix)`,

@@ -10,7 +10,8 @@ use kernel::processbuffer::{ReadableProcessBuffer, WriteableProcessBuffer};
 use kernel::syscall::{CommandReturn, SyscallDriver};
 use kernel::{ErrorCode, ProcessId};
 use syscall_abi::net::{
-    allow_ro, allow_rw, command, transmit_flags, upcall, Counters, SwitchCounters, MAX_BINDINGS, MAX_FRAME,
+    allow_ro, allow_rw, batch_record_len, command, receive_flags, transmit_flags, upcall, Counters, SwitchCounters,
+    MAX_BINDINGS, MAX_FRAME,
 };
 
 use crate::frame::{self, check_outbound, classify, Inbound, NetConfig, Proto};
@@ -347,7 +348,8 @@ impl<'a, E: EthernetAdapterDatapath<'a>, const RXQ: usize, const TXQ: usize, con
         }
     }
 
-    fn receive(&self, pid: ProcessId) -> CommandReturn {
+    fn receive(&self, pid: ProcessId, flags: u32) -> CommandReturn {
+        let batch = flags & receive_flags::BATCH != 0;
         self.apps
             .enter(pid, |app, kernel_data| {
                 let App { rx_mem, rx, rx_wake, .. } = &mut **app;
@@ -361,22 +363,41 @@ impl<'a, E: EthernetAdapterDatapath<'a>, const RXQ: usize, const TXQ: usize, con
                     .and_then(|out| {
                         out.mut_enter(|out| {
                             mem.enter(|mem| {
-                                let Some(len) = rx.peek_len(&mem[..]) else {
-                                    return CommandReturn::success_u32_u32(0, 0);
-                                };
-                                if out.len() < len {
+                                let mut used = 0;
+                                while let Some(len) = rx.peek_len(&mem[..]) {
+                                    // A record as the ring keeps it: length, frame, padding.
+                                    let (at, need) = if batch { (used + 2, batch_record_len(len)) } else { (0, len) };
+                                    let Some(dst) = out.get(at..at + len) else { break };
+                                    if used + need > out.len() {
+                                        break;
+                                    }
+                                    let (a, b) = rx.pop(&mem[..]).unwrap_or((&[], &[]));
+                                    if let Some(d) = dst.get(..a.len()) {
+                                        d.copy_from_slice(a);
+                                    }
+                                    if let Some(d) = dst.get(a.len()..len) {
+                                        d.copy_from_slice(b);
+                                    }
+                                    if !batch {
+                                        used = len;
+                                        break;
+                                    }
+                                    if let Some(d) = out.get(used..used + 2) {
+                                        d.copy_from_slice(&(len as u16).to_le_bytes());
+                                    }
+                                    used += need;
+                                }
+                                if used == 0 {
+                                    // The oldest frame does not fit: it stays queued.
                                     return CommandReturn::failure(ErrorCode::SIZE);
                                 }
-                                let (a, b) = rx.pop(&mem[..]).unwrap_or((&[], &[]));
-                                out[..a.len()].copy_from_slice(a);
-                                out[a.len()..len].copy_from_slice(b);
                                 // Taking the last frame counts as reading the queue
                                 // empty: the process need not ask once more to re-arm.
                                 let left = rx.frames();
                                 if left == 0 {
                                     rx_wake.read_empty();
                                 }
-                                CommandReturn::success_u32_u32(len as u32, left as u32)
+                                CommandReturn::success_u32_u32(used as u32, left as u32)
                             })
                             .unwrap_or(CommandReturn::failure(ErrorCode::FAIL))
                         })
@@ -418,7 +439,7 @@ impl<'a, E: EthernetAdapterDatapath<'a>, const RXQ: usize, const TXQ: usize, con
             command::BIND => self.bind(pid, arg1 as u32, arg2).into(),
             command::UNBIND => self.unbind(pid, arg1 as u32, arg2).into(),
             command::TRANSMIT => self.transmit(pid, arg1, arg2 as u32).into(),
-            command::RECEIVE => self.receive(pid),
+            command::RECEIVE => self.receive(pid, arg1 as u32),
             command::MAC => CommandReturn::success_u32_u32(
                 u32::from_le_bytes([c.mac[0], c.mac[1], c.mac[2], c.mac[3]]),
                 u32::from_le_bytes([c.mac[4], c.mac[5], 0, 0]),

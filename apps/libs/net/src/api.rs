@@ -85,6 +85,18 @@ impl<S: Syscalls> Net<S> {
         })
     }
 
+    /// Takes as many queued frames as fit into `buf`, as records (see
+    /// [`syscall_abi::net::receive_flags::BATCH`]): `(bytes of records,
+    /// frames still queued)`, `(0, 0)` when none is queued.
+    pub fn receive_batch(buf: &mut [u8]) -> Result<(usize, usize), ErrorCode> {
+        share::scope::<AllowRw<_, DRIVER_NUM, { allow_rw::FRAME }>, _, _>(|handle| {
+            S::allow_rw::<DefaultConfig, DRIVER_NUM, { allow_rw::FRAME }>(handle, buf)?;
+            S::command(DRIVER_NUM, command::RECEIVE, syscall_abi::net::receive_flags::BATCH, 0)
+                .to_result::<(u32, u32), ErrorCode>()
+                .map(|(n, left)| (n as usize, left as usize))
+        })
+    }
+
     pub fn config() -> Result<Config, ErrorCode> {
         let (m0, m1): (u32, u32) = S::command(DRIVER_NUM, command::MAC, 0, 0).to_result()?;
         let (ip, prefix): (u32, u32) = S::command(DRIVER_NUM, command::IPV4, 0, 0).to_result()?;

@@ -20,14 +20,20 @@ use smoltcp::time::Instant;
 
 use crate::api::Net;
 use crate::MAX_FRAME;
+use syscall_abi::net::batch_record_len;
 
 /// How soon a refused frame is tried again should the room upcall not come.
 pub const HELD_RETRY_MS: u64 = 10;
 
-/// A smoltcp device over the switch. The two frame buffers are the app's
-/// (in its PSRAM); frames are copied through them, one at a time.
+/// A smoltcp device over the switch. Its buffers are the app's (in its
+/// PSRAM): received frames come a batch at a time into `rx` (one receive
+/// call for all the frames that fit, see [`crate::receive_buffer`]), sent
+/// ones go out of `tx` one at a time.
 pub struct NetDevice<'b, S: Syscalls> {
-    rx: &'b mut [u8; MAX_FRAME],
+    rx: &'b mut [u8],
+    /// Bytes of frame records in `rx`, and where the next one starts.
+    rx_len: usize,
+    rx_at: usize,
     tx: &'b mut [u8; MAX_FRAME],
     /// A refused frame waiting for room, `held_len` bytes (0: none).
     held: &'b mut [u8; MAX_FRAME],
@@ -42,14 +48,26 @@ pub struct NetDevice<'b, S: Syscalls> {
 }
 
 impl<'b, S: Syscalls> NetDevice<'b, S> {
+    /// `rx` must hold one largest frame's record at least
+    /// ([`crate::receive_buffer`] holds several).
     pub fn new(
-        rx: &'b mut [u8; MAX_FRAME],
+        rx: &'b mut [u8],
         tx: &'b mut [u8; MAX_FRAME],
         held: &'b mut [u8; MAX_FRAME],
         pending: &'b Cell<bool>,
     ) -> Self {
         pending.set(true);
-        NetDevice { rx, tx, held, held_len: Cell::new(0), refused: Cell::new(false), pending, _s: PhantomData }
+        NetDevice {
+            rx,
+            rx_len: 0,
+            rx_at: 0,
+            tx,
+            held,
+            held_len: Cell::new(0),
+            refused: Cell::new(false),
+            pending,
+            _s: PhantomData,
+        }
     }
 
     /// Sends the held frame again (asking for the room upcall if
@@ -98,7 +116,40 @@ impl<'b, S: Syscalls> NetDevice<'b, S> {
 
     /// Whether frames may be waiting (then polling again is worth it).
     pub fn maybe_pending(&self) -> bool {
-        self.pending.get()
+        self.pending.get() || self.rx_at < self.rx_len
+    }
+
+    /// The next frame of the batch in `rx`, fetching a batch if it is used
+    /// up and the kernel may hold frames: where it lies in `rx`.
+    fn next_frame(&mut self) -> Option<core::ops::Range<usize>> {
+        if self.rx_at >= self.rx_len {
+            if !self.pending.get() {
+                return None;
+            }
+            self.send_held();
+            match Net::<S>::receive_batch(&mut self.rx[..]) {
+                Ok((len, left)) if len > 0 => {
+                    // The last one: no empty receive needed to know (three system calls).
+                    self.pending.set(left > 0);
+                    self.rx_len = len.min(self.rx.len());
+                    self.rx_at = 0;
+                }
+                _ => {
+                    self.pending.set(false);
+                    return None;
+                }
+            }
+        }
+        let at = self.rx_at;
+        let len = self.rx.get(at..at + 2).map_or(0, |b| u16::from_le_bytes([b[0], b[1]]) as usize);
+        let frame = at + 2..at + 2 + len;
+        if len == 0 || frame.end > self.rx_len {
+            // Not a record the kernel writes: drop the rest of the batch.
+            self.rx_len = 0;
+            return None;
+        }
+        self.rx_at = at + batch_record_len(len);
+        Some(frame)
     }
 }
 
@@ -148,30 +199,17 @@ impl<S: Syscalls> phy::Device for NetDevice<'_, S> {
         Self: 'a;
 
     fn receive(&mut self, _timestamp: Instant) -> Option<(Self::RxToken<'_>, Self::TxToken<'_>)> {
-        if !self.pending.get() {
-            return None;
-        }
-        self.send_held();
-        match Net::<S>::receive(&mut self.rx[..]) {
-            Ok((len, left)) if len > 0 => {
-                // The last one: no empty receive needed to know (three system calls).
-                self.pending.set(left > 0);
-                Some((
-                    RxToken { frame: &self.rx[..len] },
-                    TxToken {
-                        buf: self.tx,
-                        held: self.held,
-                        held_len: &self.held_len,
-                        refused: &self.refused,
-                        _s: PhantomData,
-                    },
-                ))
-            }
-            _ => {
-                self.pending.set(false);
-                None
-            }
-        }
+        let frame = self.next_frame()?;
+        Some((
+            RxToken { frame: &self.rx[frame] },
+            TxToken {
+                buf: self.tx,
+                held: self.held,
+                held_len: &self.held_len,
+                refused: &self.refused,
+                _s: PhantomData,
+            },
+        ))
     }
 
     fn transmit(&mut self, _timestamp: Instant) -> Option<Self::TxToken<'_>> {

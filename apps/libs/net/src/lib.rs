@@ -26,5 +26,5 @@ pub use api::{Config, Net, Protocol};
 pub use device::NetDevice;
 pub use stack::interface;
 #[cfg(feature = "alloc")]
-pub use stack::{frame_buffer, socket_set};
+pub use stack::{frame_buffer, receive_buffer, socket_set, RECEIVE_BATCH_FRAMES};
 pub use syscall_abi::net::{Counters, MAX_FRAME};

@@ -50,3 +50,21 @@ pub fn frame_buffer() -> &'static mut [u8; crate::MAX_FRAME] {
     // `skip` is at most 3 and the area 3 bytes longer than a frame.
     (&mut area[skip..skip + crate::MAX_FRAME]).try_into().unwrap_or_else(|_| unreachable!())
 }
+
+/// Frames a [`receive_buffer`] holds at most: a burst of ACKs, or an
+/// upload's segments, come in with one system call instead of one each.
+#[cfg(feature = "alloc")]
+pub const RECEIVE_BATCH_FRAMES: usize = 4;
+
+/// A receive buffer for [`NetDevice`](crate::NetDevice), for the life of
+/// the app: room for [`RECEIVE_BATCH_FRAMES`] largest frames as batch
+/// records, word-aligned, so every frame in it has its IP header on a word
+/// boundary as [`frame_buffer`] places it.
+#[cfg(feature = "alloc")]
+pub fn receive_buffer() -> &'static mut [u8] {
+    extern crate alloc;
+    let len = RECEIVE_BATCH_FRAMES * syscall_abi::net::batch_record_len(crate::MAX_FRAME);
+    let area: &'static mut [u8] = alloc::vec![0u8; len + 3].leak();
+    let skip = (4 - area.as_ptr() as usize % 4) % 4;
+    &mut area[skip..skip + len]
+}
