@@ -14,7 +14,7 @@ use capsules_net::{EthernetSwitch, NetConfig};
 use capsules_sysinfo::{Region, SystemInfo, Uptime};
 use dma_buffer::{Coherent, DmaPool, DmaRegion};
 // Linked for its `memcpy` (faster than compiler-builtins'; see the crate).
-use word_copy as _;
+use word_ops as _;
 use kernel::capabilities;
 use kernel::component::Component;
 use kernel::debug::PanicResources;

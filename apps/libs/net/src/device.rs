@@ -15,7 +15,7 @@ use core::cell::Cell;
 use core::marker::PhantomData;
 
 use libtock_platform::{ErrorCode, Syscalls};
-use smoltcp::phy::{self, DeviceCapabilities, Medium};
+use smoltcp::phy::{self, Checksum, DeviceCapabilities, Medium};
 use smoltcp::time::Instant;
 
 use crate::api::Net;
@@ -175,6 +175,7 @@ impl<S: Syscalls> phy::TxToken for TxToken<'_, S> {
     fn consume<R, F: FnOnce(&mut [u8]) -> R>(self, len: usize, f: F) -> R {
         let len = len.min(MAX_FRAME);
         let result = f(&mut self.buf[..len]);
+        crate::checksum::fill_tcp(&mut self.buf[..len]);
         if self.held_len.get() > 0 {
             // Only a reply to a received frame gets here with one held: a
             // full queue drops it (counted by the kernel); TCP recovers.
@@ -199,7 +200,13 @@ impl<S: Syscalls> phy::Device for NetDevice<'_, S> {
         Self: 'a;
 
     fn receive(&mut self, _timestamp: Instant) -> Option<(Self::RxToken<'_>, Self::TxToken<'_>)> {
-        let frame = self.next_frame()?;
+        let frame = loop {
+            let frame = self.next_frame()?;
+            // A damaged TCP segment is dropped, as smoltcp would.
+            if crate::checksum::tcp_ok(&self.rx[frame.clone()]) {
+                break frame;
+            }
+        };
         Some((
             RxToken { frame: &self.rx[frame] },
             TxToken {
@@ -221,6 +228,8 @@ impl<S: Syscalls> phy::Device for NetDevice<'_, S> {
         let mut caps = DeviceCapabilities::default();
         caps.medium = Medium::Ethernet;
         caps.max_transmission_unit = MAX_FRAME;
+        // TCP checksums are this device's (`crate::checksum`), both ways.
+        caps.checksum.tcp = Checksum::None;
         caps
     }
 }

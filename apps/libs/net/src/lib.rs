@@ -18,6 +18,7 @@
 #![no_std]
 
 mod api;
+pub mod checksum;
 mod device;
 pub mod egress;
 mod stack;

@@ -9,7 +9,7 @@
 use libtock_platform::Syscalls;
 use libtock_runtime::TockSyscalls;
 // Linked for its `memcpy` on RISC-V (faster than compiler-builtins'; see the crate).
-use word_copy as _;
+use word_ops as _;
 
 #[panic_handler]
 fn panic(info: &core::panic::PanicInfo) -> ! {

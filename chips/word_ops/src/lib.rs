@@ -1,5 +1,7 @@
-//! `memcpy` for 32-bit RISC-V cores that cannot load misaligned words
-//! (the twin's rv32imac, as its kernel and apps are built).
+//! Byte routines for 32-bit RISC-V cores that cannot load misaligned
+//! words (the twin's rv32imac, as its kernel and apps are built), a whole
+//! word at a time: [`copy`], exported as the C `memcpy` with the `memcpy`
+//! feature.
 //!
 //! compiler-builtins' generic copy moves one word per loop iteration, and
 //! when source and destination differ in their offset within a word it
@@ -14,15 +16,18 @@
 //! outside the two ranges, whatever a memory protection unit allows.
 //!
 //! The crate is `no_builtins`: otherwise the compiler could recognise the
-//! byte loops below as a copy and call `memcpy`, that is, itself.
+//! byte loops below as a copy and call `memcpy`, that is, itself. (So no
+//! code here may panic: a `no_builtins` crate stays out of link-time
+//! optimisation and cannot reach core's panic functions.)
 
 #![no_std]
 #![no_builtins]
 
+/// Bytes of the words it moves.
+const WORD: usize = core::mem::size_of::<u32>();
+
 #[cfg(all(feature = "memcpy", target_arch = "riscv32"))]
 use core::ffi::c_void;
-
-const WORD: usize = core::mem::size_of::<u32>();
 
 /// Below this many bytes a plain byte loop is as fast as setting up words.
 const BYTES_ONLY: usize = 16;

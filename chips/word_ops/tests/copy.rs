@@ -13,7 +13,7 @@ fn copies_match_for_every_alignment_and_length() {
                 let mut dst = vec![GUARD; 600];
                 let s = &source[src_off + 8..src_off + 8 + n];
                 // SAFETY: both ranges hold `n` bytes and are distinct allocations.
-                unsafe { word_copy::copy(dst.as_mut_ptr().add(dst_off + 8), s.as_ptr(), n) };
+                unsafe { word_ops::copy(dst.as_mut_ptr().add(dst_off + 8), s.as_ptr(), n) };
                 let (before, rest) = dst.split_at(dst_off + 8);
                 let (copied, after) = rest.split_at(n);
                 assert_eq!(copied, s, "src +{src_off}, dst +{dst_off}, {n} bytes");
@@ -28,6 +28,6 @@ fn a_frame_sized_copy_between_unlike_offsets() {
     let source: Vec<u8> = (0..1600u32).map(|i| (i ^ (i >> 3)) as u8).collect();
     let mut dst = vec![0u8; 1600];
     // SAFETY: 1514 bytes from offset 2 fit both buffers.
-    unsafe { word_copy::copy(dst.as_mut_ptr(), source.as_ptr().add(2), 1514) };
+    unsafe { word_ops::copy(dst.as_mut_ptr(), source.as_ptr().add(2), 1514) };
     assert_eq!(&dst[..1514], &source[2..1516]);
 }
