@@ -13,8 +13,6 @@ use capsules_core::virtualizers::virtual_alarm::{MuxAlarm, VirtualMuxAlarm};
 use capsules_net::{EthernetSwitch, NetConfig};
 use capsules_sysinfo::{Region, SystemInfo, Uptime};
 use dma_buffer::{Coherent, DmaPool, DmaRegion};
-// Linked for its `memcpy` (faster than compiler-builtins'; see the crate).
-use word_ops as _;
 use kernel::capabilities;
 use kernel::component::Component;
 use kernel::debug::PanicResources;
@@ -31,6 +29,8 @@ use twin_chip::led::EmulatedLed;
 use twin_chip::temperature::EmulatedTemperature;
 use twin_chip::virtio_blk::VirtIOBlk;
 use twin_chip::virtio_net::VirtIONet;
+// Linked for its `memcpy` (faster than compiler-builtins'; see the crate).
+use word_ops as _;
 
 mod io;
 mod pmp;
