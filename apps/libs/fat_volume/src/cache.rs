@@ -51,6 +51,9 @@ pub(crate) struct BlockCache<B: BlockDevice> {
     device: Option<B>,
     sectors: u64,
     slots: Vec<Slot>,
+    /// The slot used last: fatfs reads a directory or a FAT 32 or 4 bytes
+    /// at a time, so the next access is nearly always to the same block.
+    last: usize,
     scratch: Box<[u8; BLOCK_SIZE]>,
     tick: u64,
     /// A device write happened since the last device flush.
@@ -140,6 +143,7 @@ impl<B: BlockDevice> BlockCache<B> {
             device: Some(device),
             sectors,
             slots,
+            last: 0,
             scratch: Box::new([0; BLOCK_SIZE]),
             tick: 0,
             unflushed: false,
@@ -400,9 +404,14 @@ impl<B: BlockDevice> BlockCache<B> {
     /// The slot holding `block`, evicting the least recently used one if needed.
     fn slot_for(&mut self, block: u64) -> Result<usize, IoError> {
         self.tick += 1;
-        if let Some(i) = self.slots.iter().position(|s| s.block == Some(block)) {
+        let hit = match self.slots.get(self.last) {
+            Some(s) if s.block == Some(block) => Some(self.last),
+            _ => self.slots.iter().position(|s| s.block == Some(block)),
+        };
+        if let Some(i) = hit {
             self.stats.cache_hits += 1;
             self.slots[i].last_use = self.tick;
+            self.last = i;
             return Ok(i);
         }
         self.stats.cache_misses += 1;
@@ -415,6 +424,7 @@ impl<B: BlockDevice> BlockCache<B> {
         s.valid = 0;
         s.dirty = 0;
         s.last_use = self.tick;
+        self.last = victim;
         Ok(victim)
     }
 
