@@ -18,14 +18,15 @@ pub fn ones_complement_sum(data: &[u8]) -> u16 {
     if !(data.as_ptr() as usize).is_multiple_of(2) {
         // Not even on a 16-bit boundary: the plain way (never for frames
         // placed as the apps place them).
-        return pairs(data) as u16;
+        return fold(halves(data, u16::from_be_bytes));
     }
     let head = (WORD - data.as_ptr() as usize % WORD) % WORD;
     let head = head.min(data.len());
     let (first, rest) = data.split_at(head);
     let words = rest.len() / WORD;
     let (middle, tail) = rest.split_at(words * WORD);
-    let mut sum = native_halves(first) as u64 + native_halves(tail) as u64;
+    // The ends in native halves, as the words are summed.
+    let mut sum = halves(first, u16::from_ne_bytes) + halves(tail, u16::from_ne_bytes);
     if words > 0 {
         // SAFETY: `middle` starts on a word boundary (after `head` bytes,
         // and it is not empty) and holds `words` whole words; u32 has no
@@ -44,31 +45,15 @@ pub fn ones_complement_sum(data: &[u8]) -> u16 {
     u16::from_be(fold(sum))
 }
 
-/// Sum of `bytes` (fewer than a word, starting even) as native 16-bit
-/// halves, an odd last byte as the low-addressed byte of one.
-fn native_halves(bytes: &[u8]) -> u32 {
-    let mut sum = 0u32;
+/// Sum of `bytes` as 16-bit halves read by `half` (a last odd byte as the
+/// low-addressed byte of one, the other zero).
+fn halves(bytes: &[u8], half: fn([u8; 2]) -> u16) -> u64 {
     let (pairs, rest) = bytes.as_chunks::<2>();
-    for p in pairs {
-        sum += u16::from_ne_bytes(*p) as u32;
-    }
+    let mut sum: u64 = pairs.iter().map(|p| half(*p) as u64).sum();
     if let [last] = rest {
-        sum += u16::from_ne_bytes([*last, 0]) as u32;
+        sum += half([*last, 0]) as u64;
     }
     sum
-}
-
-/// Sum of `bytes` as big-endian 16-bit words, an odd last byte padded.
-fn pairs(bytes: &[u8]) -> u32 {
-    let mut sum = 0u64;
-    let (pairs, rest) = bytes.as_chunks::<2>();
-    for p in pairs {
-        sum += u16::from_be_bytes(*p) as u64;
-    }
-    if let [last] = rest {
-        sum += u16::from_be_bytes([*last, 0]) as u64;
-    }
-    fold(sum) as u32
 }
 
 /// Folds the carries of a one's-complement sum into 16 bits.
