@@ -189,11 +189,12 @@ impl<'e, S: Syscalls> IpcTransport<'e, S> {
     }
 
     fn send(&mut self, to: Handle, request: &[u8], tag: u16) -> Result<(), TransportError> {
-        let start = self.clock.now_ms();
+        // A clock read is a system call: only once the service's inbox was full.
+        let mut start = None;
         loop {
             match Ipc::<S>::send_tagged(to, request, tag) {
                 Ok(()) => return Ok(()),
-                Err(ErrorCode::NoMem) if self.clock.now_ms() - start < BUSY_RETRY_MS => {
+                Err(ErrorCode::NoMem) if elapsed(&mut start, self.clock.now_ms()) < BUSY_RETRY_MS => {
                     self.waited = true;
                     self.events.wait_messages(10);
                 }
@@ -205,6 +206,11 @@ impl<'e, S: Syscalls> IpcTransport<'e, S> {
             }
         }
     }
+}
+
+/// Milliseconds from `start` (set to `now` if unset) to `now`.
+fn elapsed(start: &mut Option<u64>, now: u64) -> u64 {
+    now - *start.get_or_insert(now)
 }
 
 impl<S: Syscalls> Transport for IpcTransport<'_, S> {
@@ -223,7 +229,9 @@ impl<S: Syscalls> Transport for IpcTransport<'_, S> {
             }
             other => other?,
         }
-        let start = self.clock.now_ms();
+        // Read at the wait's first deadline, not now: a clock read is a
+        // system call, and most replies come before one.
+        let mut start = None;
         loop {
             match self.receive(reply) {
                 Ok(Some(Received::Message(m))) if m.sender == service && !m.publication && m.tag == tag => {
@@ -252,7 +260,8 @@ impl<S: Syscalls> Transport for IpcTransport<'_, S> {
                             }
                             return Err(TransportError::ServiceGone);
                         }
-                        if self.clock.now_ms() - start > REPLY_TIMEOUT_MS {
+                        // The first deadline came ALIVE_CHECK_MS into the wait.
+                        if elapsed(&mut start, self.clock.now_ms()) + u64::from(ALIVE_CHECK_MS) > REPLY_TIMEOUT_MS {
                             return Err(TransportError::Timeout);
                         }
                     }
