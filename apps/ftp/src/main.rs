@@ -110,7 +110,7 @@ use core::net::Ipv4Addr;
 use events::Events;
 use libtock_rng::Rng;
 use libtock_runtime::{set_main, stack_size, TockSyscalls};
-use net::{Net, NetDevice, Protocol, MAX_FRAME};
+use net::{Net, NetDevice, Protocol};
 use proto_storage::{ClientError, Transport};
 use say::say;
 use smoltcp::time::Instant;
@@ -159,7 +159,7 @@ fn main() {
     let rx = net::receive_buffer();
     let tx = net::frame_buffer();
     // A frame the switch refused, kept until it has room (`net::NetDevice`).
-    let held = Box::leak(Box::new([0u8; MAX_FRAME]));
+    let held = net::frame_buffer();
     let mut device = NetDevice::<TockSyscalls>::new(rx, tx, held, &frames);
 
     let mut seed = [0u8; 8];

@@ -40,7 +40,7 @@ use events::Events;
 use ipc::Ipc;
 use libtock_rng::Rng;
 use libtock_runtime::{set_main, stack_size, TockSyscalls};
-use net::{Net, NetDevice, Protocol, MAX_FRAME};
+use net::{Net, NetDevice, Protocol};
 use say::say;
 use smoltcp::time::Instant;
 
@@ -79,7 +79,7 @@ fn main() {
     let rx = net::receive_buffer();
     let tx = net::frame_buffer();
     // A frame the switch refused, kept until it has room (`net::NetDevice`).
-    let held = alloc::boxed::Box::leak(alloc::boxed::Box::new([0u8; MAX_FRAME]));
+    let held = net::frame_buffer();
     let mut device = NetDevice::<TockSyscalls>::new(rx, tx, held, &frames);
     let mut seed = [0u8; 8];
     let _ = Rng::<TockSyscalls>::get_bytes_sync(&mut seed, 8);

@@ -44,11 +44,18 @@ pub fn socket_set(count: usize) -> SocketSet<'static> {
 /// buffers run a word at a time instead of a byte at a time.
 #[cfg(feature = "alloc")]
 pub fn frame_buffer() -> &'static mut [u8; crate::MAX_FRAME] {
+    placed(crate::MAX_FRAME, 2).try_into().unwrap_or_else(|_| unreachable!())
+}
+
+/// `len` bytes for the life of the app, starting `offset` (0-3) bytes past
+/// a 4-byte boundary.
+#[cfg(feature = "alloc")]
+fn placed(len: usize, offset: usize) -> &'static mut [u8] {
     extern crate alloc;
-    let area: &'static mut [u8] = alloc::vec![0u8; crate::MAX_FRAME + 3].leak();
-    let skip = (2 + 4 - area.as_ptr() as usize % 4) % 4;
-    // `skip` is at most 3 and the area 3 bytes longer than a frame.
-    (&mut area[skip..skip + crate::MAX_FRAME]).try_into().unwrap_or_else(|_| unreachable!())
+    let area: &'static mut [u8] = alloc::vec![0u8; len + 3].leak();
+    let skip = (offset + 4 - area.as_ptr() as usize % 4) % 4;
+    // `skip` is at most 3 and the area 3 bytes longer.
+    &mut area[skip..skip + len]
 }
 
 /// Frames a [`receive_buffer`] holds at most: a burst of ACKs, or an
@@ -62,9 +69,5 @@ pub const RECEIVE_BATCH_FRAMES: usize = 4;
 /// boundary as [`frame_buffer`] places it.
 #[cfg(feature = "alloc")]
 pub fn receive_buffer() -> &'static mut [u8] {
-    extern crate alloc;
-    let len = RECEIVE_BATCH_FRAMES * syscall_abi::net::batch_record_len(crate::MAX_FRAME);
-    let area: &'static mut [u8] = alloc::vec![0u8; len + 3].leak();
-    let skip = (4 - area.as_ptr() as usize % 4) % 4;
-    &mut area[skip..skip + len]
+    placed(RECEIVE_BATCH_FRAMES * syscall_abi::net::batch_record_len(crate::MAX_FRAME), 0)
 }
