@@ -71,7 +71,7 @@ use kernel::grant::{
 use kernel::processbuffer::{ReadableProcessBuffer, ReadableProcessSlice, WriteableProcessBuffer};
 use kernel::syscall::{CommandReturn, SyscallDriver};
 use kernel::{ErrorCode, ProcessId};
-use record_queue::{FrameRing, WakeLatch};
+use record_queue::{FrameRing, WakeLatch, RECORD_ALIGN_OFFSET};
 use syscall_abi::ipc::{
     allow_ro, allow_rw, command, split_send_arg, upcall, KIND_DIRECT, KIND_PUBLICATION, MAX_MESSAGE, MAX_NAME,
     MAX_SUBSCRIPTIONS,
@@ -79,11 +79,13 @@ use syscall_abi::ipc::{
 
 pub use syscall_abi::ipc::DRIVER_NUM;
 
-/// Bytes before each message in the inbox: sender handle, kind and tag
-/// (7), and 3 of padding: a record's bytes start 2 past a word of the inbox
-/// (see `record_queue`), so the message starts on one and its copies into
-/// and out of the inbox run a word at a time.
-const RECORD_HEADER: usize = 10;
+/// Bytes of a record's fields: sender handle (4), kind (1) and tag (2).
+const RECORD_FIELDS: usize = 7;
+
+/// Bytes before each message in the inbox: its fields, padded so that the message, after a record's offset from a word of
+/// the inbox (see `record_queue`), starts on a word and its copies into and
+/// out of the inbox run a word at a time (10).
+const RECORD_HEADER: usize = (RECORD_ALIGN_OFFSET + RECORD_FIELDS).next_multiple_of(4) - RECORD_ALIGN_OFFSET;
 
 /// A service name, as stored.
 #[derive(Clone, Copy, Default, PartialEq, Eq)]
@@ -201,7 +203,9 @@ fn scatter(header: &[u8], body: &ReadableProcessSlice, a: &mut [u8], b: &mut [u8
 fn header(sender: ProcessId, kind: u32, tag: u16) -> [u8; RECORD_HEADER] {
     let id = (sender.id() as u32).to_le_bytes();
     let tag = tag.to_le_bytes();
-    [id[0], id[1], id[2], id[3], kind as u8, tag[0], tag[1], 0, 0, 0]
+    let mut h = [0; RECORD_HEADER];
+    h[..RECORD_FIELDS].copy_from_slice(&[id[0], id[1], id[2], id[3], kind as u8, tag[0], tag[1]]);
+    h
 }
 
 impl<'a, const INBOX: usize> Ipc<'a, INBOX> {

@@ -75,11 +75,6 @@ impl FrameRing {
         self.used
     }
 
-    /// Bytes a record of `len` bytes takes in the ring.
-    pub const fn footprint(len: usize) -> usize {
-        footprint(len)
-    }
-
     /// Appends `frame`; `false` (nothing written) if it does not fit.
     pub fn push(&mut self, mem: &mut [u8], frame: &[u8]) -> bool {
         self.push_parts(mem, &[frame])
