@@ -17,10 +17,17 @@ sys.path.insert(0, os.path.join(ROOT, "tools"))
 import qemu_twin  # noqa: E402
 
 
-def free_port():
-    with socket.socket() as s:
-        s.bind(("127.0.0.1", 0))
-        return s.getsockname()[1]
+def free_port(taken=()):
+    """A host port free now and not in `taken` (ports this twin already
+    forwards: the kernel may hand out a port inside a chosen passive range,
+    or the same port twice, and QEMU then refuses the second forward)."""
+    for _ in range(100):
+        with socket.socket() as s:
+            s.bind(("127.0.0.1", 0))
+            port = s.getsockname()[1]
+        if port not in taken:
+            return port
+    raise RuntimeError("no free host port outside the ones already taken")
 
 
 def wait_ports_free(ports, timeout=90):
@@ -138,14 +145,14 @@ class Twin:
             return
         self.disk = os.path.join(tmp_dir, "disk.img")
         copy_sparse(disk_image or os.path.join(BUILD, "disk.img"), self.disk)
-        self.ports = {g: free_port() for g in guest_ports} if net == "user" else {}
         # FTP passive ports are advertised as they are: forwarded one to one.
         # Unless the caller names a range (its image's settings), the twin
         # gets a free one and its copy of the settings file says so, so
-        # twins never clash over host ports.
-        forwards = [(h, g) for g, h in self.ports.items()]
+        # twins never clash over host ports. The range is chosen first so
+        # that the single forwards can keep out of it.
+        forwards = []
         self.passive = None
-        if net == "user" and 21 in self.ports:
+        if net == "user" and 21 in guest_ports:
             if passive is None:
                 candidate = free_port_range()
                 if set_passive_ports(self.disk, candidate):
@@ -157,6 +164,11 @@ class Twin:
                     wait_ports_free(passive)
             self.passive = passive
             forwards += [(p, p) for p in passive]
+        self.ports = {}
+        if net == "user":
+            for g in guest_ports:
+                self.ports[g] = free_port(taken=set(self.passive or ()) | set(self.ports.values()))
+            forwards = [(h, g) for g, h in self.ports.items()] + forwards
         self.netns = None
         prefix = []
         if net == "tap":
