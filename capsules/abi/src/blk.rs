@@ -12,9 +12,10 @@ pub const DRIVER_NUM: usize = 0x8000_0002;
 
 /// Bytes in a sector.
 pub const SECTOR_SIZE: usize = 512;
-/// Sectors per transfer: the bounce buffer, 4 KiB of DMA SRAM (one FAT
-/// cluster of the default eMMC format).
-pub const MAX_SECTORS: usize = 8;
+/// Sectors per transfer: the bounce buffer, 16 KiB of DMA SRAM (four FAT
+/// clusters of the default eMMC format: the storage service reads a
+/// sequential file that far ahead in one request).
+pub const MAX_SECTORS: usize = 32;
 
 pub mod command {
     pub const EXISTS: u32 = 0;

@@ -2,7 +2,8 @@
 //!
 //! Only the apps the board lists may use it: the storage service, which
 //! owns the FAT volume. Data moves through one DMA-safe bounce buffer of
-//! up to 8 sectors: the process's buffer is copied into it before a write
+//! up to 32 sectors (16 KiB: the storage service's sequential read-ahead
+//! in one request): the process's buffer is copied into it before a write
 //! and out of it after a read, so no process memory ever reaches the
 //! device. One transfer at a time. At boot, [`BlockDriver::check_device`]
 //! reads sector 0 and logs its CRC-32, so a user (and the tests) can see

@@ -237,7 +237,9 @@ impl BlockDevice for Overlay {
     }
 
     fn read(&mut self, sector: u64, buf: &mut [u8]) -> Result<(), IoError> {
-        assert!(!buf.is_empty() && buf.len().is_multiple_of(SECTOR) && buf.len() <= 8 * SECTOR);
+        assert!(
+            !buf.is_empty() && buf.len().is_multiple_of(SECTOR) && buf.len() <= fat_volume::MAX_READ_SECTORS * SECTOR
+        );
         if sector + (buf.len() / SECTOR) as u64 > self.sectors {
             return Err(IoError::OutOfRange);
         }

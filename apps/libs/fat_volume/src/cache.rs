@@ -19,7 +19,7 @@ use alloc::vec::Vec;
 
 use proto_storage::VolumeStats;
 
-use crate::device::{BlockDevice, IoError, MAX_TRANSFER_SECTORS, SECTOR_SIZE};
+use crate::device::{BlockDevice, IoError, MAX_READ_SECTORS, MAX_TRANSFER_SECTORS, SECTOR_SIZE};
 
 /// Bytes per cache block: the largest single device transfer.
 pub const BLOCK_SIZE: usize = SECTOR_SIZE * MAX_TRANSFER_SECTORS;
@@ -35,6 +35,9 @@ pub const DEFAULT_CACHE_BLOCKS: usize = 8;
 
 const SECTORS: usize = MAX_TRANSFER_SECTORS;
 
+/// Blocks one sequential read brings: the one asked for and the next three.
+const READ_AHEAD_BLOCKS: usize = MAX_READ_SECTORS / MAX_TRANSFER_SECTORS;
+
 struct Slot {
     /// Block number (device offset / BLOCK_SIZE), `None` if unused.
     block: Option<u64>,
@@ -44,6 +47,9 @@ struct Slot {
     /// Bit i set: sector i is newer than the device. Always a subset of `valid`.
     dirty: u8,
     last_use: u64,
+    /// Brought by read-ahead and not read yet: other read-ahead leaves it
+    /// alone (readers of different files would evict each other's).
+    ahead: bool,
 }
 
 /// The cache and the device it owns.
@@ -54,7 +60,11 @@ pub(crate) struct BlockCache<B: BlockDevice> {
     /// The slot used last: fatfs reads a directory or a FAT 32 or 4 bytes
     /// at a time, so the next access is nearly always to the same block.
     last: usize,
-    scratch: Box<[u8; BLOCK_SIZE]>,
+    /// A read-ahead run's bytes, on their way to the slots; a partial fill's.
+    scratch: Box<[u8]>,
+    /// The block after the last data read from the device: a miss there is
+    /// a sequential read, which reads ahead.
+    next_sequential: Option<u64>,
     tick: u64,
     /// A device write happened since the last device flush.
     unflushed: bool,
@@ -137,14 +147,23 @@ impl<B: BlockDevice> BlockCache<B> {
     pub(crate) fn new(device: B, blocks: usize) -> Self {
         let sectors = device.sectors();
         let slots = (0..blocks.max(1))
-            .map(|_| Slot { block: None, data: Box::new([0; BLOCK_SIZE]), valid: 0, dirty: 0, last_use: 0 })
+            .map(|_| Slot {
+                block: None,
+                data: Box::new([0; BLOCK_SIZE]),
+                valid: 0,
+                dirty: 0,
+                last_use: 0,
+                ahead: false,
+            })
             .collect();
         BlockCache {
             device: Some(device),
             sectors,
             slots,
             last: 0,
-            scratch: Box::new([0; BLOCK_SIZE]),
+            // Straight on the heap: 16 KiB would not fit an app's stack on the way.
+            scratch: alloc::vec![0; BLOCK_SIZE * READ_AHEAD_BLOCKS].into_boxed_slice(),
+            next_sequential: None,
             tick: 0,
             unflushed: false,
             stats: VolumeStats::default(),
@@ -283,7 +302,12 @@ impl<B: BlockDevice> BlockCache<B> {
             let slot = self.slot_for(block)?;
             let need = sector_mask(at / SECTOR_SIZE, (at + n - 1) / SECTOR_SIZE);
             if self.slots[slot].valid & need != need {
-                self.fill(slot)?;
+                if self.slots[slot].valid == 0 && self.next_sequential == Some(block) {
+                    self.fill_ahead(slot, block)?;
+                } else {
+                    self.fill(slot)?;
+                    self.next_sequential = self.in_data(block).then_some(block + 1);
+                }
             }
             let (head, tail) = buf.split_at_mut(n);
             head.copy_from_slice(&self.slots[slot].data[at..at + n]);
@@ -411,6 +435,7 @@ impl<B: BlockDevice> BlockCache<B> {
         if let Some(i) = hit {
             self.stats.cache_hits += 1;
             self.slots[i].last_use = self.tick;
+            self.slots[i].ahead = false;
             self.last = i;
             return Ok(i);
         }
@@ -424,8 +449,72 @@ impl<B: BlockDevice> BlockCache<B> {
         s.valid = 0;
         s.dirty = 0;
         s.last_use = self.tick;
+        s.ahead = false;
         self.last = victim;
         Ok(victim)
+    }
+
+    /// Whether `block` holds file or directory data (not the FATs or the boot area).
+    fn in_data(&self, block: u64) -> bool {
+        self.clusters.is_some_and(|map| block * BLOCK_SIZE as u64 >= map.data_start)
+    }
+
+    /// Reads `block` into its empty `slot` together with the blocks after
+    /// it, up to [`READ_AHEAD_BLOCKS`] in all and stopping at one already
+    /// cached, in one device request; the others take the least recently
+    /// used slots (never `slot`, nor read-ahead not read yet). A dirty slot
+    /// that cannot be written back, or no slot to take, ends the run early:
+    /// read-ahead is a guess, never worth an error.
+    fn fill_ahead(&mut self, slot: usize, block: u64) -> Result<(), IoError> {
+        let mut run = 1;
+        while run < READ_AHEAD_BLOCKS.min(self.slots.len())
+            && self.sectors_in(block + run as u64) == SECTORS
+            && !self.slots.iter().any(|s| s.block == Some(block + run as u64))
+        {
+            run += 1;
+        }
+        let takeable = self.slots.iter().enumerate().filter(|&(j, s)| j != slot && !s.ahead).count();
+        run = run.min(1 + takeable);
+        if run == 1 || self.sectors_in(block) != SECTORS {
+            self.next_sequential = Some(block + 1);
+            return self.fill(slot);
+        }
+        let bytes = run * BLOCK_SIZE;
+        let device = self.device.as_mut().ok_or(IoError::NoMedium)?;
+        device.read(block * SECTORS as u64, &mut self.scratch[..bytes])?;
+        self.stats.device_reads += 1;
+        self.stats.bytes_read += bytes as u64;
+        let s = &mut self.slots[slot];
+        s.data.copy_from_slice(&self.scratch[..BLOCK_SIZE]);
+        s.valid = 0xFF;
+        self.next_sequential = Some(block + run as u64);
+        for i in 1..run {
+            let victim = self
+                .slots
+                .iter()
+                .enumerate()
+                .filter(|&(j, s)| j != slot && !s.ahead)
+                .min_by_key(|(_, s)| (s.block.is_some(), s.last_use))
+                .map(|(j, _)| j);
+            let Some(victim) = victim else { break };
+            if self.write_back(victim).is_err() {
+                self.next_sequential = Some(block + i as u64);
+                break;
+            }
+            self.tick += 1;
+            let v = &mut self.slots[victim];
+            v.block = Some(block + i as u64);
+            v.data.copy_from_slice(&self.scratch[i * BLOCK_SIZE..(i + 1) * BLOCK_SIZE]);
+            v.valid = 0xFF;
+            v.dirty = 0;
+            v.last_use = self.tick;
+            v.ahead = true;
+        }
+        // The block asked for stays the most recent: its reader comes back first.
+        self.tick += 1;
+        self.slots[slot].last_use = self.tick;
+        self.last = slot;
+        Ok(())
     }
 
     /// Reads the whole block and fills in every sector that is not valid yet.
@@ -551,7 +640,8 @@ mod tests {
             (self.data.len() / SECTOR_SIZE) as u64
         }
         fn read(&mut self, sector: u64, buf: &mut [u8]) -> Result<(), IoError> {
-            assert!(buf.len().is_multiple_of(SECTOR_SIZE) && buf.len() <= BLOCK_SIZE && !buf.is_empty());
+            assert!(buf.len().is_multiple_of(SECTOR_SIZE) && buf.len() <= MAX_READ_SECTORS * SECTOR_SIZE);
+            assert!(!buf.is_empty());
             let at = sector as usize * SECTOR_SIZE;
             buf.copy_from_slice(self.data.get(at..at + buf.len()).ok_or(IoError::OutOfRange)?);
             self.log.push(('r', sector, buf.len() / SECTOR_SIZE));
@@ -638,6 +728,66 @@ mod tests {
         assert_eq!(big[512..], [8; 512]);
         let d = c.take_device().unwrap();
         assert_eq!(d.log, [('r', 0, 8), ('r', 8, 8)]);
+    }
+
+    #[test]
+    fn sequential_data_reads_read_ahead_in_one_request() {
+        // Data from block 1 on; 12 blocks in all.
+        let mut c = BlockCache::new(Ram::new(96), 12);
+        c.set_clusters(ClusterMap { data_start: BLOCK_SIZE as u64, cluster_bytes: BLOCK_SIZE as u64 });
+        let mut buf = vec![0u8; BLOCK_SIZE];
+        // A block written (and so cached) before the read gets to it.
+        c.write_at(9 * BLOCK_SIZE as u64, &[0xAB]).unwrap();
+        for block in 1..10u64 {
+            c.read_at(block * BLOCK_SIZE as u64, &mut buf).unwrap();
+            let first = if block == 9 { 0xAB } else { (block * 8) as u8 };
+            assert_eq!(buf[0], first);
+            assert_eq!(buf[BLOCK_SIZE - 1], (block * 8 + 7) as u8);
+        }
+        // Not the sequel of the last read: one block only.
+        c.read_at(11 * BLOCK_SIZE as u64, &mut buf).unwrap();
+        c.read_at(0, &mut buf[..4]).unwrap();
+        let d = c.take_device().unwrap();
+        // The write's own fill; the first miss alone, the second reads
+        // ahead three, the third stops before the cached block 9; block 11
+        // is no sequel, block 0 (no data) neither.
+        assert_eq!(d.log, [('r', 72, 8), ('r', 8, 8), ('r', 16, 32), ('r', 48, 24), ('r', 88, 8), ('r', 0, 8)]);
+    }
+
+    #[test]
+    fn read_ahead_never_evicts_the_block_asked_for_and_survives_a_failed_write_back() {
+        let mut c = BlockCache::new(Ram::new(64), 2);
+        c.set_clusters(ClusterMap { data_start: 0, cluster_bytes: BLOCK_SIZE as u64 });
+        let mut buf = vec![0u8; BLOCK_SIZE];
+        c.read_at(0, &mut buf).unwrap();
+        c.write_at(5 * BLOCK_SIZE as u64, &[1]).unwrap();
+        c.device.as_mut().unwrap().fail_writes = true;
+        // Block 1 reads ahead; the only other slot is dirty and cannot go out.
+        c.read_at(BLOCK_SIZE as u64, &mut buf).unwrap();
+        assert_eq!(buf[0], 8);
+        c.read_at(5 * BLOCK_SIZE as u64, &mut buf[..1]).unwrap();
+        assert_eq!(buf[0], 1, "the dirty block is still there");
+        let d = c.take_device().unwrap();
+        // The partial write's fill of block 5; then blocks 1 and 2 in one
+        // request, block 2 dropped for want of a slot.
+        assert_eq!(d.log, [('r', 0, 8), ('r', 40, 8), ('r', 8, 16)]);
+    }
+
+    #[test]
+    fn read_ahead_leaves_other_unread_read_ahead_alone() {
+        // Two readers of different places, four slots.
+        let mut c = BlockCache::new(Ram::new(256), 4);
+        c.set_clusters(ClusterMap { data_start: 0, cluster_bytes: BLOCK_SIZE as u64 });
+        let mut buf = vec![0u8; 16];
+        let at = |block: u64| block * BLOCK_SIZE as u64;
+        c.read_at(at(0), &mut buf).unwrap();
+        c.read_at(at(1), &mut buf).unwrap(); // and 2, 3, 4 ahead
+        c.read_at(at(10), &mut buf).unwrap(); // takes 2's slot: a read beats a guess
+        c.read_at(at(11), &mut buf).unwrap(); // takes 3's; 12 and 13 ahead, not over 4
+        c.read_at(at(4), &mut buf).unwrap();
+        assert_eq!(buf[0], 32);
+        let d = c.take_device().unwrap();
+        assert_eq!(d.log, [('r', 0, 8), ('r', 8, 32), ('r', 80, 8), ('r', 88, 24)]);
     }
 
     #[test]

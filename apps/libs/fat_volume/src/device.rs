@@ -1,16 +1,20 @@
-//! The block device under the volume: 512-byte sectors, at most 4 KiB per request.
+//! The block device under the volume: 512-byte sectors, at most 16 KiB per read and 4 KiB per write.
 
 use core::fmt;
 
 /// Bytes per sector, the device's unit of transfer.
 pub const SECTOR_SIZE: usize = 512;
 
-/// Most sectors the volume ever moves in one request (4 KiB).
-///
-/// The kernel's block syscalls transfer at most 8 sectors at a time; the
-/// cache works in blocks of exactly this size, so an adapter never has to
-/// split a request.
+/// Most sectors the volume writes in one request, and reads but for
+/// read-ahead (4 KiB): the cache works in blocks of exactly this size.
 pub const MAX_TRANSFER_SECTORS: usize = 8;
+
+/// Most sectors of one read (16 KiB): a sequential file read fetches the
+/// next blocks with the one asked for, one device request instead of four
+/// (an eMMC's per-command latency, the twin's VirtIO round trip). The
+/// kernel's block syscalls take up to 32 sectors, so an adapter never has
+/// to split a request.
+pub const MAX_READ_SECTORS: usize = 32;
 
 /// Why the device could not do what was asked.
 #[derive(Clone, Copy, Debug, PartialEq, Eq, Hash)]
@@ -36,7 +40,8 @@ impl fmt::Display for IoError {
 /// A sector-addressed device (VirtIO-block, eMMC, a file in tests).
 ///
 /// Every `buf` is a non-zero whole number of sectors, at most
-/// [`MAX_TRANSFER_SECTORS`] of them, and lies within [`sectors`](Self::sectors).
+/// [`MAX_READ_SECTORS`] of them for a read and [`MAX_TRANSFER_SECTORS`] for a
+/// write, and lies within [`sectors`](Self::sectors).
 pub trait BlockDevice {
     /// Size in 512-byte sectors.
     fn sectors(&self) -> u64;

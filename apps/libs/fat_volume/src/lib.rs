@@ -55,7 +55,7 @@ mod volume;
 pub use boot::MountError;
 pub use cache::{BLOCK_SIZE, DEFAULT_CACHE_BLOCKS};
 pub use clock::{Clock, NoClock, DOS_EPOCH};
-pub use device::{BlockDevice, IoError, MAX_TRANSFER_SECTORS, SECTOR_SIZE};
+pub use device::{BlockDevice, IoError, MAX_READ_SECTORS, MAX_TRANSFER_SECTORS, SECTOR_SIZE};
 pub use files::{MAX_OPEN_FILES, MAX_OPEN_PER_CLIENT};
 pub use note::{RestartNote, FAULTY_AFTER};
 pub use server::StorageServer;

@@ -6,7 +6,7 @@ use std::io::{Read, Seek, SeekFrom, Write};
 use std::path::{Path, PathBuf};
 use std::process::Command;
 
-use fat_volume::{BlockDevice, FatVolume, IoError, MAX_TRANSFER_SECTORS, SECTOR_SIZE};
+use fat_volume::{BlockDevice, FatVolume, IoError, MAX_READ_SECTORS, MAX_TRANSFER_SECTORS, SECTOR_SIZE};
 use proto_storage::{normalize, Handle, NormPath, OpenMode};
 use sha2::{Digest, Sha256};
 
@@ -23,9 +23,9 @@ impl FileDevice {
         FileDevice { file, sectors }
     }
 
-    fn check(&self, sector: u64, len: usize) {
+    fn check(&self, sector: u64, len: usize, most: usize) {
         assert!(len > 0 && len.is_multiple_of(SECTOR_SIZE), "partial sector: {len}");
-        assert!(len <= MAX_TRANSFER_SECTORS * SECTOR_SIZE, "transfer too big: {len}");
+        assert!(len <= most * SECTOR_SIZE, "transfer too big: {len}");
         assert!(sector + (len / SECTOR_SIZE) as u64 <= self.sectors, "past the end");
     }
 }
@@ -36,13 +36,13 @@ impl BlockDevice for FileDevice {
     }
 
     fn read(&mut self, sector: u64, buf: &mut [u8]) -> Result<(), IoError> {
-        self.check(sector, buf.len());
+        self.check(sector, buf.len(), MAX_READ_SECTORS);
         self.file.seek(SeekFrom::Start(sector * SECTOR_SIZE as u64)).unwrap();
         self.file.read_exact(buf).map_err(|_| IoError::Device(-1))
     }
 
     fn write(&mut self, sector: u64, buf: &[u8]) -> Result<(), IoError> {
-        self.check(sector, buf.len());
+        self.check(sector, buf.len(), MAX_TRANSFER_SECTORS);
         self.file.seek(SeekFrom::Start(sector * SECTOR_SIZE as u64)).unwrap();
         self.file.write_all(buf).map_err(|_| IoError::Device(-1))
     }
