@@ -440,8 +440,7 @@ impl<B: BlockDevice> BlockCache<B> {
             return Ok(i);
         }
         self.stats.cache_misses += 1;
-        let victim =
-            self.slots.iter().enumerate().min_by_key(|(_, s)| (s.block.is_some(), s.last_use)).map_or(0, |(i, _)| i);
+        let victim = self.least_recent(|_, _| true).unwrap_or(0);
         // On a failed write-back the victim keeps its data and stays dirty.
         self.write_back(victim)?;
         let s = &mut self.slots[victim];
@@ -452,6 +451,16 @@ impl<B: BlockDevice> BlockCache<B> {
         s.ahead = false;
         self.last = victim;
         Ok(victim)
+    }
+
+    /// The slot to reuse among those `eligible` allows: an empty one, else the least recently used.
+    fn least_recent(&self, eligible: impl Fn(usize, &Slot) -> bool) -> Option<usize> {
+        self.slots
+            .iter()
+            .enumerate()
+            .filter(|&(i, s)| eligible(i, s))
+            .min_by_key(|(_, s)| (s.block.is_some(), s.last_use))
+            .map(|(i, _)| i)
     }
 
     /// Whether `block` holds file or directory data (not the FATs or the boot area).
@@ -475,7 +484,7 @@ impl<B: BlockDevice> BlockCache<B> {
         }
         let takeable = self.slots.iter().enumerate().filter(|&(j, s)| j != slot && !s.ahead).count();
         run = run.min(1 + takeable);
-        if run == 1 || self.sectors_in(block) != SECTORS {
+        if run == 1 {
             self.next_sequential = Some(block + 1);
             return self.fill(slot);
         }
@@ -489,14 +498,7 @@ impl<B: BlockDevice> BlockCache<B> {
         s.valid = 0xFF;
         self.next_sequential = Some(block + run as u64);
         for i in 1..run {
-            let victim = self
-                .slots
-                .iter()
-                .enumerate()
-                .filter(|&(j, s)| j != slot && !s.ahead)
-                .min_by_key(|(_, s)| (s.block.is_some(), s.last_use))
-                .map(|(j, _)| j);
-            let Some(victim) = victim else { break };
+            let Some(victim) = self.least_recent(|j, s| j != slot && !s.ahead) else { break };
             if self.write_back(victim).is_err() {
                 self.next_sequential = Some(block + i as u64);
                 break;
