@@ -171,7 +171,8 @@ fn main() {
     Events::<TockSyscalls>::run(&frames, &messages, |events| {
         // Transfers keep their storage requests' replies here (`transfer`).
         let in_flight = alloc::vec![0u8; storage_client::IN_FLIGHT_BUFFERS].leak();
-        let mut store = Box::new(IpcTransport::pipelined(events, &clock, in_flight).storage());
+        // 4 KiB reads (a transfer's chunk): the small inbox does.
+        let mut store = Box::new(IpcTransport::pipelined(events, &clock, in_flight, false).storage());
         let mut inbox = alloc::vec![0u8; ipc::MAX_MESSAGE];
 
         // Settings: wait (bounded) for the storage service to come up.

@@ -315,7 +315,7 @@ impl Xfer {
                     *gone = store::service_gone(e);
                     Err(store::failure(e))
                 };
-                if let Err(e) = reads.ask(*handle, u64::MAX, want, 1 + free / CHUNK, store, share) {
+                if let Err(e) = reads.ask(*handle, u64::MAX, want, (1 + free / CHUNK) * want, store, share) {
                     return failed(&mut self.storage_gone, e);
                 }
                 match reads.take(store) {
@@ -330,7 +330,7 @@ impl Xfer {
                         // Half a chunk in always fits the chunk once converted.
                         self.len = if ascii { self.to_network.convert(&mut chunk[..], n).unwrap_or(n) } else { n };
                         // The one after is asked for before this one is sent.
-                        if let Err(e) = reads.ask(*handle, u64::MAX, want, free / CHUNK, store, share) {
+                        if let Err(e) = reads.ask(*handle, u64::MAX, want, free / CHUNK * want, store, share) {
                             return failed(&mut self.storage_gone, e);
                         }
                     }

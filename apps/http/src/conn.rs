@@ -16,12 +16,14 @@ use crate::site::Site;
 /// rounded up, so a head that passes the limits always fits.
 const HEAD_BUFFER: usize = 3072;
 const _: () = assert!(Limits::DEFAULT.max_head_len() <= HEAD_BUFFER);
-/// A file is read from the storage service this much at a time: the most
-/// one reply carries.
-pub const FILE_CHUNK: usize = proto_storage::MAX_DATA;
-/// Chunks of a file asked for ahead of its socket: one being sent, one
-/// being read (the storage transport keeps 3 in flight for all connections).
-const READ_AHEAD: usize = 2;
+/// Chunks of a file asked for ahead of its socket: two that the socket
+/// will have room for and one more whose reply may wait in its in-flight
+/// buffer, so the device is reading while the socket drains (the storage
+/// transport keeps 3 in flight for all connections, shared fairly). A chunk
+/// is the most one reply carries (16 KiB with a large inbox, see
+/// `storage_client::IpcTransport::max_read`), at most half the socket's
+/// transmit buffer.
+const READ_AHEAD: usize = 3;
 /// A file body's reads in flight.
 pub type FileReads = ReadAhead<READ_AHEAD>;
 /// A request head must arrive within this long of its first byte (slow-header attacks).
@@ -289,9 +291,10 @@ impl Conn {
                 if *body_sent >= *size {
                     break;
                 }
-                // Only reads whose bytes the socket will have room for.
-                let fits = (socket.send_capacity() - socket.send_queue()) / FILE_CHUNK;
-                if reads.ask(*handle, *size, FILE_CHUNK, fits, &mut site.storage, &mut site.reads).is_err() {
+                // Only reads whose bytes the socket will have room for, and one more.
+                let chunk = site.storage.transport().max_read().min(socket.send_capacity() / 2);
+                let room = socket.send_capacity() - socket.send_queue() + chunk;
+                if reads.ask(*handle, *size, chunk, room, &mut site.storage, &mut site.reads).is_err() {
                     failed = true;
                     break;
                 }

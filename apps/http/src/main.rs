@@ -61,6 +61,11 @@ fn main() {
         return;
     }
     let clock = timing::Clock::<TockSyscalls>::new().expect("alarm driver");
+    // Before anything makes the IPC inbox: a large one takes 16 KiB reads.
+    let large_inbox = storage_client::large_inbox::<TockSyscalls>();
+    if !large_inbox {
+        say!("http: no large IPC inbox; files are read 4 KiB at a time");
+    }
     // The storage service announces changes to the volume (see `cache`).
     let follows_changes = match ipc::Ipc::<TockSyscalls>::subscribe(proto_storage::SERVICE_NAME) {
         Ok(()) => true,
@@ -98,8 +103,10 @@ fn main() {
     let messages = Cell::new(true);
     Events::<TockSyscalls>::run(&frames, &messages, |events| {
         // File reads in flight keep their replies here (see `reads`).
-        let in_flight = alloc::vec![0u8; storage_client::IN_FLIGHT_BUFFERS].leak();
-        let transport = storage_client::IpcTransport::pipelined(events, &clock, in_flight);
+        let buffers =
+            if large_inbox { storage_client::LARGE_IN_FLIGHT_BUFFERS } else { storage_client::IN_FLIGHT_BUFFERS };
+        let in_flight = alloc::vec![0u8; buffers].leak();
+        let transport = storage_client::IpcTransport::pipelined(events, &clock, in_flight, large_inbox);
         let mut site = site::Site::new(transport.storage(), follows_changes);
         if site.cache.enabled() {
             say!(

@@ -13,8 +13,9 @@ pub const MAX_ACTIVE: usize = 16;
 pub const SOCKETS: usize = MAX_ACTIVE + 2;
 /// TCP receive buffer: requests are small; this is also the window.
 const RX_BUFFER: usize = 4096;
-/// TCP transmit buffer: a few full segments in flight per connection.
-const TX_BUFFER: usize = 8192;
+/// TCP transmit buffer: two 16 KiB file reads (one being sent, one being
+/// read, see `conn::READ_AHEAD`), which also keeps 22 full segments in flight.
+const TX_BUFFER: usize = 32768;
 
 pub struct Server {
     conns: Vec<Conn>,

@@ -19,13 +19,14 @@ use core::cell::Cell;
 
 use blk::Blk;
 use events::{Events, Wake};
-use ipc::{Handle, Ipc, MAX_MESSAGE, MAX_NAME};
+use ipc::{Handle, Ipc, MAX_LARGE_MESSAGE, MAX_MESSAGE, MAX_NAME};
 use libtock_platform::ErrorCode;
 use libtock_runtime::{set_main, stack_size, TockSyscalls};
 use say::say;
 
 set_main! {main}
-stack_size! {0x3000}
+// A largest message's buffer (16.5 KiB) besides the rest.
+stack_size! {0x8000}
 
 type I = Ipc<TockSyscalls>;
 
@@ -55,6 +56,8 @@ impl Report {
 fn main() {
     let frames = Cell::new(false);
     let messages = Cell::new(true);
+    // First of all: the inbox is made by the first register or send.
+    let large = I::large_inbox();
     Events::<TockSyscalls>::run(&frames, &messages, |events| {
         let peer = loop {
             if let Ok(h) = I::lookup(PEER) {
@@ -63,6 +66,7 @@ fn main() {
             events.wait(Some(100));
         };
         let mut buf = [0u8; MAX_MESSAGE + 1];
+        let mut large_buf = [0u8; MAX_LARGE_MESSAGE + 1];
         let mut r = Report { checks: 0, failed: 0 };
 
         let e = I::register(PEER);
@@ -80,7 +84,12 @@ fn main() {
         let e = I::send(peer, &[]);
         r.check("an empty message is refused", e == Err(ErrorCode::Size), e);
         let e = I::send(peer, &buf[..MAX_MESSAGE + 1]);
-        r.check("an over-long message is refused", e == Err(ErrorCode::Size), e);
+        r.check("an over-long message to a small inbox is refused", e == Err(ErrorCode::Size), e);
+        let e = I::send(peer, &large_buf[..MAX_LARGE_MESSAGE + 1]);
+        r.check("a message over the largest is refused", e == Err(ErrorCode::Size), e);
+        r.check("a large inbox is granted", large.is_ok(), large);
+        let e = I::large_inbox();
+        r.check("a second large inbox is refused", e == Err(ErrorCode::Already), e);
         let e = I::send(Handle(0x7fff_fff0), b"x");
         r.check("a message to no process is refused", e == Err(ErrorCode::NoDevice), e);
 
@@ -111,6 +120,16 @@ fn main() {
         let e = I::send(peer, b"where").and_then(|()| next_message(events, &mut buf));
         r.check("the drained inbox takes messages again", e.is_ok(), e);
 
+        // A large inbox takes the largest message; one longer than the
+        // buffer given is dropped on request, so the next can come.
+        let e = I::send(peer, b"large").and_then(|()| next_message(events, &mut large_buf));
+        let whole = e.is_ok_and(|m| m.len == MAX_LARGE_MESSAGE && large_buf[..m.len].iter().all(|b| *b == 0x4c));
+        r.check("a large inbox takes the largest message", whole, e);
+        let e = I::send(peer, b"large").and_then(|()| next_large(events, &mut buf));
+        r.check("a message longer than the buffer is dropped", e == Err(ErrorCode::Size), e);
+        let e = I::receive(&mut buf);
+        r.check("the dropped message is gone", e == Ok(None), e);
+
         // Publications reach subscribers, marked as such.
         let e = I::subscribe(PEER);
         r.check("subscribe", e.is_ok(), e);
@@ -135,6 +154,19 @@ fn main() {
 fn next_message(events: &Events<TockSyscalls>, buf: &mut [u8]) -> Result<ipc::Message, ErrorCode> {
     loop {
         if let Some(m) = I::receive(buf)? {
+            return Ok(m);
+        }
+        events.messages_drained();
+        if events.wait(Some(REPLY_MS)) == Wake::Deadline && !events.messages_pending() {
+            return Err(ErrorCode::Busy);
+        }
+    }
+}
+
+/// As [`next_message`], but a message longer than `buf` is dropped (`Size`).
+fn next_large(events: &Events<TockSyscalls>, buf: &mut [u8]) -> Result<ipc::Message, ErrorCode> {
+    loop {
+        if let Some(m) = I::receive_or_drop(buf)? {
             return Ok(m);
         }
         events.messages_drained();

@@ -8,7 +8,8 @@
 //! 3. Frees the last, takes another, and checks every pattern again.
 //! 4. Serves its first grant's address over IPC (service `psramtest`) to
 //!    `psramspy`, which tries to read it and must fault. (For `ipcprobe`:
-//!    every message gets that reply, but `publish` makes it publish.)
+//!    every message gets that reply, but `publish` makes it publish and
+//!    `large` gets the largest message a large inbox takes.)
 //!
 //! After its third restart it takes nothing, so tests can check that every
 //! grant went back to the pool.
@@ -38,6 +39,9 @@ static HEAP: heap::ProcessHeap = heap::ProcessHeap::new();
 type P = Psram<TockSyscalls>;
 
 const GRANT: usize = 256 * 1024;
+/// The largest message there is, for `ipcprobe`'s large inbox: in flash,
+/// since an allow cannot point into the heap's PSRAM grants.
+static LARGE: [u8; ipc::MAX_LARGE_MESSAGE] = [0x4c; ipc::MAX_LARGE_MESSAGE];
 const HEAP_VECTOR: usize = 300 * 1024;
 const MAX: usize = 8;
 
@@ -137,6 +141,10 @@ fn main() {
         while let Ok(Some(m)) = Ipc::<TockSyscalls>::receive(&mut buf) {
             if &buf[..m.len] == b"publish" {
                 let _ = Ipc::<TockSyscalls>::publish(b"psramtest news");
+            } else if &buf[..m.len] == b"large" {
+                if let Err(e) = Ipc::<TockSyscalls>::send(m.sender, &LARGE) {
+                    say!("psramtest: a large message not sent: {:?}", e);
+                }
             } else {
                 let _ = Ipc::<TockSyscalls>::send(m.sender, &target.to_le_bytes());
             }

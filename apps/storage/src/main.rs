@@ -35,8 +35,9 @@ use core::cell::Cell;
 use events::{Events, Wake};
 use fat_volume::StorageServer;
 use ipc::{Handle, Ipc};
+use libtock_platform::ErrorCode;
 use libtock_runtime::{set_main, stack_size, TockSyscalls};
-use proto_storage::{NotMounted, VolumeStatus, MAX_MESSAGE};
+use proto_storage::{NotMounted, Response, VolumeStatus, MAX_MESSAGE, MAX_REPLY};
 use say::say;
 
 use device::{EmmcDevice, UptimeClock};
@@ -121,7 +122,8 @@ fn main() {
         return;
     }
     let mut request = Box::new([0u8; MAX_MESSAGE]);
-    let mut reply = Box::new([0u8; MAX_MESSAGE]);
+    // A read's reply carries up to 16 KiB (to clients with a large inbox).
+    let mut reply = alloc::vec![0u8; MAX_REPLY].into_boxed_slice();
     let mut clients = Clients { known: [(0, [0; ipc::MAX_NAME], 0); CLIENTS], next: 0 };
 
     let frames = Cell::new(false);
@@ -145,7 +147,12 @@ fn main() {
             if n > 0 {
                 // The request's tag goes back with the reply: a client that
                 // gave up waiting will not take it for a newer answer.
-                let _ = I::send_tagged(m.sender, &reply[..n], m.tag);
+                if I::send_tagged(m.sender, &reply[..n], m.tag) == Err(ErrorCode::Size) {
+                    // A read larger than the client's inbox takes: it
+                    // gets an error rather than waiting for its timeout.
+                    let e = Response::Error(proto_storage::Error::BadRequest).emit(&mut reply[..]).unwrap_or(0);
+                    let _ = I::send_tagged(m.sender, &reply[..e], m.tag);
+                }
             }
         }
         events.messages_drained();

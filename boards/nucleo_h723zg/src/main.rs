@@ -98,7 +98,9 @@ type Uptime = board_common::uptime::ExtendedUptime<'static, VirtualMuxAlarm<'sta
 type SysInfo = SystemInfo<ProcessInfoCap>;
 type Identity = hil_ext::identity::KernelProcessIdentity<ProcessInfoCap>;
 const IPC_INBOX: usize = 16 * 1024;
-type IpcDriver = capsules_ipc::Ipc<'static, IPC_INBOX>;
+/// The inbox of a process that asks for a large one (HTTP, FTP: three 16 KiB storage replies in flight).
+const IPC_LARGE_INBOX: usize = 64 * 1024;
+type IpcDriver = capsules_ipc::Ipc<'static, IPC_INBOX, IPC_LARGE_INBOX>;
 type PsramDriver = capsules_psram::PsramGrants<ProcessInfoCap>;
 type GrantStats = board_common::stats::GrantStats<ProcessInfoCap>;
 /// 16 MPU regions: 2 for the kernel, 2 for a process's memory, 1 for its

@@ -79,7 +79,9 @@ type BlkDriver = capsules_blk::BlockDriver<'static, BlkHw, Coherent>;
 /// Each IPC user's inbox, in its grant region: three largest messages
 /// (a 4 KiB data chunk each), or many small requests.
 const IPC_INBOX: usize = 16 * 1024;
-type IpcDriver = capsules_ipc::Ipc<'static, IPC_INBOX>;
+/// The inbox of a process that asks for a large one (HTTP, FTP: three 16 KiB storage replies in flight).
+const IPC_LARGE_INBOX: usize = 64 * 1024;
+type IpcDriver = capsules_ipc::Ipc<'static, IPC_INBOX, IPC_LARGE_INBOX>;
 type PsramDriver = capsules_psram::PsramGrants<ProcessInfoCap>;
 /// PSRAM grant limits per process: at most 2 MiB, in at most 2 grants
 /// (the QEMU twin's PMP has 4 regions per process: its flash, its memory

@@ -18,8 +18,11 @@ pub const DRIVER_NUM: usize = 0x8000_0004;
 
 /// Longest service name (the same as Tock's app name fields here).
 pub const MAX_NAME: usize = 16;
-/// Largest message: a 4 KiB data chunk plus a header and a path.
+/// Largest message an inbox takes: a 4 KiB data chunk plus a header and a path.
 pub const MAX_MESSAGE: usize = 4608;
+/// Largest message a large inbox (command 9) takes: a 16 KiB data chunk
+/// plus the same margin.
+pub const MAX_LARGE_MESSAGE: usize = 16 * 1024 + 512;
 /// Services one process can subscribe to.
 pub const MAX_SUBSCRIPTIONS: usize = 4;
 
@@ -43,6 +46,7 @@ pub mod command {
     pub const SUBSCRIBE: u32 = 6;
     pub const PUBLISH: u32 = 7;
     pub const ALIVE: u32 = 8;
+    pub const LARGE_INBOX: u32 = 9;
 }
 
 pub mod upcall {

@@ -35,11 +35,14 @@
 //!   Success; `NODEVICE` if no such live process; `INVAL` if `handle` is
 //!   the sender itself; `NOMEM` if its inbox is full (counted; the sender
 //!   may retry) or the sender's own inbox (for replies) cannot be made;
-//!   `SIZE` if `len` is 0, over 4608 or over the allow.
+//!   `SIZE` if `len` is 0, over the allow, or over what the receiver's
+//!   inbox takes (4608 bytes; 16 896 for a large inbox, command 9).
 //! - `4`: receive the oldest message of this process's inbox into
 //!   read-write allow 0. Success with `(len, sender handle, kind | tag <<
 //!   16)`, kind 0 direct and 1 publication (tag 0); `len` 0 when the inbox
-//!   is empty; `SIZE` if the allow is shorter (the message stays).
+//!   is empty; `SIZE` if the allow is shorter: the message stays, or with
+//!   argument 1 set to 1 it is dropped (a process whose buffers for other
+//!   senders are smaller than its inbox's largest message).
 //! - `5`: the app name of process `handle` into read-write allow 1: success
 //!   with its length; `NODEVICE` if no such live process.
 //! - `6`: subscribe to publications of the service name in read-only allow
@@ -49,6 +52,12 @@
 //!   this process's service name: success with the number of inboxes it
 //!   reached; `INVAL` if this process registered no name; `SIZE`.
 //! - `8`: is process `handle` alive? Success, or `NODEVICE`.
+//! - `9`: make this process's inbox large (the board's large size, 64 KiB
+//!   on this project's boards), so it takes messages up to 16 896 bytes
+//!   (a 16 KiB storage read's reply) and several of them at once. Success;
+//!   `ALREADY` if the inbox exists (it is made by the first register,
+//!   send or subscribe, so ask first); `NOMEM` if the grant region cannot
+//!   hold it.
 //!
 //! ### Upcalls
 //! - `0`: messages are waiting in the inbox; argument 0 is how many.
@@ -65,6 +74,7 @@
 #![forbid(unsafe_code)]
 
 use hil_ext::identity::ProcessIdentity;
+use kernel::grant::GrantData;
 use kernel::grant::{
     AllowRoCount, AllowRwCount, CustomGrant, Grant, GrantKernelData, GrantRegionAllocator, UpcallCount,
 };
@@ -73,8 +83,8 @@ use kernel::syscall::{CommandReturn, SyscallDriver};
 use kernel::{ErrorCode, ProcessId};
 use record_queue::{FrameRing, WakeLatch, RECORD_ALIGN_OFFSET};
 use syscall_abi::ipc::{
-    allow_ro, allow_rw, command, split_send_arg, upcall, KIND_DIRECT, KIND_PUBLICATION, MAX_MESSAGE, MAX_NAME,
-    MAX_SUBSCRIPTIONS,
+    allow_ro, allow_rw, command, split_send_arg, upcall, KIND_DIRECT, KIND_PUBLICATION, MAX_LARGE_MESSAGE, MAX_MESSAGE,
+    MAX_NAME, MAX_SUBSCRIPTIONS,
 };
 
 pub use syscall_abi::ipc::DRIVER_NUM;
@@ -105,12 +115,36 @@ impl Name {
     }
 }
 
+/// An inbox's memory: `S` bytes, or `L` for a process that asked for a
+/// large one (it takes larger messages, see [`InboxMem::max_message`]).
+enum InboxMem<const S: usize, const L: usize> {
+    Small(CustomGrant<[u8; S]>),
+    Large(CustomGrant<[u8; L]>),
+}
+
+impl<const S: usize, const L: usize> InboxMem<S, L> {
+    /// The largest message this inbox takes.
+    fn max_message(&self) -> usize {
+        match self {
+            InboxMem::Small(_) => MAX_MESSAGE,
+            InboxMem::Large(_) => MAX_LARGE_MESSAGE,
+        }
+    }
+
+    fn enter<R>(&self, f: impl FnOnce(&mut [u8]) -> R) -> Option<R> {
+        match self {
+            InboxMem::Small(m) => m.enter(|mut mem: GrantData<'_, [u8; S]>| f(&mut mem[..])).ok(),
+            InboxMem::Large(m) => m.enter(|mut mem: GrantData<'_, [u8; L]>| f(&mut mem[..])).ok(),
+        }
+    }
+}
+
 /// Per-process state, in the process's grant region.
 #[derive(Default)]
-pub struct App<const INBOX: usize> {
+pub struct App<const INBOX: usize, const LARGE: usize> {
     service: Option<Name>,
     subscriptions: [Option<Name>; MAX_SUBSCRIPTIONS],
-    inbox_mem: Option<CustomGrant<[u8; INBOX]>>,
+    inbox_mem: Option<InboxMem<INBOX, LARGE>>,
     inbox: FrameRing,
     /// When the messages upcall is raised (see [`WakeLatch`]).
     wake: WakeLatch,
@@ -118,12 +152,27 @@ pub struct App<const INBOX: usize> {
     dropped: u32,
 }
 
-impl<const INBOX: usize> App<INBOX> {
+impl<const INBOX: usize, const LARGE: usize> App<INBOX, LARGE> {
     fn ensure_inbox(&mut self, allocator: &mut GrantRegionAllocator) -> Result<(), ErrorCode> {
         if self.inbox_mem.is_none() {
-            self.inbox_mem = Some(allocator.alloc_n_with(|_| 0u8).map_err(|_| ErrorCode::NOMEM)?);
+            let mem = allocator.alloc_n_with(|_| 0u8).map_err(|_| ErrorCode::NOMEM)?;
+            self.inbox_mem = Some(InboxMem::Small(mem));
         }
         Ok(())
+    }
+
+    fn make_large_inbox(&mut self, allocator: &mut GrantRegionAllocator) -> Result<(), ErrorCode> {
+        if self.inbox_mem.is_some() {
+            return Err(ErrorCode::ALREADY);
+        }
+        let mem = allocator.alloc_n_with(|_| 0u8).map_err(|_| ErrorCode::NOMEM)?;
+        self.inbox_mem = Some(InboxMem::Large(mem));
+        Ok(())
+    }
+
+    /// The largest message this process's inbox takes (none without one).
+    fn max_message(&self) -> usize {
+        self.inbox_mem.as_ref().map_or(0, InboxMem::max_message)
     }
 
     /// Queues a message, copied straight from the sender's memory; tells
@@ -139,13 +188,12 @@ impl<const INBOX: usize> App<INBOX> {
         let App { inbox_mem, inbox, dropped, wake, .. } = self;
         let total = RECORD_HEADER + message.len();
         let queued = inbox_mem.as_ref().and_then(|m| {
-            m.enter(|mut mem| {
-                inbox.push_with(&mut mem[..], total, |a, b| {
+            m.enter(|mem| {
+                inbox.push_with(mem, total, |a, b| {
                     scatter(header, message, a, b);
                     true
                 })
             })
-            .ok()
         }) == Some(true);
         if !queued {
             *dropped = dropped.wrapping_add(1);
@@ -156,8 +204,8 @@ impl<const INBOX: usize> App<INBOX> {
     }
 }
 
-type IpcGrant<const INBOX: usize> = Grant<
-    App<INBOX>,
+type IpcGrant<const INBOX: usize, const LARGE: usize> = Grant<
+    App<INBOX, LARGE>,
     UpcallCount<{ upcall::COUNT }>,
     AllowRoCount<{ allow_ro::COUNT }>,
     AllowRwCount<{ allow_rw::COUNT }>,
@@ -178,9 +226,10 @@ pub struct ServiceOwner {
     pub app: &'static str,
 }
 
-/// The IPC driver; `INBOX` is the bytes of each process's inbox.
-pub struct Ipc<'a, const INBOX: usize> {
-    apps: IpcGrant<INBOX>,
+/// The IPC driver; `INBOX` is the bytes of each process's inbox, `LARGE`
+/// of a process's that asked for a large one.
+pub struct Ipc<'a, const INBOX: usize, const LARGE: usize> {
+    apps: IpcGrant<INBOX, LARGE>,
     identity: &'a dyn ProcessIdentity,
     owners: &'static [ServiceOwner],
 }
@@ -208,8 +257,16 @@ fn header(sender: ProcessId, kind: u32, tag: u16) -> [u8; RECORD_HEADER] {
     h
 }
 
-impl<'a, const INBOX: usize> Ipc<'a, INBOX> {
-    pub fn new(apps: IpcGrant<INBOX>, identity: &'a dyn ProcessIdentity, owners: &'static [ServiceOwner]) -> Self {
+impl<'a, const INBOX: usize, const LARGE: usize> Ipc<'a, INBOX, LARGE> {
+    /// A large inbox must hold three of the largest messages it takes.
+    const LARGE_HOLDS_THREE: () = assert!(LARGE >= 3 * (MAX_LARGE_MESSAGE + 16) && INBOX >= MAX_MESSAGE + 16);
+
+    pub fn new(
+        apps: IpcGrant<INBOX, LARGE>,
+        identity: &'a dyn ProcessIdentity,
+        owners: &'static [ServiceOwner],
+    ) -> Self {
+        let () = Self::LARGE_HOLDS_THREE;
         Ipc { apps, identity, owners }
     }
 
@@ -285,7 +342,7 @@ impl<'a, const INBOX: usize> Ipc<'a, INBOX> {
     /// Copies the sender's read-only allow 1 into `target`'s inbox.
     fn send(&self, pid: ProcessId, handle: usize, len_tag: usize) -> Result<(), ErrorCode> {
         let (len, tag) = split_send_arg(len_tag);
-        if len == 0 || len > MAX_MESSAGE {
+        if len == 0 || len > MAX_LARGE_MESSAGE {
             return Err(ErrorCode::SIZE);
         }
         let target = self.find(handle).ok_or(ErrorCode::NODEVICE)?;
@@ -299,7 +356,15 @@ impl<'a, const INBOX: usize> Ipc<'a, INBOX> {
         let head = header(pid, KIND_DIRECT, tag);
         self.with_message(pid, len, |message| {
             self.apps
-                .enter(target, |app, kd| if app.deliver(&head, message, kd) { Ok(()) } else { Err(ErrorCode::NOMEM) })
+                .enter(target, |app, kd| {
+                    if len > app.max_message() && app.inbox_mem.is_some() {
+                        Err(ErrorCode::SIZE)
+                    } else if app.deliver(&head, message, kd) {
+                        Ok(())
+                    } else {
+                        Err(ErrorCode::NOMEM)
+                    }
+                })
                 .unwrap_or(Err(ErrorCode::NODEVICE))
         })
     }
@@ -322,7 +387,7 @@ impl<'a, const INBOX: usize> Ipc<'a, INBOX> {
             .map_err(ErrorCode::from)?
     }
 
-    fn receive(&self, pid: ProcessId) -> CommandReturn {
+    fn receive(&self, pid: ProcessId, drop_oversized: bool) -> CommandReturn {
         self.apps
             .enter(pid, |app, kd| {
                 let App { inbox_mem, inbox, wake, .. } = &mut **app;
@@ -333,15 +398,18 @@ impl<'a, const INBOX: usize> Ipc<'a, INBOX> {
                 };
                 out.mut_enter(|out| {
                     mem.enter(|mem| {
-                        let Some(total) = inbox.peek_len(&mem[..]) else {
+                        let Some(total) = inbox.peek_len(mem) else {
                             wake.read_empty();
                             return CommandReturn::success_u32_u32_u32(0, 0, 0);
                         };
                         let len = total.saturating_sub(RECORD_HEADER);
                         if out.len() < len {
+                            if drop_oversized {
+                                let _ = inbox.pop(mem);
+                            }
                             return CommandReturn::failure(ErrorCode::SIZE);
                         }
-                        let Some((a, b)) = inbox.pop(&mem[..]) else {
+                        let Some((a, b)) = inbox.pop(mem) else {
                             return CommandReturn::failure(ErrorCode::FAIL);
                         };
                         // The record is the header then the message, in two pieces.
@@ -432,14 +500,14 @@ impl<'a, const INBOX: usize> Ipc<'a, INBOX> {
     }
 }
 
-impl<const INBOX: usize> SyscallDriver for Ipc<'_, INBOX> {
+impl<const INBOX: usize, const LARGE: usize> SyscallDriver for Ipc<'_, INBOX, LARGE> {
     fn command(&self, cmd: usize, arg1: usize, arg2: usize, pid: ProcessId) -> CommandReturn {
         match cmd as u32 {
             command::EXISTS => CommandReturn::success(),
             command::REGISTER => self.register(pid).into(),
             command::LOOKUP => self.lookup(pid),
             command::SEND => self.send(pid, arg1, arg2).into(),
-            command::RECEIVE => self.receive(pid),
+            command::RECEIVE => self.receive(pid, arg1 == 1),
             command::SENDER_NAME => self.sender_name(pid, arg1),
             command::SUBSCRIBE => self.subscribe(pid).into(),
             command::PUBLISH => self.publish(pid, arg1),
@@ -447,6 +515,12 @@ impl<const INBOX: usize> SyscallDriver for Ipc<'_, INBOX> {
                 Some(_) => CommandReturn::success(),
                 None => CommandReturn::failure(ErrorCode::NODEVICE),
             },
+            command::LARGE_INBOX => self
+                .apps
+                .enter_with_allocator(pid, |app, _, allocator| app.make_large_inbox(allocator))
+                .map_err(ErrorCode::from)
+                .and_then(|r| r)
+                .into(),
             _ => CommandReturn::failure(ErrorCode::NOSUPPORT),
         }
     }

@@ -9,7 +9,7 @@ use common::*;
 use fat_volume::StorageServer;
 use proto_storage::{
     ClientError, Corruption, Error, Kind, Label, NotMounted, OpenMode, Request, Response, StorageClient, Transport,
-    TransportError, Unformatted, VolumeStatus, MAX_DATA, MAX_MESSAGE,
+    TransportError, Unformatted, VolumeStatus, MAX_DATA, MAX_MESSAGE, MAX_READ, MAX_REPLY,
 };
 
 /// A clock stuck at one instant, so listings can check modification times.
@@ -253,6 +253,37 @@ fn malformed_messages_get_error_replies() {
     let mut reply = [0u8; 100];
     let m = server.handle("ftp", 20, &req[..n], &mut reply);
     assert_eq!(Response::parse(&reply[..m]), Ok(Response::Error(Error::BadRequest)));
+}
+
+#[test]
+fn large_reads_come_whole_in_one_reply() {
+    let dir = tempfile::tempdir().unwrap();
+    let (img, _) = server_with_site(dir.path());
+    // Not a multiple of 16 KiB: the last read is short, then end of file.
+    let body: Vec<u8> = (0..40_000u32).map(|i| (i * 7 % 251) as u8).collect();
+    mcopy_in(&img, "/www/big.bin", &body);
+    let mut server: Server = StorageServer::new(Some(FileDevice::open(&img)), Fixed(0));
+    let h = client(&mut server, "http", 10).open("/www/big.bin", OpenMode::Read).unwrap();
+    let mut req = [0u8; 64];
+    let n = Request::Read { handle: h, max_len: proto_storage::ReadLen::MAX }.emit(&mut req).unwrap();
+    let mut got = Vec::new();
+    let mut reply = vec![0u8; MAX_REPLY];
+    loop {
+        let m = server.handle("http", 10, &req[..n], &mut reply);
+        let Ok(Response::Data(data)) = Response::parse(&reply[..m]) else { panic!("not data") };
+        if data.is_empty() {
+            break;
+        }
+        assert!(data.len() == MAX_READ || got.len() + data.len() == body.len(), "whole reads but the last");
+        got.extend_from_slice(data.as_bytes());
+    }
+    assert_eq!(got, body);
+    // A read over 4 KiB into a small reply buffer is refused, not cut.
+    let h = client(&mut server, "http", 10).open("/www/big.bin", OpenMode::Read).unwrap();
+    let n = Request::Read { handle: h, max_len: proto_storage::ReadLen::MAX }.emit(&mut req).unwrap();
+    let mut small = vec![0u8; MAX_MESSAGE];
+    let m = server.handle("http", 10, &req[..n], &mut small);
+    assert_eq!(Response::parse(&small[..m]), Ok(Response::Error(Error::BadRequest)));
 }
 
 #[test]

@@ -17,7 +17,7 @@ use libtock_platform::{share, DefaultConfig, ErrorCode, Syscalls};
 use syscall_abi::ipc::{allow_ro, allow_rw, command, DRIVER_NUM as DRIVER};
 
 use syscall_abi::ipc::send_arg;
-pub use syscall_abi::ipc::{KIND_DIRECT, KIND_PUBLICATION, MAX_MESSAGE, MAX_NAME};
+pub use syscall_abi::ipc::{KIND_DIRECT, KIND_PUBLICATION, MAX_LARGE_MESSAGE, MAX_MESSAGE, MAX_NAME};
 
 const DRIVER_NUM: u32 = DRIVER as u32;
 
@@ -65,7 +65,15 @@ impl<S: Syscalls> Ipc<S> {
         Self::with_name(name, command::SUBSCRIBE)?.to_result()
     }
 
-    /// Sends `message` to process `to`.
+    /// Makes this process's inbox large, so it takes messages up to
+    /// [`MAX_LARGE_MESSAGE`] bytes, several at once; before anything else
+    /// (`Already` once the inbox exists).
+    pub fn large_inbox() -> Result<(), ErrorCode> {
+        S::command(DRIVER_NUM, command::LARGE_INBOX, 0, 0).to_result()
+    }
+
+    /// Sends `message` to process `to`; a receiver without a large inbox
+    /// takes at most [`MAX_MESSAGE`] bytes (`Size`).
     pub fn send(to: Handle, message: &[u8]) -> Result<(), ErrorCode> {
         Self::send_tagged(to, message, 0)
     }
@@ -73,7 +81,7 @@ impl<S: Syscalls> Ipc<S> {
     /// Sends `message` to process `to` with `tag`, which the receiver gets
     /// in [`Message::tag`]: a request/reply protocol echoes it in the reply.
     pub fn send_tagged(to: Handle, message: &[u8], tag: u16) -> Result<(), ErrorCode> {
-        if message.len() > MAX_MESSAGE {
+        if message.len() > MAX_LARGE_MESSAGE {
             return Err(ErrorCode::Size);
         }
         share::scope::<AllowRo<_, DRIVER_NUM, { allow_ro::MESSAGE }>, _, _>(|handle| {
@@ -91,12 +99,23 @@ impl<S: Syscalls> Ipc<S> {
         })
     }
 
-    /// Takes the oldest message into `buf`; `None` when the inbox is empty.
+    /// Takes the oldest message into `buf`; `None` when the inbox is empty;
+    /// `Size` if it is longer than `buf` (it stays).
     pub fn receive(buf: &mut [u8]) -> Result<Option<Message>, ErrorCode> {
+        Self::receive_with(buf, 0)
+    }
+
+    /// As [`Self::receive`], but a message longer than `buf` is dropped
+    /// (`Size`), so it cannot block the messages behind it.
+    pub fn receive_or_drop(buf: &mut [u8]) -> Result<Option<Message>, ErrorCode> {
+        Self::receive_with(buf, 1)
+    }
+
+    fn receive_with(buf: &mut [u8], drop_oversized: u32) -> Result<Option<Message>, ErrorCode> {
         let (len, sender, kind_tag): (u32, u32, u32) =
             share::scope::<AllowRw<_, DRIVER_NUM, { allow_rw::MESSAGE }>, _, _>(|handle| {
                 S::allow_rw::<DefaultConfig, DRIVER_NUM, { allow_rw::MESSAGE }>(handle, buf)?;
-                S::command(DRIVER_NUM, command::RECEIVE, 0, 0).to_result()
+                S::command(DRIVER_NUM, command::RECEIVE, drop_oversized, 0).to_result()
             })?;
         Ok((len > 0).then_some(Message {
             len: len as usize,

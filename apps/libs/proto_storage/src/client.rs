@@ -3,7 +3,7 @@
 use crate::pipeline::{Progress, Ticket};
 use crate::{
     Chunk, Done, EncodeError, Entry, Error, FreeSpace, Handle, Label, Metadata, OpenMode, ReadLen, Request, Response,
-    VolumeStatus, MAX_MESSAGE,
+    VolumeStatus, MAX_DATA, MAX_MESSAGE,
 };
 
 /// Why a message exchange with the service failed (below the protocol).
@@ -143,9 +143,10 @@ impl<T: Transport> StorageClient<T> {
         }
     }
 
-    /// Reads up to `buf.len()` (at most 4096) bytes; 0 means end of file.
+    /// Reads up to `buf.len()` (at most [`MAX_DATA`]) bytes; 0 means end of file.
     pub fn read(&mut self, handle: Handle, buf: &mut [u8]) -> Result<usize, ClientError> {
-        let Some(max_len) = ReadLen::capped(buf.len()) else {
+        // The reply must fit this client's buffer (and a small inbox).
+        let Some(max_len) = ReadLen::capped(buf.len().min(MAX_DATA)) else {
             return Ok(0);
         };
         match self.call(&Request::Read { handle, max_len })? {
@@ -157,9 +158,11 @@ impl<T: Transport> StorageClient<T> {
         }
     }
 
-    /// Asks for the next `len` (at most 4096) bytes of `handle` without
-    /// waiting; `Ok(None)` if the transport has no room for another request
-    /// in flight. Reads on one handle are answered in the order started.
+    /// Asks for the next `len` (at most [`MAX_READ`]; over [`MAX_DATA`]
+    /// only if the transport's inbox and reply buffers take a
+    /// [`MAX_REPLY`] reply) bytes of `handle` without waiting; `Ok(None)`
+    /// if the transport has no room for another request in flight. Reads
+    /// on one handle are answered in the order started.
     pub fn start_read(&mut self, handle: Handle, len: usize) -> Result<Option<Ticket>, ClientError>
     where
         T: Pipelined,
@@ -342,7 +345,7 @@ impl<T: Transport> StorageClient<T> {
 #[cfg(test)]
 mod tests {
     use super::*;
-    use crate::{Kind, ListingWriter, MAX_DATA};
+    use crate::{Kind, ListingWriter, ReadData, MAX_DATA};
 
     /// Answers with whatever the closure returns for each decoded request.
     struct Mock<F>(F);
@@ -366,7 +369,7 @@ mod tests {
             Request::Open { .. } => reply(Response::Error(Error::NotFound), buf),
             Request::Read { max_len, .. } => {
                 let data = [b'x'; MAX_DATA];
-                reply(Response::Data(Chunk::new(&data[..max_len.get()]).unwrap()), buf)
+                reply(Response::Data(ReadData::new(&data[..max_len.get()]).unwrap()), buf)
             }
             Request::Write { data, .. } => reply(Response::Written(data.len().min(3000) as u16), buf),
             Request::Seek { offset, .. } => reply(Response::Position(offset.min(10)), buf),
@@ -428,7 +431,7 @@ mod tests {
         let mut short = StorageClient::new(Mock(|_: Request<'_>, buf: &mut [u8]| reply(Response::Written(0), buf)));
         assert_eq!(short.write_all(Handle(1), b"abc"), Err(ClientError::Storage(Error::NoSpace)));
         let mut overlong = StorageClient::new(Mock(|_: Request<'_>, buf: &mut [u8]| {
-            reply(Response::Data(Chunk::prefix(&[1; 50])), buf)
+            reply(Response::Data(ReadData::new(&[1; 50]).unwrap()), buf)
         }));
         assert_eq!(overlong.read(Handle(1), &mut [0u8; 10]), Err(ClientError::BadReply));
         assert_eq!(ClientError::from(Error::Busy).storage(), Some(Error::Busy));
@@ -451,7 +454,7 @@ mod tests {
                 let n = len.min(10_000 - self.position);
                 let data = [(self.position % 251) as u8; MAX_DATA];
                 self.position += n;
-                let m = reply(Response::Data(Chunk::new(&data[..n]).unwrap()), buf).unwrap();
+                let m = reply(Response::Data(ReadData::new(&data[..n]).unwrap()), buf).unwrap();
                 self.in_flight.received(slot, tag, m);
             }
         }

@@ -1,7 +1,7 @@
 //! The 4-byte header in front of every message, and the codec error types.
 
 use crate::wire::{Reader, Writer};
-use crate::{Error, MAX_MESSAGE};
+use crate::Error;
 
 /// Protocol version carried in every header; a mismatch is `Unsupported`.
 /// 2: file data fields carry two zero bytes after their length (word-aligned data).
@@ -31,7 +31,8 @@ pub enum DecodeError {
     Invalid,
     /// Bytes left over after the last field.
     TrailingBytes,
-    /// Longer than [`MAX_MESSAGE`].
+    /// Longer than its kind of message may be ([`MAX_MESSAGE`](crate::MAX_MESSAGE), a reply
+    /// [`MAX_REPLY`](crate::MAX_REPLY)).
     Oversized,
 }
 
@@ -55,8 +56,8 @@ pub enum EncodeError {
 }
 
 /// Checks size, magic and version; returns the kind byte and a reader after the header.
-pub(crate) fn read_header<'a>(bytes: &'a [u8], magic: [u8; 2]) -> Result<(u8, Reader<'a>), DecodeError> {
-    if bytes.len() > MAX_MESSAGE {
+pub(crate) fn read_header<'a>(bytes: &'a [u8], magic: [u8; 2], max: usize) -> Result<(u8, Reader<'a>), DecodeError> {
+    if bytes.len() > max {
         return Err(DecodeError::Oversized);
     }
     let mut r = Reader::new(bytes);
@@ -79,9 +80,10 @@ pub(crate) fn write_header<'a>(buf: &'a mut [u8], magic: [u8; 2], kind: u8) -> R
     Ok(w)
 }
 
-/// Fails if an encoded message would exceed [`MAX_MESSAGE`].
-pub(crate) fn check_len(len: usize) -> Result<usize, EncodeError> {
-    if len > MAX_MESSAGE {
+/// Fails if an encoded message would exceed `max` bytes ([`MAX_MESSAGE`](crate::MAX_MESSAGE),
+/// or [`MAX_REPLY`](crate::MAX_REPLY) for a read's reply).
+pub(crate) fn check_len(len: usize, max: usize) -> Result<usize, EncodeError> {
+    if len > max {
         Err(EncodeError::TooLong)
     } else {
         Ok(len)

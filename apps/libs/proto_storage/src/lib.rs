@@ -46,17 +46,21 @@ pub use header::{DecodeError, EncodeError, HEADER_LEN, REQUEST_MAGIC, RESPONSE_M
 pub use path::{normalize, NormPath, PathError};
 pub use pipeline::{Progress, Ticket};
 pub use policy::{authorize, Class, Rule, Scope, RULES};
-pub use request::{Chunk, Handle, Op, OpenMode, ReadLen, Request};
+pub use request::{Chunk, Handle, Op, OpenMode, ReadData, ReadLen, Request};
 pub use response::{Done, Entries, Entry, Kind, Listing, ListingWriter, Metadata, Response, DATA_OFFSET, ERROR_KIND};
 pub use status::{
     Corruption, FreeSpace, Label, LabelError, NotMounted, Unformatted, VolumeStats, VolumeStatus, MAX_LABEL,
 };
 
-/// Largest message in either direction, header included.
+/// Largest request, and largest reply but a `Read`'s, header included.
 ///
 /// A 4096-byte data chunk plus header and length (4106 bytes) fits, and so
 /// does `Rename` with two worst-case paths; the rest is margin for listings.
 pub const MAX_MESSAGE: usize = 4608;
+
+/// Largest reply: a [`MAX_READ`] read's data with the same margin (the
+/// kernel's largest message, which only a large inbox takes).
+pub const MAX_REPLY: usize = MAX_READ + 512;
 
 /// The name the storage service registers under (kernel IPC).
 pub const SERVICE_NAME: &str = "storage";
@@ -67,6 +71,13 @@ pub const SERVICE_APP: &str = "storage";
 /// Most file data in one `Read` or `Write`: one 4 KiB block, the unit the
 /// block device and the volume's cache move.
 pub const MAX_DATA: usize = 4096;
+
+/// Most file data one `Read` returns: four 4 KiB blocks, what the service
+/// reads from the device in one request when a file is read in order.
+/// Only a client with a large kernel inbox can take more than
+/// [`MAX_DATA`] (its reply is over [`MAX_MESSAGE`]); the waiting
+/// [`StorageClient::read`] asks for [`MAX_DATA`] at most.
+pub const MAX_READ: usize = 16384;
 
 /// Longest normalised path in bytes, leading `/` included.
 ///

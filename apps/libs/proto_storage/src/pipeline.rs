@@ -71,26 +71,37 @@ pub enum Delivery {
     Other,
 }
 
-/// Up to `N` requests in flight, with `N` reply buffers of
-/// [`MAX_MESSAGE`] bytes lent by the owner.
+/// Up to `N` requests in flight, with `N` reply buffers of at least
+/// [`MAX_MESSAGE`] bytes lent by the owner ([`MAX_REPLY`](crate::MAX_REPLY)
+/// for reads over [`MAX_DATA`](crate::MAX_DATA)).
 pub struct InFlight<'b, const N: usize> {
     slots: [Slot; N],
     buffers: &'b mut [u8],
+    /// Bytes of each reply buffer.
+    size: usize,
     next_seq: u32,
 }
 
 impl<'b, const N: usize> InFlight<'b, N> {
-    /// `buffers` must hold `N` messages of [`MAX_MESSAGE`] bytes.
+    /// `buffers` is split into `N` reply buffers, each at least
+    /// [`MAX_MESSAGE`] bytes.
     pub fn new(buffers: &'b mut [u8]) -> Option<Self> {
-        (buffers.len() >= N * MAX_MESSAGE && N <= u8::MAX as usize).then_some(InFlight {
+        let size = buffers.len() / N.max(1);
+        (size >= MAX_MESSAGE && N <= u8::MAX as usize).then_some(InFlight {
             slots: [FREE; N],
             buffers,
+            size,
             next_seq: 0,
         })
     }
 
+    /// The largest reply each request may get.
+    pub fn reply_capacity(&self) -> usize {
+        self.size
+    }
+
     fn buffer(&mut self, slot: usize) -> &mut [u8] {
-        &mut self.buffers[slot * MAX_MESSAGE..(slot + 1) * MAX_MESSAGE]
+        &mut self.buffers[slot * self.size..(slot + 1) * self.size]
     }
 
     fn outstanding(state: State) -> bool {
@@ -150,7 +161,8 @@ impl<'b, const N: usize> InFlight<'b, N> {
         };
         if owner != slot {
             // The reply overtook an older request's, which is lost: moved.
-            self.buffers.copy_within(slot * MAX_MESSAGE..slot * MAX_MESSAGE + len, owner * MAX_MESSAGE);
+            let size = self.size;
+            self.buffers.copy_within(slot * size..slot * size + len, owner * size);
         }
         self.settle(owner, len);
         Delivery::Taken

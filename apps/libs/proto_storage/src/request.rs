@@ -2,32 +2,32 @@
 
 use crate::header::{check_len, read_header, write_header, HEADER_LEN, REQUEST_MAGIC};
 use crate::wire::{blob16_len, data16_len, Writer};
-use crate::{DecodeError, EncodeError, Label, MAX_DATA};
+use crate::{DecodeError, EncodeError, Label, MAX_DATA, MAX_MESSAGE, MAX_READ};
 
 /// An open file, as numbered by the service (valid for the client that opened it).
 #[derive(Clone, Copy, Debug, PartialEq, Eq, Hash, PartialOrd, Ord)]
 pub struct Handle(pub u32);
 
-/// How many bytes a `Read` may return: 1 ..= [`MAX_DATA`].
+/// How many bytes a `Read` may return: 1 ..= [`MAX_READ`].
 #[derive(Clone, Copy, Debug, PartialEq, Eq)]
 pub struct ReadLen(u16);
 
 impl ReadLen {
-    /// The largest read, one full data chunk.
-    pub const MAX: ReadLen = ReadLen(MAX_DATA as u16);
+    /// The largest read.
+    pub const MAX: ReadLen = ReadLen(MAX_READ as u16);
 
     /// `n` if it is in range.
     pub const fn new(n: usize) -> Option<ReadLen> {
-        if n >= 1 && n <= MAX_DATA {
+        if n >= 1 && n <= MAX_READ {
             Some(ReadLen(n as u16))
         } else {
             None
         }
     }
 
-    /// `n` capped at [`MAX_DATA`]; `None` for 0.
+    /// `n` capped at [`MAX_READ`]; `None` for 0.
     pub const fn capped(n: usize) -> Option<ReadLen> {
-        ReadLen::new(if n > MAX_DATA { MAX_DATA } else { n })
+        ReadLen::new(if n > MAX_READ { MAX_READ } else { n })
     }
 
     /// The length in bytes.
@@ -36,9 +36,39 @@ impl ReadLen {
     }
 }
 
-/// Up to [`MAX_DATA`] bytes of file data, the payload of one message.
+/// Up to [`MAX_DATA`] bytes of file data, the payload of a `Write`.
 #[derive(Clone, Copy, Debug, PartialEq, Eq)]
 pub struct Chunk<'a>(&'a [u8]);
+
+/// Up to [`MAX_READ`] bytes of file data, the payload of a `Read`'s reply.
+#[derive(Clone, Copy, Debug, PartialEq, Eq)]
+pub struct ReadData<'a>(&'a [u8]);
+
+impl<'a> ReadData<'a> {
+    /// `data` if it fits one reply.
+    pub const fn new(data: &'a [u8]) -> Option<ReadData<'a>> {
+        if data.len() <= MAX_READ {
+            Some(ReadData(data))
+        } else {
+            None
+        }
+    }
+
+    /// The bytes.
+    pub const fn as_bytes(&self) -> &'a [u8] {
+        self.0
+    }
+
+    /// Number of bytes.
+    pub const fn len(&self) -> usize {
+        self.0.len()
+    }
+
+    /// True if there are no bytes.
+    pub const fn is_empty(&self) -> bool {
+        self.0.is_empty()
+    }
+}
 
 impl<'a> Chunk<'a> {
     /// `data` if it fits one message.
@@ -285,7 +315,7 @@ impl<'a> Request<'a> {
 
     /// Decodes a request; any malformed input is an error, never a panic.
     pub fn parse(bytes: &'a [u8]) -> Result<Request<'a>, DecodeError> {
-        let (kind, mut r) = read_header(bytes, REQUEST_MAGIC)?;
+        let (kind, mut r) = read_header(bytes, REQUEST_MAGIC, MAX_MESSAGE)?;
         let op = Op::from_code(kind).ok_or(DecodeError::UnknownKind)?;
         let req = match op {
             Op::Open => {
@@ -343,7 +373,7 @@ impl<'a> Request<'a> {
 
     /// Encodes into `buf`, returning the length used.
     pub fn emit(&self, buf: &mut [u8]) -> Result<usize, EncodeError> {
-        check_len(self.buffer_len())?;
+        check_len(self.buffer_len(), MAX_MESSAGE)?;
         let mut w = write_header(buf, REQUEST_MAGIC, self.op().code())?;
         self.emit_body(&mut w)?;
         Ok(w.position())
@@ -478,9 +508,9 @@ mod tests {
             (b"SQ\x02\x01\x01\x00\xff\x00\x00", DecodeError::Invalid),
             // Open: path length past the end.
             (b"SQ\x02\x01\xff\xff/", DecodeError::Truncated),
-            // Read: max_len 0 and 4097.
+            // Read: max_len 0 and 16385.
             (b"SQ\x02\x02\x01\x00\x00\x00\x00\x00", DecodeError::Invalid),
-            (b"SQ\x02\x02\x01\x00\x00\x00\x01\x10", DecodeError::Invalid),
+            (b"SQ\x02\x02\x01\x00\x00\x00\x01\x40", DecodeError::Invalid),
             // Format: label not canonical (lowercase, trailing space), with '*', too long.
             (b"SQ\x02\x0e\x03abc", DecodeError::Invalid),
             (b"SQ\x02\x0e\x02A ", DecodeError::Invalid),
@@ -557,7 +587,8 @@ mod tests {
     #[test]
     fn read_len_and_chunk_bounds() {
         assert_eq!(ReadLen::new(0), None);
-        assert_eq!(ReadLen::new(MAX_DATA + 1), None);
+        assert_eq!(ReadLen::new(MAX_READ).map(ReadLen::get), Some(MAX_READ));
+        assert_eq!(ReadLen::new(MAX_READ + 1), None);
         assert_eq!(ReadLen::capped(100_000), Some(ReadLen::MAX));
         assert_eq!(ReadLen::capped(0), None);
         let big = [0u8; MAX_DATA + 10];

@@ -3,7 +3,8 @@
 use crate::header::{check_len, read_header, write_header, HEADER_LEN, RESPONSE_MAGIC};
 use crate::wire::{blob16_len, data16_len, Reader, Writer};
 use crate::{
-    Chunk, DecodeError, EncodeError, Error, FreeSpace, Handle, Op, VolumeStatus, MAX_DATA, MAX_LIST_NAME, MAX_MESSAGE,
+    DecodeError, EncodeError, Error, FreeSpace, Handle, Op, ReadData, VolumeStatus, MAX_DATA, MAX_LIST_NAME,
+    MAX_MESSAGE, MAX_READ, MAX_REPLY,
 };
 
 /// Kind byte of an error reply (success replies reuse the operation's code).
@@ -266,7 +267,7 @@ pub enum Response<'a> {
     /// `Open` succeeded.
     Opened(Handle),
     /// `Read` data; empty at end of file.
-    Data(Chunk<'a>),
+    Data(ReadData<'a>),
     /// `Write` stored this many bytes (fewer than sent only when the volume filled).
     Written(u16),
     /// `Seek` moved to this position.
@@ -308,13 +309,13 @@ impl<'a> Response<'a> {
 
     /// Decodes a response; any malformed input is an error, never a panic.
     pub fn parse(bytes: &'a [u8]) -> Result<Response<'a>, DecodeError> {
-        let (kind, mut r) = read_header(bytes, RESPONSE_MAGIC)?;
+        let (kind, mut r) = read_header(bytes, RESPONSE_MAGIC, MAX_REPLY)?;
         let resp = if kind == ERROR_KIND {
             Response::Error(Error::from_code(r.u8()?).ok_or(DecodeError::Invalid)?)
         } else {
             match Op::from_code(kind).ok_or(DecodeError::UnknownKind)? {
                 Op::Open => Response::Opened(Handle(r.u32()?)),
-                Op::Read => Response::Data(Chunk::new(r.data16()?).ok_or(DecodeError::Invalid)?),
+                Op::Read => Response::Data(ReadData::new(r.data16()?).ok_or(DecodeError::Invalid)?),
                 Op::Write => {
                     let n = r.u16()?;
                     if usize::from(n) > MAX_DATA {
@@ -366,7 +367,7 @@ impl<'a> Response<'a> {
     /// Writes the header of a `Data` reply whose `len` payload bytes already
     /// sit at [`DATA_OFFSET`] in `buf`; returns the message length.
     pub fn emit_data_header(buf: &mut [u8], len: usize) -> Result<usize, EncodeError> {
-        if len > MAX_DATA {
+        if len > MAX_READ {
             return Err(EncodeError::TooLong);
         }
         let end = DATA_OFFSET + len;
@@ -381,7 +382,9 @@ impl<'a> Response<'a> {
 
     /// Encodes into `buf`, returning the length used.
     pub fn emit(&self, buf: &mut [u8]) -> Result<usize, EncodeError> {
-        check_len(self.buffer_len())?;
+        // Only a read's data may make a reply longer than a request.
+        let max = if matches!(self, Response::Data(_)) { MAX_REPLY } else { MAX_MESSAGE };
+        check_len(self.buffer_len(), max)?;
         let mut w = write_header(buf, RESPONSE_MAGIC, self.kind())?;
         match self {
             Response::Opened(h) => w.u32(h.0)?,
@@ -460,8 +463,8 @@ mod tests {
         };
         let samples = [
             Response::Opened(Handle(42)),
-            Response::Data(Chunk::new(&DATA).unwrap()),
-            Response::Data(Chunk::new(&[]).unwrap()),
+            Response::Data(ReadData::new(&DATA).unwrap()),
+            Response::Data(ReadData::new(&[]).unwrap()),
             Response::Written(4096),
             Response::Written(0),
             Response::Position(u64::MAX),
@@ -531,13 +534,16 @@ mod tests {
 
     #[test]
     fn data_in_place() {
-        let mut buf = [0u8; MAX_MESSAGE];
+        let mut buf = [0u8; MAX_REPLY];
         buf[DATA_OFFSET..DATA_OFFSET + 3].copy_from_slice(b"abc");
         let n = Response::emit_data_header(&mut buf, 3).unwrap();
-        assert_eq!(Response::parse(&buf[..n]), Ok(Response::Data(Chunk::new(b"abc").unwrap())));
-        let n = Response::emit_data_header(&mut buf, MAX_DATA).unwrap();
-        assert_eq!(n, Response::Data(Chunk::new(&[0; MAX_DATA]).unwrap()).buffer_len());
-        assert_eq!(Response::emit_data_header(&mut buf, MAX_DATA + 1), Err(EncodeError::TooLong));
+        assert_eq!(Response::parse(&buf[..n]), Ok(Response::Data(ReadData::new(b"abc").unwrap())));
+        let n = Response::emit_data_header(&mut buf, MAX_READ).unwrap();
+        assert_eq!(n, Response::Data(ReadData::new(&[0; MAX_READ]).unwrap()).buffer_len());
+        assert!(n > MAX_MESSAGE && n <= MAX_REPLY, "only a large read's reply is over MAX_MESSAGE");
+        assert!(matches!(Response::parse(&buf[..n]), Ok(Response::Data(d)) if d.len() == MAX_READ));
+        assert_eq!(Response::parse(&[0u8; MAX_REPLY + 1]), Err(DecodeError::Oversized));
+        assert_eq!(Response::emit_data_header(&mut buf, MAX_READ + 1), Err(EncodeError::TooLong));
         assert_eq!(Response::emit_data_header(&mut buf[..10], 5), Err(EncodeError::BufferTooSmall));
     }
 

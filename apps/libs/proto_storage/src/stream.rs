@@ -12,7 +12,7 @@
 //! and one that just got an answer lets a waiting one go first.
 
 use crate::pipeline::{Progress, Ticket};
-use crate::{ClientError, Error, Handle, Pipelined, StorageClient, MAX_DATA};
+use crate::{ClientError, Error, Handle, Pipelined, StorageClient, MAX_DATA, MAX_READ};
 
 /// Whether connections were kept from starting a request by the ones in
 /// flight; shared by all streams of one transport.
@@ -53,6 +53,11 @@ impl<const N: usize> Queue<N> {
 
     fn len(&self) -> usize {
         self.items.iter().filter(|t| t.is_some()).count()
+    }
+
+    /// Bytes asked for by the requests queued.
+    fn bytes(&self) -> usize {
+        self.items.iter().flatten().map(|(_, len)| usize::from(*len)).sum()
     }
 
     fn push(&mut self, ticket: Ticket, len: usize) {
@@ -112,29 +117,35 @@ impl<const N: usize> ReadAhead<N> {
         ReadAhead { queue: Queue::new(), asked: 0, took: false }
     }
 
-    /// Asks for the next chunks of `chunk` (at most 4096) bytes, up to `N`
-    /// in flight, `fits` in flight (how many chunks' bytes the consumer has
-    /// room for now, counting those in flight) and `limit` bytes in all
-    /// (`u64::MAX`: to the end of file).
+    /// Asks for the next reads of `chunk` (at most [`MAX_READ`]) bytes,
+    /// up to `N` in flight, whose bytes fit in `room` (what the consumer
+    /// has room for now, counting the reads in flight), and `limit` bytes
+    /// in all (`u64::MAX`: to the end of file). A read of less than
+    /// `chunk` is asked for only at the end (`limit`); so a consumer that
+    /// asks with `room` of at least `chunk` once its buffer drains gets
+    /// whole chunks, one storage round trip each.
     pub fn ask<T: Pipelined>(
         &mut self,
         handle: Handle,
         limit: u64,
         chunk: usize,
-        fits: usize,
+        room: usize,
         client: &mut StorageClient<T>,
         share: &mut Share,
     ) -> Result<(), ClientError> {
         if core::mem::take(&mut self.took) && share.contended {
             return Ok(());
         }
-        let chunk = chunk.clamp(1, MAX_DATA) as u64;
-        while self.asked < limit && self.queue.len() < N.min(fits) {
+        let chunk = chunk.clamp(1, MAX_READ) as u64;
+        while self.asked < limit && self.queue.len() < N {
+            let len = (limit - self.asked).min(chunk) as usize;
+            if self.queue.bytes() + len > room {
+                break;
+            }
             let in_flight = self.queue.len();
             if !share.may_start(in_flight, true) {
                 break;
             }
-            let len = (limit - self.asked).min(chunk) as usize;
             match client.start_read(handle, len)? {
                 Some(ticket) => {
                     self.queue.push(ticket, len);
@@ -272,7 +283,7 @@ impl<const N: usize> WriteBehind<N> {
 mod tests {
     use super::*;
     use crate::pipeline::InFlight;
-    use crate::{Request, Response, Transport, TransportError, MAX_MESSAGE};
+    use crate::{Request, Response, Transport, TransportError, MAX_MESSAGE, MAX_REPLY};
     use std::vec::Vec;
 
     /// A service answering the requests sent to it only when told to
@@ -290,13 +301,13 @@ mod tests {
     impl Service<'_> {
         fn serve(&mut self) {
             for (tag, request) in core::mem::take(&mut self.sent) {
-                let mut reply = [0u8; MAX_MESSAGE];
+                let mut reply = [0u8; MAX_REPLY];
                 let n = match Request::parse(&request).unwrap() {
                     Request::Read { max_len, .. } => {
                         let n = max_len.get().min(self.file.len() - self.position);
                         let data = &self.file[self.position..self.position + n];
                         self.position += n;
-                        Response::Data(crate::Chunk::new(data).unwrap()).emit(&mut reply).unwrap()
+                        Response::Data(crate::ReadData::new(data).unwrap()).emit(&mut reply).unwrap()
                     }
                     Request::Write { data, .. } => {
                         let n = data.len().min(self.capacity - self.written.len());
@@ -358,10 +369,10 @@ mod tests {
         let mut share = Share::default();
         let mut reads = ReadAhead::<2>::new();
         let mut got = Vec::new();
-        reads.ask(Handle(1), u64::MAX, MAX_DATA, 2, &mut c, &mut share).unwrap();
+        reads.ask(Handle(1), u64::MAX, MAX_DATA, 2 * MAX_DATA, &mut c, &mut share).unwrap();
         assert!(reads.take(&mut c) == ReadStep::Pending, "not answered yet");
         loop {
-            reads.ask(Handle(1), u64::MAX, MAX_DATA, 2, &mut c, &mut share).unwrap();
+            reads.ask(Handle(1), u64::MAX, MAX_DATA, 2 * MAX_DATA, &mut c, &mut share).unwrap();
             assert_eq!(reads.in_flight(), 2, "the next read is always out");
             c.transport().serve();
             match reads.take(&mut c) {
@@ -376,17 +387,46 @@ mod tests {
     }
 
     #[test]
+    fn large_reads_are_asked_whole_when_the_consumer_has_room() {
+        let mut buffers = std::vec![0u8; 3 * MAX_REPLY];
+        let mut c = client(&mut buffers, file(40_000), 0);
+        let mut share = Share::default();
+        let mut reads = ReadAhead::<2>::new();
+        reads.ask(Handle(1), u64::MAX, MAX_READ, MAX_READ - 1, &mut c, &mut share).unwrap();
+        assert_eq!(reads.in_flight(), 0, "no read smaller than a chunk before the end");
+        reads.ask(Handle(1), u64::MAX, MAX_READ, MAX_READ + MAX_DATA, &mut c, &mut share).unwrap();
+        assert_eq!((reads.in_flight(), reads.next_len()), (1, Some(MAX_READ)), "one whole chunk");
+        reads.ask(Handle(1), u64::MAX, MAX_READ, 2 * MAX_READ, &mut c, &mut share).unwrap();
+        assert_eq!(reads.in_flight(), 2, "room for the second, counting the first");
+        let mut got = Vec::new();
+        let mut lens = Vec::new();
+        while reads.in_flight() > 0 {
+            c.transport().serve();
+            match reads.take(&mut c) {
+                ReadStep::Ready(bytes) => {
+                    got.extend_from_slice(bytes);
+                    lens.push(bytes.len());
+                }
+                other => panic!("{other:?}"),
+            }
+            reads.ask(Handle(1), 40_000, MAX_READ, 2 * MAX_READ, &mut c, &mut share).unwrap();
+        }
+        assert_eq!(got, file(40_000));
+        assert_eq!(lens, [MAX_READ, MAX_READ, 40_000 - 2 * MAX_READ], "whole chunks, then the tail");
+    }
+
+    #[test]
     fn a_limit_stops_the_asking() {
         let mut buffers = std::vec![0u8; 3 * MAX_MESSAGE];
         let mut c = client(&mut buffers, file(10_000), 0);
         let mut share = Share::default();
         let mut reads = ReadAhead::<2>::new();
-        reads.ask(Handle(1), 5_000, MAX_DATA, 2, &mut c, &mut share).unwrap();
+        reads.ask(Handle(1), 5_000, MAX_DATA, 2 * MAX_DATA, &mut c, &mut share).unwrap();
         assert_eq!(reads.next_len(), Some(MAX_DATA));
         c.transport().serve();
         assert!(matches!(reads.take(&mut c), ReadStep::Ready(b) if b.len() == MAX_DATA));
         assert_eq!(reads.next_len(), Some(5_000 - MAX_DATA));
-        reads.ask(Handle(1), 5_000, MAX_DATA, 2, &mut c, &mut share).unwrap();
+        reads.ask(Handle(1), 5_000, MAX_DATA, 2 * MAX_DATA, &mut c, &mut share).unwrap();
         assert_eq!(reads.in_flight(), 1, "nothing past the limit");
     }
 
@@ -397,22 +437,22 @@ mod tests {
         let mut share = Share::default();
         let (mut a, mut b) = (ReadAhead::<2>::new(), ReadAhead::<2>::new());
         share.next_pass();
-        a.ask(Handle(1), u64::MAX, MAX_DATA, 2, &mut c, &mut share).unwrap();
+        a.ask(Handle(1), u64::MAX, MAX_DATA, 2 * MAX_DATA, &mut c, &mut share).unwrap();
         assert_eq!(a.in_flight(), 2);
-        a.ask(Handle(1), u64::MAX, MAX_DATA, 2, &mut c, &mut share).unwrap();
+        a.ask(Handle(1), u64::MAX, MAX_DATA, 2 * MAX_DATA, &mut c, &mut share).unwrap();
         let mut third = ReadAhead::<2>::new();
-        third.ask(Handle(2), u64::MAX, MAX_DATA, 2, &mut c, &mut share).unwrap();
+        third.ask(Handle(2), u64::MAX, MAX_DATA, 2 * MAX_DATA, &mut c, &mut share).unwrap();
         assert_eq!(third.in_flight(), 1, "the last request in flight");
-        b.ask(Handle(3), u64::MAX, MAX_DATA, 2, &mut c, &mut share).unwrap();
+        b.ask(Handle(3), u64::MAX, MAX_DATA, 2 * MAX_DATA, &mut c, &mut share).unwrap();
         assert_eq!(b.in_flight(), 0, "none left: b waits");
         // Next pass: a takes its chunk but may not ask for a second ahead
         // while b waits, so b gets the request a gave back.
         share.next_pass();
         c.transport().serve();
         assert!(matches!(a.take(&mut c), ReadStep::Ready(_)));
-        a.ask(Handle(1), u64::MAX, MAX_DATA, 2, &mut c, &mut share).unwrap();
+        a.ask(Handle(1), u64::MAX, MAX_DATA, 2 * MAX_DATA, &mut c, &mut share).unwrap();
         assert_eq!(a.in_flight(), 1);
-        b.ask(Handle(3), u64::MAX, MAX_DATA, 2, &mut c, &mut share).unwrap();
+        b.ask(Handle(3), u64::MAX, MAX_DATA, 2 * MAX_DATA, &mut c, &mut share).unwrap();
         assert_eq!(b.in_flight(), 1);
     }
 
@@ -422,9 +462,9 @@ mod tests {
         let mut c = client(&mut buffers, file(100_000), 0);
         let mut share = Share::default();
         let mut paused = ReadAhead::<2>::new();
-        paused.ask(Handle(1), u64::MAX, MAX_DATA, 0, &mut c, &mut share).unwrap();
+        paused.ask(Handle(1), u64::MAX, MAX_DATA, MAX_DATA - 1, &mut c, &mut share).unwrap();
         assert_eq!(paused.in_flight(), 0, "a client that stopped reading asks for nothing");
-        paused.ask(Handle(1), u64::MAX, MAX_DATA, 1, &mut c, &mut share).unwrap();
+        paused.ask(Handle(1), u64::MAX, MAX_DATA, MAX_DATA, &mut c, &mut share).unwrap();
         assert_eq!(paused.in_flight(), 1, "room for one chunk: one read");
     }
 
@@ -443,7 +483,7 @@ mod tests {
                 if let ReadStep::Ready(_) = s.take(&mut c) {
                     got[i] += 1;
                 }
-                s.ask(Handle(i as u32), u64::MAX, MAX_DATA, 1, &mut c, &mut share).unwrap();
+                s.ask(Handle(i as u32), u64::MAX, MAX_DATA, MAX_DATA, &mut c, &mut share).unwrap();
             }
             c.transport().serve();
         }
@@ -456,7 +496,7 @@ mod tests {
         let mut c = client(&mut buffers, file(10_000), 0);
         let mut share = Share::default();
         let mut reads = ReadAhead::<2>::new();
-        reads.ask(Handle(1), u64::MAX, MAX_DATA, 2, &mut c, &mut share).unwrap();
+        reads.ask(Handle(1), u64::MAX, MAX_DATA, 2 * MAX_DATA, &mut c, &mut share).unwrap();
         c.transport().in_flight.fail_all(TransportError::ServiceGone);
         assert_eq!(reads.take(&mut c), ReadStep::Failed(ClientError::Transport(TransportError::ServiceGone)));
     }

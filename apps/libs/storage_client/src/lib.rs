@@ -20,6 +20,9 @@
 //! With [`IpcTransport::pipelined`], up to [`IN_FLIGHT`] requests can also
 //! be sent without waiting (`proto_storage::Pipelined`): the app keeps
 //! serving while the service works, and collects each reply when it came.
+//! A process that got a large kernel inbox ([`large_inbox`], first thing
+//! at start) can take reads of up to `MAX_READ` (16 KiB) that way, one
+//! storage round trip for what would otherwise be four.
 //! Their replies are received into their own buffers by every receive this
 //! transport makes (a waiting call, [`IpcTransport::poll_changes`]), so a
 //! call made meanwhile never drops them.
@@ -30,7 +33,9 @@ use events::{Events, Wake};
 use ipc::{Handle, Ipc};
 use libtock_platform::{ErrorCode, Syscalls};
 use proto_storage::pipeline::{Delivery, InFlight};
-use proto_storage::{Pipelined, Progress, StorageClient, Ticket, Transport, TransportError, MAX_MESSAGE};
+use proto_storage::{
+    Pipelined, Progress, StorageClient, Ticket, Transport, TransportError, MAX_DATA, MAX_MESSAGE, MAX_READ, MAX_REPLY,
+};
 
 /// How often a waiting call checks the service is still alive.
 pub const ALIVE_CHECK_MS: u32 = 200;
@@ -38,12 +43,27 @@ pub const ALIVE_CHECK_MS: u32 = 200;
 pub const REPLY_TIMEOUT_MS: u64 = 5_000;
 /// How long a full service inbox is retried before giving up.
 const BUSY_RETRY_MS: u64 = 1_000;
-/// Requests in flight at most: each reply (up to 4.1 KiB) must fit the
-/// client's 16 KiB kernel inbox beside the service's announcements, or the
-/// service could not deliver it.
+/// Requests in flight at most: each reply must fit the client's kernel
+/// inbox beside the service's announcements, or the service could not
+/// deliver it: three 4.1 KiB replies in a 16 KiB inbox, three 16.1 KiB
+/// ones in a large inbox (64 KiB).
 pub const IN_FLIGHT: usize = 3;
-/// Bytes of reply buffers [`IpcTransport::pipelined`] needs.
+/// Bytes of reply buffers [`IpcTransport::pipelined`] needs for reads of
+/// up to `MAX_DATA` (4 KiB) each.
 pub const IN_FLIGHT_BUFFERS: usize = IN_FLIGHT * MAX_MESSAGE;
+/// Bytes of reply buffers for reads of up to `MAX_READ` (16 KiB) each,
+/// which only a process with a [`large_inbox`] can take.
+pub const LARGE_IN_FLIGHT_BUFFERS: usize = IN_FLIGHT * MAX_REPLY;
+// A large read's reply is a message a large inbox takes.
+const _: () = assert!(MAX_REPLY <= ipc::MAX_LARGE_MESSAGE);
+
+/// Asks the kernel for a large inbox, so replies of reads over 4 KiB can
+/// come ([`IpcTransport::max_read`]); must come before anything else uses
+/// IPC (subscribing, a storage call), which makes the inbox. Whether it was
+/// granted.
+pub fn large_inbox<S: Syscalls>() -> bool {
+    Ipc::<S>::large_inbox().is_ok()
+}
 
 pub struct IpcTransport<'e, S: Syscalls> {
     events: &'e Events<'e, S>,
@@ -60,12 +80,17 @@ pub struct IpcTransport<'e, S: Syscalls> {
     checked_ms: u64,
     /// A call waited for the service since [`Transport::now_if_waited`] last asked.
     waited: bool,
+    /// This process's inbox takes replies over `MAX_DATA` (see [`large_inbox`]).
+    large_inbox: bool,
 }
 
 /// Where a received message went.
 enum Received {
     /// The reply of a request in flight, now in its own buffer.
     InFlight,
+    /// A message longer than the buffer given, dropped (no reply is: those
+    /// of requests in flight go to buffers that take the largest).
+    Dropped,
     /// Any other message, in the buffer given.
     Message(ipc::Message),
 }
@@ -84,13 +109,32 @@ impl<'e, S: Syscalls> IpcTransport<'e, S> {
             in_flight: None,
             checked_ms: 0,
             waited: false,
+            large_inbox: false,
         }
     }
 
     /// Also takes up to [`IN_FLIGHT`] requests without waiting, their
-    /// replies kept in `buffers` ([`IN_FLIGHT_BUFFERS`] bytes).
-    pub fn pipelined(events: &'e Events<'e, S>, clock: &'e timing::Clock<S>, buffers: &'e mut [u8]) -> Self {
-        IpcTransport { in_flight: InFlight::new(buffers), ..Self::new(events, clock) }
+    /// replies kept in `buffers` ([`IN_FLIGHT_BUFFERS`] bytes, or
+    /// [`LARGE_IN_FLIGHT_BUFFERS`] for 16 KiB reads); `large_inbox`:
+    /// what [`large_inbox`] answered.
+    pub fn pipelined(
+        events: &'e Events<'e, S>,
+        clock: &'e timing::Clock<S>,
+        buffers: &'e mut [u8],
+        large_inbox: bool,
+    ) -> Self {
+        IpcTransport { in_flight: InFlight::new(buffers), large_inbox, ..Self::new(events, clock) }
+    }
+
+    /// The most bytes one read started without waiting may ask for: 16 KiB
+    /// with a large inbox and reply buffers to match, else 4 KiB.
+    pub fn max_read(&self) -> usize {
+        let capacity = self.in_flight.as_ref().map_or(0, InFlight::reply_capacity);
+        if self.large_inbox && capacity >= MAX_REPLY {
+            MAX_READ
+        } else {
+            MAX_DATA
+        }
     }
 
     pub fn storage(self) -> Storage<'e, S> {
@@ -127,7 +171,7 @@ impl<'e, S: Syscalls> IpcTransport<'e, S> {
         loop {
             match self.receive(buf) {
                 Ok(Some(Received::InFlight)) => {}
-                Ok(Some(Received::Message(_))) => self.changed = true,
+                Ok(Some(Received::Message(_) | Received::Dropped)) => self.changed = true,
                 Ok(None) => break,
                 Err(_) => {
                     self.changed = true;
@@ -172,7 +216,10 @@ impl<'e, S: Syscalls> IpcTransport<'e, S> {
     fn receive(&mut self, buf: &mut [u8]) -> Result<Option<Received>, ErrorCode> {
         let service = self.service;
         let Some((slot, into)) = self.in_flight.as_mut().and_then(|f| f.next_buffer()) else {
-            return Ok(Ipc::<S>::receive(buf)?.map(Received::Message));
+            return match Ipc::<S>::receive_or_drop(buf) {
+                Err(ErrorCode::Size) => Ok(Some(Received::Dropped)),
+                other => Ok(other?.map(Received::Message)),
+            };
         };
         let Some(m) = Ipc::<S>::receive(into)? else {
             return Ok(None);
@@ -245,7 +292,7 @@ impl<S: Syscalls> Transport for IpcTransport<'_, S> {
                 Ok(Some(Received::InFlight)) => continue,
                 // Announcements, late replies to calls that timed out,
                 // strays: dropped, but noted (see `poll_changes`).
-                Ok(Some(Received::Message(_))) => {
+                Ok(Some(Received::Message(_) | Received::Dropped)) => {
                     self.changed = true;
                     continue;
                 }
