@@ -29,6 +29,8 @@ rng = random.Random(11)
 BLOB = bytes(rng.getrandbits(8) for _ in range(300 * 1024 + 123))
 # Small: kept in memory once served whole.
 SMALL = bytes(rng.getrandbits(8) for _ in range(20_000))
+# More than all the buffers between the board and a client that stops reading.
+LARGE = random.Random(12).randbytes(8 * 1024 * 1024)
 NOTES = "".join(f"line {i}: telemetry notes\n" for i in range(2000)).encode()
 DOCS_INDEX = b'<!doctype html><title>docs</title><a href="page.html">page</a>\n'
 DOCS_PAGE = b"<!doctype html><p>a page beside the docs index</p>\n"
@@ -55,6 +57,7 @@ def twin(tmp_path_factory):
     tmp = str(tmp_path_factory.mktemp("clients"))
     image = image_with_tree(tmp, ["/www/docs"], {
         "/www/blob.bin": BLOB,
+        "/www/large.bin": LARGE,
         "/www/small.bin": SMALL,
         "/www/notes.txt": NOTES,
         "/www/notes.txt.gz": gzip.compress(NOTES, mtime=0),
@@ -386,6 +389,43 @@ def test_a_download_waiting_for_storage_holds_up_no_other_connection(twin):
     head, _, body = got.partition(b"\r\n\r\n")
     assert head.startswith(b"HTTP/1.1 200"), head
     assert len(body) == len(BLOB) and sha(body) == sha(BLOB)
+
+
+def test_clients_that_stop_reading_give_their_storage_reads_back(twin):
+    """Three downloads whose clients stop reading hold storage reads the
+    socket has no room for; the storage transport has three for all
+    connections. Another download must not wait for the stalled ones to be
+    dropped (30 s): they give their reads back after a second and ask them
+    again when their clients read on; every body comes out whole."""
+    stalled = []
+    try:
+        for _ in range(3):
+            s = socket.socket()
+            s.setsockopt(socket.SOL_SOCKET, socket.SO_RCVBUF, 4096)
+            s.connect(("127.0.0.1", twin.ports[80]))
+            s.settimeout(10)
+            s.sendall(b"GET /large.bin HTTP/1.1\r\nHost: board\r\nConnection: close\r\n\r\n")
+            got = s.recv(65536)
+            assert got.startswith(b"HTTP/1.1 200"), got[:100]
+            stalled.append([s, got])
+        # Until every buffer on the way (the host's socket buffers take MiBs) is full.
+        time.sleep(6)
+        started = time.monotonic()
+        code, _, body = curl(twin.url("/blob.bin"), timeout=15)
+        assert code == 200 and sha(body) == sha(BLOB)
+        assert time.monotonic() - started < 15
+        for entry in stalled:
+            s, got = entry
+            s.settimeout(20)
+            while chunk := s.recv(65536):
+                got += chunk
+            entry[1] = got
+    finally:
+        for s, _ in stalled:
+            s.close()
+    for _, got in stalled:
+        head, _, body = got.partition(b"\r\n\r\n")
+        assert len(body) == len(LARGE) and sha(body) == sha(LARGE), "a released download resumed at the right byte"
 
 
 @pytest.mark.timeout(90)

@@ -33,6 +33,10 @@ const IDLE_TIMEOUT_MS: u64 = 15_000;
 const WAIT: WaitLimits = WaitLimits { idle_ms: IDLE_TIMEOUT_MS, head_ms: HEAD_TIMEOUT_MS };
 /// A client that reads nothing of a response for this long is dropped.
 const SEND_STALL_MS: u64 = 30_000;
+/// A client that reads nothing of a file for this long while other
+/// connections wait for storage reads gives its reads back (the storage
+/// transport has 3 for all; they are asked again from where it stopped).
+const RELEASE_AFTER_MS: u64 = 1_000;
 /// A closing connection gets this long to finish its FIN handshake.
 const CLOSE_TIMEOUT_MS: u64 = 5_000;
 
@@ -78,11 +82,17 @@ impl Conn {
         matches!(self.phase, Phase::Reading(_) | Phase::Sending { .. })
     }
 
-    /// When this connection must be looked at again without traffic.
-    pub fn deadline(&self) -> Option<u64> {
-        match self.phase {
+    /// When this connection must be looked at again without traffic;
+    /// `contended`: other connections wait for storage reads.
+    pub fn deadline(&self, contended: bool) -> Option<u64> {
+        match &self.phase {
             Phase::Listening => None,
             Phase::Reading(wait) => Some(wait.deadline(&WAIT)),
+            Phase::Sending { response: Response { body: Body::File { reads, .. }, .. }, .. }
+                if contended && reads.holds_any() =>
+            {
+                Some(self.since + RELEASE_AFTER_MS)
+            }
             Phase::Sending { .. } => Some(self.since + SEND_STALL_MS),
             Phase::Closing => Some(self.since + CLOSE_TIMEOUT_MS),
         }
@@ -125,7 +135,8 @@ impl Conn {
     /// read whole and captured goes into the cache.
     fn release(&mut self, site: &mut Site<'_>) {
         if let Phase::Sending { response, .. } = &mut self.phase {
-            if let Body::File { handle, size, capture, mut reads } = core::mem::replace(&mut response.body, Body::Empty)
+            if let Body::File { handle, size, capture, mut reads, .. } =
+                core::mem::replace(&mut response.body, Body::Empty)
             {
                 // Reads still in flight are answered before the close.
                 reads.cancel(&mut site.storage);
@@ -285,35 +296,32 @@ impl Conn {
                 let n = socket.send_slice(&response.head[*head_sent..]).unwrap_or(0);
                 *head_sent += n;
                 n
-            } else if let Body::File { handle, size, capture, reads } = &mut response.body {
-                // Whole chunks only, copied in wherever the ring wraps; the
-                // next ones are asked for before this one is sent.
+            } else if let Body::File { handle, size, capture, reads, .. } = &mut response.body {
+                // The socket is kept full as the memory path keeps it: a
+                // read's bytes go in as room opens, the next read already asked.
                 if *body_sent >= *size {
                     break;
                 }
-                // Only reads whose bytes the socket will have room for, and one more.
+                // Reads whose bytes the socket will have room for, and one more.
                 let chunk = site.storage.transport().max_read().min(socket.send_capacity() / 2);
                 let room = socket.send_capacity() - socket.send_queue() + chunk;
                 if reads.ask(*handle, *size, chunk, room, &mut site.storage, &mut site.reads).is_err() {
                     failed = true;
                     break;
                 }
-                let Some(want) = reads.next_len() else {
-                    break;
-                };
-                if socket.send_capacity() - socket.send_queue() < want {
-                    break;
-                }
-                match reads.take(&mut site.storage) {
+                // As much of the oldest read as the socket takes; the rest
+                // stays in its buffer for the next turn.
+                match reads.peek(&mut site.storage) {
+                    ReadStep::Pending => break,
                     ReadStep::Ready(bytes) => {
-                        if capture.as_mut().is_some_and(|c| !c.push(bytes)) {
+                        let sent = socket.send_slice(bytes).unwrap_or(0);
+                        if capture.as_mut().is_some_and(|c| !c.push(&bytes[..sent])) {
                             *capture = None;
                         }
-                        let sent = socket.send_slice(bytes).unwrap_or(0);
+                        reads.consume(sent, &mut site.storage);
                         *body_sent += sent as u64;
                         sent
                     }
-                    ReadStep::Pending => break,
                     // The file ended early or could not be read.
                     ReadStep::End | ReadStep::Failed(_) => {
                         failed = true;
@@ -339,6 +347,15 @@ impl Conn {
                 break;
             }
             progressed = true;
+        }
+        if !progressed && site.reads.contended() && now >= self.since + RELEASE_AFTER_MS {
+            if let Body::File { handle, start, reads, .. } = &mut response.body {
+                if reads.holds_any()
+                    && reads.rewind(*handle, *start + *body_sent, *body_sent, &mut site.storage).is_err()
+                {
+                    failed = true;
+                }
+            }
         }
         if failed {
             // The file went away mid-response (storage restarted): the head

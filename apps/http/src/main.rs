@@ -156,7 +156,11 @@ fn main() {
             let storage_check = site.storage.transport().next_check().unwrap_or(u64::MAX);
             // A frame still refused: the room upcall ends the wait, this at the latest.
             let held = device.next_retry().unwrap_or(u64::MAX);
-            let wake = delay.min(server.next_deadline(now)).min(storage_check).min(held).min(u32::MAX as u64) as u32;
+            let wake = delay
+                .min(server.next_deadline(now, site.reads.contended()))
+                .min(storage_check)
+                .min(held)
+                .min(u32::MAX as u64) as u32;
             events.wait_until(now, Some(now + wake as u64));
         }
     });

@@ -62,10 +62,11 @@ pub enum Body {
         start: usize,
         len: usize,
     },
-    /// An open file of the volume, `size` bytes read in order from where
-    /// its handle stands; `capture` collects it for the cache as it goes.
+    /// An open file of the volume, `size` bytes read in order from `start`,
+    /// where its handle stands; `capture` collects it for the cache as it goes.
     File {
         handle: Handle,
+        start: u64,
         size: u64,
         capture: Option<Capture>,
         reads: FileReads,
@@ -262,11 +263,11 @@ fn file(
         let Some(range) = range else {
             // Small files are collected for the cache as they are sent.
             let capture = site.cache.capture(name, gzip, repr, size);
-            return Ok(Body::File { handle, size, capture, reads: FileReads::new() });
+            return Ok(Body::File { handle, start: 0, size, capture, reads: FileReads::new() });
         };
         match storage.seek(handle, range.start) {
             Ok(at) if at == range.start => {
-                Ok(Body::File { handle, size: range.len, capture: None, reads: FileReads::new() })
+                Ok(Body::File { handle, start: range.start, size: range.len, capture: None, reads: FileReads::new() })
             }
             _ => {
                 let _ = storage.close(handle);

@@ -81,8 +81,9 @@ impl Server {
         net::egress::rotate(sockets, &mut self.conns, Conn::handle_mut);
     }
 
-    /// The earliest time a connection times out.
-    pub fn next_deadline(&self, now: u64) -> u64 {
-        self.conns.iter().filter_map(|c| c.deadline()).min().map_or(u64::MAX, |d| d.saturating_sub(now))
+    /// The earliest time a connection times out; `contended`: connections
+    /// wait for storage reads (see [`Conn::deadline`]).
+    pub fn next_deadline(&self, now: u64, contended: bool) -> u64 {
+        self.conns.iter().filter_map(|c| c.deadline(contended)).min().map_or(u64::MAX, |d| d.saturating_sub(now))
     }
 }

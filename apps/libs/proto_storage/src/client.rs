@@ -49,6 +49,8 @@ pub trait Pipelined: Transport {
     fn submit(&mut self, request: &[u8]) -> Result<Option<Ticket>, TransportError>;
     /// The reply of `ticket`, if it came; the ticket is spent once `Done`.
     fn take(&mut self, ticket: Ticket) -> Progress<Result<&[u8], TransportError>>;
+    /// As [`Pipelined::take`], but the ticket is not spent.
+    fn peek(&mut self, ticket: Ticket) -> Progress<Result<&[u8], TransportError>>;
     /// Gives up on `ticket`: its reply is dropped.
     fn cancel(&mut self, ticket: Ticket);
 }
@@ -172,6 +174,17 @@ impl<T: Transport> StorageClient<T> {
         Ok(self.transport.submit(&self.request[..n])?)
     }
 
+    /// Moves `handle` to `offset` without waiting: reads started after it
+    /// read from there (the service answers one client's requests in
+    /// order). `Ok(None)` if the transport has no room for it.
+    pub fn start_seek(&mut self, handle: Handle, offset: u64) -> Result<Option<Ticket>, ClientError>
+    where
+        T: Pipelined,
+    {
+        let n = Request::Seek { handle, offset }.emit(&mut self.request).map_err(|_| ClientError::BadReply)?;
+        Ok(self.transport.submit(&self.request[..n])?)
+    }
+
     /// The bytes a [`Self::start_read`] got, once they came (empty: end of
     /// file).
     pub fn finish_read(&mut self, ticket: Ticket) -> Progress<Result<&[u8], ClientError>>
@@ -179,6 +192,18 @@ impl<T: Transport> StorageClient<T> {
         T: Pipelined,
     {
         self.finish(ticket, |r| match r {
+            Response::Data(d) => Some(d.as_bytes()),
+            _ => None,
+        })
+    }
+
+    /// As [`Self::finish_read`], but the ticket is not spent: a read taken
+    /// in parts (finish it once its last byte is used).
+    pub fn peek_read(&mut self, ticket: Ticket) -> Progress<Result<&[u8], ClientError>>
+    where
+        T: Pipelined,
+    {
+        Self::reply(self.transport.peek(ticket), |r| match r {
             Response::Data(d) => Some(d.as_bytes()),
             _ => None,
         })
@@ -194,7 +219,15 @@ impl<T: Transport> StorageClient<T> {
     where
         T: Pipelined,
     {
-        let reply = match self.transport.take(ticket) {
+        Self::reply(self.transport.take(ticket), accept)
+    }
+
+    /// A reply the transport gave, as `accept` takes it.
+    fn reply<'s, R>(
+        taken: Progress<Result<&'s [u8], TransportError>>,
+        accept: impl FnOnce(Response<'s>) -> Option<R>,
+    ) -> Progress<Result<R, ClientError>> {
+        let reply = match taken {
             Progress::Waiting => return Progress::Waiting,
             Progress::Done(Err(e)) => return Progress::Done(Err(ClientError::Transport(e))),
             Progress::Done(Ok(reply)) => reply,
@@ -478,6 +511,9 @@ mod tests {
         }
         fn take(&mut self, ticket: Ticket) -> Progress<Result<&[u8], TransportError>> {
             self.in_flight.take(ticket)
+        }
+        fn peek(&mut self, ticket: Ticket) -> Progress<Result<&[u8], TransportError>> {
+            self.in_flight.peek(ticket)
         }
         fn cancel(&mut self, ticket: Ticket) {
             self.in_flight.cancel(ticket)

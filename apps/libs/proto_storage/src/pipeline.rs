@@ -175,6 +175,19 @@ impl<'b, const N: usize> InFlight<'b, N> {
         }
     }
 
+    /// As [`Self::take`], but the slot stays booked: a consumer that takes
+    /// the reply in parts looks at it again, and takes it when done.
+    pub fn peek(&self, ticket: Ticket) -> Progress<Result<&[u8], TransportError>> {
+        let Some(slot) = self.slot_of(ticket) else {
+            return Progress::Done(Err(TransportError::Timeout));
+        };
+        match self.slots[slot].state {
+            State::Ready(len) => Progress::Done(Ok(&self.buffers[slot * self.size..][..len])),
+            State::Failed(e) => Progress::Done(Err(e)),
+            State::Waiting | State::Cancelled | State::Free => Progress::Waiting,
+        }
+    }
+
     /// The reply of `ticket` if it came (the slot is free again after
     /// `Done`); a ticket not in flight is `Done(Err(Timeout))`.
     pub fn take(&mut self, ticket: Ticket) -> Progress<Result<&[u8], TransportError>> {

@@ -30,6 +30,12 @@ impl Share {
         self.contended = core::mem::take(&mut self.waiting);
     }
 
+    /// Whether a stream found no room for a request it needed, as of the
+    /// last pass: streams holding replies they cannot use should let go.
+    pub fn contended(&self) -> bool {
+        self.contended
+    }
+
     /// Whether a stream with `in_flight` requests out may start another;
     /// notes a stream kept from its first.
     fn may_start(&mut self, in_flight: usize, has_room: bool) -> bool {
@@ -99,6 +105,10 @@ pub enum ReadStep<'s> {
 #[derive(Debug)]
 pub struct ReadAhead<const N: usize> {
     queue: Queue<N>,
+    /// Bytes of the oldest read's reply used already (see [`Self::consume`]).
+    consumed: usize,
+    /// Where the handle must be moved before the next read (see [`Self::rewind`]).
+    seek_to: Option<u64>,
     /// Bytes asked for so far (from where the handle stood).
     asked: u64,
     /// An answer was taken since the last ask: a waiting stream goes first.
@@ -114,7 +124,7 @@ impl<const N: usize> Default for ReadAhead<N> {
 impl<const N: usize> ReadAhead<N> {
     /// Nothing asked yet.
     pub const fn new() -> Self {
-        ReadAhead { queue: Queue::new(), asked: 0, took: false }
+        ReadAhead { queue: Queue::new(), consumed: 0, seek_to: None, asked: 0, took: false }
     }
 
     /// Asks for the next reads of `chunk` (at most [`MAX_READ`]) bytes,
@@ -136,10 +146,13 @@ impl<const N: usize> ReadAhead<N> {
         if core::mem::take(&mut self.took) && share.contended {
             return Ok(());
         }
+        if !self.start_seek(handle, client)? {
+            return Ok(());
+        }
         let chunk = chunk.clamp(1, MAX_READ) as u64;
         while self.asked < limit && self.queue.len() < N {
             let len = (limit - self.asked).min(chunk) as usize;
-            if self.queue.bytes() + len > room {
+            if self.queue.bytes() - self.consumed + len > room {
                 break;
             }
             let in_flight = self.queue.len();
@@ -161,9 +174,9 @@ impl<const N: usize> ReadAhead<N> {
     }
 
     /// How many bytes the oldest read asked for (the room its bytes may
-    /// need), if one is in flight.
+    /// need), less those used already, if one is in flight.
     pub fn next_len(&self) -> Option<usize> {
-        self.queue.front().map(|(_, len)| len)
+        self.queue.front().map(|(_, len)| len - self.consumed)
     }
 
     /// Reads in flight.
@@ -171,7 +184,8 @@ impl<const N: usize> ReadAhead<N> {
         self.queue.len()
     }
 
-    /// The oldest read's bytes if they came; its ticket is spent then.
+    /// The oldest read's bytes (those not [consumed](Self::consume)) if
+    /// they came; its ticket is spent then.
     pub fn take<'s, T: Pipelined>(&mut self, client: &'s mut StorageClient<T>) -> ReadStep<'s> {
         let Some((ticket, _)) = self.queue.front() else {
             return ReadStep::Pending;
@@ -181,18 +195,100 @@ impl<const N: usize> ReadAhead<N> {
             Progress::Done(result) => {
                 self.queue.pop();
                 self.took = true;
+                let consumed = core::mem::take(&mut self.consumed);
                 match result {
                     Ok([]) => ReadStep::End,
-                    Ok(bytes) => ReadStep::Ready(bytes),
+                    Ok(bytes) => ReadStep::Ready(bytes.get(consumed..).unwrap_or_default()),
                     Err(e) => ReadStep::Failed(e),
                 }
             }
         }
     }
 
+    /// As [`Self::take`], but a reply with data is kept until
+    /// [`Self::consume`] has used all of it: a consumer with room for part
+    /// of a read takes that part now (its in-flight buffer stays booked).
+    pub fn peek<'s, T: Pipelined>(&mut self, client: &'s mut StorageClient<T>) -> ReadStep<'s> {
+        let Some((ticket, _)) = self.queue.front() else {
+            return ReadStep::Pending;
+        };
+        let has_data = match client.peek_read(ticket) {
+            Progress::Waiting => return ReadStep::Pending,
+            Progress::Done(Ok(bytes)) => bytes.len() > self.consumed,
+            Progress::Done(Err(_)) => false,
+        };
+        if !has_data {
+            // End of file, or a failure (or a reply shorter than used,
+            // which cannot be): spent now.
+            return self.take(client);
+        }
+        match client.peek_read(ticket) {
+            Progress::Done(Ok(bytes)) => ReadStep::Ready(&bytes[self.consumed..]),
+            _ => ReadStep::Pending,
+        }
+    }
+
+    /// `n` bytes of what [`Self::peek`] gave were used; once all of the
+    /// reply is, its ticket is spent.
+    pub fn consume<T: Pipelined>(&mut self, n: usize, client: &mut StorageClient<T>) {
+        let Some((ticket, _)) = self.queue.front() else {
+            return;
+        };
+        self.consumed += n;
+        if let Progress::Done(Ok(bytes)) = client.peek_read(ticket) {
+            if self.consumed < bytes.len() {
+                return;
+            }
+        }
+        let _ = client.finish_read(ticket);
+        self.queue.pop();
+        self.took = true;
+        self.consumed = 0;
+    }
+
     /// Gives up on every read in flight.
     pub fn cancel<T: Pipelined>(&mut self, client: &mut StorageClient<T>) {
         self.queue.cancel(client);
+        self.consumed = 0;
+    }
+
+    /// Whether a read is in flight or held.
+    pub fn holds_any(&self) -> bool {
+        self.queue.len() > 0
+    }
+
+    /// Lets go of every read (their buffers go to other streams) and moves
+    /// `handle` back to `offset`, the first byte not yet used, which is
+    /// `used` bytes after where it stood at the start: the next reads are
+    /// asked from there, after the seek (sent now, or by the next
+    /// [`Self::ask`] if there is no room now).
+    pub fn rewind<T: Pipelined>(
+        &mut self,
+        handle: Handle,
+        offset: u64,
+        used: u64,
+        client: &mut StorageClient<T>,
+    ) -> Result<(), ClientError> {
+        // Replies that came free their buffers now; the seek needs one.
+        self.queue.cancel(client);
+        self.consumed = 0;
+        self.asked = used;
+        self.seek_to = Some(offset);
+        self.start_seek(handle, client).map(|_| ())
+    }
+
+    /// Sends the seek [`Self::rewind`] left, if any; whether none is left.
+    fn start_seek<T: Pipelined>(&mut self, handle: Handle, client: &mut StorageClient<T>) -> Result<bool, ClientError> {
+        let Some(offset) = self.seek_to else {
+            return Ok(true);
+        };
+        let Some(seek) = client.start_seek(handle, offset)? else {
+            return Ok(false);
+        };
+        // Its answer (the new position) is not needed: dropped when it comes.
+        client.cancel(seek);
+        self.seek_to = None;
+        Ok(true)
     }
 }
 
@@ -309,6 +405,10 @@ mod tests {
                         self.position += n;
                         Response::Data(crate::ReadData::new(data).unwrap()).emit(&mut reply).unwrap()
                     }
+                    Request::Seek { offset, .. } => {
+                        self.position = (offset as usize).min(self.file.len());
+                        Response::Position(offset).emit(&mut reply).unwrap()
+                    }
                     Request::Write { data, .. } => {
                         let n = data.len().min(self.capacity - self.written.len());
                         self.written.extend_from_slice(&data.as_bytes()[..n]);
@@ -340,6 +440,9 @@ mod tests {
         }
         fn take(&mut self, ticket: Ticket) -> Progress<Result<&[u8], TransportError>> {
             self.in_flight.take(ticket)
+        }
+        fn peek(&mut self, ticket: Ticket) -> Progress<Result<&[u8], TransportError>> {
+            self.in_flight.peek(ticket)
         }
         fn cancel(&mut self, ticket: Ticket) {
             self.in_flight.cancel(ticket)
@@ -413,6 +516,93 @@ mod tests {
         }
         assert_eq!(got, file(40_000));
         assert_eq!(lens, [MAX_READ, MAX_READ, 40_000 - 2 * MAX_READ], "whole chunks, then the tail");
+    }
+
+    #[test]
+    fn a_read_taken_in_parts_keeps_its_buffer_until_used_up() {
+        let mut buffers = std::vec![0u8; 3 * MAX_REPLY];
+        let mut c = client(&mut buffers, file(40_000), 0);
+        let mut share = Share::default();
+        let mut reads = ReadAhead::<3>::new();
+        let mut got = Vec::new();
+        // A consumer with 5000 bytes of room at a time, asking 16 KiB reads.
+        loop {
+            reads.ask(Handle(1), u64::MAX, MAX_READ, 2 * MAX_READ, &mut c, &mut share).unwrap();
+            assert!(reads.in_flight() <= 2, "room counts what is left of the oldest");
+            c.transport().serve();
+            match reads.peek(&mut c) {
+                ReadStep::Ready(bytes) => {
+                    let n = bytes.len().min(5000);
+                    got.extend_from_slice(&bytes[..n]);
+                    reads.consume(n, &mut c);
+                }
+                ReadStep::End => break,
+                other => panic!("{other:?}"),
+            }
+        }
+        assert_eq!(got, file(40_000));
+        // Reads asked past the end (the limit was the end of file) are dropped.
+        reads.cancel(&mut c);
+        assert_eq!(reads.next_len(), None);
+        // What is left of a part-used read, then the next, by take.
+        let mut c = client(&mut buffers, file(20_000), 0);
+        let mut reads = ReadAhead::<2>::new();
+        reads.ask(Handle(1), u64::MAX, MAX_READ, 2 * MAX_READ, &mut c, &mut share).unwrap();
+        c.transport().serve();
+        assert!(matches!(reads.peek(&mut c), ReadStep::Ready(b) if b.len() == MAX_READ));
+        reads.consume(100, &mut c);
+        assert_eq!(reads.next_len(), Some(MAX_READ - 100));
+        assert!(matches!(reads.take(&mut c), ReadStep::Ready(b) if b == &file(20_000)[100..MAX_READ]));
+        assert!(matches!(reads.take(&mut c), ReadStep::Ready(b) if b == &file(20_000)[MAX_READ..]));
+    }
+
+    /// Takes up to `room` bytes of the oldest read, as a socket would.
+    /// `false` at the end of file.
+    fn use_some(reads: &mut ReadAhead<3>, c: &mut StorageClient<Service<'_>>, room: usize, got: &mut Vec<u8>) -> bool {
+        match reads.peek(c) {
+            ReadStep::Ready(bytes) => {
+                let n = bytes.len().min(room);
+                got.extend_from_slice(&bytes[..n]);
+                reads.consume(n, c);
+                true
+            }
+            ReadStep::Pending => true,
+            ReadStep::End => false,
+            ReadStep::Failed(e) => panic!("{e:?}"),
+        }
+    }
+
+    #[test]
+    fn a_rewound_stream_lets_go_of_its_reads_and_goes_on_from_the_first_unused_byte() {
+        let body = file(60_000);
+        let mut buffers = std::vec![0u8; 3 * MAX_REPLY];
+        let mut c = client(&mut buffers, body.clone(), 0);
+        let mut share = Share::default();
+        let mut reads = ReadAhead::<3>::new();
+        let mut got = Vec::new();
+        reads.ask(Handle(1), u64::MAX, MAX_READ, 3 * MAX_READ, &mut c, &mut share).unwrap();
+        c.transport().serve();
+        use_some(&mut reads, &mut c, 5000, &mut got);
+        // A stalled consumer lets go: every buffer is free for others.
+        reads.rewind(Handle(1), 5000, 5000, &mut c).unwrap();
+        assert!(!reads.holds_any());
+        assert!(c.start_read(Handle(2), 10).unwrap().is_some(), "a buffer for another stream");
+        // Three reads out, none answered: the seek waits for room.
+        let mut c = client(&mut buffers, body.clone(), 0);
+        let mut reads = ReadAhead::<3>::new();
+        let mut got = Vec::new();
+        reads.ask(Handle(1), u64::MAX, MAX_READ, 3 * MAX_READ, &mut c, &mut share).unwrap();
+        assert_eq!(reads.in_flight(), 3);
+        reads.rewind(Handle(1), 0, 0, &mut c).unwrap();
+        assert!(c.start_read(Handle(2), 10).unwrap().is_none(), "the cancelled reads still book every buffer");
+        for _ in 0..100 {
+            reads.ask(Handle(1), u64::MAX, MAX_READ, 2 * MAX_READ, &mut c, &mut share).unwrap();
+            c.transport().serve();
+            if !use_some(&mut reads, &mut c, 9000, &mut got) {
+                break;
+            }
+        }
+        assert_eq!(got, body, "no byte lost or repeated");
     }
 
     #[test]

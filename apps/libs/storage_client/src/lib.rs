@@ -367,6 +367,13 @@ impl<S: Syscalls> Pipelined for IpcTransport<'_, S> {
         }
     }
 
+    fn peek(&mut self, ticket: Ticket) -> Progress<Result<&[u8], TransportError>> {
+        match self.in_flight.as_ref() {
+            Some(f) => f.peek(ticket),
+            None => Progress::Done(Err(TransportError::TooLarge)),
+        }
+    }
+
     fn cancel(&mut self, ticket: Ticket) {
         if let Some(f) = self.in_flight.as_mut() {
             f.cancel(ticket);
