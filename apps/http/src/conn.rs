@@ -302,9 +302,12 @@ impl Conn {
                 if *body_sent >= *size {
                     break;
                 }
-                // Reads whose bytes the socket will have room for, and one more.
+                // Reads whose bytes the socket will have room for, and one
+                // more unless others wait for reads: a reply that fits frees
+                // its buffer at once, one held for room keeps it from them.
                 let chunk = site.storage.transport().max_read().min(socket.send_capacity() / 2);
-                let room = socket.send_capacity() - socket.send_queue() + chunk;
+                let extra = if site.reads.contended() { 0 } else { chunk };
+                let room = socket.send_capacity() - socket.send_queue() + extra;
                 if reads.ask(*handle, *size, chunk, room, &mut site.storage, &mut site.reads).is_err() {
                     failed = true;
                     break;
