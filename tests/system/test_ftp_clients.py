@@ -18,6 +18,7 @@ import socket
 import subprocess
 import sys
 import threading
+import time
 
 import pytest
 
@@ -374,6 +375,39 @@ def test_quit_during_a_transfer_lets_it_finish_first(site):
     check.delete("/quit.bin")
     check.delete("/quit-up.bin")
     check.quit()
+
+
+@pytest.mark.timeout(180)
+def test_downloads_whose_clients_stop_reading_give_their_storage_reads_back(site):
+    """Three TYPE I downloads whose clients stop reading hold storage reads
+    their sockets have no room for (the transport has three for all
+    transfers). A fourth download must not wait for them to time out
+    (60 s): they give their reads back after a second and ask them again,
+    from the first byte not sent, once their clients read on."""
+    ftp = login(site.ports[21])
+    # More than all the buffers between the board and a client that stops reading.
+    big = os.urandom(8 << 20)
+    put(ftp, "/stall.bin", big)
+    stalled = []
+    try:
+        for _ in range(3):
+            session = login(site.ports[21])
+            conn = small_window_pasv(session)
+            assert session.sendcmd("RETR /stall.bin").startswith("150")
+            stalled.append((session, conn, conn.recv(65536)))
+        time.sleep(6)
+        started = time.monotonic()
+        assert sha256(get(ftp, "/stall.bin")) == sha256(big)
+        assert time.monotonic() - started < 20
+        for session, conn, head in stalled:
+            assert sha256(head + read_all(conn)) == sha256(big), "a released download resumed at the right byte"
+            assert session.getline().startswith("226")
+    finally:
+        for session, conn, _ in stalled:
+            conn.close()
+            session.close()
+    ftp.delete("/stall.bin")
+    ftp.quit()
 
 
 # ---- HELP --------------------------------------------------------------------------

@@ -215,8 +215,13 @@ impl Server {
     /// Milliseconds until some connection or transfer times out.
     pub fn next_deadline(&self, now: u64, config: &Config) -> u64 {
         let idle_ms = config.idle_timeout_ms();
-        let slots =
-            self.slots.iter().filter_map(|s| s.deadline(idle_ms)).min().map_or(u64::MAX, |d| d.saturating_sub(now));
+        let contended = self.share.contended();
+        let slots = self
+            .slots
+            .iter()
+            .filter_map(|s| s.deadline(idle_ms, contended))
+            .min()
+            .map_or(u64::MAX, |d| d.saturating_sub(now));
         slots.min(self.pool.next_deadline(now))
     }
 }
@@ -235,7 +240,7 @@ impl Slot {
     /// An idle session (no command, no transfer) is closed with 421 after
     /// `idle_ms` (`idle_timeout`; RFC 959 sets no limit): that bounds how
     /// long a client that vanished without FIN or RST holds a session slot.
-    fn deadline(&self, idle_ms: u64) -> Option<u64> {
+    fn deadline(&self, idle_ms: u64, contended: bool) -> Option<u64> {
         match self.phase {
             Phase::Listening => None,
             Phase::Refusing | Phase::Closing => Some(self.since + CLOSE_TIMEOUT_MS),
@@ -244,7 +249,7 @@ impl Slot {
             Phase::Active if self.passive_since.is_some() => self.passive_since.map(|s| s + PASSIVE_WAIT_MS),
             Phase::Active => Some(match (&self.xfer, self.data, self.answer_at) {
                 (_, _, Some(at)) => at,
-                (Some(x), _, _) => x.deadline(),
+                (Some(x), _, _) => x.deadline(contended),
                 (None, Some(_), _) => (self.since + idle_ms).min(self.data_since + LISTENER_TIMEOUT_MS),
                 (None, None, _) => self.since + idle_ms,
             }),

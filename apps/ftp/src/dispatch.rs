@@ -394,7 +394,7 @@ fn open_transfer<T: Pipelined>(
                     return Err(store::failure(e));
                 }
             }
-            Ok(transfer::Kind::Retr { handle, eof: false, reads: ReadAhead::new() })
+            Ok(transfer::Kind::Retr { handle, start: offset, sent: 0, eof: false, reads: ReadAhead::new() })
         }
         OwnedTransfer::Stor { path, mode } => {
             let open_mode = match mode {

@@ -27,9 +27,17 @@ use crate::store::{self, Store};
 
 /// Bytes moved per storage request: the protocol's largest chunk.
 pub const CHUNK: usize = proto_storage::MAX_DATA;
-/// Storage requests in flight per transfer: one chunk moving through the
-/// socket while the next is read or written (the transport keeps 3 for all).
+/// Storage writes in flight per upload: one chunk moving through the
+/// socket while the last is written (the transport keeps 3 for all).
 const PER_TRANSFER: usize = 2;
+/// Storage reads in flight per download: as HTTP's (`apps/http/src/conn.rs`),
+/// two that the socket will have room for and one whose reply may wait
+/// for room while nobody else waits for a read.
+const READ_AHEAD: usize = 3;
+/// A download whose client reads nothing for this long while other
+/// transfers wait for storage reads gives its reads back (asked again
+/// from the first byte not sent).
+const RELEASE_AFTER_MS: u64 = 1_000;
 /// After the 150 reply, the client has this long to connect to the
 /// passive port (clients normally connect before sending the command).
 const CONNECT_TIMEOUT_MS: u64 = 30_000;
@@ -38,8 +46,8 @@ const CONNECT_TIMEOUT_MS: u64 = 30_000;
 const LIST_LINE_ROOM: usize = proto_ftp::list::MAX_LIST_LINE - MAX_NAME;
 
 pub enum Kind {
-    /// Sending a file.
-    Retr { handle: Handle, eof: bool, reads: ReadAhead<PER_TRANSFER> },
+    /// Sending a file from `start` (REST), `sent` bytes of it so far.
+    Retr { handle: Handle, start: u64, sent: u64, eof: bool, reads: ReadAhead<READ_AHEAD> },
     /// Receiving a file.
     Stor { handle: Handle, writes: WriteBehind<PER_TRANSFER> },
     /// Sending a listing: `cursor` is the next directory entry index to
@@ -157,10 +165,17 @@ impl Xfer {
     }
 
     /// When this transfer must be looked at again without traffic.
-    pub fn deadline(&self) -> u64 {
-        match self.stage {
-            Stage::Connecting => self.since + CONNECT_TIMEOUT_MS,
-            Stage::Moving | Stage::Finishing => self.since + self.stall_ms,
+    /// `contended`: other transfers wait for storage reads (see [`RELEASE_AFTER_MS`]).
+    pub fn deadline(&self, contended: bool) -> u64 {
+        match (self.stage, &self.kind) {
+            (Stage::Connecting, _) => self.since + CONNECT_TIMEOUT_MS,
+            // Only TYPE I downloads give reads back (`send_file`).
+            (Stage::Moving, Kind::Retr { reads, .. })
+                if contended && self.mode == Mode::Binary && reads.holds_any() =>
+            {
+                self.since + RELEASE_AFTER_MS.min(self.stall_ms)
+            }
+            (Stage::Moving | Stage::Finishing, _) => self.since + self.stall_ms,
         }
     }
 
@@ -189,6 +204,7 @@ impl Xfer {
             Stage::Moving => {
                 let step = match self.kind {
                     Kind::Stor { .. } => self.receive(socket, store, share, chunk),
+                    Kind::Retr { .. } if self.mode == Mode::Binary => self.send_file(socket, store, share, now),
                     _ => self.send(socket, store, share, chunk),
                 };
                 match step {
@@ -278,6 +294,77 @@ impl Xfer {
         }
     }
 
+    /// RETR in TYPE I: a read's bytes go straight from its reply into the
+    /// socket as room opens (no chunk buffer), 16 KiB per read with a large
+    /// inbox; FIN at the end.
+    fn send_file<T: Pipelined>(
+        &mut self,
+        socket: &mut tcp::Socket,
+        store: &mut Store<T>,
+        share: &mut Share,
+        now: u64,
+    ) -> Step {
+        if !socket.may_send() {
+            return Step::Done(Err(Failure::ConnectionClosed));
+        }
+        let Kind::Retr { handle, start, sent, eof, reads } = &mut self.kind else {
+            return Step::Idle;
+        };
+        let mut progressed = false;
+        let mut failure = None;
+        while !*eof && socket.can_send() {
+            let chunk = store.max_read().min(socket.send_capacity() / 2);
+            let extra = if share.contended() { 0 } else { chunk };
+            let room = socket.send_capacity() - socket.send_queue() + extra;
+            if let Err(e) = reads.ask(*handle, u64::MAX, chunk, room, store, share) {
+                failure = Some(e);
+                break;
+            }
+            match reads.peek(store) {
+                ReadStep::Pending => break,
+                ReadStep::Ready(bytes) => {
+                    let n = socket.send_slice(bytes).unwrap_or(0);
+                    reads.consume(n, store);
+                    *sent += n as u64;
+                    if n == 0 {
+                        break;
+                    }
+                    progressed = true;
+                }
+                ReadStep::End => {
+                    *eof = true;
+                    reads.cancel(store);
+                }
+                ReadStep::Failed(e) => {
+                    failure = Some(e);
+                    break;
+                }
+            }
+        }
+        if failure.is_none()
+            && !progressed
+            && share.contended()
+            && now >= self.since + RELEASE_AFTER_MS
+            && reads.holds_any()
+        {
+            failure = reads.rewind(*handle, *start + *sent, *sent, store).err();
+        }
+        if let Some(e) = failure {
+            self.storage_gone = store::service_gone(e);
+            return Step::Done(Err(store::failure(e)));
+        }
+        if *eof {
+            socket.close();
+            self.stage = Stage::Finishing;
+            progressed = true;
+        }
+        if progressed {
+            Step::Progress
+        } else {
+            Step::Idle
+        }
+    }
+
     fn drain(&mut self, socket: &mut tcp::Socket, chunk: &[u8; CHUNK]) -> bool {
         if self.pos >= self.len {
             return false;
@@ -308,7 +395,7 @@ impl Xfer {
         self.len = 0;
         self.pos = 0;
         match &mut self.kind {
-            Kind::Retr { handle, eof, reads } => {
+            Kind::Retr { handle, eof, reads, .. } => {
                 let ascii = self.mode == Mode::Ascii;
                 let want = if ascii { ToNetwork::max_input(CHUNK) } else { CHUNK };
                 let failed = |gone: &mut bool, e| {

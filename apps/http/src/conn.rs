@@ -21,7 +21,7 @@ const _: () = assert!(Limits::DEFAULT.max_head_len() <= HEAD_BUFFER);
 /// buffer, so the device is reading while the socket drains (the storage
 /// transport keeps 3 in flight for all connections, shared fairly). A chunk
 /// is the most one reply carries (16 KiB with a large inbox, see
-/// `storage_client::IpcTransport::max_read`), at most half the socket's
+/// `proto_storage::Pipelined::max_read`), at most half the socket's
 /// transmit buffer.
 const READ_AHEAD: usize = 3;
 /// A file body's reads in flight.
@@ -305,7 +305,7 @@ impl Conn {
                 // Reads whose bytes the socket will have room for, and one
                 // more unless others wait for reads: a reply that fits frees
                 // its buffer at once, one held for room keeps it from them.
-                let chunk = site.storage.transport().max_read().min(socket.send_capacity() / 2);
+                let chunk = site.storage.max_read().min(socket.send_capacity() / 2);
                 let extra = if site.reads.contended() { 0 } else { chunk };
                 let room = socket.send_capacity() - socket.send_queue() + extra;
                 if reads.ask(*handle, *size, chunk, room, &mut site.storage, &mut site.reads).is_err() {

@@ -152,21 +152,21 @@ fn main() {
 
 /// The next direct message or publication, waiting up to [`REPLY_MS`].
 fn next_message(events: &Events<TockSyscalls>, buf: &mut [u8]) -> Result<ipc::Message, ErrorCode> {
-    loop {
-        if let Some(m) = I::receive(buf)? {
-            return Ok(m);
-        }
-        events.messages_drained();
-        if events.wait(Some(REPLY_MS)) == Wake::Deadline && !events.messages_pending() {
-            return Err(ErrorCode::Busy);
-        }
-    }
+    next_with(events, buf, I::receive)
 }
 
 /// As [`next_message`], but a message longer than `buf` is dropped (`Size`).
 fn next_large(events: &Events<TockSyscalls>, buf: &mut [u8]) -> Result<ipc::Message, ErrorCode> {
+    next_with(events, buf, I::receive_or_drop)
+}
+
+fn next_with(
+    events: &Events<TockSyscalls>,
+    buf: &mut [u8],
+    receive: fn(&mut [u8]) -> Result<Option<ipc::Message>, ErrorCode>,
+) -> Result<ipc::Message, ErrorCode> {
     loop {
-        if let Some(m) = I::receive_or_drop(buf)? {
+        if let Some(m) = receive(buf)? {
             return Ok(m);
         }
         events.messages_drained();

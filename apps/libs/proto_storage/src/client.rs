@@ -53,6 +53,11 @@ pub trait Pipelined: Transport {
     fn peek(&mut self, ticket: Ticket) -> Progress<Result<&[u8], TransportError>>;
     /// Gives up on `ticket`: its reply is dropped.
     fn cancel(&mut self, ticket: Ticket);
+    /// The most bytes a read started without waiting may ask for: what
+    /// the transport's reply buffers (and the process's inbox) take.
+    fn max_read(&self) -> usize {
+        MAX_DATA
+    }
 }
 
 /// Everything a client call can fail with.
@@ -172,6 +177,14 @@ impl<T: Transport> StorageClient<T> {
         let max_len = ReadLen::capped(len).ok_or(ClientError::BadReply)?;
         let n = Request::Read { handle, max_len }.emit(&mut self.request).map_err(|_| ClientError::BadReply)?;
         Ok(self.transport.submit(&self.request[..n])?)
+    }
+
+    /// The most bytes [`Self::start_read`] may ask for (see [`Pipelined::max_read`]).
+    pub fn max_read(&self) -> usize
+    where
+        T: Pipelined,
+    {
+        self.transport.max_read()
     }
 
     /// Moves `handle` to `offset` without waiting: reads started after it

@@ -46,7 +46,7 @@ pub use header::{DecodeError, EncodeError, HEADER_LEN, REQUEST_MAGIC, RESPONSE_M
 pub use path::{normalize, NormPath, PathError};
 pub use pipeline::{Progress, Ticket};
 pub use policy::{authorize, Class, Rule, Scope, RULES};
-pub use request::{Chunk, Handle, Op, OpenMode, ReadData, ReadLen, Request};
+pub use request::{Chunk, FileData, Handle, Op, OpenMode, ReadData, ReadLen, Request};
 pub use response::{Done, Entries, Entry, Kind, Listing, ListingWriter, Metadata, Response, DATA_OFFSET, ERROR_KIND};
 pub use status::{
     Corruption, FreeSpace, Label, LabelError, NotMounted, Unformatted, VolumeStats, VolumeStatus, MAX_LABEL,

@@ -36,53 +36,30 @@ impl ReadLen {
     }
 }
 
-/// Up to [`MAX_DATA`] bytes of file data, the payload of a `Write`.
+/// At most `MAX` bytes of file data: the length is checked once, where the
+/// bytes become a message's payload.
 #[derive(Clone, Copy, Debug, PartialEq, Eq)]
-pub struct Chunk<'a>(&'a [u8]);
+pub struct FileData<'a, const MAX: usize>(&'a [u8]);
+
+/// Up to [`MAX_DATA`] bytes of file data, the payload of a `Write`.
+pub type Chunk<'a> = FileData<'a, MAX_DATA>;
 
 /// Up to [`MAX_READ`] bytes of file data, the payload of a `Read`'s reply.
-#[derive(Clone, Copy, Debug, PartialEq, Eq)]
-pub struct ReadData<'a>(&'a [u8]);
+pub type ReadData<'a> = FileData<'a, MAX_READ>;
 
-impl<'a> ReadData<'a> {
-    /// `data` if it fits one reply.
-    pub const fn new(data: &'a [u8]) -> Option<ReadData<'a>> {
-        if data.len() <= MAX_READ {
-            Some(ReadData(data))
+impl<'a, const MAX: usize> FileData<'a, MAX> {
+    /// `data` if it fits.
+    pub const fn new(data: &'a [u8]) -> Option<Self> {
+        if data.len() <= MAX {
+            Some(FileData(data))
         } else {
             None
         }
     }
 
-    /// The bytes.
-    pub const fn as_bytes(&self) -> &'a [u8] {
-        self.0
-    }
-
-    /// Number of bytes.
-    pub const fn len(&self) -> usize {
-        self.0.len()
-    }
-
-    /// True if there are no bytes.
-    pub const fn is_empty(&self) -> bool {
-        self.0.is_empty()
-    }
-}
-
-impl<'a> Chunk<'a> {
-    /// `data` if it fits one message.
-    pub const fn new(data: &'a [u8]) -> Option<Chunk<'a>> {
-        if data.len() <= MAX_DATA {
-            Some(Chunk(data))
-        } else {
-            None
-        }
-    }
-
-    /// The first [`MAX_DATA`] bytes of `data` (all of it if shorter).
-    pub fn prefix(data: &'a [u8]) -> Chunk<'a> {
-        Chunk(&data[..data.len().min(MAX_DATA)])
+    /// The first `MAX` bytes of `data` (all of it if shorter).
+    pub fn prefix(data: &'a [u8]) -> Self {
+        FileData(&data[..data.len().min(MAX)])
     }
 
     /// The bytes.

@@ -58,7 +58,7 @@ pub const LARGE_IN_FLIGHT_BUFFERS: usize = IN_FLIGHT * MAX_REPLY;
 const _: () = assert!(MAX_REPLY <= ipc::MAX_LARGE_MESSAGE);
 
 /// Asks the kernel for a large inbox, so replies of reads over 4 KiB can
-/// come ([`IpcTransport::max_read`]); must come before anything else uses
+/// come ([`Pipelined::max_read`]); must come before anything else uses
 /// IPC (subscribing, a storage call), which makes the inbox. Whether it was
 /// granted.
 pub fn large_inbox<S: Syscalls>() -> bool {
@@ -124,17 +124,6 @@ impl<'e, S: Syscalls> IpcTransport<'e, S> {
         large_inbox: bool,
     ) -> Self {
         IpcTransport { in_flight: InFlight::new(buffers), large_inbox, ..Self::new(events, clock) }
-    }
-
-    /// The most bytes one read started without waiting may ask for: 16 KiB
-    /// with a large inbox and reply buffers to match, else 4 KiB.
-    pub fn max_read(&self) -> usize {
-        let capacity = self.in_flight.as_ref().map_or(0, InFlight::reply_capacity);
-        if self.large_inbox && capacity >= MAX_REPLY {
-            MAX_READ
-        } else {
-            MAX_DATA
-        }
     }
 
     pub fn storage(self) -> Storage<'e, S> {
@@ -377,6 +366,16 @@ impl<S: Syscalls> Pipelined for IpcTransport<'_, S> {
     fn cancel(&mut self, ticket: Ticket) {
         if let Some(f) = self.in_flight.as_mut() {
             f.cancel(ticket);
+        }
+    }
+
+    /// 16 KiB with a large inbox and reply buffers to match, else 4 KiB.
+    fn max_read(&self) -> usize {
+        let capacity = self.in_flight.as_ref().map_or(0, InFlight::reply_capacity);
+        if self.large_inbox && capacity >= MAX_REPLY {
+            MAX_READ
+        } else {
+            MAX_DATA
         }
     }
 }
