@@ -58,7 +58,7 @@ type NetHw = eth::Ethernet<'static, Cache>;
 const NET_TX_BUFFERS: usize = 4;
 /// Each network process's receive and transmit queues, in its grant
 /// region (PSRAM), as on the twin.
-const NET_PROCESS_RX_QUEUE: usize = 16 * 1024;
+const NET_PROCESS_RX_QUEUE: usize = 32 * 1024;
 const NET_PROCESS_TX_QUEUE: usize = 8 * 1024;
 type NetSwitch = EthernetSwitch<'static, NetHw, NET_PROCESS_RX_QUEUE, NET_PROCESS_TX_QUEUE, NET_TX_BUFFERS>;
 type BlkHw = stm32h7::sdmmc::Sdmmc<'static, Cache>;

@@ -66,8 +66,10 @@ const NET_RX_QUEUE: usize = NET_RX_BUFFERS;
 /// Two descriptors (header, frame) per frame in flight.
 const NET_TX_QUEUE: usize = 2 * NET_TX_BUFFERS;
 /// Each network process's receive queue, in its grant region (PSRAM):
-/// ten full frames, or hundreds of ACKs.
-const NET_PROCESS_RX_QUEUE: usize = 16 * 1024;
+/// twenty full frames, or ~500 ACKs: 16 HTTP downloads with 32 KiB in
+/// flight each are ACKed ~180 times a round trip, and 16 KiB dropped
+/// hundreds while the app was busy with a pass.
+const NET_PROCESS_RX_QUEUE: usize = 32 * 1024;
 /// Each network process's transmit queue, used only while all NIC transmit
 /// buffers are busy.
 const NET_PROCESS_TX_QUEUE: usize = 8 * 1024;
