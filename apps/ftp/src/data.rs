@@ -35,7 +35,7 @@ pub const MAX_PASSIVE_PORTS: usize = MAX_BINDINGS - 2;
 pub const ACTIVE_PORT: u16 = 20;
 /// TCP receive buffer of a data socket, also the window a client may fill
 /// during STOR: 8 KiB keeps a single upload at the speed storage takes it;
-/// the kernel's 16 KiB receive queue holds two such windows, and a third
+/// the kernel's 32 KiB receive queue holds four such windows, and a fifth
 /// upload's burst dropped there is retransmitted (counted by the switch).
 const RX_BUFFER: usize = 8 * 1024;
 /// TCP transmit buffer of a data socket: two 16 KiB storage reads, one

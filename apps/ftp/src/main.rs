@@ -74,7 +74,7 @@
 //! | what | size | why |
 //! |---|---|---|
 //! | control sockets | 10 × (1 + 2) KiB | two command lines in, two of the largest replies (1 KiB) out |
-//! | data sockets | 10 × (8 + 32) KiB | 8 KiB window per upload (two fit the kernel's 16 KiB receive queue; a third's burst there is dropped and resent); 32 KiB out = two 16 KiB reads, one being sent while the next goes in |
+//! | data sockets | 10 × (8 + 32) KiB | 8 KiB window per upload (four fit the kernel's 32 KiB receive queue; a fifth's burst there is dropped and resent); 32 KiB out = two 16 KiB reads, one being sent while the next goes in |
 //! | storage replies in flight | 3 × 16.5 KiB | reads ahead and writes behind for all transfers (`storage_client::LARGE_IN_FLIGHT_BUFFERS`; 3 × 4.5 KiB without a large inbox) |
 //! | chunk buffers | 10 × 4 KiB | one storage request's data per control slot |
 //! | reply queues, line buffers, sessions | 10 × ~5 KiB | 2 KiB of queued replies, a 512-byte line, the session's three paths (cwd, target, RNFR source) and its root, its reply buffer |
