@@ -23,6 +23,7 @@ import tomllib
 ROOT = os.path.dirname(os.path.dirname(os.path.abspath(__file__)))
 TBF_HEADER_SIZE = 0x80          # libtock-rs default protected region
 KERNEL_RESERVE = 4096           # process control block, upcall queue, grant table
+TOCKLOADER_RAM_WINDOW = 0x200000  # tockloader ignores fixed-address TBFs whose RAM starts past this
 
 
 def size(v):
@@ -59,6 +60,10 @@ def plan(layout, board):
             pow2(fs, app["name"] + ".flash")
             pow2(rs, app["name"] + ".psram")
             f, r = align_up(f, fs), align_up(r, rs)
+            if image != "test" and r > rbase + TOCKLOADER_RAM_WINDOW:
+                # Such a TBF is skipped by tockloader: no install or swap (of the product image) would find a slot.
+                sys.exit(f"apps: {app['name']}'s PSRAM block starts {(r - rbase) // 1024} KiB into process "
+                         f"memory; tockloader only places apps starting within {TOCKLOADER_RAM_WINDOW // 1024} KiB")
             slots.append(dict(name=app["name"], image=image, test=image == "test",
                               flash=f, flash_size=fs, ram=r, ram_size=rs,
                               heap=size(app.get("heap", "1K")), grants=size(app.get("grants", "1K")),

@@ -38,10 +38,10 @@ pub const ACTIVE_PORT: u16 = 20;
 /// the kernel's 32 KiB receive queue holds four such windows, and a fifth
 /// upload's burst dropped there is retransmitted (counted by the switch).
 const RX_BUFFER: usize = 8 * 1024;
-/// TCP transmit buffer of a data socket: two 16 KiB storage reads, one
-/// being sent while the next goes in as room opens (as HTTP's sockets;
-/// with 8 KiB a download waited on every 4 KiB round trip).
-const TX_BUFFER: usize = 32 * 1024;
+/// TCP transmit buffer of a data socket: two 4 KiB storage reads, one
+/// being sent while the next goes in as room opens (32 KiB for 16 KiB
+/// reads does not fit FTP's 512 KiB block, see `apps/layout.toml`).
+const TX_BUFFER: usize = 8 * 1024;
 /// A closing data connection gets this long to finish its FIN handshake.
 const CLOSE_TIMEOUT_MS: u64 = 5_000;
 
