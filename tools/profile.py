@@ -207,7 +207,10 @@ def main():
     copies = collections.Counter()
     calls = collections.Counter()
     entries = set(syms.starts)
+    sites = collections.Counter()
+    site_calls = collections.Counter()
     caller = ("?", "?")
+    site = prev_pc = None
     total = idle = 0
     with open(log_path, errors="replace") as log:
         for sizes, waits, pc in blocks(log):
@@ -226,8 +229,13 @@ def main():
                 calls[(image, name)] += 1
             if is_copy:
                 copies[(image, name) + caller] += n
+                if pc in entries and not names.get(prev_pc, (0, 0, True))[2]:
+                    site = (image, name, prev_pc)
+                    site_calls[site] += 1
+                sites[site] += n
             else:
                 caller = (image, name)
+            prev_pc = pc
     os.remove(log_path)
     pct = lambda k: f"{100 * k / max(total, 1):.1f} %"
     per_byte = lambda k: f"{k / max(moved, 1):.2f}"
@@ -248,6 +256,15 @@ def main():
     lines += ["", "## Copy routines by caller (top 25)", "", "| image | copy | called from | per byte |",
               "|---|---|---|---|"]
     lines += [f"| {i} | `{f}` | {ci}: `{cf}` | {per_byte(v)} |" for (i, f, ci, cf), v in copies.most_common(25)]
+    lines += ["", "## Copy call sites (top 25)", "",
+              "The block that called a copy routine, how often per KiB moved, and the instructions each call "
+              "ran: short calls are struct moves, long ones data.", "",
+              "| image | copy | call site (block) | calls per KiB | instructions per call | per byte |",
+              "|---|---|---|---|---|---|"]
+    for (i, f, at), v in sites.most_common(25):
+        where = f"{names[at][1]} @ {at:#x}" if at in names else "?"
+        c = max(site_calls[(i, f, at)], 1)
+        lines.append(f"| {i} | `{f}` | `{where}` | {1024 * c / max(moved, 1):.2f} | {v / c:.0f} | {per_byte(v)} |")
     with open(os.path.join(OUT, f"{path}.calls.txt"), "w") as fh:
         for (i, f), c in calls.most_common():
             fh.write(f"{1024 * c / max(moved, 1):9.3f} {per_function[(i, f)] / c:8.0f} {i} {f}\n")

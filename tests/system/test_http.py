@@ -110,6 +110,11 @@ def test_port_isolation(twin):
     assert "netprobe: bind udp/7777: Ok(())" in out
     assert "netprobe: send from unbound udp/9999: Err(INVALID)" in out
     assert "netprobe: send from bound udp/7777: Ok(())" in out
+    # A transmit batch: all three records taken (3 x 52 bytes: 2 + 50 + pad), one refused.
+    twin.expect(r"netprobe: malformed batch: (\S+)\r?\n", since_boot=True)
+    out = twin.output
+    assert "netprobe: batch of 3 records (156 bytes): Ok((156, 1))" in out
+    assert "netprobe: malformed batch: Err(SIZE)" in out
     before = status_json(twin.url("/api/status"))
     # Guest port 81 is bound by nobody: the kernel resets the connection.
     for _ in range(3):
@@ -118,7 +123,8 @@ def test_port_isolation(twin):
     assert after["network"]["rx_unbound"] >= before["network"]["rx_unbound"] + 3
     probe = lambda s: next(p for p in s["processes"] if p["name"] == "netprobe")
     assert probe(after)["net"]["rx_frames"] == probe(before)["net"]["rx_frames"]
-    assert probe(after)["net"]["tx_refused"] == 1
+    assert probe(after)["net"]["tx_refused"] == 2
+    assert probe(after)["net"]["tx_frames"] == 3
     # The probe holds only UDP 7777: it may see ARP replies (every process
     # with a port learns neighbours), never another port's traffic.
     kinds = set(re.findall(r"netprobe: received frame #\d+: (\S+)", twin.output))

@@ -157,10 +157,11 @@ fn main() {
 
     let frames = Cell::new(true);
     let rx = net::receive_buffer();
-    let tx = net::frame_buffer();
-    // A frame the switch refused, kept until it has room (`net::NetDevice`).
-    let held = net::frame_buffer();
-    let mut device = NetDevice::<TockSyscalls>::new(rx, tx, held, &frames);
+    // Frames go to the switch a batch per pass (`net::NetDevice`); a reply
+    // the batch has no room for goes alone from `spare`.
+    let tx = net::transmit_buffer();
+    let spare = net::frame_buffer();
+    let mut device = NetDevice::<TockSyscalls>::new(rx, tx, spare, &frames);
 
     let mut seed = [0u8; 8];
     let _ = Rng::<TockSyscalls>::get_bytes_sync(&mut seed, 8);
@@ -213,6 +214,7 @@ fn main() {
             let now = clock.now_ms();
             let stamp = Instant::from_millis(now as i64);
             iface.poll(stamp, &mut device, &mut sockets);
+            device.flush();
             if device.take_refusal() {
                 server.take_turns(&mut sockets);
             }

@@ -29,7 +29,7 @@ use libtock_rng::Rng;
 use libtock_runtime::{set_main, stack_size, TockSyscalls};
 use net::{Net, NetDevice, Protocol};
 use say::say;
-use smoltcp::iface::PollIngressSingleResult;
+use smoltcp::iface::{PollIngressSingleResult, PollResult};
 use smoltcp::time::Instant;
 
 set_main! {main}
@@ -77,10 +77,11 @@ fn main() {
 
     let frames = Cell::new(true);
     let rx = net::receive_buffer();
-    let tx = net::frame_buffer();
-    // A frame the switch refused, kept until it has room (`net::NetDevice`).
-    let held = net::frame_buffer();
-    let mut device = NetDevice::<TockSyscalls>::new(rx, tx, held, &frames);
+    // Frames go to the switch a batch per pass (`net::NetDevice`); a reply
+    // the batch has no room for goes alone from `spare`.
+    let tx = net::transmit_buffer();
+    let spare = net::frame_buffer();
+    let mut device = NetDevice::<TockSyscalls>::new(rx, tx, spare, &frames);
 
     let mut seed = [0u8; 8];
     let _ = Rng::<TockSyscalls>::get_bytes_sync(&mut seed, 8);
@@ -144,7 +145,11 @@ fn main() {
                 }
             }
             let progressed = server.service(&mut sockets, now, &mut site);
-            iface.poll_egress(stamp, &mut device, &mut sockets);
+            // A segment per socket per call: again while any goes out (each
+            // round visits every socket, so none waits for another to finish),
+            // until the sockets or the switch's room run out. One batch.
+            while iface.poll_egress(stamp, &mut device, &mut sockets) == PollResult::SocketStateChanged {}
+            device.flush();
             if device.take_refusal() {
                 server.take_turns(&mut sockets);
             }

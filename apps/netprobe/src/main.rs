@@ -3,7 +3,10 @@
 //!
 //! - binding TCP port 80 while the HTTP app holds it;
 //! - sending a UDP datagram from a port it did not bind;
-//! - sending one from the UDP port it did bind (allowed).
+//! - sending one from the UDP port it did bind (allowed);
+//! - a transmit batch of three frames, the middle one from a port it did
+//!   not bind (the kernel skips and counts it, sends the other two), and
+//!   a malformed batch (refused whole).
 //!
 //! It then stays bound to UDP 7777 and counts what it receives, so tests
 //! can check that traffic for other ports never reaches it.
@@ -58,6 +61,20 @@ fn main() {
     say!("netprobe: send from unbound udp/9999: {:?}", N::transmit(&frame[..len]));
     let len = udp_frame(&mut frame, &config, OWN_PORT);
     say!("netprobe: send from bound udp/{}: {:?}", OWN_PORT, N::transmit(&frame[..len]));
+
+    let mut records = [0u8; 256];
+    let mut batch = net::TxBatch::new(&mut records);
+    for port in [OWN_PORT, 9999, OWN_PORT] {
+        if let Some(slot) = batch.append(udp_frame(&mut frame, &config, port)) {
+            slot.copy_from_slice(&frame[..slot.len()]);
+        }
+    }
+    let flags = 0;
+    let sent = N::transmit_batch(batch.records(), flags);
+    say!("netprobe: batch of {} records ({} bytes): {:?}", batch.frames(), batch.records().len(), sent);
+    // A record of length 0 first: malformed, nothing taken.
+    let malformed = [0u8; 8];
+    say!("netprobe: malformed batch: {:?}", N::transmit_batch(&malformed, flags));
 
     let mut buf = [0u8; net::MAX_FRAME];
     let mut received = 0u32;

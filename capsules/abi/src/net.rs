@@ -30,6 +30,9 @@ pub mod transmit_flags {
     pub const NOTIFY_ROOM: u32 = 1;
     /// I keep a frame refused for a full queue and send it again: not a drop.
     pub const KEEPS_FRAME: u32 = 2;
+    /// The allow holds frames as batch records (the layout of a batch
+    /// receive, [`batch_record_len`]): one call sends them all.
+    pub const BATCH: u32 = 4;
 }
 
 /// Flags of a receive (command 4, argument 1).
@@ -40,7 +43,7 @@ pub mod receive_flags {
     pub const BATCH: u32 = 1;
 }
 
-/// Bytes a frame of `len` bytes takes in a batch receive.
+/// Bytes a frame of `len` bytes takes in a batch receive or transmit.
 pub const fn batch_record_len(len: usize) -> usize {
     (2 + len).div_ceil(4) * 4
 }

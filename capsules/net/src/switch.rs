@@ -60,6 +60,15 @@ impl<const RXQ: usize, const TXQ: usize> App<RXQ, TXQ> {
     }
 }
 
+/// Where a frame to transmit lies in the process's allow.
+#[derive(Clone, Copy)]
+enum Frame {
+    /// Its first `len` bytes.
+    Whole(usize),
+    /// The batch record at `at`, which must end by `end`.
+    Record { at: usize, end: usize },
+}
+
 type AppGrant<const RXQ: usize, const TXQ: usize> = Grant<
     App<RXQ, TXQ>,
     UpcallCount<{ upcall::COUNT }>,
@@ -208,23 +217,67 @@ impl<'a, E: EthernetAdapterDatapath<'a>, const RXQ: usize, const TXQ: usize, con
             .unwrap_or_else(|e| Err(e.into()))
     }
 
+    /// Command 3: one frame, or with the batch flag a run of records, each
+    /// sent or queued as [`Self::transmit_one`] does until the queue is full.
+    fn transmit(&self, pid: ProcessId, len: usize, flags: u32) -> CommandReturn {
+        if flags & transmit_flags::BATCH == 0 {
+            return self.transmit_one(pid, Frame::Whole(len), flags).0.into();
+        }
+        let (mut at, mut refused) = (0, 0u32);
+        while at < len {
+            match self.transmit_one(pid, Frame::Record { at, end: len }, flags) {
+                (Ok(()), taken) => at += taken,
+                // Not this process's to send: counted, skipped, never retried.
+                (Err(ErrorCode::INVAL), taken) if taken > 0 => {
+                    refused += 1;
+                    at += taken;
+                }
+                // The queue is full (the rest is the process's to send again)
+                // or a malformed record: an error only if nothing was taken.
+                (Err(e), _) if at == 0 => return CommandReturn::failure(e),
+                (Err(_), _) => break,
+            }
+        }
+        CommandReturn::success_u32_u32(at as u32, refused)
+    }
+
     /// A frame from a process: checked, then sent at once when a buffer is
-    /// free and nothing of this process is waiting, else queued.
-    fn transmit(&self, pid: ProcessId, len: usize, flags: u32) -> Result<(), ErrorCode> {
+    /// free and nothing of this process is waiting, else queued. Also says
+    /// how many bytes of the allow the frame took (its record, in a batch;
+    /// 0 if it could not be read).
+    fn transmit_one(&self, pid: ProcessId, frame: Frame, flags: u32) -> (Result<(), ErrorCode>, usize) {
         let notify_room = flags & transmit_flags::NOTIFY_ROOM != 0;
         let keeps_frame = notify_room || flags & transmit_flags::KEEPS_FRAME != 0;
         self.retry_held();
         let config = self.config;
         let mut direct = None;
+        let mut taken = 0;
         let result = self
             .apps
             .enter(pid, |app, kernel_data| {
-                let frame = kernel_data.get_readonly_processbuffer(allow_ro::FRAME as usize)?;
-                frame.enter(|data| {
-                    if len == 0 || len > MAX_FRAME || len > data.len() {
+                let allowed = kernel_data.get_readonly_processbuffer(allow_ro::FRAME as usize)?;
+                allowed.enter(|data| {
+                    let (start, len, footprint) = match frame {
+                        Frame::Whole(len) => (0, len, len),
+                        Frame::Record { at, end } => {
+                            let end = end.min(data.len());
+                            let mut header = [0u8; 2];
+                            match data.get(at..at + 2) {
+                                Some(h) if at + 2 <= end => h.copy_to_slice(&mut header),
+                                _ => return Err(ErrorCode::SIZE),
+                            }
+                            let len = u16::from_le_bytes(header) as usize;
+                            if at + 2 + len > end {
+                                return Err(ErrorCode::SIZE);
+                            }
+                            (at + 2, len, batch_record_len(len))
+                        }
+                    };
+                    if len == 0 || len > MAX_FRAME || start + len > data.len() {
                         return Err(ErrorCode::SIZE);
                     }
-                    let data = &data[..len];
+                    taken = footprint;
+                    let data = &data[start..start + len];
                     if app.tx.is_empty() {
                         if let Some(buffer) = self.take_tx_buffer() {
                             data.copy_to_slice(&mut buffer[..len]);
@@ -235,7 +288,7 @@ impl<'a, E: EthernetAdapterDatapath<'a>, const RXQ: usize, const TXQ: usize, con
                             }
                             app.counters.tx_frames = app.counters.tx_frames.wrapping_add(1);
                             app.counters.tx_bytes = app.counters.tx_bytes.wrapping_add(len as u32);
-                            direct = Some(buffer);
+                            direct = Some((buffer, len));
                             return Ok(());
                         }
                     }
@@ -283,14 +336,14 @@ impl<'a, E: EthernetAdapterDatapath<'a>, const RXQ: usize, const TXQ: usize, con
                 })?
             })
             .unwrap_or_else(|e| Err(e.into()));
-        if let Some(buffer) = direct {
+        if let Some((buffer, len)) = direct {
             if !self.send(buffer, len) {
                 // No link: the process's frame is dropped, as on a wire.
                 let _ =
                     self.apps.enter(pid, |app, _| app.counters.tx_dropped = app.counters.tx_dropped.wrapping_add(1));
             }
         }
-        result
+        (result, taken)
     }
 
     /// Moves queued process frames into free transmit buffers, one process
@@ -438,7 +491,7 @@ impl<'a, E: EthernetAdapterDatapath<'a>, const RXQ: usize, const TXQ: usize, con
             command::EXISTS => CommandReturn::success(),
             command::BIND => self.bind(pid, arg1 as u32, arg2).into(),
             command::UNBIND => self.unbind(pid, arg1 as u32, arg2).into(),
-            command::TRANSMIT => self.transmit(pid, arg1, arg2 as u32).into(),
+            command::TRANSMIT => self.transmit(pid, arg1, arg2 as u32),
             command::RECEIVE => self.receive(pid, arg1 as u32),
             command::MAC => CommandReturn::success_u32_u32(
                 u32::from_le_bytes([c.mac[0], c.mac[1], c.mac[2], c.mac[3]]),

@@ -66,6 +66,24 @@ impl<S: Syscalls> Net<S> {
         Self::transmit_with(frame, syscall_abi::net::transmit_flags::NOTIFY_ROOM)
     }
 
+    /// Sends (or queues) the frames of `records` (batch records, see
+    /// [`crate::TxBatch`]) until the queue is full: `(bytes of records
+    /// taken, frames refused as not this process's)`; `NOMEM` if the queue
+    /// took none. `flags` as for one frame: the caller keeps the rest.
+    pub fn transmit_batch(records: &[u8], flags: u32) -> Result<(usize, usize), ErrorCode> {
+        share::scope::<AllowRo<_, DRIVER_NUM, { allow_ro::FRAME }>, _, _>(|handle| {
+            S::allow_ro::<DefaultConfig, DRIVER_NUM, { allow_ro::FRAME }>(handle, records)?;
+            S::command(
+                DRIVER_NUM,
+                command::TRANSMIT,
+                records.len() as u32,
+                flags | syscall_abi::net::transmit_flags::BATCH,
+            )
+            .to_result::<(u32, u32), ErrorCode>()
+            .map(|(taken, refused)| (taken as usize, refused as usize))
+        })
+    }
+
     fn transmit_with(frame: &[u8], flags: u32) -> Result<(), ErrorCode> {
         share::scope::<AllowRo<_, DRIVER_NUM, { allow_ro::FRAME }>, _, _>(|handle| {
             S::allow_ro::<DefaultConfig, DRIVER_NUM, { allow_ro::FRAME }>(handle, frame)?;

@@ -1,9 +1,14 @@
 //! smoltcp's view of the switch: an Ethernet device whose frames go
 //! through the `net` driver.
 //!
-//! Transmit backpressure: a frame the switch refuses because this
-//! process's queue is full is kept (the `held` buffer) and sent again
-//! first; until it is out the device offers smoltcp no transmit token, so
+//! Transmit: frames collect in a batch (`TxBatch`) that goes to the
+//! switch in one system call (three with the allow and its release) when
+//! it is full and when the app calls [`NetDevice::flush`], once per pass
+//! of its loop, instead of three calls for every frame.
+//!
+//! Transmit backpressure: frames the switch refuses because this
+//! process's queue is full stay in the batch and go first next time; while
+//! the batch has no room the device offers smoltcp no transmit token, so
 //! the stack holds its data in the sockets instead of losing frames. Before
 //! the app waits, [`NetDevice::before_wait`] tries once more and asks the
 //! kernel for its transmit-room upcall (subscribed by `events`), which
@@ -19,27 +24,24 @@ use smoltcp::phy::{self, Checksum, DeviceCapabilities, Medium};
 use smoltcp::time::Instant;
 
 use crate::api::Net;
+use crate::batch::TxBatch;
 use crate::MAX_FRAME;
 use syscall_abi::net::batch_record_len;
+use syscall_abi::net::transmit_flags::{KEEPS_FRAME, NOTIFY_ROOM};
 
-/// How soon a refused frame is tried again should the room upcall not come.
+/// How soon refused frames are tried again should the room upcall not come.
 pub const HELD_RETRY_MS: u64 = 10;
 
 /// A smoltcp device over the switch. Its buffers are the app's (in its
 /// PSRAM): received frames come a batch at a time into `rx` (one receive
 /// call for all the frames that fit, see [`crate::receive_buffer`]), sent
-/// ones go out of `tx` one at a time.
+/// ones go out of `tx` a batch at a time ([`crate::transmit_buffer`]).
 pub struct NetDevice<'b, S: Syscalls> {
     rx: &'b mut [u8],
     /// Bytes of frame records in `rx`, and where the next one starts.
     rx_len: usize,
     rx_at: usize,
-    tx: &'b mut [u8; MAX_FRAME],
-    /// A refused frame waiting for room, `held_len` bytes (0: none).
-    held: &'b mut [u8; MAX_FRAME],
-    held_len: Cell<usize>,
-    /// A frame was refused since [`NetDevice::take_refusal`] last looked.
-    refused: Cell<bool>,
+    tx: Egress<'b, S>,
     /// Whether the kernel may have frames queued for us (set by the
     /// frames-queued upcall, cleared when a receive finds the queue empty),
     /// so an idle poll costs no syscall.
@@ -49,69 +51,43 @@ pub struct NetDevice<'b, S: Syscalls> {
 
 impl<'b, S: Syscalls> NetDevice<'b, S> {
     /// `rx` must hold one largest frame's record at least
-    /// ([`crate::receive_buffer`] holds several).
-    pub fn new(
-        rx: &'b mut [u8],
-        tx: &'b mut [u8; MAX_FRAME],
-        held: &'b mut [u8; MAX_FRAME],
-        pending: &'b Cell<bool>,
-    ) -> Self {
+    /// ([`crate::receive_buffer`] holds several), `tx` too
+    /// ([`crate::transmit_buffer`]), both starting on a word; `spare`
+    /// takes a reply the batch has no room for.
+    pub fn new(rx: &'b mut [u8], tx: &'b mut [u8], spare: &'b mut [u8; MAX_FRAME], pending: &'b Cell<bool>) -> Self {
         pending.set(true);
         NetDevice {
             rx,
             rx_len: 0,
             rx_at: 0,
-            tx,
-            held,
-            held_len: Cell::new(0),
-            refused: Cell::new(false),
+            tx: Egress { batch: TxBatch::new(tx), spare, refused: Cell::new(false), _s: PhantomData },
             pending,
             _s: PhantomData,
         }
     }
 
-    /// Sends the held frame again (asking for the room upcall if
-    /// `notify`); `None` if none was held, else whether it is out now.
-    fn resend(&mut self, notify: bool) -> Option<bool> {
-        let len = self.held_len.get();
-        if len == 0 {
-            return None;
-        }
-        let frame = &self.held[..len];
-        let sent = if notify { Net::<S>::transmit_or_notify(frame) } else { Net::<S>::transmit_or_keep(frame) };
-        // Sent, or refused for good (counted by the kernel): not held.
-        let out = sent != Err(ErrorCode::NoMem);
-        if out {
-            self.held_len.set(0);
-        }
-        Some(out)
-    }
-
-    /// Sends the held frame again; `true` if none is held any more.
-    fn send_held(&mut self) -> bool {
-        self.resend(false).unwrap_or(true)
-    }
-
-    fn token(&mut self) -> TxToken<'_, S> {
-        TxToken { buf: self.tx, held: self.held, held_len: &self.held_len, refused: &self.refused, _s: PhantomData }
+    /// Sends the frames collected since the last flush: call once per pass
+    /// of the app's loop, after polling the interface.
+    pub fn flush(&mut self) {
+        self.tx.send(false);
     }
 
     /// Whether the switch refused a frame since the last call: the queue
     /// filled, so the app should rotate its sockets (see [`crate::egress`]).
     pub fn take_refusal(&self) -> bool {
-        self.refused.replace(false)
+        self.tx.refused.replace(false)
     }
 
-    /// Call right before the app waits: sends the held frame if there is
-    /// room now (`true`: poll again instead of waiting), else asks for the
-    /// upcall that says there is.
+    /// Call right before the app waits: sends what the batch holds
+    /// (`true` if some went: poll again instead of waiting); what the
+    /// switch still refuses makes it raise the room upcall once it has room.
     pub fn before_wait(&mut self) -> bool {
-        self.resend(true).unwrap_or(false)
+        self.tx.send(true)
     }
 
-    /// In how many milliseconds to poll again for a held frame, if one is.
+    /// In how many milliseconds to try refused frames again, if some wait.
     pub fn next_retry(&self) -> Option<u64> {
-        (self.held_len.get() > 0).then_some(HELD_RETRY_MS)
+        (!self.tx.batch.is_empty()).then_some(HELD_RETRY_MS)
     }
 
     /// Whether frames may be waiting (then polling again is worth it).
@@ -126,7 +102,6 @@ impl<'b, S: Syscalls> NetDevice<'b, S> {
             if !self.pending.get() {
                 return None;
             }
-            self.send_held();
             match Net::<S>::receive_batch(&mut self.rx[..]) {
                 Ok((len, left)) if len > 0 => {
                     // The last one: no empty receive needed to know (three system calls).
@@ -157,12 +132,55 @@ pub struct RxToken<'a> {
     frame: &'a [u8],
 }
 
-pub struct TxToken<'a, S: Syscalls> {
-    buf: &'a mut [u8; MAX_FRAME],
-    held: &'a mut [u8; MAX_FRAME],
-    held_len: &'a Cell<usize>,
-    refused: &'a Cell<bool>,
+/// The transmit side: the batch, and a frame's worth of room for a reply
+/// it cannot take.
+struct Egress<'b, S: Syscalls> {
+    batch: TxBatch<'b>,
+    spare: &'b mut [u8; MAX_FRAME],
+    /// The switch refused a frame since [`NetDevice::take_refusal`] looked.
+    refused: Cell<bool>,
     _s: PhantomData<S>,
+}
+
+impl<S: Syscalls> Egress<'_, S> {
+    /// Hands the batch to the switch (asking for the room upcall if
+    /// `notify` and some is refused); whether any frame went.
+    fn send(&mut self, notify: bool) -> bool {
+        if self.batch.is_empty() {
+            return false;
+        }
+        let flags = if notify { NOTIFY_ROOM } else { KEEPS_FRAME };
+        match Net::<S>::transmit_batch(self.batch.records(), flags) {
+            Ok((taken, _refused)) => {
+                self.batch.taken(taken);
+                if !self.batch.is_empty() {
+                    self.refused.set(true);
+                }
+                taken > 0
+            }
+            Err(ErrorCode::NoMem) => {
+                self.refused.set(true);
+                false
+            }
+            // Malformed (not what `TxBatch` writes): sending it again fails again.
+            Err(_) => {
+                self.batch.clear();
+                false
+            }
+        }
+    }
+
+    /// Whether a largest frame fits in the batch, sending it first if not.
+    fn has_room(&mut self) -> bool {
+        if !self.batch.has_room(MAX_FRAME) {
+            self.send(false);
+        }
+        self.batch.has_room(MAX_FRAME)
+    }
+}
+
+pub struct TxToken<'a, 'b, S: Syscalls> {
+    egress: &'a mut Egress<'b, S>,
 }
 
 impl phy::RxToken for RxToken<'_> {
@@ -171,31 +189,40 @@ impl phy::RxToken for RxToken<'_> {
     }
 }
 
-impl<S: Syscalls> phy::TxToken for TxToken<'_, S> {
+impl<S: Syscalls> phy::TxToken for TxToken<'_, '_, S> {
     fn consume<R, F: FnOnce(&mut [u8]) -> R>(self, len: usize, f: F) -> R {
         let len = len.min(MAX_FRAME);
-        let result = f(&mut self.buf[..len]);
-        crate::checksum::fill_tcp(&mut self.buf[..len]);
-        if self.held_len.get() > 0 {
-            // Only a reply to a received frame gets here with one held: a
-            // full queue drops it (counted by the kernel); TCP recovers.
-            let _ = Net::<S>::transmit(&self.buf[..len]);
-        } else if Net::<S>::transmit_or_keep(&self.buf[..len]) == Err(ErrorCode::NoMem) {
-            self.held[..len].copy_from_slice(&self.buf[..len]);
-            self.held_len.set(len);
-            self.refused.set(true);
+        let egress = self.egress;
+        if !egress.batch.has_room(len) {
+            egress.send(false);
         }
-        result
+        let fill = |frame: &mut [u8]| {
+            let result = f(frame);
+            crate::checksum::fill_tcp(frame);
+            result
+        };
+        match egress.batch.append(len) {
+            Some(frame) => fill(frame),
+            None => {
+                // Only a reply to a received frame gets here (a token from
+                // `transmit` comes with room): sent alone, and if the queue
+                // is full dropped (counted by the kernel); TCP recovers.
+                let frame = &mut egress.spare[..len];
+                let result = fill(frame);
+                let _ = Net::<S>::transmit(frame);
+                result
+            }
+        }
     }
 }
 
-impl<S: Syscalls> phy::Device for NetDevice<'_, S> {
+impl<'b, S: Syscalls> phy::Device for NetDevice<'b, S> {
     type RxToken<'a>
         = RxToken<'a>
     where
         Self: 'a;
     type TxToken<'a>
-        = TxToken<'a, S>
+        = TxToken<'a, 'b, S>
     where
         Self: 'a;
 
@@ -207,21 +234,16 @@ impl<S: Syscalls> phy::Device for NetDevice<'_, S> {
                 break frame;
             }
         };
-        Some((
-            RxToken { frame: &self.rx[frame] },
-            TxToken {
-                buf: self.tx,
-                held: self.held,
-                held_len: &self.held_len,
-                refused: &self.refused,
-                _s: PhantomData,
-            },
-        ))
+        Some((RxToken { frame: &self.rx[frame] }, TxToken { egress: &mut self.tx }))
     }
 
     fn transmit(&mut self, _timestamp: Instant) -> Option<Self::TxToken<'_>> {
-        // No token while a refused frame waits: smoltcp keeps its data.
-        self.send_held().then(|| self.token())
+        // No token while refused frames fill the batch: smoltcp keeps its data.
+        if self.tx.has_room() {
+            Some(TxToken { egress: &mut self.tx })
+        } else {
+            None
+        }
     }
 
     fn capabilities(&self) -> DeviceCapabilities {

@@ -18,14 +18,18 @@
 #![no_std]
 
 mod api;
+mod batch;
 pub mod checksum;
 mod device;
 pub mod egress;
 mod stack;
 
 pub use api::{Config, Net, Protocol};
+pub use batch::TxBatch;
 pub use device::NetDevice;
 pub use stack::interface;
 #[cfg(feature = "alloc")]
-pub use stack::{frame_buffer, receive_buffer, socket_set, RECEIVE_BATCH_FRAMES};
+pub use stack::{
+    frame_buffer, receive_buffer, socket_set, transmit_buffer, RECEIVE_BATCH_FRAMES, TRANSMIT_BATCH_FRAMES,
+};
 pub use syscall_abi::net::{Counters, MAX_FRAME};

@@ -71,3 +71,17 @@ pub const RECEIVE_BATCH_FRAMES: usize = 4;
 pub fn receive_buffer() -> &'static mut [u8] {
     placed(RECEIVE_BATCH_FRAMES * syscall_abi::net::batch_record_len(crate::MAX_FRAME), 0)
 }
+
+/// Frames a [`transmit_buffer`] holds at most: the switch takes a process's
+/// frames into its four transmit buffers or its 8 KiB queue (five largest
+/// frames), so a larger batch would mostly wait in the app.
+#[cfg(feature = "alloc")]
+pub const TRANSMIT_BATCH_FRAMES: usize = 4;
+
+/// A transmit batch buffer for [`NetDevice`](crate::NetDevice), for the
+/// life of the app: room for [`TRANSMIT_BATCH_FRAMES`] largest frames as
+/// batch records, word-aligned like [`receive_buffer`].
+#[cfg(feature = "alloc")]
+pub fn transmit_buffer() -> &'static mut [u8] {
+    placed(TRANSMIT_BATCH_FRAMES * syscall_abi::net::batch_record_len(crate::MAX_FRAME), 0)
+}
