@@ -380,6 +380,14 @@ def main():
         finally:
             twin.close()
         return
+    if only == "ftp":
+        try:
+            twin.expect(r"ftp: serving on", timeout=60, since_boot=True)
+            twin.expect(r"storage: mounted FAT volume", timeout=60, since_boot=True)
+            print(json.dumps([ftp(twin, size) for size in (1 << 20, 10 << 20)], indent=1))
+        finally:
+            twin.close()
+        return
     try:
         twin.expect(r"http: serving on", timeout=60, since_boot=True)
         twin.expect(r"storage: mounted FAT volume", timeout=60, since_boot=True)

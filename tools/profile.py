@@ -24,6 +24,7 @@ import socket
 import subprocess
 import sys
 import time
+import tomllib
 
 ROOT = os.path.dirname(os.path.dirname(os.path.abspath(__file__)))
 sys.path.insert(0, os.path.join(ROOT, "tests", "system"))
@@ -87,8 +88,13 @@ class Symbols:
     def __init__(self):
         self.starts, self.names = [], []
         images = [("kernel", os.path.join(BUILD, "kernel.elf"))]
+        # The product image is profiled: the test image's probes share its
+        # apps' addresses and would take their names.
+        with open(os.path.join(ROOT, "apps", "layout.toml"), "rb") as fh:
+            test_only = {a["name"] for a in tomllib.load(fh)["app"] if a.get("image") == "test"}
         for elf in glob.glob(os.path.join(ROOT, "build", "tab", "elf", "*", "rv32imac.*.elf")):
-            images.append((elf.split(os.sep)[-2], elf))
+            if elf.split(os.sep)[-2] not in test_only:
+                images.append((elf.split(os.sep)[-2], elf))
         rows = []
         for image, path in images:
             out = subprocess.run(["nm", "-n", "-C", "--defined-only", path], capture_output=True, text=True).stdout
@@ -211,6 +217,10 @@ def main():
     site_calls = collections.Counter()
     caller = ("?", "?")
     site = prev_pc = None
+    # Switches between processes (the kernel's own blocks in between do
+    # not count): on the twin each one rewrites the PMP, a QEMU TLB flush.
+    switches = collections.Counter()
+    last_app = None
     total = idle = 0
     with open(log_path, errors="replace") as log:
         for sizes, waits, pc in blocks(log):
@@ -222,6 +232,10 @@ def main():
                 image, name = syms.name(pc)
                 names[pc] = (image, short(name), bool(COPIES.search(name)))
             image, name, is_copy = names[pc]
+            if image != "kernel" and image != last_app:
+                if last_app is not None:
+                    switches[(last_app, image)] += 1
+                last_app = image
             total += n
             per_image[image] += n
             per_function[(image, name)] += n
@@ -256,6 +270,10 @@ def main():
     lines += ["", "## Copy routines by caller (top 25)", "", "| image | copy | called from | per byte |",
               "|---|---|---|---|"]
     lines += [f"| {i} | `{f}` | {ci}: `{cf}` | {per_byte(v)} |" for (i, f, ci, cf), v in copies.most_common(25)]
+    lines += ["", "## Process switches", "",
+              "From one process to another (kernel work in between not counted), per KiB moved.", "",
+              "| from | to | per KiB |", "|---|---|---|"]
+    lines += [f"| {a} | {b} | {1024 * c / max(moved, 1):.2f} |" for (a, b), c in switches.most_common(12)]
     lines += ["", "## Copy call sites (top 25)", "",
               "The block that called a copy routine, how often per KiB moved, and the instructions each call "
               "ran: short calls are struct moves, long ones data.", "",
