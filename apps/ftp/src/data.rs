@@ -20,6 +20,7 @@ use core::net::SocketAddrV4;
 use libtock_platform::ErrorCode;
 use libtock_runtime::TockSyscalls;
 use net::{Net, Protocol};
+use say::say;
 use smoltcp::iface::{Context, SocketHandle, SocketSet};
 use smoltcp::socket::tcp;
 use syscall_abi::net::MAX_BINDINGS;
@@ -38,10 +39,19 @@ pub const ACTIVE_PORT: u16 = 20;
 /// the kernel's 32 KiB receive queue holds four such windows, and a fifth
 /// upload's burst dropped there is retransmitted (counted by the switch).
 const RX_BUFFER: usize = 8 * 1024;
-/// TCP transmit buffer of a data socket: two 4 KiB storage reads, one
-/// being sent while the next goes in as room opens (32 KiB for 16 KiB
-/// reads does not fit FTP's 512 KiB block, see `apps/layout.toml`).
-const TX_BUFFER: usize = 8 * 1024;
+/// TCP transmit buffer of a data socket: two 16 KiB storage reads, one
+/// being sent while the next goes in as room opens (as HTTP's sockets).
+/// Too large for FTP's 512 KiB block (`apps/layout.toml`) ten times over
+/// beside the rest, so the data sockets' buffers live in a PSRAM grant of
+/// their own ([`DATA_ARENA`]); nothing in them is ever allowed to the
+/// kernel (smoltcp copies into the frames), which a grant could not be.
+const TX_BUFFER: usize = 32 * 1024;
+/// The data sockets' buffers when that grant is refused: two 4 KiB reads
+/// (a transfer then reads 4 KiB at a time, see `transfer::Xfer::send_file`).
+const TX_BUFFER_SMALL: usize = 8 * 1024;
+/// The PSRAM grant for the data sockets' buffers: ten of (8 + 32) KiB is
+/// 400 KiB, and grants are powers of two.
+const DATA_ARENA: usize = 512 * 1024;
 /// A closing data connection gets this long to finish its FIN handshake.
 const CLOSE_TIMEOUT_MS: u64 = 5_000;
 
@@ -75,10 +85,25 @@ pub struct DataPool {
 
 impl DataPool {
     pub fn new(sockets: &mut SocketSet<'static>, ports: (u16, u16)) -> DataPool {
+        let arena = heap::Arena::new(DATA_ARENA);
+        if arena.is_none() {
+            say!("ftp: no PSRAM grant for the data sockets; downloads read 4 KiB at a time");
+        }
+        // Buffers for the life of the app, from the grant or else the heap.
+        let buffer = |len: usize| -> &'static mut [u8] {
+            match arena.as_ref().and_then(|a| a.alloc(len)) {
+                Some(bytes) => {
+                    let kept: &'static mut heap::ArenaBytes = alloc::boxed::Box::leak(alloc::boxed::Box::new(bytes));
+                    kept
+                }
+                None => alloc::vec![0u8; len].leak(),
+            }
+        };
+        let tx_len = if arena.is_some() { TX_BUFFER } else { TX_BUFFER_SMALL };
         let slots = (0..DATA_SOCKETS)
             .map(|_| {
-                let rx = tcp::SocketBuffer::new(alloc::vec![0u8; RX_BUFFER].leak());
-                let tx = tcp::SocketBuffer::new(alloc::vec![0u8; TX_BUFFER].leak());
+                let rx = tcp::SocketBuffer::new(buffer(RX_BUFFER));
+                let tx = tcp::SocketBuffer::new(buffer(tx_len));
                 let mut socket = tcp::Socket::new(rx, tx);
                 socket.set_nagle_enabled(false);
                 Slot { handle: sockets.add(socket), port: 0, state: State::Free, since: 0 }

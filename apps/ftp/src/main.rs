@@ -65,28 +65,34 @@
 //!   board as FIN, so a cut upload looks complete there (stream mode ends
 //!   files at EOF); a real reset gives 426.
 //! - **Speed**: `make bench` and `docs/performance.md`. A TYPE I download
-//!   sends straight from the storage reply as the socket has room; every
-//!   transfer moves 4 KiB per storage round trip.
+//!   reads 16 KiB per storage round trip (a large IPC inbox, asked for at
+//!   start) and sends straight from the reply as the socket has room; a
+//!   TYPE A download and an upload move 4 KiB per round trip.
 //!
-//! Memory (heap in the app's 512 KiB PSRAM block; `apps/layout.toml` asks 384 KiB)
-//! -------------------------------------------------------------------------------
+//! Memory (heap in the app's 512 KiB PSRAM block, `apps/layout.toml` asks
+//! 288 KiB; the data sockets in a 512 KiB PSRAM grant)
+//! -------------------------------------------------------------------------
 //! | what | size | why |
 //! |---|---|---|
 //! | control sockets | 10 × (1 + 2) KiB | two command lines in, two of the largest replies (1 KiB) out |
-//! | data sockets | 10 × (8 + 8) KiB | 8 KiB window per upload (four fit the kernel's 32 KiB receive queue; a fifth's burst there is dropped and resent); 8 KiB out = two 4 KiB reads, one being sent while the next goes in |
-//! | storage replies in flight | 3 × 4.5 KiB | reads ahead and writes behind for all transfers |
+//! | data sockets (the grant) | 10 × (8 + 32) KiB | 8 KiB window per upload (four fit the kernel's 32 KiB receive queue; a fifth's burst there is dropped and resent); 32 KiB out = two 16 KiB reads, one being sent while the next goes in. In the heap, 10 × (8 + 8) KiB, if the grant is refused |
+//! | storage replies in flight | 3 × 16.5 KiB | reads ahead and writes behind for all transfers (`storage_client::LARGE_IN_FLIGHT_BUFFERS`; 3 × 4.5 KiB without a large inbox) |
 //! | chunk buffers | 10 × 4 KiB | one storage request's data per control slot |
 //! | reply queues, line buffers, sessions | 10 × ~5 KiB | 2 KiB of queued replies, a 512-byte line, the session's three paths (cwd, target, RNFR source) and its root, its reply buffer |
 //! | storage client | 9 KiB | its request and reply messages (2 × 4608 B) |
 //! | IPC inbox buffer | 4.5 KiB | one whole IPC message (late replies are read out and dropped) |
-//! | frames, config | 3 + 4 KiB | one Ethernet frame each way; the settings file (read once, freed) |
+//! | frames, config | 13 + 4 KiB | a 4-frame receive batch and a 4-frame transmit batch, one spare frame; the settings file (read once, freed) |
 //! | login table | 0.3 KiB | 16 peers with their failure counts (`proto_ftp::login::PEERS`) |
 //!
-//! About 300 KiB in all, every buffer made at start (so the same idle and
-//! with 8 sessions transferring and listing), inside the 384 KiB the TBF
-//! asks for; the block also holds the kernel's grants (~60 KiB: the
-//! network switch's queues, the IPC inbox) and the stack (8 KiB; the
-//! deepest use measured is 4 KiB).
+//! About 210 KiB of heap in all, every buffer made at start (so the same
+//! idle and with 8 sessions transferring and listing), inside the 288 KiB
+//! the TBF asks for; the block also holds the kernel's grants (~105 KiB:
+//! the network switch's queues, the large IPC inbox) and the stack (8 KiB;
+//! the deepest use measured is 4 KiB). The data sockets' 400 KiB are in a
+//! PSRAM grant of their own (never allowed to the kernel: smoltcp copies
+//! into the frames), which the 512 KiB block could not hold beside the
+//! rest: a 1 MiB block would put the product apps past the 2 MiB of app
+//! memory tockloader places fixed-address TBFs in.
 
 #![no_main]
 #![no_std]
@@ -154,6 +160,11 @@ fn main() {
         }
     };
     let clock = timing::Clock::<TockSyscalls>::new().expect("alarm driver");
+    // Before anything makes the IPC inbox: a large one takes 16 KiB reads.
+    let large_inbox = storage_client::large_inbox::<TockSyscalls>();
+    if !large_inbox {
+        say!("ftp: no large IPC inbox; files are read 4 KiB at a time");
+    }
 
     let frames = Cell::new(true);
     let rx = net::receive_buffer();
@@ -171,10 +182,10 @@ fn main() {
     let messages = Cell::new(false);
     Events::<TockSyscalls>::run(&frames, &messages, |events| {
         // Transfers keep their storage requests' replies here (`transfer`).
-        // 4 KiB reads: 16 KiB ones (a large inbox) need 32 KiB data
-        // transmit buffers, which do not fit this app's block.
-        let in_flight = alloc::vec![0u8; storage_client::IN_FLIGHT_BUFFERS].leak();
-        let mut store = Box::new(IpcTransport::pipelined(events, &clock, in_flight, false).storage());
+        let buffers =
+            if large_inbox { storage_client::LARGE_IN_FLIGHT_BUFFERS } else { storage_client::IN_FLIGHT_BUFFERS };
+        let in_flight = alloc::vec![0u8; buffers].leak();
+        let mut store = Box::new(IpcTransport::pipelined(events, &clock, in_flight, large_inbox).storage());
         let mut inbox = alloc::vec![0u8; ipc::MAX_MESSAGE];
 
         // Settings: wait (bounded) for the storage service to come up.

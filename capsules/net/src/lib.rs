@@ -34,17 +34,20 @@
 //!   `INVAL` if the frame is not one this process may send (counted as
 //!   refused); `SIZE` if `len` is 0, over 1514 or over the allow; `NOMEM`
 //!   if this process's transmit queue is full: counted as dropped, unless
-//!   `flags` says the process keeps the frame (nothing was lost). A frame the NIC is too busy to take is
-//!   held and sent first once it has room, never dropped; only a NIC
-//!   without a link drops frames (counted as the switch's and the
-//!   process's drops). With `flags` bit 2 (batch) the first `len` bytes
-//!   of the allow are frames as batch records (as command 4 writes them:
-//!   2-byte little-endian length, the frame, padding to a multiple of 4),
-//!   each handled as above, in order, until one finds the queue full:
-//!   success with `(bytes of records taken, frames refused as not this
-//!   process's)`; the rest is the process's to send again (bits 0 and 1
-//!   apply to it). Refused frames are skipped. The error of the first
-//!   record (`NOMEM`, `SIZE` for a malformed one) when none was taken.
+//!   `flags` says the process keeps the frame (nothing was lost). A frame
+//!   the NIC is too busy to take is held and sent first once it has room,
+//!   never dropped; only a NIC without a link drops frames (counted as the
+//!   switch's and the process's drops).
+//!
+//!   With `flags` bit 2 (batch) the first `len` bytes of the allow are
+//!   frames as batch records (as command 4 writes them: 2-byte
+//!   little-endian length, the frame, padding to a multiple of 4), each
+//!   handled as above, in order, at most 16 per call, until one finds the
+//!   queue full: success with `(bytes of records taken, frames refused as
+//!   not this process's)`; refused frames are skipped (and counted), the
+//!   rest is the process's to send again (bits 0 and 1 apply to it). The
+//!   first record's error (`NOMEM`, or `SIZE` for a malformed record) if
+//!   none was taken.
 //! - `4`: receive `(flags)`: copies the oldest queued frame into read-write
 //!   allow 0 and removes it. Success with `(its length, frames still
 //!   queued)`, or `(0, 0)` when the queue is empty; `SIZE` if the allow is

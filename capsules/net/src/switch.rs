@@ -60,6 +60,12 @@ impl<const RXQ: usize, const TXQ: usize> App<RXQ, TXQ> {
     }
 }
 
+/// Records one transmit call handles at most: a process's 8 KiB queue and
+/// the four DMA buffers take about ten full frames, and a call of
+/// thousands of tiny refused records would hold the kernel (and every
+/// other process) for milliseconds.
+const MAX_BATCH_RECORDS: usize = 16;
+
 /// Where a frame to transmit lies in the process's allow.
 #[derive(Clone, Copy)]
 enum Frame {
@@ -224,7 +230,10 @@ impl<'a, E: EthernetAdapterDatapath<'a>, const RXQ: usize, const TXQ: usize, con
             return self.transmit_one(pid, Frame::Whole(len), flags).0.into();
         }
         let (mut at, mut refused) = (0, 0u32);
-        while at < len {
+        for _ in 0..MAX_BATCH_RECORDS {
+            if at >= len {
+                break;
+            }
             match self.transmit_one(pid, Frame::Record { at, end: len }, flags) {
                 (Ok(()), taken) => at += taken,
                 // Not this process's to send: counted, skipped, never retried.
@@ -238,7 +247,7 @@ impl<'a, E: EthernetAdapterDatapath<'a>, const RXQ: usize, const TXQ: usize, con
                 (Err(_), _) => break,
             }
         }
-        CommandReturn::success_u32_u32(at as u32, refused)
+        CommandReturn::success_u32_u32(at.min(len) as u32, refused)
     }
 
     /// A frame from a process: checked, then sent at once when a buffer is

@@ -40,7 +40,7 @@ const BYTES_ONLY: usize = 16;
 pub unsafe fn copy(dst: *mut u8, src: *const u8, n: usize) {
     // Moves of values (a syscall's arguments, a task: 20-byte structs at
     // every context switch) are whole aligned words: no byte work at all.
-    if (dst as usize | src as usize | n) % WORD == 0 {
+    if (dst as usize | src as usize | n).is_multiple_of(WORD) {
         // SAFETY: both word-aligned and valid for `n` bytes, whole words.
         unsafe { aligned_words(dst as *mut u32, src as *const u32, n) };
         return;
