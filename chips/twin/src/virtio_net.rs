@@ -6,7 +6,8 @@
 //! [`EthernetAdapterDatapath`]:
 //!
 //! - Receive: each posted buffer is one device-writable [`DmaBuffer`]
-//!   holding the 12-byte virtio-net header and the frame; the client gets
+//!   holding, from 2 bytes in, the 12-byte virtio-net header and the
+//!   frame (which so starts 2 bytes past a word); the client gets
 //!   the frame lent for the duration of `received_frame`, then the buffer
 //!   is posted again.
 //! - Transmit: the client's frame buffer must itself be DMA-safe (the
@@ -34,8 +35,13 @@ const F_MAC: u64 = 1 << 5;
 /// Bytes of the virtio-net header (VirtIO 1.x, without merged buffers).
 pub const HEADER_LEN: usize = 12;
 /// Bytes of a receive buffer: header plus the largest frame, in whole
-/// 32-byte cache lines (12 + 1514 = 1526 -> 1536).
+/// 32-byte cache lines (2 + 12 + 1514 = 1528 -> 1536).
 pub const RX_BUFFER_LEN: usize = 1536;
+/// Where in a receive buffer the device writes: 2 bytes in, so the frame
+/// (after the 12-byte header) starts 2 bytes past a word, as in the
+/// processes' receive queues, and its copy there runs a word at a time
+/// (Linux's `NET_IP_ALIGN`); at 0 every word of every frame was shifted.
+const RX_OFFSET: usize = 2;
 
 /// A frame in flight: which buffer, its length and the client's id.
 #[derive(Clone, Copy)]
@@ -112,7 +118,9 @@ impl<'a, F: DmaFence, C: CacheMaintenance, const RXQ: usize, const TXQ: usize, c
         }
         for slot in self.rx_idle.iter() {
             let Some(buffer) = slot.take() else { continue };
-            let mut chain = [Some(VirtqueueBuffer::DeviceWriteable(SubSliceMut::new(buffer.into_device())))];
+            let mut window = SubSliceMut::new(buffer.into_device());
+            window.slice(RX_OFFSET..);
+            let mut chain = [Some(VirtqueueBuffer::DeviceWriteable(window))];
             if self.rx_queue.provide_buffer_chain(&mut chain).is_err() {
                 // Queue full: keep the buffer for later.
                 if let Some(b) = chain[0].take().and_then(|b| self.reclaim(b)) {
@@ -132,8 +140,8 @@ impl<'a, F: DmaFence, C: CacheMaintenance, const RXQ: usize, const TXQ: usize, c
             return;
         };
         if self.rx_enabled.get() && bytes_used > HEADER_LEN {
-            let end = bytes_used.min(buffer.len());
-            let frame = &buffer.as_slice()[HEADER_LEN..end];
+            let end = (RX_OFFSET + bytes_used).min(buffer.len());
+            let frame = &buffer.as_slice()[RX_OFFSET + HEADER_LEN..end];
             self.client.map(|c| c.received_frame(frame, None));
         }
         if let Some(slot) = self.rx_idle.iter().find(|s| s.is_none()) {
