@@ -33,6 +33,10 @@ from twin import BUILD, GUEST_IP, Twin  # noqa: E402
 import bench  # noqa: E402
 
 OUT = os.path.join(ROOT, "build", "profile")
+# Kernel functions each system call of a class enters once, by their short
+# names (`short`), to count the calls of each process by class.
+SYSCALL_CLASSES = {"kernel::grant::allow_ro": "allow read-only", "kernel::grant::allow_rw": "allow read-write",
+                   "kernel::grant::subscribe": "subscribe", "::set_yielded_state": "yield"}
 COPIES = re.compile(r"memcpy|memmove|memset|copy_from_slice|copy_to_slice|copy_within")
 
 
@@ -221,6 +225,9 @@ def main():
     # not count): on the twin each one rewrites the PMP, a QEMU TLB flush.
     switches = collections.Counter()
     last_app = None
+    # System calls by the process that made them: entries into the
+    # kernel's handlers of each class, charged to the process that ran last.
+    by_process = collections.Counter()
     total = idle = 0
     with open(log_path, errors="replace") as log:
         for sizes, waits, pc in blocks(log):
@@ -241,6 +248,8 @@ def main():
             per_function[(image, name)] += n
             if pc in entries:
                 calls[(image, name)] += 1
+                if image == "kernel" and name in SYSCALL_CLASSES:
+                    by_process[(last_app, SYSCALL_CLASSES[name])] += 1
             if is_copy:
                 copies[(image, name) + caller] += n
                 if pc in entries and not names.get(prev_pc, (0, 0, True))[2]:
@@ -274,6 +283,10 @@ def main():
               "From one process to another (kernel work in between not counted), per KiB moved.", "",
               "| from | to | per KiB |", "|---|---|---|"]
     lines += [f"| {a} | {b} | {1024 * c / max(moved, 1):.2f} |" for (a, b), c in switches.most_common(12)]
+    lines += ["", "## System calls by process (some classes)", "",
+              "Allows (and unallows: the same call), subscribes and yields, per KiB moved.", "",
+              "| process | class | per KiB |", "|---|---|---|"]
+    lines += [f"| {a} | {b} | {1024 * c / max(moved, 1):.2f} |" for (a, b), c in sorted(by_process.items())]
     lines += ["", "## Copy call sites (top 25)", "",
               "The block that called a copy routine, how often per KiB moved, and the instructions each call "
               "ran: short calls are struct moves, long ones data.", "",

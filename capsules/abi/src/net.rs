@@ -48,6 +48,19 @@ pub const fn batch_record_len(len: usize) -> usize {
     (2 + len).div_ceil(4) * 4
 }
 
+/// The frame of the batch record at `at` whose 2-byte header is `header`,
+/// records ending at `end`: `(its first byte, its length, the bytes of the
+/// record)`. `None` if it is not a record: a length of 0 or over
+/// [`MAX_FRAME`], or a frame running past `end` (its padding may).
+pub fn batch_record_at(header: [u8; 2], at: usize, end: usize) -> Option<(usize, usize, usize)> {
+    let len = u16::from_le_bytes(header) as usize;
+    let start = at.checked_add(2)?;
+    if len == 0 || len > MAX_FRAME || start.checked_add(len)? > end {
+        return None;
+    }
+    Some((start, len, batch_record_len(len)))
+}
+
 pub mod upcall {
     pub const FRAMES_QUEUED: u32 = 0;
     pub const TX_ROOM: u32 = 1;
@@ -189,6 +202,19 @@ impl SwitchCounters {
 #[cfg(test)]
 mod tests {
     use super::*;
+
+    #[test]
+    fn batch_records_are_read_as_written() {
+        // A 60-byte frame at 8: bytes 10..70, the record 64 bytes long.
+        assert_eq!(batch_record_at(60u16.to_le_bytes(), 8, 72), Some((10, 60, 64)));
+        // Its padding may run past the end; the frame may not.
+        assert_eq!(batch_record_at(61u16.to_le_bytes(), 0, 63), Some((2, 61, 64)));
+        assert_eq!(batch_record_at(61u16.to_le_bytes(), 0, 62), None);
+        assert_eq!(batch_record_at([0, 0], 0, 100), None);
+        assert_eq!(batch_record_at((MAX_FRAME as u16 + 1).to_le_bytes(), 0, 4096), None);
+        assert_eq!(batch_record_at((MAX_FRAME as u16).to_le_bytes(), 0, 4096), Some((2, MAX_FRAME, 1516)));
+        assert_eq!(batch_record_at(4u16.to_le_bytes(), usize::MAX - 1, usize::MAX), None);
+    }
 
     #[test]
     fn counters_round_trip() {

@@ -10,8 +10,8 @@ use kernel::processbuffer::{ReadableProcessBuffer, WriteableProcessBuffer};
 use kernel::syscall::{CommandReturn, SyscallDriver};
 use kernel::{ErrorCode, ProcessId};
 use syscall_abi::net::{
-    allow_ro, allow_rw, batch_record_len, command, receive_flags, transmit_flags, upcall, Counters, SwitchCounters,
-    MAX_BINDINGS, MAX_FRAME,
+    allow_ro, allow_rw, batch_record_at, batch_record_len, command, receive_flags, transmit_flags, upcall, Counters,
+    SwitchCounters, MAX_BINDINGS, MAX_FRAME,
 };
 
 use crate::frame::{self, check_outbound, classify, Inbound, NetConfig, Proto};
@@ -271,15 +271,11 @@ impl<'a, E: EthernetAdapterDatapath<'a>, const RXQ: usize, const TXQ: usize, con
                         Frame::Record { at, end } => {
                             let end = end.min(data.len());
                             let mut header = [0u8; 2];
-                            match data.get(at..at + 2) {
+                            match at.checked_add(2).and_then(|h| data.get(at..h)) {
                                 Some(h) if at + 2 <= end => h.copy_to_slice(&mut header),
                                 _ => return Err(ErrorCode::SIZE),
                             }
-                            let len = u16::from_le_bytes(header) as usize;
-                            if at + 2 + len > end {
-                                return Err(ErrorCode::SIZE);
-                            }
-                            (at + 2, len, batch_record_len(len))
+                            batch_record_at(header, at, end).ok_or(ErrorCode::SIZE)?
                         }
                     };
                     if len == 0 || len > MAX_FRAME || start + len > data.len() {
