@@ -94,6 +94,11 @@ pub struct EthernetSwitch<'a, E: EthernetAdapterDatapath<'a>, const RXQ: usize, 
     tx_path: TxPath<NTX>,
     /// Where the next round of draining process transmit queues starts.
     tx_turn: Cell<usize>,
+    /// Frames queued in processes' transmit queues, as far as the switch
+    /// knows: 0 lets a completed transmit skip entering every process's
+    /// grant to look. Frames of a process that exits vanish uncounted, so
+    /// a drain that finds nothing anywhere sets it to 0 again.
+    tx_queued: Cell<usize>,
     stats: Cell<SwitchCounters>,
 }
 
@@ -109,6 +114,7 @@ impl<'a, E: EthernetAdapterDatapath<'a>, const RXQ: usize, const TXQ: usize, con
             apps,
             tx_path: TxPath::new(tx_buffers),
             tx_turn: Cell::new(0),
+            tx_queued: Cell::new(0),
             stats: Cell::new(SwitchCounters::default()),
         }
     }
@@ -326,6 +332,7 @@ impl<'a, E: EthernetAdapterDatapath<'a>, const RXQ: usize, const TXQ: usize, con
                         return Err(ErrorCode::INVAL);
                     }
                     if queued == Some(true) {
+                        self.tx_queued.set(self.tx_queued.get() + 1);
                         Ok(())
                     } else {
                         // A process that keeps the frame sends it again:
@@ -355,6 +362,9 @@ impl<'a, E: EthernetAdapterDatapath<'a>, const RXQ: usize, const TXQ: usize, con
     /// at a time in turn, so no process can starve the others.
     fn drain(&self) {
         loop {
+            if self.tx_queued.get() == 0 {
+                return;
+            }
             let Some(buffer) = self.take_tx_buffer() else { return };
             let turn = self.tx_turn.get();
             let mut sent = None;
@@ -394,12 +404,15 @@ impl<'a, E: EthernetAdapterDatapath<'a>, const RXQ: usize, const TXQ: usize, con
             match sent {
                 Some((i, out, len)) => {
                     self.tx_turn.set(i + 1);
+                    self.tx_queued.set(self.tx_queued.get().saturating_sub(1));
                     self.send(out, len);
                 }
                 None => {
                     if let Some(b) = buffer {
                         self.put_tx_buffer(b);
                     }
+                    // Every queue was looked at and found empty.
+                    self.tx_queued.set(0);
                     return;
                 }
             }
