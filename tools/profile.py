@@ -228,6 +228,10 @@ def main():
     # System calls by the process that made them: entries into the
     # kernel's handlers of each class, charged to the process that ran last.
     by_process = collections.Counter()
+    # PROFILE_LINES=<part of a function name>: its instructions by source
+    # line (addr2line over the blocks it ran), for work inlined into it.
+    lines_of = os.environ.get("PROFILE_LINES")
+    block_counts = collections.Counter()
     total = idle = 0
     with open(log_path, errors="replace") as log:
         for sizes, waits, pc in blocks(log):
@@ -244,6 +248,8 @@ def main():
                     switches[(last_app, image)] += 1
                 last_app = image
             total += n
+            if lines_of and lines_of in name:
+                block_counts[(image, pc)] += n
             per_image[image] += n
             per_function[(image, name)] += n
             if pc in entries:
@@ -299,6 +305,17 @@ def main():
     with open(os.path.join(OUT, f"{path}.calls.txt"), "w") as fh:
         for (i, f), c in calls.most_common():
             fh.write(f"{1024 * c / max(moved, 1):9.3f} {per_function[(i, f)] / c:8.0f} {i} {f}\n")
+    if block_counts:
+        per_line = collections.Counter()
+        for (image, pc), n in block_counts.items():
+            elf = os.path.join(BUILD, "kernel.elf") if image == "kernel" else glob.glob(
+                os.path.join(ROOT, "build", "tab", "elf", image, "rv32imac.*.elf"))[0]
+            out = subprocess.run(["addr2line", "-e", elf, "-i", hex(pc)], capture_output=True, text=True).stdout
+            # The innermost inlined frame first: the line the work is on.
+            where = out.splitlines()[0] if out else "?"
+            per_line[(image, re.sub(r"^.*/(apps|capsules|chips|boards|third_party|\.cargo)/", r"\1/", where))] += n
+        lines += ["", f"## Lines of `{lines_of}` (top 30)", "", "| image | line | per byte |", "|---|---|---|"]
+        lines += [f"| {i} | `{w}` | {per_byte(v)} |" for (i, w), v in per_line.most_common(30)]
     with open(os.path.join(OUT, f"{path}.md"), "w") as fh:
         fh.write("\n".join(lines) + "\n")
     print("\n".join(lines))
