@@ -72,8 +72,8 @@
 //!   the last frame or found the queue empty: a process reads until it
 //!   is told 0 frames are left.
 //! - `1`: this process's transmit queue has room again, after a transmit
-//!   (command 3) that asked for it was refused with `NOMEM`. Raised once
-//!   per refusal episode. (Only on request: an upcall a process has not
+//!   (command 3) that asked for it found the queue full (refused with
+//!   `NOMEM`, or a batch taken only in part). Raised once per episode. (Only on request: an upcall a process has not
 //!   subscribed to would stay in its task queue, which holds 10.)
 //!
 //! ### Allows
