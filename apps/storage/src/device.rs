@@ -11,6 +11,9 @@ type Blk = blk::Blk<TockSyscalls>;
 /// kernel's bounce buffer, which `fat-volume` guarantees).
 pub struct EmmcDevice {
     sectors: u64,
+    /// Requests through the completion upcall subscribed for the app's
+    /// life (`main`); each request subscribes for itself without it.
+    session: Option<blk::Session<TockSyscalls>>,
 }
 
 /// How long a device still being identified is waited for (an eMMC takes
@@ -21,11 +24,11 @@ const POLL_MS: u32 = 10;
 impl EmmcDevice {
     /// The device, if this app may use it and it is there; waits while the
     /// kernel says it is still being identified (`BUSY`).
-    pub fn open() -> Option<EmmcDevice> {
+    pub fn open(session: Option<blk::Session<TockSyscalls>>) -> Option<EmmcDevice> {
         let mut waited = 0;
         loop {
             match Blk::sectors() {
-                Ok(n) if n > 0 => return Some(EmmcDevice { sectors: n }),
+                Ok(n) if n > 0 => return Some(EmmcDevice { sectors: n, session }),
                 Err(libtock_platform::ErrorCode::Busy) if waited < IDENTIFY_WAIT_MS => {
                     let _ = timing::sleep_ms::<TockSyscalls>(POLL_MS);
                     waited += POLL_MS;
@@ -50,15 +53,29 @@ impl BlockDevice for EmmcDevice {
     }
 
     fn read(&mut self, sector: u64, buf: &mut [u8]) -> Result<(), IoError> {
-        Blk::read(sector32(sector)?, buf).map_err(io)
+        let sector = sector32(sector)?;
+        match &self.session {
+            Some(s) => s.read(sector, buf),
+            None => Blk::read(sector, buf),
+        }
+        .map_err(io)
     }
 
     fn write(&mut self, sector: u64, buf: &[u8]) -> Result<(), IoError> {
-        Blk::write(sector32(sector)?, buf).map_err(io)
+        let sector = sector32(sector)?;
+        match &self.session {
+            Some(s) => s.write(sector, buf),
+            None => Blk::write(sector, buf),
+        }
+        .map_err(io)
     }
 
     fn flush(&mut self) -> Result<(), IoError> {
-        Blk::flush().map_err(io)
+        match &self.session {
+            Some(s) => s.flush(),
+            None => Blk::flush(),
+        }
+        .map_err(io)
     }
 }
 

@@ -25,6 +25,48 @@ const DRIVER_NUM: u32 = DRIVER as u32;
 
 pub struct Blk<S: Syscalls>(PhantomData<S>);
 
+/// The completion upcall's arguments, once it came.
+pub type Completion = Option<(u32, u32, u32)>;
+
+/// The block device with its completion upcall subscribed (see
+/// [`Blk::with_session`]); requests block, as [`Blk`]'s do.
+#[derive(Clone, Copy)]
+pub struct Session<S: Syscalls> {
+    done: &'static Cell<Completion>,
+    _s: PhantomData<S>,
+}
+
+impl<S: Syscalls> Session<S> {
+    /// As [`Blk::read`].
+    pub fn read(&self, sector: u32, buf: &mut [u8]) -> Result<(), ErrorCode> {
+        let count = Blk::<S>::count(buf.len())?;
+        self.done.set(None);
+        share::scope::<AllowRw<_, DRIVER_NUM, { allow_rw::READ }>, _, _>(|allow| {
+            S::allow_rw::<DefaultConfig, DRIVER_NUM, { allow_rw::READ }>(allow, buf)?;
+            S::command(DRIVER_NUM, command::READ, sector, count).to_result::<(), ErrorCode>()?;
+            Blk::<S>::wait(self.done)
+        })
+    }
+
+    /// As [`Blk::write`].
+    pub fn write(&self, sector: u32, buf: &[u8]) -> Result<(), ErrorCode> {
+        let count = Blk::<S>::count(buf.len())?;
+        self.done.set(None);
+        share::scope::<AllowRo<_, DRIVER_NUM, { allow_ro::WRITE }>, _, _>(|allow| {
+            S::allow_ro::<DefaultConfig, DRIVER_NUM, { allow_ro::WRITE }>(allow, buf)?;
+            S::command(DRIVER_NUM, command::WRITE, sector, count).to_result::<(), ErrorCode>()?;
+            Blk::<S>::wait(self.done)
+        })
+    }
+
+    /// As [`Blk::flush`].
+    pub fn flush(&self) -> Result<(), ErrorCode> {
+        self.done.set(None);
+        S::command(DRIVER_NUM, command::FLUSH, 0, 0).to_result::<(), ErrorCode>()?;
+        Blk::<S>::wait(self.done)
+    }
+}
+
 impl<S: Syscalls> Blk<S> {
     /// Sectors on the device (`NODEVICE` if this app may not use it).
     pub fn sectors() -> Result<u64, ErrorCode> {
@@ -72,6 +114,18 @@ impl<S: Syscalls> Blk<S> {
         })
     }
 
+    /// Runs `f` with the completion upcall subscribed to `done` for all of
+    /// it, so each [`Session`] read or write is an allow, a command and the
+    /// wait: two system calls fewer than [`Self::read`] and [`Self::write`],
+    /// which subscribe and unsubscribe around every request. `Err` if the
+    /// upcall cannot be subscribed (`f` does not run).
+    pub fn with_session<R>(done: &'static Cell<Completion>, f: impl FnOnce(Session<S>) -> R) -> Result<R, ErrorCode> {
+        share::scope::<Subscribe<_, DRIVER_NUM, { upcall::DONE }>, _, _>(|sub| {
+            S::subscribe::<_, _, DefaultConfig, DRIVER_NUM, { upcall::DONE }>(sub, done)?;
+            Ok(f(Session { done, _s: PhantomData }))
+        })
+    }
+
     fn count(len: usize) -> Result<u32, ErrorCode> {
         let count = len / SECTOR_SIZE;
         if !len.is_multiple_of(SECTOR_SIZE) || count == 0 || count > MAX_SECTORS {
@@ -80,7 +134,7 @@ impl<S: Syscalls> Blk<S> {
         Ok(count as u32)
     }
 
-    fn wait(done: &Cell<Option<(u32, u32, u32)>>) -> Result<(), ErrorCode> {
+    fn wait(done: &Cell<Completion>) -> Result<(), ErrorCode> {
         loop {
             S::yield_wait();
             if let Some((_, status, _)) = done.get() {
