@@ -89,21 +89,21 @@ impl DataPool {
         if arena.is_none() {
             say!("ftp: no PSRAM grant for the data sockets; downloads read 4 KiB at a time");
         }
-        // Buffers for the life of the app, from the grant or else the heap.
-        let buffer = |len: usize| -> &'static mut [u8] {
+        // Buffers for the life of the app: `len` bytes from the grant, or
+        // else `small` from the heap (which could not hold ten large ones).
+        let buffer = |len: usize, small: usize| -> &'static mut [u8] {
             match arena.as_ref().and_then(|a| a.alloc(len)) {
                 Some(bytes) => {
                     let kept: &'static mut heap::ArenaBytes = alloc::boxed::Box::leak(alloc::boxed::Box::new(bytes));
                     kept
                 }
-                None => alloc::vec![0u8; len].leak(),
+                None => alloc::vec![0u8; small].leak(),
             }
         };
-        let tx_len = if arena.is_some() { TX_BUFFER } else { TX_BUFFER_SMALL };
         let slots = (0..DATA_SOCKETS)
             .map(|_| {
-                let rx = tcp::SocketBuffer::new(buffer(RX_BUFFER));
-                let tx = tcp::SocketBuffer::new(buffer(tx_len));
+                let rx = tcp::SocketBuffer::new(buffer(RX_BUFFER, RX_BUFFER));
+                let tx = tcp::SocketBuffer::new(buffer(TX_BUFFER, TX_BUFFER_SMALL));
                 let mut socket = tcp::Socket::new(rx, tx);
                 socket.set_nagle_enabled(false);
                 Slot { handle: sockets.add(socket), port: 0, state: State::Free, since: 0 }
