@@ -95,14 +95,18 @@ impl Buffers {
         let record = syscall_abi::net::batch_record_len(MAX_FRAME);
         Buffers { rx: vec![0; record], tx: vec![0; 4 * record], spare: [0; MAX_FRAME], pending: Cell::new(false) }
     }
+
+    /// The device over them (nothing here receives).
+    fn device(&mut self) -> NetDevice<'_, fake::Syscalls> {
+        NetDevice::new(&mut self.rx, &mut self.tx, &mut self.spare, &self.pending)
+    }
 }
 
 #[test]
 fn a_pass_s_frames_go_in_one_call_in_order() {
     let (_kernel, switch) = setup(10);
     let mut b = Buffers::new();
-    let mut device = NetDevice::<fake::Syscalls>::new(&mut b.rx, &mut b.tx, &mut b.spare, &b.pending);
-    b.pending.set(false);
+    let mut device = b.device();
     for i in 1..=3 {
         assert!(send(&mut device, 60 + i as usize, i));
     }
@@ -119,8 +123,7 @@ fn a_pass_s_frames_go_in_one_call_in_order() {
 fn refused_frames_stay_and_go_first_and_a_full_batch_offers_no_token() {
     let (_kernel, switch) = setup(1);
     let mut b = Buffers::new();
-    let mut device = NetDevice::<fake::Syscalls>::new(&mut b.rx, &mut b.tx, &mut b.spare, &b.pending);
-    b.pending.set(false);
+    let mut device = b.device();
     for i in 1..=4 {
         assert!(send(&mut device, MAX_FRAME, i));
     }
