@@ -182,9 +182,7 @@ fn main() {
     let messages = Cell::new(false);
     Events::<TockSyscalls>::run(&frames, &messages, |events| {
         // Transfers keep their storage requests' replies here (`transfer`).
-        let buffers =
-            if large_inbox { storage_client::LARGE_IN_FLIGHT_BUFFERS } else { storage_client::IN_FLIGHT_BUFFERS };
-        let in_flight = alloc::vec![0u8; buffers].leak();
+        let in_flight = alloc::vec![0u8; storage_client::in_flight_buffers(large_inbox)].leak();
         let mut store = Box::new(IpcTransport::pipelined(events, &clock, in_flight, large_inbox).storage());
         let mut inbox = alloc::vec![0u8; ipc::MAX_MESSAGE];
 

@@ -104,9 +104,7 @@ fn main() {
     let messages = Cell::new(true);
     Events::<TockSyscalls>::run(&frames, &messages, |events| {
         // File reads in flight keep their replies here (see `reads`).
-        let buffers =
-            if large_inbox { storage_client::LARGE_IN_FLIGHT_BUFFERS } else { storage_client::IN_FLIGHT_BUFFERS };
-        let in_flight = alloc::vec![0u8; buffers].leak();
+        let in_flight = alloc::vec![0u8; storage_client::in_flight_buffers(large_inbox)].leak();
         let transport = storage_client::IpcTransport::pipelined(events, &clock, in_flight, large_inbox);
         let mut site = site::Site::new(transport.storage(), follows_changes);
         if site.cache.enabled() {

@@ -12,8 +12,8 @@ type Blk = blk::Blk<TockSyscalls>;
 pub struct EmmcDevice {
     sectors: u64,
     /// Requests through the completion upcall subscribed for the app's
-    /// life (`main`); each request subscribes for itself without it.
-    session: Option<blk::Session<TockSyscalls>>,
+    /// life (`main`).
+    session: blk::Session<TockSyscalls>,
 }
 
 /// How long a device still being identified is waited for (an eMMC takes
@@ -24,7 +24,7 @@ const POLL_MS: u32 = 10;
 impl EmmcDevice {
     /// The device, if this app may use it and it is there; waits while the
     /// kernel says it is still being identified (`BUSY`).
-    pub fn open(session: Option<blk::Session<TockSyscalls>>) -> Option<EmmcDevice> {
+    pub fn open(session: blk::Session<TockSyscalls>) -> Option<EmmcDevice> {
         let mut waited = 0;
         loop {
             match Blk::sectors() {
@@ -53,29 +53,15 @@ impl BlockDevice for EmmcDevice {
     }
 
     fn read(&mut self, sector: u64, buf: &mut [u8]) -> Result<(), IoError> {
-        let sector = sector32(sector)?;
-        match &self.session {
-            Some(s) => s.read(sector, buf),
-            None => Blk::read(sector, buf),
-        }
-        .map_err(io)
+        self.session.read(sector32(sector)?, buf).map_err(io)
     }
 
     fn write(&mut self, sector: u64, buf: &[u8]) -> Result<(), IoError> {
-        let sector = sector32(sector)?;
-        match &self.session {
-            Some(s) => s.write(sector, buf),
-            None => Blk::write(sector, buf),
-        }
-        .map_err(io)
+        self.session.write(sector32(sector)?, buf).map_err(io)
     }
 
     fn flush(&mut self) -> Result<(), IoError> {
-        match &self.session {
-            Some(s) => s.flush(),
-            None => Blk::flush(),
-        }
-        .map_err(io)
+        self.session.flush().map_err(io)
     }
 }
 

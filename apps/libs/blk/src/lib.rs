@@ -29,7 +29,7 @@ pub struct Blk<S: Syscalls>(PhantomData<S>);
 pub type Completion = Option<(u32, u32, u32)>;
 
 /// The block device with its completion upcall subscribed (see
-/// [`Blk::with_session`]); requests block, as [`Blk`]'s do.
+/// [`Blk::with_session`]); each request blocks until it completes.
 #[derive(Clone, Copy)]
 pub struct Session<S: Syscalls> {
     done: &'static Cell<Completion>,
@@ -37,7 +37,7 @@ pub struct Session<S: Syscalls> {
 }
 
 impl<S: Syscalls> Session<S> {
-    /// As [`Blk::read`].
+    /// Reads `buf.len() / 512` sectors (at most `MAX_SECTORS`) from `sector`.
     pub fn read(&self, sector: u32, buf: &mut [u8]) -> Result<(), ErrorCode> {
         let count = Blk::<S>::count(buf.len())?;
         self.done.set(None);
@@ -48,7 +48,7 @@ impl<S: Syscalls> Session<S> {
         })
     }
 
-    /// As [`Blk::write`].
+    /// Writes `buf.len() / 512` sectors (at most `MAX_SECTORS`) at `sector`.
     pub fn write(&self, sector: u32, buf: &[u8]) -> Result<(), ErrorCode> {
         let count = Blk::<S>::count(buf.len())?;
         self.done.set(None);
@@ -59,7 +59,7 @@ impl<S: Syscalls> Session<S> {
         })
     }
 
-    /// As [`Blk::flush`].
+    /// Makes completed writes durable.
     pub fn flush(&self) -> Result<(), ErrorCode> {
         self.done.set(None);
         S::command(DRIVER_NUM, command::FLUSH, 0, 0).to_result::<(), ErrorCode>()?;
@@ -74,51 +74,11 @@ impl<S: Syscalls> Blk<S> {
         Ok((hi as u64) << 32 | lo as u64)
     }
 
-    /// Reads `buf.len() / 512` sectors (at most 8) from `sector`, blocking.
-    pub fn read(sector: u32, buf: &mut [u8]) -> Result<(), ErrorCode> {
-        let count = Self::count(buf.len())?;
-        let done: Cell<Option<(u32, u32, u32)>> = Cell::new(None);
-        share::scope::<(AllowRw<_, DRIVER_NUM, { allow_rw::READ }>, Subscribe<_, DRIVER_NUM, { upcall::DONE }>), _, _>(
-            |handle| {
-                let (allow, sub) = handle.split();
-                S::allow_rw::<DefaultConfig, DRIVER_NUM, { allow_rw::READ }>(allow, buf)?;
-                S::subscribe::<_, _, DefaultConfig, DRIVER_NUM, { upcall::DONE }>(sub, &done)?;
-                S::command(DRIVER_NUM, command::READ, sector, count).to_result::<(), ErrorCode>()?;
-                Self::wait(&done)
-            },
-        )
-    }
-
-    /// Writes `buf.len() / 512` sectors (at most 8) at `sector`, blocking.
-    pub fn write(sector: u32, buf: &[u8]) -> Result<(), ErrorCode> {
-        let count = Self::count(buf.len())?;
-        let done: Cell<Option<(u32, u32, u32)>> = Cell::new(None);
-        share::scope::<(AllowRo<_, DRIVER_NUM, { allow_ro::WRITE }>, Subscribe<_, DRIVER_NUM, { upcall::DONE }>), _, _>(
-            |handle| {
-                let (allow, sub) = handle.split();
-                S::allow_ro::<DefaultConfig, DRIVER_NUM, { allow_ro::WRITE }>(allow, buf)?;
-                S::subscribe::<_, _, DefaultConfig, DRIVER_NUM, { upcall::DONE }>(sub, &done)?;
-                S::command(DRIVER_NUM, command::WRITE, sector, count).to_result::<(), ErrorCode>()?;
-                Self::wait(&done)
-            },
-        )
-    }
-
-    /// Makes completed writes durable, blocking.
-    pub fn flush() -> Result<(), ErrorCode> {
-        let done: Cell<Option<(u32, u32, u32)>> = Cell::new(None);
-        share::scope::<Subscribe<_, DRIVER_NUM, { upcall::DONE }>, _, _>(|sub| {
-            S::subscribe::<_, _, DefaultConfig, DRIVER_NUM, { upcall::DONE }>(sub, &done)?;
-            S::command(DRIVER_NUM, command::FLUSH, 0, 0).to_result::<(), ErrorCode>()?;
-            Self::wait(&done)
-        })
-    }
-
     /// Runs `f` with the completion upcall subscribed to `done` for all of
-    /// it, so each [`Session`] read or write is an allow, a command and the
-    /// wait: two system calls fewer than [`Self::read`] and [`Self::write`],
-    /// which subscribe and unsubscribe around every request. `Err` if the
-    /// upcall cannot be subscribed (`f` does not run).
+    /// it, so each [`Session`] request is an allow, a command and the wait
+    /// (subscribing around every request cost two system calls more). `Err`
+    /// if the upcall cannot be subscribed: then no request could complete,
+    /// and `f` does not run.
     pub fn with_session<R>(done: &'static Cell<Completion>, f: impl FnOnce(Session<S>) -> R) -> Result<R, ErrorCode> {
         share::scope::<Subscribe<_, DRIVER_NUM, { upcall::DONE }>, _, _>(|sub| {
             S::subscribe::<_, _, DefaultConfig, DRIVER_NUM, { upcall::DONE }>(sub, done)?;

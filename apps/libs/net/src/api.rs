@@ -50,20 +50,10 @@ impl<S: Syscalls> Net<S> {
 
     /// Sends (or queues) one frame; a full queue drops it (`NOMEM`).
     pub fn transmit(frame: &[u8]) -> Result<(), ErrorCode> {
-        Self::transmit_with(frame, 0)
-    }
-
-    /// Sends (or queues) one frame; if the queue is full (`NOMEM`) the
-    /// caller keeps it and sends it again later (not counted as a drop).
-    pub fn transmit_or_keep(frame: &[u8]) -> Result<(), ErrorCode> {
-        Self::transmit_with(frame, syscall_abi::net::transmit_flags::KEEPS_FRAME)
-    }
-
-    /// As [`Self::transmit_or_keep`], and if refused the kernel raises the
-    /// transmit-room upcall once there is room (ask right before waiting
-    /// for it: one per wait, so they cannot pile up in the task queue).
-    pub fn transmit_or_notify(frame: &[u8]) -> Result<(), ErrorCode> {
-        Self::transmit_with(frame, syscall_abi::net::transmit_flags::NOTIFY_ROOM)
+        share::scope::<AllowRo<_, DRIVER_NUM, { allow_ro::FRAME }>, _, _>(|handle| {
+            S::allow_ro::<DefaultConfig, DRIVER_NUM, { allow_ro::FRAME }>(handle, frame)?;
+            S::command(DRIVER_NUM, command::TRANSMIT, frame.len() as u32, 0).to_result()
+        })
     }
 
     /// Sends (or queues) the frames of `records` (batch records, see
@@ -81,13 +71,6 @@ impl<S: Syscalls> Net<S> {
             )
             .to_result::<(u32, u32), ErrorCode>()
             .map(|(taken, refused)| (taken as usize, refused as usize))
-        })
-    }
-
-    fn transmit_with(frame: &[u8], flags: u32) -> Result<(), ErrorCode> {
-        share::scope::<AllowRo<_, DRIVER_NUM, { allow_ro::FRAME }>, _, _>(|handle| {
-            S::allow_ro::<DefaultConfig, DRIVER_NUM, { allow_ro::FRAME }>(handle, frame)?;
-            S::command(DRIVER_NUM, command::TRANSMIT, frame.len() as u32, flags).to_result()
         })
     }
 

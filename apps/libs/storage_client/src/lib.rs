@@ -54,6 +54,15 @@ pub const IN_FLIGHT_BUFFERS: usize = IN_FLIGHT * MAX_MESSAGE;
 /// Bytes of reply buffers for reads of up to `MAX_READ` (16 KiB) each,
 /// which only a process with a [`large_inbox`] can take.
 pub const LARGE_IN_FLIGHT_BUFFERS: usize = IN_FLIGHT * MAX_REPLY;
+/// Bytes of reply buffers [`IpcTransport::pipelined`] needs, with or
+/// without a [`large_inbox`].
+pub const fn in_flight_buffers(large_inbox: bool) -> usize {
+    if large_inbox {
+        LARGE_IN_FLIGHT_BUFFERS
+    } else {
+        IN_FLIGHT_BUFFERS
+    }
+}
 // A large read's reply is a message a large inbox takes.
 const _: () = assert!(MAX_REPLY <= ipc::MAX_LARGE_MESSAGE);
 
